@@ -1,0 +1,474 @@
+// prosody.hpp - the modern C++ API of libprosody, the software Prosody
+// processor.
+//
+// One core, two faces: this API and the Aculab-compatible C API (smdrvr.h,
+// smbesp.h, smclib.h) call the same engine, so behaviour and error codes are
+// identical. Handles are RAII: a Module keeps its engine alive, a Channel
+// releases itself when destroyed, a Conference removes its parties when
+// destroyed.
+//
+// Audio crosses the API as float samples, full scale +/-1.0 (= int16 32768),
+// or as int16. Levels are in dB; dBm0 follows G.711 (A-law): a full-scale sine
+// is +3.14 dBm0.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace prosody {
+
+// ---------------------------------------------------------------------------
+// Errors
+
+// The ERR_SM_* codes of the C API, typed.
+enum class Errc : int {
+  ok = 0,
+  deverr = -1,
+  not_implemented = -100,
+  bad_parameter = -101,
+  no_such_module = -102,
+  no_resources = -107,
+  no_such_channel = -110,
+  no_data_available = -111,
+  no_record_in_progress = -112,
+  no_capacity = -113,
+  no_replay_in_progress = -114,
+  bad_data_length = -115,
+  wrong_channel_state = -116,
+  wrong_channel_type = -117,
+  not_same_module = -123,
+  os_resource_problem = -131,
+  wrong_module_state = -132,
+  os_other_problem = -134,
+  os_interrupted_wait = -135,
+};
+
+// "ERR_SM_BAD_PARAMETER" etc.
+const char* errc_name(Errc code) noexcept;
+
+// Thrown by every C++ call that the C API would fail with an ERR_SM_* code.
+class Error : public std::runtime_error {
+ public:
+  Error(Errc code, const std::string& what);
+  Errc code() const noexcept { return code_; }
+
+ private:
+  Errc code_;
+};
+
+// ---------------------------------------------------------------------------
+// Buffers
+
+// A non-owning view of contiguous samples (std::span for C++17).
+template <class T>
+class Span {
+ public:
+  constexpr Span() noexcept = default;
+  constexpr Span(T* data, std::size_t size) noexcept : data_(data), size_(size) {}
+  template <class C, class = decltype(std::declval<C&>().data())>
+  constexpr Span(C& container) noexcept  // NOLINT: implicit like std::span
+      : data_(container.data()), size_(container.size()) {}
+  constexpr T* data() const noexcept { return data_; }
+  constexpr std::size_t size() const noexcept { return size_; }
+  constexpr bool empty() const noexcept { return size_ == 0; }
+  constexpr T& operator[](std::size_t i) const noexcept { return data_[i]; }
+  constexpr T* begin() const noexcept { return data_; }
+  constexpr T* end() const noexcept { return data_ + size_; }
+  constexpr Span subspan(std::size_t offset, std::size_t count) const noexcept {
+    return Span(data_ + offset, count);
+  }
+
+ private:
+  T* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Modules
+
+enum class ChannelType { input = 0, output = 1, half_duplex = 2, full_duplex = 3 };
+
+enum class DriveMode {
+  stepped,   // the application advances the module with Module::step()
+  realtime,  // the module's own thread processes a frame every frame period
+};
+
+struct ModuleConfig {
+  unsigned sample_rate = 8000;  // 8000, 16000, 32000 or 48000 Hz
+  unsigned frame_us = 10000;    // 5000, 10000 or 20000 us per frame
+  DriveMode drive = DriveMode::stepped;
+};
+
+namespace detail {
+class Engine;
+}
+
+class Channel;
+
+// An opaque, copyable channel identity (the same value as the C API's
+// tSMChannelId). It does not keep the channel alive.
+struct ChannelId {
+  std::uintptr_t value = 0;
+  explicit operator bool() const noexcept { return value != 0; }
+  friend bool operator==(ChannelId a, ChannelId b) noexcept { return a.value == b.value; }
+  friend bool operator!=(ChannelId a, ChannelId b) noexcept { return a.value != b.value; }
+};
+
+struct ModuleStats {
+  std::uint64_t frames_processed = 0;
+  std::uint64_t late_frames = 0;  // real time only: frames that missed their deadline
+  unsigned channels = 0;
+  unsigned participants = 0;
+  unsigned conference_outputs = 0;
+};
+
+// A software Prosody processor. Copies share the same module.
+class Module {
+ public:
+  Module() = default;
+
+  // A new, independent module.
+  static Module create(const ModuleConfig& config = {});
+  // The module registered under name, created with config if it does not
+  // exist yet; an existing module must have the same rate and frame
+  // (Errc::bad_parameter otherwise). Lives while any handle refers to it.
+  static Module open_shared(const std::string& name, const ModuleConfig& config = {});
+
+  explicit operator bool() const noexcept { return engine_ != nullptr; }
+  unsigned sample_rate() const;
+  unsigned frame_samples() const;
+  DriveMode drive_mode() const;
+  ModuleStats stats() const;
+
+  Channel allocate(ChannelType type);
+
+  // Stepped mode: process frames frames now (Errc::wrong_module_state in
+  // real-time mode).
+  void step(unsigned frames = 1);
+  // Switch drive mode: start or stop the module's real-time thread.
+  void start_realtime();
+  void stop_realtime();
+
+  bool operator==(const Module& other) const noexcept { return engine_ == other.engine_; }
+
+  // Internal: the engine behind the handle.
+  const std::shared_ptr<detail::Engine>& engine() const noexcept { return engine_; }
+  explicit Module(std::shared_ptr<detail::Engine> engine) : engine_(std::move(engine)) {}
+
+ private:
+  std::shared_ptr<detail::Engine> engine_;
+};
+
+// ---------------------------------------------------------------------------
+// Channel settings and reports
+
+// The mute sentinel of sm_conf_prim_adj_input.
+constexpr int kMuteVolume = -128;
+
+// Per-input processing of a conference participant, applied once per input
+// whatever the number of outputs it feeds.
+struct InputSettings {
+  double volume_db = 0.0;  // -60..+24 dB
+  bool mute = false;
+  bool agc = false;
+};
+
+// Per-output processing of a conference output.
+struct OutputSettings {
+  double volume_db = 0.0;  // -60..+24 dB; with agc, an offset from ~0 dBm0
+  bool agc = false;
+  bool mute = false;  // "deaf": the output carries silence
+};
+
+// Speech-activity tracker (sm_conf_prim_adj_tracking).
+struct TrackingSettings {
+  double min_noise_level_db = -55.0;  // floor of Lmin, dBm0
+  double speech_thresh = 0.01;        // active when E > Lmin + (Lmax-Lmin)*thresh
+};
+
+// Input AGC tuning (sm_conf_prim_adj_input_settings).
+struct InputAgcSettings {
+  double max_level_decay = 0.5;     // 0..1: how fast the peak follower decays
+  double target_level_db = -20.0;   // -90..+3 dBm0
+};
+
+struct ActiveInput {
+  int id = -1;                 // participant id; -1 for an empty rank
+  double level_dbm0 = -100.0;  // short-term level
+};
+
+// A top-4 activity report of one conference output.
+struct ActivityReport {
+  std::uint64_t frame = 0;  // module frame at which it was made
+  std::array<ActiveInput, 4> ranks{};
+};
+
+// Live figures of a channel's input half (all counters since allocation).
+struct InputStats {
+  std::uint64_t frames_in = 0;         // frames of audio received (host port or datafeed)
+  std::uint64_t frames_concealed = 0;  // frames synthesised because input was missing
+  std::uint64_t samples_dropped = 0;   // host-port overflow
+  double level_dbm0 = -100.0;          // short-term level of the raw input
+  bool active = false;                 // speech-activity tracker verdict
+  int participant_id = -1;
+};
+
+struct OutputStats {
+  std::uint64_t frames_out = 0;
+  std::uint64_t samples_dropped = 0;  // host-port overflow (nobody reading)
+  std::uint64_t limited_frames = 0;   // frames in which the limiter reduced gain
+  double level_dbm0 = -100.0;
+};
+
+// ---------------------------------------------------------------------------
+// Tone detection (sm_listen_for) and recognition results
+
+enum class ToneReport {
+  at_start,     // kSMToneDetection...
+  at_end,       // kSMToneEndDetection...
+  with_length,  // kSMToneLenDetection...
+};
+
+enum class ToneMinDuration { none, ms40, ms64 };
+
+enum class DtmfStandard {
+  q24,   // ITU-T Q.24 (AT&T column): default
+  etsi,  // ETSI ES 201 235-3
+};
+
+struct ListenSettings {
+  bool enabled = false;          // false = kSMToneDetectionNone
+  ToneReport report = ToneReport::at_start;
+  ToneMinDuration min_duration = ToneMinDuration::none;
+  int tone_set = 0;              // 0 = DTMF, 1 = call progress and fax
+  bool map_to_digits = true;     // kSMDTMFToneSetDigitMapping
+  bool cptone_recognition = false;
+  DtmfStandard standard = DtmfStandard::q24;
+  double twist_normal_db = 8.0;   // low tone louder
+  double twist_reverse_db = 4.0;  // high tone louder
+  // Suppression of detected tones on a conference input (always on for a
+  // participant with detection enabled, as on Prosody).
+  bool suppress = true;
+  unsigned lookahead_us = 0;  // 0..16000: delay on the mix path only
+};
+
+enum class RecognitionType {
+  nothing = 0,
+  digit = 2,
+  tone = 3,
+  cptone = 4,
+  grunt_start = 5,
+  grunt_end = 6,
+  overrun = 12,
+};
+
+struct Recognition {
+  RecognitionType type = RecognitionType::nothing;
+  int param0 = 0;  // digit character, tone index or CP-tone id (C API meaning)
+  int param1 = 0;  // second tone index, or duration in ms in with_length mode
+  bool is_end = false;               // the report marks the tone's end
+  std::uint64_t start_sample = 0;    // module sample clock at the tone's onset
+  std::uint32_t duration_ms = 0;     // at end: measured length
+  double level_dbm0 = -100.0;        // level of the (strongest) tone
+};
+
+// ---------------------------------------------------------------------------
+// Replay and record at the API level
+
+enum class DataFormat {  // the kSMDataFormat values
+  alaw = 30,
+  ulaw = 31,
+  linear16 = 34,
+  unsigned8 = 35,
+  signed8 = 36,
+};
+
+struct ReplaySettings {
+  DataFormat format = DataFormat::linear16;
+  std::uint64_t data_length = 0;  // bytes; 0 = until finish() (put_last)
+  int volume_db = 0;
+  bool agc = false;
+  ChannelId background;  // mix this output channel's output under the replay
+};
+
+enum class ReplayState { complete, complete_data, underrun, has_capacity, no_capacity };
+
+struct ReplayStatus {
+  ReplayState state = ReplayState::complete;
+  std::uint64_t offset = 0;  // bytes played
+};
+
+enum class RecordSource { own_input, alt_input, alt_output };
+
+struct RecordSettings {
+  DataFormat format = DataFormat::linear16;
+  RecordSource source = RecordSource::own_input;
+  ChannelId alt_source;           // for alt_input / alt_output
+  std::uint64_t max_octets = 0;   // 0 = no limit
+  std::uint32_t max_elapsed_ms = 0;
+  std::uint32_t max_silence_ms = 0;
+  std::uint32_t max_initial_silence_ms = 0;
+  double silence_level_db = -45.0;  // below this (dBm0) counts as silence
+  int volume_db = 0;
+  bool agc = false;  // record AGC toward about -12 dBm0
+};
+
+enum class RecordState { complete, complete_data, overrun, data, no_data };
+enum class RecordTermination { not_yet, length, max_time, silence, aborted, error };
+
+struct RecordStatus {
+  RecordState state = RecordState::no_data;
+  RecordTermination termination = RecordTermination::not_yet;
+  std::uint64_t termination_octets = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Datafeeds
+
+// A channel's output datafeed: connect it to any number of channel inputs of
+// the same module. A hop costs one frame, as a TDM hop does on hardware.
+struct Datafeed {
+  std::uintptr_t value = 0;
+  explicit operator bool() const noexcept { return value != 0; }
+};
+
+// ---------------------------------------------------------------------------
+// Channels
+
+// A channel of a module: an input half and an output half (depending on its
+// type). Move-only; released (everything on it aborted) when destroyed.
+class Channel {
+ public:
+  Channel() = default;
+  Channel(Channel&& other) noexcept;
+  Channel& operator=(Channel&& other) noexcept;
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+  ~Channel();
+
+  explicit operator bool() const noexcept { return id_.value != 0; }
+  ChannelId id() const noexcept { return id_; }
+  ChannelType type() const;
+  Module module() const { return Module(engine_); }
+  // Releases now (as sm_channel_release); the handle becomes empty.
+  void release();
+
+  // -- Host ports: the software counterpart of TDM and RTP endpoints. A host
+  //    input replaces any datafeed on the channel's input; a host output
+  //    receives every frame of the channel's output. Capacities in frames.
+  void enable_host_input(std::size_t capacity_frames = 100);
+  void enable_host_output(std::size_t capacity_frames = 100);
+  void disable_host_input();
+  void disable_host_output();
+  // Queue input samples; returns how many were accepted (the rest did not fit).
+  std::size_t write_input(Span<const float> samples);
+  std::size_t write_input(Span<const std::int16_t> samples);
+  // Take output samples; returns how many were delivered.
+  std::size_t read_output(Span<float> samples);
+  std::size_t read_output(Span<std::int16_t> samples);
+  std::size_t input_queued() const;
+  std::size_t output_available() const;
+
+  // -- Datafeeds
+  Datafeed datafeed();                   // this channel's output datafeed
+  void connect_input(Datafeed source);   // feed this channel's input
+  void disconnect_input();
+
+  // -- Conference output (output half)
+  void conf_start(const OutputSettings& settings = {});
+  void conf_clone(const Channel& model);  // model = empty Channel: as conf_start()
+  int conf_add(const Channel& participant);  // returns the participant id
+  int conf_add(ChannelId participant);
+  void conf_leave(int id);
+  void conf_stop(bool wait = true);
+  void conf_abort();
+  void conf_adjust_output(const OutputSettings& settings);
+  void conf_config_activity(unsigned delay_ms, unsigned sensitivity);
+  // The next pending activity report, if any (sm_conf_prim_status).
+  std::optional<ActivityReport> conf_poll_activity();
+  std::vector<int> conf_members() const;     // participant ids of this output
+  std::vector<int> conf_active_ids() const;  // those currently active
+
+  // -- Conference input (input half)
+  int conf_attach();  // returns the participant id
+  void conf_detach();
+  int participant_id() const;  // -1 if not attached
+  void conf_adjust_input(const InputSettings& settings);
+  void conf_input_agc_settings(const InputAgcSettings& settings);
+  void conf_tracking(const TrackingSettings& settings);
+  // Speech-activity gating (on by default, as on Prosody). Off: the input is
+  // always summed (music, announcements).
+  void conf_set_gating(bool enabled);
+  void set_sidetone(ChannelId output);  // empty id removes it
+
+  // -- Tone detection on the input half
+  void listen_for(const ListenSettings& settings);
+  std::optional<Recognition> get_recognised();
+  void discard_recognised();
+
+  // -- Replay (output half) and record (input half)
+  void replay_start(const ReplaySettings& settings);
+  // Queue encoded data; Errc::no_capacity if it does not all fit (nothing taken).
+  void replay_put(Span<const std::uint8_t> data, bool last = false);
+  ReplayStatus replay_status();
+  std::uint64_t replay_abort();
+  void record_start(const RecordSettings& settings);
+  std::size_t record_get(Span<std::uint8_t> out);
+  RecordStatus record_status();
+  void record_abort(bool discard);
+
+  InputStats input_stats() const;
+  OutputStats output_stats() const;
+
+  // Internal
+  Channel(std::shared_ptr<detail::Engine> engine, ChannelId id) noexcept
+      : engine_(std::move(engine)), id_(id) {}
+
+ private:
+  std::shared_ptr<detail::Engine> engine_;
+  ChannelId id_;
+};
+
+// ---------------------------------------------------------------------------
+// High-level conference (the sm_conference_* library)
+
+struct PartySettings {
+  int out_volume_db = 0;
+  bool out_agc = false;
+  int in_volume_db = 0;
+  bool in_agc = false;
+};
+
+// Every party hears every other party. Parties are pairs of channels (the
+// two halves of one full-duplex channel, normally) owned by the caller; the
+// conference does not keep them alive. Thread-safe.
+class Conference {
+ public:
+  Conference();
+  ~Conference();  // removes every remaining party (outputs aborted, inputs detached)
+  Conference(const Conference&) = delete;
+  Conference& operator=(const Conference&) = delete;
+
+  void add_party(ChannelId in, ChannelId out, const PartySettings& settings = {});
+  void add_party(const Channel& channel, const PartySettings& settings = {}) {
+    add_party(channel.id(), channel.id(), settings);
+  }
+  void remove_party(ChannelId in, ChannelId out);
+  void remove_party(const Channel& channel) { remove_party(channel.id(), channel.id()); }
+  std::size_t size() const;
+  // Input channels of the parties currently speaking (never a lone member).
+  std::vector<ChannelId> speaking() const;
+
+  struct State;  // internal
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace prosody

@@ -1,0 +1,388 @@
+/*
+ * prospapi.h - Prosody speech-processing API: replay, record, recognition
+ * and the low-level conferencing primitives. Declarations follow Aculab's
+ * TiNG prospapi.h; enums are declared at file scope (header layout) so the
+ * file is C++-compatible.
+ */
+#ifndef PROSODY_PROSPAPI_H
+#define PROSODY_PROSPAPI_H
+
+#include "smtypes.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Data formats ------------------------------------------------------ */
+
+enum kSMDataFormat {
+    kSMDataFormatNone=0,
+    kSMDataFormatALawPCM=30,
+    kSMDataFormatULawPCM=31,
+    kSMDataFormatOKIADPCM=32,
+    kSMDataFormatACUBLKPCM=33,
+    kSMDataFormat16bit=34,
+    kSMDataFormat8bit=35,
+    kSMDataFormatSigned8bit=36,
+    kSMDataFormatIMAADPCM=17,
+    kSMDataFormatSpeex=37,
+};
+
+/* Legacy "format plus rate" codes (8 kHz). */
+#define kSMDataFormat8KHzPCM ((enum kSMDataFormat) 1)
+#define kSMDataFormat8KHzOKIADPCM ((enum kSMDataFormat) 2)
+#define kSMDataFormat8KHzACUBLKPCM ((enum kSMDataFormat) 3)
+#define kSMDataFormat8KHzULawPCM ((enum kSMDataFormat) 7)
+#define kSMDataFormat8KHzALawPCM ((enum kSMDataFormat) 8)
+#define kSMDataFormat8KHz16bitMono ((enum kSMDataFormat) 14)
+#define kSMDataFormat8KHz8bitMono ((enum kSMDataFormat) 15)
+#define kSMDataFormat8KHzSigned8bitMono ((enum kSMDataFormat) 20)
+
+/* ---- Tone detection and recognition ------------------------------------ */
+
+enum kSMToneDetection {
+    kSMToneDetectionNone,
+    kSMToneDetectionNoMinDuration,
+    kSMToneDetectionMinDuration64,
+    kSMToneDetectionMinDuration40,
+    kSMToneEndDetectionNoMinDuration,
+    kSMToneEndDetectionMinDuration64,
+    kSMToneEndDetectionMinDuration40,
+    kSMToneLenDetectionNoMinDuration,
+    kSMToneLenDetectionMinDuration64,
+    kSMToneLenDetectionMinDuration40,
+    kSMToneDetectionAsListenFor,
+};
+
+enum kSMDigitMapping {
+    kSMNoDigitMapping,
+    kSMDTMFToneSetDigitMapping,
+};
+
+typedef struct sm_listen_for_parms {
+    tSMChannelId channel;                           /* in */
+    enum kSMToneDetection tone_detection_mode;      /* in */
+    tSM_INT active_tone_set_id;                     /* in */
+    enum kSMDigitMapping map_tones_to_digits;       /* in */
+    tSM_INT enable_cptone_recognition;              /* in */
+    tSM_INT enable_grunt_detection;                 /* in */
+    tSM_INT grunt_latency;                          /* in */
+    double min_noise_level;                         /* in */
+    double grunt_threshold;                         /* in */
+    tSM_UT32 grunt_holdoff;                         /* in */
+} SM_LISTEN_FOR_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_listen_for(struct sm_listen_for_parms *listenp);
+
+enum kSMRecognition {
+    kSMRecognisedNothing,
+    kSMRecognisedTrainingDigit,
+    kSMRecognisedDigit,
+    kSMRecognisedTone,
+    kSMRecognisedCPTone,
+    kSMRecognisedGruntStart,
+    kSMRecognisedGruntEnd,
+    kSMRecognisedASRResult,
+    kSMRecognisedASRUncertain,
+    kSMRecognisedASRRejected,
+    kSMRecognisedASRTimeout,
+    kSMRecognisedCatSig,
+    kSMRecognisedOverrun,
+    kSMRecognisedANS,
+    kSMRecognisedBeep,
+    kSMRecognisedOnHook,
+};
+
+typedef struct sm_recognised_parms {
+    tSMChannelId channel;                           /* inout */
+    enum kSMRecognition type;                       /* out */
+    tSM_INT param0;                                 /* out */
+    tSM_INT param1;                                 /* out */
+} SM_RECOGNISED_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_get_recognised(struct sm_recognised_parms *recogp);
+ACUAPI int ACUTiNG_WINAPI sm_discard_recognised(tSMChannelId channel);
+
+/* ---- Replay ------------------------------------------------------------ */
+
+typedef struct sm_replay_parms {
+    tSMChannelId channel;                   /* in */
+    tSMChannelId background;                /* in */
+    tSM_INT volume;                         /* in */
+    tSM_INT agc;                            /* in */
+    tSM_INT speed;                          /* in */
+    enum kSMDataFormat type;                /* in */
+    tSM_UT32 data_length;                   /* in */
+    tSM_UT32 sampling_rate;                 /* in */
+} SM_REPLAY_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_replay_start(struct sm_replay_parms *replayp);
+
+typedef struct sm_ts_data_parms {
+    tSMChannelId channel;                   /* in */
+    char *data;                             /* in (replay) / out (record) */
+    tSM_INT length;                         /* in (replay) / out (record) */
+} SM_TS_DATA_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_put_replay_data(struct sm_ts_data_parms *datap);
+ACUAPI int ACUTiNG_WINAPI sm_put_last_replay_data(struct sm_ts_data_parms *datap);
+
+typedef struct sm_audio_data_parms {
+    tSMChannelId channel;                   /* in */
+    char *data;                             /* in */
+    tSM_INT max_length;                     /* in */
+    tSM_INT done_length;                    /* out */
+} SM_AUDIO_DATA_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_put_audio_data(struct sm_audio_data_parms *datap);
+
+enum kSMReplayStatus {
+    kSMReplayStatusComplete,
+    kSMReplayStatusCompleteData,
+    kSMReplayStatusUnderrun,
+    kSMReplayStatusHasCapacity,
+    kSMReplayStatusNoCapacity,
+};
+
+typedef struct sm_replay_status_parms {
+    tSMChannelId channel;                   /* inout */
+    enum kSMReplayStatus status;            /* out */
+    tSM_UT32 offset;                        /* out */
+} SM_REPLAY_STATUS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_replay_status(struct sm_replay_status_parms *statusp);
+
+typedef struct sm_replay_abort_parms {
+    tSMChannelId channel;                   /* in */
+    tSM_UT32 offset;                        /* out */
+    tSM_UT32 nowait;                        /* in */
+} SM_REPLAY_ABORT_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_replay_abort(struct sm_replay_abort_parms *abortp);
+
+typedef struct sm_replay_adjust_parms {
+    tSMChannelId channel;
+    tSMChannelId background;
+    tSM_INT volume;
+    tSM_INT agc;
+    tSM_INT speed;
+} SM_REPLAY_ADJUST_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_replay_adjust(struct sm_replay_adjust_parms *adjustp);
+
+/* ---- Record ------------------------------------------------------------ */
+
+enum kSMRecordAltSource {
+    kSMRecordAltSourceDefault,
+    kSMRecordAltSourceInput,
+    kSMRecordAltSourceOutput,
+};
+
+typedef struct sm_record_parms {
+    tSMChannelId channel;                           /* in */
+    tSMChannelId alt_data_source;                   /* in */
+    enum kSMDataFormat type;                        /* in */
+    tSM_UT32 silence_elimination;                   /* in */
+    enum kSMToneDetection tone_elimination_mode;    /* in */
+    tSM_UT32 tone_elimination_set_id;               /* in */
+    tSM_UT32 max_octets;                            /* in */
+    tSM_UT32 max_elapsed_time;                      /* in */
+    tSM_UT32 max_silence;                           /* in */
+    tSM_INT agc;                                    /* in */
+    tSM_INT volume;                                 /* in */
+    enum kSMRecordAltSource alt_data_source_type;   /* in */
+    tSM_UT32 sampling_rate;                         /* in */
+    double min_noise_level;                         /* in */
+    double grunt_threshold;                         /* in */
+    tSM_UT32 grunt_holdoff;                         /* in */
+    tSM_UT32 max_initial_silence;                   /* in */
+} SM_RECORD_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_record_start(struct sm_record_parms *recordp);
+ACUAPI int ACUTiNG_WINAPI sm_get_recorded_data(struct sm_ts_data_parms *datap);
+
+enum kSMRecordStatus {
+    kSMRecordStatusComplete,
+    kSMRecordStatusCompleteData,
+    kSMRecordStatusOverrun,
+    kSMRecordStatusData,
+    kSMRecordStatusNoData,
+    kSMRecordStatusRecognition,
+};
+
+enum kSMRecordHowTerminated {
+    kSMRecordHowTerminatedNotYet,
+    kSMRecordHowTerminatedLength,
+    kSMRecordHowTerminatedMaxTime,
+    kSMRecordHowTerminatedSilence,
+    kSMRecordHowTerminatedAborted,
+    kSMRecordHowTerminatedError,
+};
+
+typedef struct sm_record_status_parms {
+    tSMChannelId channel;                           /* inout */
+    enum kSMRecordStatus status;                    /* out */
+    enum kSMRecognition recog_type;                 /* out */
+    tSM_INT param0;                                 /* out */
+    tSM_INT param1;                                 /* out */
+    enum kSMRecordHowTerminated termination_reason; /* out */
+    tSM_UT32 termination_octets;                    /* out */
+    tSM_UT32 sample_rate;                           /* out */
+} SM_RECORD_STATUS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_record_status(struct sm_record_status_parms *statusp);
+
+typedef struct sm_record_abort_parms {
+    tSMChannelId channel;
+    tSM_INT discard;
+} SM_RECORD_ABORT_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_record_abort(struct sm_record_abort_parms *abortp);
+
+/* ---- Conferencing primitives ------------------------------------------- */
+
+enum kSMConfType {
+    kSMConfTypeStandard = 0,
+    kSMConfTypeIndividualVolume = 1,
+};
+
+typedef struct sm_conf_prim_start_parms {
+    tSMChannelId channel;
+    tSM_INT volume;
+    tSM_INT agc;
+    enum kSMConfType conf_type;
+} SM_CONF_PRIM_START_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_start(struct sm_conf_prim_start_parms *startp);
+
+typedef struct sm_conf_prim_attach_parms {
+    tSMChannelId channel;
+    enum kSMConfType conf_type;
+} SM_CONF_PRIM_ATTACH_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_attach(struct sm_conf_prim_attach_parms *attachp);
+
+typedef struct sm_conf_prim_detach_parms {
+    tSMChannelId channel;
+    enum kSMConfType conf_type;
+} SM_CONF_PRIM_DETACH_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_detach(struct sm_conf_prim_detach_parms *detachp);
+
+typedef struct sm_conf_prim_add_parms {
+    tSMChannelId channel;
+    tSMChannelId participant;
+    tSM_INT id;
+    float factor;
+} SM_CONF_PRIM_ADD_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_add(struct sm_conf_prim_add_parms *addp);
+
+typedef struct sm_conf_prim_leave_parms {
+    tSMChannelId channel;
+    tSM_INT id;
+} SM_CONF_PRIM_LEAVE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_leave(struct sm_conf_prim_leave_parms *leavep);
+
+typedef struct sm_conf_prim_clone_parms {
+    tSMChannelId channel;
+    tSMChannelId model;
+} SM_CONF_PRIM_CLONE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_clone(struct sm_conf_prim_clone_parms *clonep);
+
+typedef struct sm_conf_prim_stop_parms {
+    tSMChannelId channel;
+    tSM_UT32 no_wait;
+} SM_CONF_PRIM_STOP_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_stop(struct sm_conf_prim_stop_parms *stopp);
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_abort(tSMChannelId channel);
+
+typedef struct sm_conf_prim_adj_output_parms {
+    tSMChannelId channel;
+    tSM_INT volume;
+    tSM_INT agc;
+} SM_CONF_PRIM_ADJ_OUTPUT_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_adj_output(struct sm_conf_prim_adj_output_parms *adjp);
+
+typedef struct sm_conf_prim_adj_input_parms {
+    tSMChannelId channel;
+    tSM_INT volume;
+    tSM_INT agc;
+} SM_CONF_PRIM_ADJ_INPUT_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_adj_input(struct sm_conf_prim_adj_input_parms *adjp);
+
+typedef struct sm_conf_prim_adj_input_settings_parms {
+    tSMChannelId channel;
+    float max_level_decay;
+    float target_level;
+} SM_CONF_PRIM_ADJ_INPUT_SETTINGS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_adj_input_settings(struct sm_conf_prim_adj_input_settings_parms *adjp);
+
+typedef struct sm_conf_prim_adj_tracking_parms {
+    tSMChannelId channel;
+    double min_noise_level;
+    double speech_thresh;
+} SM_CONF_PRIM_ADJ_TRACKING_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_adj_tracking(struct sm_conf_prim_adj_tracking_parms *adjp);
+
+typedef struct sm_conf_prim_info_parms {
+    tSMChannelId channel;
+    tSM_INT participant_count;
+    char speakers[8];
+} SM_CONF_PRIM_INFO_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_info(struct sm_conf_prim_info_parms *infop);
+
+typedef struct sm_conf_prim_config_activity_reporting_parms {
+    tSMChannelId channel;
+    tSM_UT32 delay;
+    tSM_UT32 sensitivity;
+} SM_CONF_PRIM_CONFIG_ACTIVITY_REPORTING_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_config_activity_reporting(struct sm_conf_prim_config_activity_reporting_parms *configp);
+
+enum kSMConfStatus {
+    kSMConfStatusRunning,
+    kSMConfStatusStopped,
+    kSMConfStatusActiveInputs,
+};
+
+struct conf_active_input {
+    tSM_INT id;
+    tSM_INT power;
+};
+
+typedef struct sm_conf_prim_status_parms {
+    tSMChannelId channel;
+    enum kSMConfStatus status;
+    union {
+        struct {
+            struct conf_active_input input[4];
+        } active_inputs;
+    } u;
+} SM_CONF_PRIM_STATUS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_conf_prim_status(struct sm_conf_prim_status_parms *statusp);
+
+typedef struct sm_set_sidetone_channel_parms {
+    tSMChannelId channel;
+    tSMChannelId output;
+} SM_SET_SIDETONE_CHANNEL_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_set_sidetone_channel(struct sm_set_sidetone_channel_parms *sidetonep);
+
+/* ---- Tone sets (declarations added with tone detection) ---------------- */
+/* PROSODY-TONE-DECLARATIONS */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PROSODY_PROSPAPI_H */

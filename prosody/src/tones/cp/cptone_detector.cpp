@@ -1,0 +1,1 @@
+// Placeholder: call-progress detection lands here.

@@ -1,0 +1,1 @@
+// Placeholder: DTMF detection and ToneSuppressor land here.
