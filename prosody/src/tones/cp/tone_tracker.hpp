@@ -1,0 +1,124 @@
+// tone_tracker.hpp - turns per-block classifications into tone segments
+// (with edges located to a few ms), simple-tone events, and cadence-matched
+// call-progress events.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "block_analyser.hpp"
+#include "prosody/tones.hpp"
+#include "repertoire.hpp"
+
+namespace prosody::tones::cp {
+
+struct TrackerConfig {
+  bool report_simple_tones = false;
+  bool report_cptones = false;
+  unsigned min_duration_ms = 0;
+  int cadence_tolerance_ms = 16;  // half of Prosody's 32 ms cadence quantum
+};
+
+class ToneTracker {
+ public:
+  ToneTracker();
+  void configure(const TrackerConfig& config) noexcept;
+  void reset(std::uint64_t stream_start) noexcept;
+
+  // One block of kBlock samples starting at block_start (timeline samples).
+  void on_block(const BlockResult& r, std::uint64_t block_start, std::vector<ToneEvent>& events);
+
+  // The tone kind being followed (for the analyser's level hysteresis).
+  int held_kind() const noexcept { return current_.kind; }
+  bool tone_present() const noexcept;
+  bool tone_candidate() const noexcept;
+
+ private:
+  // A segment under construction.
+  struct Building {
+    int kind = kNoTone;
+    std::int64_t first_block = 0;
+    std::int64_t last_block = -1;
+    int blocks = 0;
+    int stable_blocks = 0;
+    bool qualified = false;  // simple tone confirmed (start event due/sent)
+    bool start_known = true;
+    std::uint64_t start = 0;
+    double level_sum = 0.0;  // strongest component power, summed over blocks
+    int level_count = 0;
+    double first_level = 0.0, last_level = 0.0;  // edge blocks are usually partial
+    double ms_sum = 0.0;     // block mean square after the first block (edge reference)
+    int ms_count = 0;
+    double last_ms = 0.0;    // mean square of the newest block (may be partial)
+    // Sub-block energies around the onset (the block before the first and
+    // the first), kept so the onset can be located again at the end with a
+    // better reference level.
+    float onset_energy[2 * kSubBlocks] = {};
+    int onset_energy_count = 0;
+    std::uint64_t onset_region_start = 0;
+    double p350 = 0.0, p445 = 0.0, low_band = 0.0;  // dial evidence
+    double single_freq_sum = 0.0;
+    int single_count = 0;
+    int low_blocks = 0;
+  };
+  struct BlockInfo {
+    std::uint64_t start = 0;
+    float sub_energy[kSubBlocks] = {};
+    std::int64_t index = -1;
+  };
+  struct ActiveTone {
+    int id = 0;
+    std::uint64_t start = 0;
+    std::uint64_t last_tone_end = 0;
+    double level_power = 0.0;
+  };
+  static constexpr int kRing = 8;
+  static constexpr int kHistory = 8;
+  static constexpr int kMaxActive = 4;
+  static constexpr int kBridgeBlocks = 2;  // dropouts up to 32 ms inside a tone are bridged
+
+  void begin(Building& b, int kind, const BlockResult& r, std::int64_t index) const;
+  void extend(Building& b, const BlockResult& r, std::int64_t index) const;
+  void switch_to_pending(std::vector<ToneEvent>& events);
+  void end_tone_into_silence(std::vector<ToneEvent>& events);
+  void close_segment(const Building& b, std::uint64_t end, std::vector<ToneEvent>& events);
+  void open_segment(std::vector<ToneEvent>& events);
+  void check_qualification(std::vector<ToneEvent>& events);
+  void check_ongoing(std::vector<ToneEvent>& events);
+
+  Segment snapshot(const Building& b, std::uint64_t end) const;
+  static double tone_level(const Building& b);
+  bool dial_like(const Building& b) const;
+  double reference_energy(const Building& b) const;
+  void keep_onset_energy(Building& b) const;
+  std::uint64_t locate_onset(const Building& b) const;
+  std::uint64_t locate_offset(const Building& b) const;
+  const BlockInfo* block(std::int64_t index) const;
+  std::uint64_t block_start(std::int64_t index) const;
+  std::uint64_t block_end(std::int64_t index) const { return block_start(index) + kBlock; }
+
+  void push_history(const Segment& s);
+  void try_patterns(const Segment& newest, bool ongoing, std::vector<ToneEvent>& events);
+  bool fits_active(const ActiveTone& a, const Segment& s, bool ongoing) const;
+  void end_active(int slot, std::vector<ToneEvent>& events);
+  void emit_simple(const Building& b, bool is_end, std::uint64_t end, std::vector<ToneEvent>& events) const;
+
+  TrackerConfig config_;
+  const CadencePattern* patterns_ = nullptr;
+  int pattern_count_ = 0;
+
+  std::uint64_t stream_start_ = 0;
+  std::int64_t next_index_ = 0;
+  BlockInfo ring_[kRing];
+  Building current_;
+  Building pending_;
+  int miss_ = 0;
+  int last_block_kind_ = kNoTone;
+
+  Segment history_[kHistory];  // closed segments, oldest first
+  int history_count_ = 0;
+  ActiveTone active_[kMaxActive];
+  int active_count_ = 0;
+};
+
+}  // namespace prosody::tones::cp
