@@ -107,6 +107,7 @@ struct ModuleConfig {
 
 namespace detail {
 class Engine;
+struct ChannelIo;
 }
 
 class Channel;
@@ -431,8 +432,13 @@ class Channel {
       : engine_(std::move(engine)), id_(id) {}
 
  private:
+  detail::ChannelIo& io() const;
+
   std::shared_ptr<detail::Engine> engine_;
   ChannelId id_;
+  // The channel's data path, cached so host-port audio never takes the
+  // module's control lock.
+  mutable std::shared_ptr<detail::ChannelIo> io_;
 };
 
 // ---------------------------------------------------------------------------

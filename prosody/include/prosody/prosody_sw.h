@@ -69,7 +69,8 @@ typedef struct prosody_sw_conf_prim_active_ids_parms {
 
 int prosody_sw_conf_prim_active_ids(struct prosody_sw_conf_prim_active_ids_parms *parmsp);
 
-/* The participant id of an attached conference input, or -1. */
+/* The participant id (>= 0) of an attached conference input, or a negative
+ * ERR_SM_* code (ERR_SM_WRONG_CHANNEL_STATE if it is not attached). */
 int prosody_sw_conf_prim_participant_id(tSMChannelId channel);
 
 #ifdef __cplusplus

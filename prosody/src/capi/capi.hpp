@@ -1,0 +1,42 @@
+// capi.hpp - helpers shared by the C API translation units: find the engine
+// behind a C handle and turn typed error codes into ERR_SM_* ints.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "engine/engine.hpp"
+#include "engine/registry.hpp"
+#include "prosody/smbesp.h"
+#include "prosody/smdrvr.h"
+
+namespace prosody::capi {
+
+inline int rc(Errc e) { return static_cast<int>(e); }
+
+inline std::uintptr_t raw(tSMChannelId id) { return reinterpret_cast<std::uintptr_t>(id); }
+inline tSMChannelId channel_handle(std::uintptr_t v) { return reinterpret_cast<tSMChannelId>(v); }
+
+// The engine that owns a channel id, or null.
+inline std::shared_ptr<detail::Engine> engine_of(tSMChannelId id) {
+  detail::ChannelKey key;
+  if (!detail::decode_channel(raw(id), key)) return nullptr;
+  return detail::Registry::instance().find(key.module);
+}
+
+inline std::shared_ptr<detail::Engine> engine_of_module(tSMModuleId m) {
+  std::uint32_t n = 0;
+  if (!detail::decode_module(reinterpret_cast<std::uintptr_t>(m), n)) return nullptr;
+  return detail::Registry::instance().find(n);
+}
+
+// Maps a kSMDataFormat (or a legacy 8 kHz format code) and sampling_rate to
+// our format, checking the rate against the module's. Returns an ERR_SM_*.
+int map_format(int type, unsigned long sampling_rate, unsigned module_rate, DataFormat& out);
+
+}  // namespace prosody::capi
+
+// Resolve the engine of a channel argument or return ERR_SM_NO_SUCH_CHANNEL.
+#define PROSODY_ENGINE_OR_RETURN(var, channel)                              \
+  auto var = ::prosody::capi::engine_of(channel);                           \
+  if (!var) return ERR_SM_NO_SUCH_CHANNEL

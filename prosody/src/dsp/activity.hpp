@@ -1,0 +1,51 @@
+// Speech-activity tracker (sm_conf_prim_adj_tracking).
+//
+// Prosody's documented law: track Lmin (the noise floor, the lowest energy
+// seen) and Lmax (the highest); speech is present when the frame energy
+// exceeds Lmin + (Lmax - Lmin) * speech_thresh, with Lmin floored at
+// min_noise_level. Energies use Aculab's scale, 10^((dB + 90) / 10).
+//
+// What Aculab does not document, chosen here: Lmin rises 2 dB/s while the
+// energy stays above it (so a new, louder noise floor is learnt in seconds,
+// and a perfectly steady tone is eventually judged to be noise), Lmax decays
+// toward Lmin at 6 dB/s, and activity holds for 200 ms after the last active
+// frame so word endings are not chopped.
+#pragma once
+
+#include <cstdint>
+
+namespace prosody::dsp {
+
+struct ActivityParams {
+  double min_noise_level_db = -55.0;  // dBm0
+  double speech_thresh = 0.01;
+  double frame_seconds = 0.01;
+  double lmin_rise_db_per_s = 2.0;
+  double lmax_decay_db_per_s = 6.0;
+  double hangover_s = 0.2;
+};
+
+struct ActivityState {
+  double lmin = 0.0;  // Aculab energy scale; 0 = not initialised
+  double lmax = 0.0;
+  std::uint32_t hangover_frames_left = 0;
+  bool active = false;
+};
+
+struct ActivityCoefficients {
+  double min_noise = 0.0;
+  double thresh = 0.01;
+  double lmin_rise = 1.0;   // per-frame ratio
+  double lmax_decay = 1.0;  // per-frame ratio applied to (Lmax - Lmin)
+  std::uint32_t hangover_frames = 0;
+};
+
+ActivityCoefficients activity_coefficients(const ActivityParams& params);
+
+// Converts a frame's mean square (full scale 1.0) to Aculab's energy scale.
+double frame_energy(double mean_square);
+
+// Updates the tracker with one frame's energy; returns the verdict.
+bool track_activity(ActivityState& state, const ActivityCoefficients& c, double energy);
+
+}  // namespace prosody::dsp

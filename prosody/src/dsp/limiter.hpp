@@ -1,0 +1,51 @@
+// Peak limiter for a conference output: keeps every sample within full scale
+// without hard clipping.
+//
+// It works on whole frames and adds no delay: the frame is complete before it
+// is emitted, so the gain can start falling ahead of a peak inside the frame
+// (look-ahead within the frame, zero added latency). The frame is cut into
+// sub-blocks of about 2 ms; the gain is piecewise linear between sub-block
+// boundaries, and each boundary gain is no higher than what both neighbouring
+// sub-blocks allow, so no sample exceeds the threshold. The boundary gains
+// may fall at most attack_db_per_ms going into a peak and rise at most
+// release_db_per_s afterwards. Below the threshold it is exactly transparent:
+// gain stays 1.0 and samples are not touched, so sums below full scale stay
+// bit-exact.
+#pragma once
+
+#include <cstddef>
+
+namespace prosody::dsp {
+
+struct LimiterParams {
+  float threshold = 32767.0f / 32768.0f;  // largest output magnitude
+  float attack_db_per_ms = 6.0f;          // how steeply gain may fall ahead of a peak
+  float release_db_per_s = 40.0f;         // how fast gain recovers
+  float subblock_ms = 2.0f;
+};
+
+struct LimiterState {
+  float gain = 1.0f;  // gain at the end of the previous frame
+};
+
+struct LimiterCoefficients {
+  float threshold = 1.0f;
+  std::size_t subblock = 16;   // samples
+  float attack_ratio = 1.0f;   // >1: allowed gain ratio per sub-block, going back from a peak
+  float release_ratio = 1.0f;  // >1: allowed gain ratio per sub-block, going forward
+};
+
+LimiterCoefficients limiter_coefficients(const LimiterParams& params, unsigned sample_rate);
+
+// Per-sub-block peaks of x (peaks must hold n / subblock + 1 floats) and the
+// sum of squares, in one pass. Returns the number of sub-blocks.
+std::size_t limiter_scan(const float* x, std::size_t n, const LimiterCoefficients& c, float* peaks,
+                         double& sum_squares);
+
+// Limits x in place given its sub-block peaks from limiter_scan. scratch
+// must hold n / subblock + 2 floats. Returns the smallest gain applied (1.0 =
+// untouched).
+float limit(float* x, std::size_t n, const float* peaks, std::size_t blocks, LimiterState& state,
+            const LimiterCoefficients& c, float* scratch);
+
+}  // namespace prosody::dsp
