@@ -14,6 +14,7 @@ ActivityCoefficients activity_coefficients(const ActivityParams& p) {
   c.lmin_rise = std::pow(10.0, p.lmin_rise_db_per_s * p.frame_seconds / 10.0);
   c.lmax_decay = std::pow(10.0, -p.lmax_decay_db_per_s * p.frame_seconds / 10.0);
   c.hangover_frames = static_cast<std::uint32_t>(std::lround(p.hangover_s / p.frame_seconds));
+  c.min_range = std::pow(10.0, p.min_range_db / 10.0);
   return c;
 }
 
@@ -28,14 +29,14 @@ double frame_energy(double mean_square) { return mean_square * kEnergyPerMeanSqu
 bool track_activity(ActivityState& s, const ActivityCoefficients& c, double e) {
   if (s.lmin <= 0.0) {
     s.lmin = c.min_noise;
-    s.lmax = c.min_noise;
+    s.lmax = c.min_noise * c.min_range;
   }
   // Noise floor: follows the energy down at once, creeps up slowly.
   s.lmin = e < s.lmin ? e : s.lmin * c.lmin_rise;
   s.lmin = std::max(s.lmin, c.min_noise);
   // Peak: follows the energy up at once, decays toward the floor.
   s.lmax = e > s.lmax ? e : s.lmin + (s.lmax - s.lmin) * c.lmax_decay;
-  s.lmax = std::max(s.lmax, s.lmin);
+  s.lmax = std::max(s.lmax, s.lmin * c.min_range);
 
   const double threshold = s.lmin + (s.lmax - s.lmin) * c.thresh;
   const bool speech = e > threshold && e > c.min_noise;

@@ -5,11 +5,17 @@
 // exceeds Lmin + (Lmax - Lmin) * speech_thresh, with Lmin floored at
 // min_noise_level. Energies use Aculab's scale, 10^((dB + 90) / 10).
 //
-// What Aculab does not document, chosen here: Lmin rises 2 dB/s while the
-// energy stays above it (so a new, louder noise floor is learnt in seconds,
-// and a perfectly steady tone is eventually judged to be noise), Lmax decays
-// toward Lmin at 6 dB/s, and activity holds for 200 ms after the last active
-// frame so word endings are not chopped.
+// What Aculab does not document, chosen here:
+// - Lmax never sits less than 25 dB above Lmin. With noise alone Lmax would
+//   otherwise hug the floor and the threshold with it, and every noise frame
+//   would count as speech; the floor on Lmax puts the threshold at least
+//   about 6 dB above the noise floor (at speech_thresh 0.01), well clear of
+//   the frame-to-frame flicker of steady noise;
+// - Lmin rises 2 dB/s while the energy stays above it (a new, louder noise
+//   floor is learnt in seconds; a perfectly steady tone is eventually judged
+//   to be noise), Lmax decays toward Lmin at 6 dB/s;
+// - activity holds for 200 ms after the last active frame so word endings
+//   are not chopped.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +29,7 @@ struct ActivityParams {
   double lmin_rise_db_per_s = 2.0;
   double lmax_decay_db_per_s = 6.0;
   double hangover_s = 0.2;
+  double min_range_db = 25.0;  // Lmax >= Lmin + this
 };
 
 struct ActivityState {
@@ -38,6 +45,7 @@ struct ActivityCoefficients {
   double lmin_rise = 1.0;   // per-frame ratio
   double lmax_decay = 1.0;  // per-frame ratio applied to (Lmax - Lmin)
   std::uint32_t hangover_frames = 0;
+  double min_range = 1.0;  // ratio Lmax / Lmin at least
 };
 
 ActivityCoefficients activity_coefficients(const ActivityParams& params);

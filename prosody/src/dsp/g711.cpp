@@ -25,8 +25,10 @@ inline std::int16_t to_s16(float v) {
 }  // namespace
 
 std::uint8_t linear_to_alaw(std::int16_t pcm) {
+  // A-law's decision values are symmetric in ones' complement: a negative
+  // sample x quantises like the magnitude -x - 1 (Table 1 of G.711).
   const bool positive = pcm >= 0;
-  const int magnitude = positive ? pcm : std::min(-static_cast<int>(pcm), 32767);
+  const int magnitude = positive ? pcm : -static_cast<int>(pcm) - 1;
   int code;
   if (magnitude < 256) {
     code = magnitude >> 4;
