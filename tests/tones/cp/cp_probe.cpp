@@ -3,7 +3,8 @@
 // -v, the per-block classification).
 //
 //   cp_probe --wav FILE [--gain DB] [-v]
-//   cp_probe --signal NAME [--level DBM0] [--scale F] [--jitter J] [--seed N] [--noise DBM0] [-v]
+//   cp_probe --signal NAME [--level DBM0] [--scale F] [--jitter J] [--seed N] [--noise DBM0]
+//            [--noise-seed N] [--lead MS] [-v]
 //   cp_probe --list
 #include <cstdio>
 #include <cstdlib>
@@ -20,7 +21,8 @@ using namespace prosody;
 
 int main(int argc, char** argv) {
   std::string wav, name;
-  double gain = 0.0, level = -20.0, scale = 1.0, jitter = 0.0, noise = -200.0;
+  double gain = 0.0, level = -20.0, scale = 1.0, jitter = 0.0, noise = -200.0, lead = 700.0;
+  unsigned noise_seed = 7;
   unsigned seed = 1;
   bool verbose = false, list = false;
   unsigned min_ms = 0;
@@ -34,6 +36,8 @@ int main(int argc, char** argv) {
     else if (a == "--scale") scale = std::atof(next());
     else if (a == "--jitter") jitter = std::atof(next());
     else if (a == "--noise") noise = std::atof(next());
+    else if (a == "--noise-seed") noise_seed = unsigned(std::atoi(next()));
+    else if (a == "--lead") lead = std::atof(next());
     else if (a == "--seed") seed = unsigned(std::atoi(next()));
     else if (a == "--min") min_ms = unsigned(std::atoi(next()));
     else if (a == "-v") verbose = true;
@@ -58,6 +62,7 @@ int main(int argc, char** argv) {
         v.freq_scale = scale;
         v.jitter = jitter;
         v.seed = seed;
+        v.lead_silence_ms = lead;
         x = cpstim::render(s.steps, v);
       }
     if (x.empty()) {
@@ -65,7 +70,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  if (noise > -150.0) cpstim::add_noise(x, noise, 7);
+  if (noise > -150.0) cpstim::add_noise(x, noise, noise_seed);
   if (verbose) {
     tones::cp::BlockAnalyser analyser;
     for (std::size_t at = 0; at + 128 <= x.size(); at += 128) {

@@ -61,30 +61,62 @@ TEST(CpSimpleTone, DualToneReportsBothBands) {
   EXPECT_EQ(s[0].code2, 4);
 }
 
-// Two steady blocks after a (partial) first one: at most 48 ms.
-TEST(CpSimpleTone, StartReportedWithinFortyEightMilliseconds) {
+// A tone of the set is confirmed once it has held still (frequency and
+// level) over five windows: at most 112 ms after its onset.
+TEST(CpSimpleTone, StartReportedWithin112Milliseconds) {
   for (double f : {425.0, 1100.0, 2100.0}) {
-    SCOPED_TRACE(f);
-    const auto x = tone({f}, -30.0, 400.0, 311.0);
-    prosody::tones::CallProgressDetector d(config(true, false));
-    std::vector<ToneEvent> ev;
-    double reported_at = -1;
-    for (std::size_t at = 0; at < x.size() && reported_at < 0; at += 8) {
-      d.process(x.data() + at, 8, at, ev);
-      if (!starts(ev, RecognitionType::tone).empty()) reported_at = (at + 8) / 8.0;
+    for (int align = 0; align < 4; ++align) {
+      SCOPED_TRACE(testing::Message() << f << " Hz, align " << align);
+      const double onset = 311.0 + 4.1 * align;
+      const auto x = tone({f}, -30.0, 400.0, onset);
+      prosody::tones::CallProgressDetector d(config(true, false));
+      std::vector<ToneEvent> ev;
+      double reported_at = -1;
+      for (std::size_t at = 0; at < x.size() && reported_at < 0; at += 8) {
+        d.process(x.data() + at, 8, at, ev);
+        if (!starts(ev, RecognitionType::tone).empty()) reported_at = (at + 8) / 8.0;
+      }
+      ASSERT_GT(reported_at, 0);
+      EXPECT_LE(reported_at - onset, 112.0);
     }
-    ASSERT_GT(reported_at, 0);
-    EXPECT_LE(reported_at - 311.0, 48.0);
   }
 }
 
+// The second burst of a cadence (same tone within 6 s) is confirmed on its
+// first phase-measured block: within 80 ms instead of 112.
+TEST(CpSimpleTone, RepeatedBurstConfirmedWithin80Milliseconds) {
+  for (int align = 0; align < 4; ++align) {
+    SCOPED_TRACE(align);
+    cpstim::Variation v;
+    v.lead_silence_ms = 300 + 4.1 * align;
+    v.seed = 11 + align;
+    std::vector<cpstim::Step> steps = {{{{480, -25}, {620, -25}}, 500}, {{}, 500}, {{{480, -25}, {620, -25}}, 500}};
+    const auto x = cpstim::render(steps, v);
+    prosody::tones::CallProgressDetector d(config(false, false));
+    std::vector<ToneEvent> ev;
+    const double second = v.lead_silence_ms + 1000.0;
+    double present_at = -1;
+    for (std::size_t at = 0; at < x.size(); at += 8) {
+      d.process(x.data() + at, 8, at, ev);
+      const double t = (at + 8) / 8.0;
+      if (t > second && present_at < 0 && d.tone_present()) present_at = t;
+    }
+    ASSERT_GT(present_at, 0);
+    EXPECT_LE(present_at - second, 80.0);
+  }
+}
+
+// Tones shorter than the minimum are not reported, longer ones are. (The
+// detector's own confirmation takes about 80 ms, so Prosody's 40 and 64 ms
+// minimums bite only on shorter tones; 200 ms shows the rule itself.)
 TEST(CpSimpleTone, MinimumDurationIsHonoured) {
   struct Case {
     unsigned min_ms;
     double on_ms;
     bool reported;
   };
-  const Case cases[] = {{40, 28, false}, {40, 55, true}, {64, 50, false}, {64, 85, true}, {0, 60, true}};
+  const Case cases[] = {{40, 28, false},  {40, 150, true},  {64, 50, false}, {64, 150, true},
+                        {0, 150, true},   {200, 170, false}, {200, 240, true}};
   for (const auto& c : cases) {
     for (int align = 0; align < 4; ++align) {
       SCOPED_TRACE(testing::Message() << c.min_ms << " ms min, " << c.on_ms << " ms tone, align " << align);
@@ -217,8 +249,8 @@ TEST(CpPresence, CandidateThenPresentThenClear) {
   ASSERT_GT(first_candidate, 0);
   ASSERT_GT(first_present, 0);
   ASSERT_GT(cleared, 0);
-  EXPECT_LE(first_candidate - 300.0, 20.0);
-  EXPECT_LE(first_present - 300.0, 48.0 + 4.0);  // qualification plus the 4 ms feed step
+  EXPECT_LE(first_candidate - 300.0, 70.0);
+  EXPECT_LE(first_present - 300.0, 112.0);
   EXPECT_GE(first_present, first_candidate);
   EXPECT_LE(cleared - 800.0, 60.0);  // ended within the dropout bridge
 }

@@ -8,44 +8,28 @@ namespace prosody::tones::cp {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-constexpr int kFirstPeakBin = 4;    // 250 Hz: Prosody's detector range starts here
-constexpr int kLastPeakBin = 36;    // 2250 Hz: above CED
-constexpr int kLastBandBin = 54;    // 3375 Hz: top of the detector range
-constexpr int kMaxPeaks = 6;
+constexpr int kFirstBin = 8;      // 250 Hz: Prosody's detector range starts here
+constexpr int kLastPeakBin = 72;  // 2250 Hz: above CED
+constexpr int kLastBandBin = 108; // 3375 Hz: top of the detector range
+constexpr double kStrongBin = 0.005;  // share of band energy for a bin to count
+constexpr double kGroupHz = 8.0;      // bins within this of each other: one component
+// Power ratio between windows within which a bin's phase advance is trusted:
+// wider than a steady tone needs, because a close pair's leakage makes each
+// bin's magnitude wobble; narrow enough to refuse a tone's first partial window.
+constexpr double kPhaseRatio = 2.9;
+// A component no stronger than this times the leakage bound is leakage.
+constexpr double kLeakageMargin = 2.0;
 
-// |response| of a 128-point rectangular window to a tone delta bins off centre.
+// |response| of a kWindow-point rectangular window to a tone delta bins off.
 double window_gain(double delta) {
   const double a = std::fabs(delta);
   if (a < 1e-6) return 1.0;
-  return std::fabs(std::sin(kPi * a) / (kBlock * std::sin(kPi * a / kBlock)));
-}
-
-// Hann-windowed 256-point correlators at 350 Hz and 445 Hz (covers 440 and
-// 450 Hz): the dial-tone components that one 62.5 Hz bin cannot separate.
-struct DialTables {
-  static constexpr int kLength = 2 * kBlock;
-  float cos350[kLength], sin350[kLength], cos445[kLength], sin445[kLength];
-  DialTables() {
-    for (int n = 0; n < kLength; ++n) {
-      const double w = 0.5 - 0.5 * std::cos(2.0 * kPi * n / kLength);
-      cos350[n] = static_cast<float>(w * std::cos(2.0 * kPi * 350.0 * n / kSampleRate));
-      sin350[n] = static_cast<float>(w * std::sin(2.0 * kPi * 350.0 * n / kSampleRate));
-      cos445[n] = static_cast<float>(w * std::cos(2.0 * kPi * 445.0 * n / kSampleRate));
-      sin445[n] = static_cast<float>(w * std::sin(2.0 * kPi * 445.0 * n / kSampleRate));
-    }
-  }
-};
-const DialTables& dial_tables() {
-  static const DialTables tables;
-  return tables;
+  return std::fabs(std::sin(kPi * a) / (kWindow * std::sin(kPi * a / kWindow)));
 }
 
 }  // namespace
 
-BlockAnalyser::BlockAnalyser() : fft_(RealFft128::instance()) {
-  dial_tables();  // build shared tables outside the audio path
-  set_tuning(AnalyserTuning{});
-}
+BlockAnalyser::BlockAnalyser() : fft_(RealFft::instance()) { set_tuning(AnalyserTuning{}); }
 
 void BlockAnalyser::set_tuning(const AnalyserTuning& tuning) noexcept {
   tuning_ = tuning;
@@ -54,38 +38,95 @@ void BlockAnalyser::set_tuning(const AnalyserTuning& tuning) noexcept {
   hold_ms_ = dbm0_to_ms(tuning.hold_level_dbm0);
 }
 
-void BlockAnalyser::reset() noexcept {
+void BlockAnalyser::forget() noexcept {
   prev_valid_ = false;
-  prev_components_ = 0;
-  prev_phase_ok_ = false;
+  prev_count_ = 0;
+}
+
+void BlockAnalyser::reset() noexcept {
+  forget();
   std::memset(prev_samples_, 0, sizeof prev_samples_);
+  prev_ms_ = 0.0;
 }
 
-void BlockAnalyser::dial_evidence(const float* x, BlockResult& out) const noexcept {
-  const DialTables& t = dial_tables();
-  float c350 = 0.f, s350 = 0.f, c445 = 0.f, s445 = 0.f;
-  for (int n = 0; n < kBlock; ++n) {
-    const float v = prev_samples_[n];
-    c350 += v * t.cos350[n];
-    s350 += v * t.sin350[n];
-    c445 += v * t.cos445[n];
-    s445 += v * t.sin445[n];
+// Components from the frequency map: runs of strong bins whose phase
+// advance reports the same frequency.
+int BlockAnalyser::phase_components(const double* power, const float* re, const float* im,
+                                    double band_total, Component* out) const noexcept {
+  const double strong = kStrongBin * band_total;
+  int n = 0;
+  bool open = false;
+  for (int b = kFirstBin; b <= kLastPeakBin; ++b) {
+    if (power[b] < strong) {
+      open = false;
+      continue;
+    }
+    const double pp = prev_power_[b];
+    bool have_freq = false;
+    double freq = 0.0;
+    if (pp * kPhaseRatio >= power[b] && pp <= kPhaseRatio * power[b]) {
+      // X_k * conj(X_{k-1}): a tone at bin b + d advances pi * (b + d) per hop.
+      const double cr = double(re[b]) * prev_re_[b] + double(im[b]) * prev_im_[b];
+      const double ci = double(im[b]) * prev_re_[b] - double(re[b]) * prev_im_[b];
+      double d = std::atan2(ci, cr) / kPi - b;
+      d -= 2.0 * std::round(d / 2.0);  // into [-1, 1]
+      freq = (b + d) * kBinHz;
+      have_freq = true;
+    }
+    Component* c = open ? &out[n - 1] : nullptr;
+    const bool joins = c && (!have_freq || !c->phase_ok || std::fabs(freq - c->freq_hz) <= kGroupHz);
+    if (joins) {
+      c->power += power[b];
+      if (power[b] > c->peak_power) {
+        c->peak_power = power[b];
+        c->peak_bin = b;
+        if (have_freq) {
+          c->freq_hz = freq;
+          c->phase_ok = true;
+        }
+      } else if (have_freq && !c->phase_ok) {
+        c->freq_hz = freq;
+        c->phase_ok = true;
+      }
+      continue;
+    }
+    if (n == kMaxComponents) break;
+    out[n++] = Component{power[b], power[b], b, have_freq ? freq : b * kBinHz, have_freq};
+    open = true;
   }
-  for (int n = 0; n < kBlock; ++n) {
-    const float v = x[n];
-    c350 += v * t.cos350[kBlock + n];
-    s350 += v * t.sin350[kBlock + n];
-    c445 += v * t.cos445[kBlock + n];
-    s445 += v * t.sin445[kBlock + n];
+  // Sidelobes across a null report the same frequency: fold them in.
+  for (int i = 0; i < n; ++i) {
+    for (int j = i + 1; j < n;) {
+      if (out[i].phase_ok && out[j].phase_ok && std::fabs(out[i].freq_hz - out[j].freq_hz) <= kGroupHz) {
+        Component& keep = out[i].peak_power >= out[j].peak_power ? out[i] : out[j];
+        const Component& drop = &keep == &out[i] ? out[j] : out[i];
+        keep.power += drop.power;
+        out[i] = keep;
+        out[j] = out[--n];
+      } else {
+        ++j;
+      }
+    }
   }
-  // A sine of amplitude A gives |sum| = A * (sum of window) / 2 = A * 64.
-  const double norm = 2.0 / (128.0 * 128.0);
-  out.power_350 = norm * (double(c350) * c350 + double(s350) * s350);
-  out.power_445 = norm * (double(c445) * c445 + double(s445) * s445);
+  return n;
 }
 
-void BlockAnalyser::analyse(const float* x, int held_kind, bool concealed,
-                            BlockResult& out) noexcept {
+// Without phase history (a tone's first window): local maxima with the bins
+// either side, frequencies by parabolic interpolation. Never steady.
+int BlockAnalyser::peak_components(const double* power, double band_total, Component* out) noexcept {
+  int n = 0;
+  for (int b = kFirstBin; b <= kLastPeakBin && n < kMaxComponents; ++b) {
+    if (!(power[b] > power[b - 1] && power[b] >= power[b + 1])) continue;
+    if (power[b] < 2.0 * kStrongBin * band_total) continue;
+    const double m0 = std::sqrt(power[b - 1]), m1 = std::sqrt(power[b]), m2 = std::sqrt(power[b + 1]);
+    const double den = 2.0 * m1 - m0 - m2;
+    const double d = den > 0.0 ? std::clamp(0.5 * (m2 - m0) / den, -0.5, 0.5) : 0.0;
+    out[n++] = Component{power[b - 1] + power[b] + power[b + 1], power[b], b, (b + d) * kBinHz, false};
+  }
+  return n;
+}
+
+void BlockAnalyser::analyse(const float* x, int held_kind, bool concealed, BlockResult& out) noexcept {
   out = BlockResult{};
   float total_energy = 0.f;
   for (int s = 0; s < kSubBlocks; ++s) {
@@ -97,121 +138,125 @@ void BlockAnalyser::analyse(const float* x, int held_kind, bool concealed,
   }
   out.mean_square = total_energy / kBlock;
 
-  if (concealed || out.mean_square < gate_ms_) {
-    // Too quiet to hold a tone we report: no FFT. Phase history is lost.
-    prev_valid_ = false;
-    prev_components_ = 0;
-    prev_phase_ok_ = false;
+  const bool active = !concealed && std::max(prev_ms_, out.mean_square) >= gate_ms_;
+  if (!active) {
+    // Too quiet to hold a tone we report, or lost: no FFT, phase history gone.
+    forget();
     std::memcpy(prev_samples_, x, sizeof prev_samples_);
+    prev_ms_ = out.mean_square;
     return;
   }
   out.analysed = true;
 
+  float window[kWindow];
+  std::memcpy(window, prev_samples_, sizeof prev_samples_);
+  std::memcpy(window + kBlock, x, kBlock * sizeof(float));
+  std::memcpy(prev_samples_, x, sizeof prev_samples_);
+  prev_ms_ = out.mean_square;
+
   float re[kFftBins], im[kFftBins];
-  fft_.forward(x, re, im);
+  fft_.forward(window, re, im);
   // Power per bin as the mean square of the sine it represents.
-  const double scale = 2.0 / (double(kBlock) * kBlock);
+  const double scale = 2.0 / (double(kWindow) * kWindow);
   double power[kLastBandBin + 2];
   for (int b = 0; b <= kLastBandBin + 1; ++b) power[b] = scale * (double(re[b]) * re[b] + double(im[b]) * im[b]);
-  double band_total = 0.0;
-  for (int b = kFirstPeakBin; b <= kLastBandBin; ++b) band_total += power[b];
-  band_total += 1e-30;
+  double band_total = 1e-30;
+  for (int b = kFirstBin; b <= kLastBandBin; ++b) band_total += power[b];
 
-  // Local maxima are candidate components.
-  Peak peaks[kMaxPeaks];
-  int npeaks = 0;
-  for (int b = kFirstPeakBin; b <= kLastPeakBin; ++b) {
-    if (!(power[b] > power[b - 1] && power[b] >= power[b + 1])) continue;
-    if (power[b] < 0.02 * band_total) continue;
-    Peak pk{b, 0.0, 0.0, b * kBinHz, false};
-    if (npeaks < kMaxPeaks) {
-      peaks[npeaks++] = pk;
-    } else {
-      int weakest = 0;
-      for (int i = 1; i < kMaxPeaks; ++i)
-        if (power[peaks[i].bin] < power[peaks[weakest].bin]) weakest = i;
-      if (power[b] > power[peaks[weakest].bin]) peaks[weakest] = pk;
-    }
-  }
-  // Ascending bin order (insertion sort: at most kMaxPeaks entries).
-  for (int i = 1; i < npeaks; ++i)
-    for (int j = i; j > 0 && peaks[j].bin < peaks[j - 1].bin; --j) std::swap(peaks[j], peaks[j - 1]);
-
-  for (int i = 0; i < npeaks; ++i) {
-    Peak& pk = peaks[i];
-    const int b = pk.bin;
-    // Bins shared with a neighbouring peak's cluster count half to each.
-    const double left = (i > 0 && peaks[i - 1].bin == b - 2) ? 0.5 : 1.0;
-    const double right = (i + 1 < npeaks && peaks[i + 1].bin == b + 2) ? 0.5 : 1.0;
-    pk.cluster = left * power[b - 1] + power[b] + right * power[b + 1];
-    double delta = 0.0;
-    if (prev_valid_ && b < kKeptBins) {
-      const double prev_power = scale * (double(prev_re_[b]) * prev_re_[b] + double(prev_im_[b]) * prev_im_[b]);
-      if (prev_power > 0.25 * power[b] && prev_power < 4.0 * power[b]) {
-        // X_k * conj(X_{k-1}): a steady tone advances 2*pi*delta per block.
-        const double cr = double(re[b]) * prev_re_[b] + double(im[b]) * prev_im_[b];
-        const double ci = double(im[b]) * prev_re_[b] - double(re[b]) * prev_im_[b];
-        delta = std::atan2(ci, cr) / (2.0 * kPi);
-        pk.phase_ok = true;
-      }
-    }
-    if (!pk.phase_ok) {
-      // Coarse: parabolic interpolation on magnitudes.
-      const double m0 = std::sqrt(power[b - 1]), m1 = std::sqrt(power[b]), m2 = std::sqrt(power[b + 1]);
-      const double den = 2.0 * m1 - m0 - m2;
-      delta = den > 0.0 ? std::clamp(0.5 * (m2 - m0) / den, -0.5, 0.5) : 0.0;
-    }
-    pk.freq_hz = (b + delta) * kBinHz;
-    const double corrected = power[b] / std::max(1e-3, window_gain(delta) * window_gain(delta));
-    // The correction is exact for one steady tone; two tones in one bin
-    // (beating) can fool it, so never trust it far above the cluster.
-    pk.power = pk.phase_ok ? std::min(corrected, 1.25 * pk.cluster) : pk.cluster;
-  }
-
-  // Significant components: within 10 dB of the strongest (Prosody's third-peak rule).
-  double strongest = 0.0;
-  for (int i = 0; i < npeaks; ++i) strongest = std::max(strongest, peaks[i].power);
-  int sig[kMaxPeaks];
-  int nsig = 0;
-  double sig_cluster = 0.0;
-  for (int i = 0; i < npeaks; ++i) {
-    if (peaks[i].power >= tuning_.third_peak_ratio * strongest) {
-      sig[nsig++] = i;
-      sig_cluster += peaks[i].cluster;
-    }
-  }
-  out.purity = sig_cluster / band_total;
-  out.strongest_power = strongest;
-
-  // Remember this block's bins for the next block's phase comparison.
+  Component comps[kMaxComponents];
+  int ncomps = prev_valid_ ? phase_components(power, re, im, band_total, comps)
+                           : peak_components(power, band_total, comps);
   for (int b = 0; b < kKeptBins; ++b) {
     prev_re_[b] = re[b];
     prev_im_[b] = im[b];
+    prev_power_[b] = power[b];
   }
   prev_valid_ = true;
-  const int prev_components = prev_components_;
-  const bool prev_phase_ok = prev_phase_ok_;
-  const double prev_freq[2] = {prev_freq_[0], prev_freq_[1]};
-  prev_components_ = 0;
-  prev_phase_ok_ = false;
 
-  if (nsig == 0 || nsig > 2) {
-    std::memcpy(prev_samples_, x, sizeof prev_samples_);
-    return;
+  // Component power: for one steady tone the peak bin corrected by the
+  // window's response is exact; a close pair's leakage can fool the
+  // correction, so never trust it far above the bins' own sum.
+  double strongest = 0.0;
+  for (int i = 0; i < ncomps; ++i) {
+    Component& c = comps[i];
+    if (c.phase_ok) {
+      const double delta = std::clamp(c.freq_hz / kBinHz - c.peak_bin, -1.0, 1.0);
+      const double g = window_gain(delta);
+      c.power = std::min(c.peak_power / std::max(1e-3, g * g), 1.25 * c.power);
+    }
+    strongest = std::max(strongest, c.power);
   }
+  // Bins between two strong tones hold a mix of both tones' leakage and
+  // report no consistent frequency: drop a weaker component whose peak the
+  // stronger ones' window response explains.
+  for (int i = 0; i < ncomps;) {
+    double leak = 0.0;
+    for (int j = 0; j < ncomps; ++j)
+      if (j != i && comps[j].phase_ok && comps[j].power > comps[i].power)
+        leak += std::sqrt(comps[j].power) * window_gain(comps[i].peak_bin - comps[j].freq_hz / kBinHz);
+    if (comps[i].peak_power <= kLeakageMargin * leak * leak)
+      comps[i] = comps[--ncomps];
+    else
+      ++i;
+  }
+  // Significant components: within 10 dB of the strongest (Prosody's third-peak rule).
+  int sig[kMaxComponents];
+  int nsig = 0;
+  double sig_power = 0.0;
+  for (int i = 0; i < ncomps; ++i)
+    if (comps[i].power >= tuning_.third_peak_ratio * strongest) {
+      sig[nsig++] = i;
+      sig_power += comps[i].power;
+    }
+  out.purity = std::min(1.0, sig_power / band_total);
+  out.strongest_power = strongest;
+
+  const int prev_count = prev_count_;
+  const double prev_freq[2] = {prev_freq_[0], prev_freq_[1]};
+  const double prev_power[2] = {prev_comp_power_[0], prev_comp_power_[1]};
+  const bool prev_phase_ok[2] = {prev_phase_ok_[0], prev_phase_ok_[1]};
+  prev_count_ = 0;
+  if (nsig == 0 || nsig > 2) return;
+  if (nsig == 2 && comps[sig[0]].freq_hz > comps[sig[1]].freq_hz) std::swap(sig[0], sig[1]);
+
   out.components = nsig;
-  bool phase_ok = true;
   int bands[2];
+  bool steady = true;
+  bool measured = true;
   for (int i = 0; i < nsig; ++i) {
-    const Peak& pk = peaks[sig[i]];
-    out.freq_hz[i] = pk.freq_hz;
-    out.power[i] = pk.power;
-    bands[i] = band_of(pk.freq_hz);
-    phase_ok = phase_ok && pk.phase_ok;
-    prev_freq_[i] = pk.freq_hz;
+    const Component& c = comps[sig[i]];
+    out.freq_hz[i] = c.freq_hz;
+    out.power[i] = c.power;
+    bands[i] = band_of(c.freq_hz);
+    prev_freq_[i] = c.freq_hz;
+    prev_comp_power_[i] = c.power;
+    prev_phase_ok_[i] = c.phase_ok;
+    // Steady: measured by phase continuity now and in the previous block,
+    // hardly moved in frequency, and kept its level (speech harmonics glide
+    // and swell; a tone does neither). The other component's leakage into
+    // this one's bins (relative amplitude r) makes each window's phase err
+    // by up to r radians, so one frequency estimate (a phase step) by 2r and
+    // the change between two estimates by 4r; amplitude by (1+r)/(1-r).
+    // r is the other component's response at this one's peak bin relative
+    // to this one's own (off-centre) response there.
+    double r = 0.0;
+    if (nsig == 2) {
+      const Component& other = comps[sig[1 - i]];
+      const double own = std::max(0.3, window_gain(c.peak_bin - c.freq_hz / kBinHz));
+      r = std::min(0.8, std::sqrt(other.power / c.power) * window_gain(c.peak_bin - other.freq_hz / kBinHz) / own);
+    }
+    const double allowed_hz = tuning_.steady_hz + 4.0 * r * kSampleRate / (2.0 * kPi * kBlock);
+    const double allowed_ratio = std::pow(10.0, tuning_.steady_db / 10.0) * ((1.0 + r) / (1.0 - r)) * ((1.0 + r) / (1.0 - r));
+    bool matched = false;
+    for (int j = 0; j < prev_count && !matched; ++j)
+      matched = prev_phase_ok[j] && std::fabs(c.freq_hz - prev_freq[j]) <= allowed_hz &&
+                c.power <= allowed_ratio * prev_power[j] && prev_power[j] <= allowed_ratio * c.power;
+    steady = steady && c.phase_ok && matched;
+    measured = measured && c.phase_ok;
   }
-  prev_components_ = nsig;
-  prev_phase_ok_ = phase_ok;
+  out.measured = measured;
+  prev_count_ = nsig;
+  out.stable = steady;
 
   int kind = kNoTone;
   if (nsig == 1) {
@@ -225,29 +270,15 @@ void BlockAnalyser::analyse(const float* x, int held_kind, bool concealed,
       case kBandCed: kind = kCed; break;
       default: break;
     }
-  } else if (bands[0] == kBandLow && bands[1] == kBandLow) {
-    kind = kLow;
-  } else if (bands[0] == kBandLow && bands[1] == kBand620) {
-    kind = kLowPlus620;
+  } else if (is_known_pair(out.freq_hz[0], out.freq_hz[1])) {
+    if (bands[0] == kBandLow && bands[1] == kBandLow)
+      kind = kLow;
+    else if (bands[0] == kBandLow && bands[1] == kBand620)
+      kind = kLowPlus620;
   }
-
-  // Steady: every component's frequency came from phase continuity and
-  // moved little since the previous block (when that one was measured the
-  // same way; a coarse estimate cannot judge the step).
-  bool steady = phase_ok && prev_components == nsig;
-  for (int i = 0; steady && prev_phase_ok && i < nsig; ++i)
-    steady = std::fabs(out.freq_hz[i] - prev_freq[i]) <= tuning_.max_step_hz;
-  out.stable = steady;
-
   const double needed = (kind == held_kind && kind != kNoTone) ? hold_ms_ : min_ms_;
   if (kind != kNoTone && (strongest < needed || out.purity < tuning_.min_purity)) kind = kNoTone;
   out.kind = kind;
-
-  if (kind == kLow) {
-    dial_evidence(x, out);
-    out.low_band_power = sig_cluster;
-  }
-  std::memcpy(prev_samples_, x, sizeof prev_samples_);
 }
 
 }  // namespace prosody::tones::cp

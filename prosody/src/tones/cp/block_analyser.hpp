@@ -1,14 +1,16 @@
-// block_analyser.hpp - classifies one 16 ms block of 8 kHz audio: which tone
+// block_analyser.hpp - classifies the newest 16 ms of 8 kHz audio: which tone
 // of the call-progress set (if any) it holds, at what frequencies and level.
 //
-// Method: a 128-point real FFT per block (62.5 Hz bins). Spectral peaks in
-// 250..2250 Hz are components; each component's frequency comes from the
-// phase advance of its bin between consecutive blocks (exact for a steady
-// tone, unambiguous within +/-31.25 Hz of the bin), and its power from the
-// peak bin corrected by the window response at that offset. A block holds a
-// tone when at most two components carry most of the energy in 250..3400 Hz
-// (Prosody's "third peak" and signal-to-noise rules) and they fall in the
-// bands of tone set 1. Quiet blocks skip the FFT entirely.
+// Method: every 16 ms a 256-point real FFT of the last 32 ms (31.25 Hz
+// bins). Each strong bin's frequency comes from its phase advance since the
+// previous window (exact for a steady tone, unambiguous within +/-31.25 Hz
+// of the bin). Neighbouring bins that report the same frequency belong to
+// one component, so two tones a bin apart (440+480 Hz ringback) still come
+// out as two steady components. A block holds a tone when at most two
+// components carry most of the energy in 250..3400 Hz (Prosody's "third
+// peak" and signal-to-noise rules), they lie in the bands of tone set 1, and
+// their frequencies held still since the previous block. Quiet blocks skip
+// the FFT entirely.
 #pragma once
 
 #include <cstdint>
@@ -19,21 +21,17 @@
 namespace prosody::tones::cp {
 
 struct BlockResult {
-  int kind = kNoTone;        // ToneKind
-  bool analysed = false;     // false: below the activity gate, no FFT run
-  bool stable = false;       // every component's frequency confirmed by phase continuity
+  int kind = kNoTone;        // ToneKind of the components found (even if not yet steady)
+  bool analysed = false;     // false: below the activity gate (or lost audio), no FFT run
+  bool stable = false;       // every component's frequency held still since the last block
+  bool measured = false;     // every component's frequency came from phase continuity (else coarse)
   int components = 0;        // significant components (0..2)
   double freq_hz[2] = {0.0, 0.0};     // ascending
   double power[2] = {0.0, 0.0};       // mean square of each component
   double strongest_power = 0.0;       // mean square of the strongest component
-  double mean_square = 0.0;           // whole block
+  double mean_square = 0.0;           // newest block
   double purity = 0.0;                // share of 250..3400 Hz energy in the components
-  float sub_energy[kSubBlocks] = {};  // sum of squares per 4 ms
-  // Dial-tone evidence, computed for kLow blocks only: power near 350 Hz and
-  // near 440/450 Hz over the last 32 ms (Hann), and the band's total.
-  double power_350 = 0.0;
-  double power_445 = 0.0;
-  double low_band_power = 0.0;
+  float sub_energy[kSubBlocks] = {};  // newest block: sum of squares per 4 ms
 };
 
 struct AnalyserTuning {
@@ -42,7 +40,10 @@ struct AnalyserTuning {
   double hold_level_dbm0 = -45.5;      // to continue one (hysteresis)
   double min_purity = 0.6;             // component energy / band energy
   double third_peak_ratio = 0.1;       // a third component this strong: not a tone
-  double max_step_hz = 6.0;            // frequency change between blocks of a steady tone
+  // Between blocks a steady tone may move this much (plus what the other
+  // component's leakage into its bins explains).
+  double steady_hz = 1.5;
+  double steady_db = 1.0;
 };
 
 class BlockAnalyser {
@@ -51,30 +52,38 @@ class BlockAnalyser {
   void reset() noexcept;
   void set_tuning(const AnalyserTuning& tuning) noexcept;
 
-  // x: kBlock samples. held_kind: the tone the tracker currently follows (its
-  // level threshold is relaxed). concealed: the block is filler for lost audio.
+  // x: the newest kBlock samples. held_kind: the tone the tracker currently
+  // follows (its level threshold is relaxed). concealed: x is filler for
+  // lost audio.
   void analyse(const float* x, int held_kind, bool concealed, BlockResult& out) noexcept;
 
  private:
-  struct Peak {
-    int bin;
-    double cluster;   // Parseval power of the bins around the peak
-    double power;     // corrected component power
+  struct Component {
+    double power;       // Parseval power of its bins
+    double peak_power;  // its strongest bin
+    int peak_bin;
     double freq_hz;
-    bool phase_ok;
+    bool phase_ok;      // frequency from phase continuity (else coarse)
   };
-  void dial_evidence(const float* x, BlockResult& out) const noexcept;
+  static constexpr int kMaxComponents = 8;
+  int phase_components(const double* power, const float* re, const float* im, double band_total,
+                       Component* out) const noexcept;
+  static int peak_components(const double* power, double band_total, Component* out) noexcept;
+  void forget() noexcept;
 
-  const RealFft128& fft_;
+  const RealFft& fft_;
   AnalyserTuning tuning_;
   double gate_ms_ = 0.0, min_ms_ = 0.0, hold_ms_ = 0.0;
-  static constexpr int kKeptBins = 40;  // phase history for bins 0..39 (to 2.4 kHz)
+  static constexpr int kKeptBins = 76;  // phase history for bins 0..75 (to 2.37 kHz)
   float prev_re_[kKeptBins] = {}, prev_im_[kKeptBins] = {};
+  double prev_power_[kKeptBins] = {};
   bool prev_valid_ = false;
-  int prev_components_ = 0;
-  bool prev_phase_ok_ = false;
+  int prev_count_ = 0;                     // steady-check history: last block's components
   double prev_freq_[2] = {0.0, 0.0};
-  float prev_samples_[kBlock] = {};  // for 32 ms dial-tone evidence
+  double prev_comp_power_[2] = {0.0, 0.0};
+  bool prev_phase_ok_[2] = {false, false};
+  float prev_samples_[kBlock] = {};
+  double prev_ms_ = 0.0;
 };
 
 }  // namespace prosody::tones::cp

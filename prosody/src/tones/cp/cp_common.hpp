@@ -8,10 +8,11 @@
 namespace prosody::tones::cp {
 
 constexpr double kSampleRate = 8000.0;
-constexpr int kBlock = 128;                // analysis block: 16 ms, one FFT
+constexpr int kBlock = 128;                // hop: 16 ms
+constexpr int kWindow = 2 * kBlock;        // analysis window: 32 ms, one FFT per block
 constexpr int kSubBlock = 32;              // 4 ms energy steps locate tone edges
 constexpr int kSubBlocks = kBlock / kSubBlock;
-constexpr double kBinHz = kSampleRate / kBlock;  // 62.5 Hz
+constexpr double kBinHz = kSampleRate / kWindow;  // 31.25 Hz
 
 // dBm0 per G.711 A-law: a full-scale sine (mean square 0.5) is +3.14 dBm0.
 inline double dbm0_to_ms(double dbm0) { return 0.5 * std::pow(10.0, (dbm0 - 3.14) / 10.0); }
@@ -66,6 +67,30 @@ inline int band_of(double freq_hz) {
     }
   }
   return best;
+}
+
+// The dual tones of the UK, CEPT and US plans. Tone set 1 is built of
+// specific pairs, not of any two frequencies in its bands: speech often
+// holds two strong harmonics in 300..550 Hz, never one of these pairs for long.
+struct TonePair {
+  double low_hz;
+  double high_hz;
+};
+constexpr TonePair kTonePairs[] = {
+    {350.0, 440.0},  // US dial
+    {350.0, 450.0},  // UK dial
+    {440.0, 480.0},  // US ringback
+    {400.0, 450.0},  // UK ringing
+    {480.0, 620.0},  // US busy, reorder
+};
+constexpr double kPairTolerance = 0.03;  // per component: the plans' 2 % plus margin
+
+inline bool is_known_pair(double low_hz, double high_hz) {
+  for (const TonePair& p : kTonePairs)
+    if (std::fabs(low_hz - p.low_hz) <= kPairTolerance * p.low_hz &&
+        std::fabs(high_hz - p.high_hz) <= kPairTolerance * p.high_hz)
+      return true;
+  return false;
 }
 
 }  // namespace prosody::tones::cp

@@ -18,7 +18,7 @@ struct CallProgressDetector::Impl {
   cp::ToneTracker tracker;
   float block[kBlock] = {};
   int filled = 0;
-  bool block_concealed = false;     // the block holds filler for lost audio
+  int block_filler = 0;             // samples of the block that are filler for lost audio
   std::uint64_t block_start = 0;    // timeline sample of block[0]
   std::uint64_t next_sample = 0;    // timeline sample expected next
   bool started = false;
@@ -38,7 +38,7 @@ struct CallProgressDetector::Impl {
     analyser.reset();
     tracker.reset(at);
     filled = 0;
-    block_concealed = false;
+    block_filler = 0;
     block_start = at;
     next_sample = at;
     started = true;
@@ -46,11 +46,13 @@ struct CallProgressDetector::Impl {
 
   void run_block(std::vector<ToneEvent>& events) {
     cp::BlockResult r;
-    analyser.analyse(block, tracker.held_kind(), block_concealed, r);
+    // A block that is mostly filler is not analysed; a little filler (the
+    // edge of a lost packet) costs less than discarding the real audio.
+    analyser.analyse(block, tracker.held_kind(), 2 * block_filler > kBlock, r);
     tracker.on_block(r, block_start, events);
     block_start += kBlock;
     filled = 0;
-    block_concealed = false;
+    block_filler = 0;
   }
 
   // Feed n samples (nullptr: lost audio, fed as silence).
@@ -62,7 +64,7 @@ struct CallProgressDetector::Impl {
         x += take;
       } else {
         std::memset(block + filled, 0, take * sizeof(float));
-        block_concealed = true;
+        block_filler += int(take);
       }
       filled += int(take);
       n -= take;

@@ -4,12 +4,12 @@
 
 namespace prosody::tones::cp {
 
-const RealFft128& RealFft128::instance() {
-  static const RealFft128 tables;  // thread-safe one-time construction
+const RealFft& RealFft::instance() {
+  static const RealFft tables;  // thread-safe one-time construction
   return tables;
 }
 
-RealFft128::RealFft128() {
+RealFft::RealFft() {
   const double two_pi = 2.0 * 3.14159265358979323846;
   for (int k = 0; k < kHalf / 2; ++k) {
     twiddle_re_[k] = static_cast<float>(std::cos(two_pi * k / kHalf));
@@ -21,15 +21,15 @@ RealFft128::RealFft128() {
   }
   for (int i = 0; i < kHalf; ++i) {
     int r = 0;
-    for (int b = 0; b < 6; ++b)
-      if (i & (1 << b)) r |= 1 << (5 - b);
+    for (int b = 0; b < kLog2Half; ++b)
+      if (i & (1 << b)) r |= 1 << (kLog2Half - 1 - b);
     bit_reverse_[i] = static_cast<unsigned char>(r);
   }
 }
 
-void RealFft128::forward(const float* x, float* re, float* im) const noexcept {
+void RealFft::forward(const float* x, float* re, float* im) const noexcept {
   // Pack even samples as real and odd samples as imaginary parts of a
-  // 64-point complex sequence: half the work of a 128-point complex FFT.
+  // half-length complex sequence: half the work of a full complex FFT.
   float zr[kHalf], zi[kHalf];
   for (int n = 0; n < kHalf; ++n) {
     const int r = bit_reverse_[n];
@@ -65,7 +65,7 @@ void RealFft128::forward(const float* x, float* re, float* im) const noexcept {
     }
   }
   // Untangle: X[k] = E[k] + W^k O[k], with E, O the transforms of the even
-  // and odd samples recovered from Z[k] and conj(Z[64-k]).
+  // and odd samples recovered from Z[k] and conj(Z[N/2-k]).
   for (int k = 0; k < kFftBins; ++k) {
     const int a = k & (kHalf - 1);
     const int b = (kHalf - k) & (kHalf - 1);

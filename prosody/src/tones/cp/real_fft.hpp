@@ -1,27 +1,28 @@
-// real_fft.hpp - a 128-point real FFT, the only transform the call-progress
-// detector needs (16 ms blocks at 8 kHz, 62.5 Hz bins).
+// real_fft.hpp - a 256-point real FFT: the call-progress detector's 32 ms
+// analysis window at 8 kHz (31.25 Hz bins), computed every 16 ms.
 #pragma once
 
 namespace prosody::tones::cp {
 
-constexpr int kFftSize = 128;
-constexpr int kFftBins = kFftSize / 2 + 1;  // bins 0..64 inclusive
+constexpr int kFftSize = 256;
+constexpr int kFftBins = kFftSize / 2 + 1;  // bins 0..128 inclusive
 
 // Twiddle and bit-reversal tables; built once and shared by every detector.
-class RealFft128 {
+class RealFft {
  public:
-  static const RealFft128& instance();
+  static const RealFft& instance();
 
-  // x: 128 real samples. re/im receive bins 0..64 (kFftBins values each).
-  // No allocation; the work arrays live on the stack.
+  // x: kFftSize real samples. re/im receive bins 0..kFftSize/2 (kFftBins
+  // values each). No allocation; the work arrays live on the stack.
   void forward(const float* x, float* re, float* im) const noexcept;
 
  private:
-  RealFft128();
+  RealFft();
   static constexpr int kHalf = kFftSize / 2;  // complex FFT length
+  static constexpr int kLog2Half = 7;
   float twiddle_re_[kHalf / 2];
   float twiddle_im_[kHalf / 2];
-  float split_re_[kFftBins];  // e^{-j 2 pi k / 128}: untangles the packed real input
+  float split_re_[kFftBins];  // e^{-j 2 pi k / N}: untangles the packed real input
   float split_im_[kFftBins];
   unsigned char bit_reverse_[kHalf];
 };

@@ -10,11 +10,34 @@ constexpr double kSamplesPerMs = kSampleRate / 1000.0;
 // An unbounded silence state still ends a cadence that has stopped: the
 // longest off-time in the repertoire is 4.8 s.
 constexpr double kSilenceCapMs = 6000.0;
-// Dial tone: each of 350 Hz and 440/450 Hz holds this share of the band
-// (equal components hold about half each; a lone 400 Hz puts 1.5 % at 350 Hz).
-constexpr double kDialComponentShare = 0.12;
-constexpr double kDialSingleHz = 425.0;         // CEPT dial tone
-constexpr double kDialSingleTolerance = 0.025;  // 2 % plus measurement margin
+// Dial tone: 350 Hz with 440 Hz (US) or 450 Hz (UK), or 425 Hz alone (CEPT),
+// each within the plans' 2 % plus measurement margin.
+constexpr double kDialLowMin = 350.0 * (1.0 - kPairTolerance), kDialLowMax = 350.0 * (1.0 + kPairTolerance);
+constexpr double kDialHighMin = 440.0 * (1.0 - kPairTolerance), kDialHighMax = 450.0 * (1.0 + kPairTolerance);
+constexpr double kDialSingleHz = 425.0;
+constexpr double kDialSingleTolerance = 0.025;
+// A tone stays present for the suppressor only while it keeps being steady.
+constexpr int kPresentHoldBlocks = 3;
+// Steady blocks needed to confirm a tone: each compares two phase steps,
+// so three mean the tone held still over five windows (96..112 ms from its
+// onset). Fewer let sustained vowels through as 350..480 Hz tones.
+constexpr int kConfirmSteadyBlocks = 3;
+// A new burst of the tone confirmed last (a cadence) needs one, if it comes
+// within this time at the same frequencies.
+constexpr double kRepeatWindowMs = 6000.0;
+// Only a tone that was long and steady is remembered as a cadence's tone.
+constexpr double kRememberMinMs = 150.0;
+// A block continues a tone only near the frequencies it started with: a
+// tone does not drift (speech does); a close pair's leakage makes honest
+// estimates wobble by a few Hz.
+constexpr double kSameToneShare = 0.01;
+constexpr double kSameToneMinHz = 4.0;
+constexpr double kSamePairHz = 9.0;
+
+bool is_dial_pair(const BlockResult& r) {
+  return r.components == 2 && r.freq_hz[0] >= kDialLowMin && r.freq_hz[0] <= kDialLowMax &&
+         r.freq_hz[1] >= kDialHighMin && r.freq_hz[1] <= kDialHighMax;
+}
 
 double duration_ms(const Segment& s) { return double(s.end - s.start) / kSamplesPerMs; }
 
@@ -60,8 +83,10 @@ void ToneTracker::reset(std::uint64_t stream_start) noexcept {
   pending_.kind = -1;
   miss_ = 0;
   last_block_kind_ = kNoTone;
+  last_block_steady_ = false;
   history_count_ = 0;
   active_count_ = 0;
+  recent_ = RecentTone{};
 }
 
 const ToneTracker::BlockInfo* ToneTracker::block(std::int64_t index) const {
@@ -87,14 +112,21 @@ void ToneTracker::begin(Building& b, int kind, const BlockResult& r, std::int64_
   b.last_block = index;
   b.blocks = 1;
   b.stable_blocks = r.stable ? 1 : 0;
+  if (r.stable) b.last_stable_block = index;
+  if (r.measured && kind != kNoTone) {
+    b.measured_count = r.components;
+    for (int i = 0; i < r.components; ++i) b.measured_freq[i] = r.freq_hz[i];
+  }
+  if (r.stable && kind != kNoTone) {
+    b.ref_count = r.components;
+    for (int i = 0; i < r.components; ++i) b.ref_freq[i] = r.freq_hz[i];
+  }
   if (kind != kNoTone) {
     b.level_sum = b.first_level = b.last_level = r.strongest_power;
     b.level_count = 1;
   }
   if (kind == kLow) {
-    b.p350 = r.power_350;
-    b.p445 = r.power_445;
-    b.low_band = r.low_band_power;
+    b.dial_pair_blocks = is_dial_pair(r) ? 1 : 0;
     b.low_blocks = 1;
     if (r.components == 1 && r.stable) {
       b.single_freq_sum = r.freq_hz[0];
@@ -106,7 +138,18 @@ void ToneTracker::begin(Building& b, int kind, const BlockResult& r, std::int64_
 void ToneTracker::extend(Building& b, const BlockResult& r, std::int64_t index) const {
   b.last_block = index;
   ++b.blocks;
-  if (r.stable) ++b.stable_blocks;
+  if (r.measured && b.kind != kNoTone) {
+    b.measured_count = r.components;
+    for (int i = 0; i < r.components; ++i) b.measured_freq[i] = r.freq_hz[i];
+  }
+  if (r.stable) {
+    ++b.stable_blocks;
+    b.last_stable_block = index;
+    if (b.ref_count == 0 && b.kind != kNoTone) {
+      b.ref_count = r.components;
+      for (int i = 0; i < r.components; ++i) b.ref_freq[i] = r.freq_hz[i];
+    }
+  }
   b.ms_sum += r.mean_square;
   ++b.ms_count;
   b.last_ms = r.mean_square;
@@ -115,9 +158,7 @@ void ToneTracker::extend(Building& b, const BlockResult& r, std::int64_t index) 
   b.last_level = r.strongest_power;
   ++b.level_count;
   if (b.kind == kLow) {
-    b.p350 += r.power_350;
-    b.p445 += r.power_445;
-    b.low_band += r.low_band_power;
+    if (is_dial_pair(r)) ++b.dial_pair_blocks;
     ++b.low_blocks;
     if (r.components == 1 && r.stable) {
       b.single_freq_sum += r.freq_hz[0];
@@ -126,10 +167,41 @@ void ToneTracker::extend(Building& b, const BlockResult& r, std::int64_t index) 
   }
 }
 
+// A new burst of the last confirmed tone: the same kind, soon after, and a
+// phase-measured frequency (possibly the first, from a partly filled
+// window: a few Hz of bias allowed) at the remembered frequencies.
+bool ToneTracker::repeats_recent(const Building& b) const {
+  if (recent_.kind != b.kind || b.measured_count == 0 || b.measured_count != recent_.count) return false;
+  if (b.start > recent_.end && double(b.start - recent_.end) > kRepeatWindowMs * kSamplesPerMs) return false;
+  for (int i = 0; i < b.measured_count; ++i)
+    if (std::fabs(b.measured_freq[i] - recent_.freq[i]) > std::max(kSameToneMinHz, kSameToneShare * recent_.freq[i]) + 5.0)
+      return false;
+  return true;
+}
+
+// Every component of the block lies near one of the tone's own (speech
+// glides from one pitch to the next within a "kind"; a tone does not).
+bool ToneTracker::same_tone(const Building& b, const BlockResult& r) {
+  if (b.ref_count == 0) return true;
+  const bool close_pair = b.ref_count == 2 && b.ref_freq[1] - b.ref_freq[0] < 100.0;
+  for (int i = 0; i < r.components; ++i) {
+    bool near = false;
+    for (int j = 0; j < b.ref_count && !near; ++j) {
+      // A coarse estimate (no phase history, e.g. after lost audio) is only
+      // good to about a bin.
+      const double allowed = !r.measured ? kBinHz
+                             : close_pair ? kSamePairHz
+                                          : std::max(kSameToneMinHz, kSameToneShare * b.ref_freq[j]);
+      near = std::fabs(r.freq_hz[i] - b.ref_freq[j]) <= allowed;
+    }
+    if (!near) return false;
+  }
+  return true;
+}
+
 bool ToneTracker::dial_like(const Building& b) const {
-  if (b.kind != kLow || b.low_blocks == 0 || b.low_band <= 0.0) return false;
-  if (b.p350 >= kDialComponentShare * b.low_band && b.p445 >= kDialComponentShare * b.low_band)
-    return true;
+  if (b.kind != kLow || b.low_blocks == 0) return false;
+  if (b.dial_pair_blocks * 2 >= b.low_blocks) return true;
   if (b.single_count >= 0.7 * b.low_blocks && b.single_count > 0) {
     const double f = b.single_freq_sum / b.single_count;
     return std::fabs(f - kDialSingleHz) <= kDialSingleHz * kDialSingleTolerance;
@@ -168,15 +240,19 @@ double ToneTracker::reference_energy(const Building& b) const {
   return ms * kSubBlock;
 }
 
+// The first window that held the tone spans its first block and the one
+// before; the tone may also have begun late in the block before that.
 void ToneTracker::keep_onset_energy(Building& b) const {
   b.onset_energy_count = 0;
-  const BlockInfo* first = block(b.first_block);
-  const BlockInfo* before = block(b.first_block - 1);
-  b.onset_region_start = before ? before->start : block_start(b.first_block);
-  if (before)
-    for (float v : before->sub_energy) b.onset_energy[b.onset_energy_count++] = v;
-  if (first)
-    for (float v : first->sub_energy) b.onset_energy[b.onset_energy_count++] = v;
+  b.onset_region_start = block_start(b.first_block);
+  bool started = false;
+  for (std::int64_t i = b.first_block - 2; i <= b.first_block; ++i) {
+    const BlockInfo* blk = block(i);
+    if (!blk) continue;
+    if (!started) b.onset_region_start = blk->start;
+    started = true;
+    for (float v : blk->sub_energy) b.onset_energy[b.onset_energy_count++] = v;
+  }
 }
 
 namespace {
@@ -204,18 +280,21 @@ std::uint64_t ToneTracker::locate_onset(const Building& b) const {
   return end - std::uint64_t(std::llround(samples));
 }
 
-// The tone fills the start of its last block and perhaps part of the next.
+// The last window that held the tone spans its last block and the one
+// before; the tone may have lasted into the block after.
 std::uint64_t ToneTracker::locate_offset(const Building& b) const {
-  const BlockInfo* last = block(b.last_block);
-  if (!last) return block_end(b.last_block);
-  const BlockInfo* after = block(b.last_block + 1);
-  float e[2 * kSubBlocks] = {};
+  float e[3 * kSubBlocks] = {};
   int n = 0;
-  for (float v : last->sub_energy) e[n++] = v;
-  if (after)
-    for (float v : after->sub_energy) e[n++] = v;
+  std::uint64_t region_start = 0;
+  for (std::int64_t i = b.last_block - 1; i <= b.last_block + 1; ++i) {
+    const BlockInfo* blk = block(i);
+    if (!blk) continue;
+    if (n == 0) region_start = blk->start;
+    for (float v : blk->sub_energy) e[n++] = v;
+  }
+  if (n == 0) return block_end(b.last_block);
   const double samples = std::min(tone_samples(e, n, reference_energy(b)), double(n * kSubBlock));
-  return last->start + std::uint64_t(std::llround(samples));
+  return std::max(b.start, region_start + std::uint64_t(std::llround(samples)));
 }
 
 void ToneTracker::on_block(const BlockResult& r, std::uint64_t start, std::vector<ToneEvent>& events) {
@@ -225,8 +304,12 @@ void ToneTracker::on_block(const BlockResult& r, std::uint64_t start, std::vecto
   info.start = start;
   for (int s = 0; s < kSubBlocks; ++s) info.sub_energy[s] = r.sub_energy[s];
   last_block_kind_ = r.kind;
+  last_block_steady_ = r.stable;
 
-  const int kind = r.kind;
+  int kind = r.kind;
+  // The same kind at other frequencies is another sound, not this tone.
+  if (kind != kNoTone && kind == current_.kind && !same_tone(current_, r)) kind = kNoTone;
+  if (kind != kNoTone && kind == pending_.kind && !same_tone(pending_, r)) kind = kNoTone;
   if (kind == current_.kind) {
     extend(current_, r, index);
     miss_ = 0;
@@ -263,11 +346,11 @@ void ToneTracker::switch_to_pending(std::vector<ToneEvent>& events) {
     old_end = next_start;
   } else {
     const std::int64_t junk = next.first_block - old.last_block - 1;
-    if (junk <= 0) {
-      old_end = next_start = block_start(next.first_block);
-    } else if (junk == 1) {
-      // One mixed block between two tones: split it.
-      old_end = next_start = block_start(old.last_block + 1) + kBlock / 2;
+    if (junk <= 2) {
+      // A window is centred on the start of its newest block: the change
+      // lies midway between the last window of one tone and the first of
+      // the other.
+      old_end = next_start = (block_start(old.last_block) + block_start(next.first_block)) / 2;
     } else {
       old_end = locate_offset(old);
       keep_onset_energy(next);
@@ -324,13 +407,12 @@ void ToneTracker::emit_simple(const Building& b, bool is_end, std::uint64_t end,
 
 void ToneTracker::check_qualification(std::vector<ToneEvent>& events) {
   if (current_.kind == kNoTone || current_.qualified) return;
-  // A steady frequency (phase continuity over two block pairs) for single
-  // tones; the 350..480 Hz group may beat (440+480 Hz) and is judged by
-  // band membership alone.
-  const int stable_needed = current_.kind == kLow ? 0 : 2;
-  if (current_.blocks < 2 || current_.stable_blocks < stable_needed) return;
-  const std::uint64_t end = block_end(current_.last_block);
-  if (double(end - current_.start) < config_.min_duration_ms * kSamplesPerMs) return;
+  if (current_.blocks < 2) return;
+  if (current_.stable_blocks < kConfirmSteadyBlocks && !repeats_recent(current_)) return;
+  // The newest window spans two blocks; count the tone only to the middle
+  // of its newest block, so that a short tone is not credited too long.
+  const std::uint64_t end = block_start(current_.last_block) + kBlock / 2;
+  if (end < current_.start || double(end - current_.start) < config_.min_duration_ms * kSamplesPerMs) return;
   current_.qualified = true;
   if (config_.report_simple_tones) emit_simple(current_, false, 0, events);
 }
@@ -341,7 +423,18 @@ void ToneTracker::close_segment(const Building& closing, std::uint64_t end, std:
   // when it began: place the onset again.
   if (b.kind != kNoTone && b.onset_energy_count > 0 && b.start_known) b.start = std::min(locate_onset(b), end);
   if (b.kind != kNoTone && b.qualified && config_.report_simple_tones) emit_simple(b, true, end, events);
-  const Segment s = snapshot(b, end);
+  Segment s = snapshot(b, end);
+  // A tone that was never confirmed, or was steady less than half of the
+  // time (speech), is no tone for the cadence: it joins the silence.
+  if (s.kind != kNoTone && (!b.qualified || 2 * b.stable_blocks < b.blocks)) s.kind = kNoTone;
+  if (s.kind != kNoTone && b.ref_count > 0 && duration_ms(s) >= kRememberMinMs &&
+      10 * b.stable_blocks >= 7 * b.blocks) {
+    recent_.kind = s.kind;
+    recent_.count = b.ref_count;
+    recent_.freq[0] = b.ref_freq[0];
+    recent_.freq[1] = b.ref_freq[1];
+    recent_.end = s.end;
+  }
   push_history(s);
   if (!config_.report_cptones) return;
   for (int i = 0; i < active_count_;) {
@@ -356,6 +449,13 @@ void ToneTracker::close_segment(const Building& closing, std::uint64_t end, std:
 }
 
 void ToneTracker::push_history(const Segment& s) {
+  if (s.kind == kNoTone && history_count_ > 0) {
+    Segment& last = history_[history_count_ - 1];
+    if (last.kind == kNoTone && last.end >= s.start) {
+      last.end = std::max(last.end, s.end);
+      return;
+    }
+  }
   if (history_count_ == kHistory) {
     for (int i = 1; i < kHistory; ++i) history_[i - 1] = history_[i];
     --history_count_;
@@ -368,6 +468,10 @@ void ToneTracker::check_ongoing(std::vector<ToneEvent>& events) {
   const std::uint64_t end =
       current_.kind == kNoTone ? block_end(next_index_ - 1) : block_end(current_.last_block);
   const Segment s = snapshot(current_, end);
+  // A tone not (yet) confirmed, or mostly unsteady, is judged when it ends.
+  const bool confirmed =
+      current_.kind == kNoTone || (current_.qualified && 2 * current_.stable_blocks >= current_.blocks);
+  if (!confirmed) return;
   for (int i = 0; i < active_count_;) {
     if (fits_active(active_[i], s, true)) {
       if (s.kind != kNoTone) active_[i].last_tone_end = s.end;
@@ -376,7 +480,7 @@ void ToneTracker::check_ongoing(std::vector<ToneEvent>& events) {
       end_active(i, events);
     }
   }
-  if (current_.kind != kNoTone && current_.blocks >= 2) try_patterns(s, true, events);
+  if (current_.kind != kNoTone) try_patterns(s, true, events);
 }
 
 void ToneTracker::try_patterns(const Segment& newest, bool ongoing, std::vector<ToneEvent>& events) {
@@ -456,12 +560,17 @@ void ToneTracker::end_active(int slot, std::vector<ToneEvent>& events) {
 }
 
 bool ToneTracker::tone_present() const noexcept {
-  return current_.kind != kNoTone && current_.qualified;
+  return current_.kind != kNoTone && current_.qualified &&
+         next_index_ - 1 - current_.last_stable_block <= kPresentHoldBlocks;
 }
 
+// A steady tone of the set in the newest block, or a tone being followed
+// that has been steady, which is not (or no longer) confirmed present.
 bool ToneTracker::tone_candidate() const noexcept {
   if (tone_present()) return false;
-  return last_block_kind_ != kNoTone || pending_.kind > kNoTone || current_.kind != kNoTone;
+  if (last_block_kind_ != kNoTone && last_block_steady_) return true;
+  return current_.kind != kNoTone && current_.stable_blocks > 0 &&
+         next_index_ - 1 - current_.last_stable_block <= kPresentHoldBlocks;
 }
 
 }  // namespace prosody::tones::cp

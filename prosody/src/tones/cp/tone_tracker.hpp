@@ -41,6 +41,7 @@ class ToneTracker {
     std::int64_t last_block = -1;
     int blocks = 0;
     int stable_blocks = 0;
+    std::int64_t last_stable_block = -100;
     bool qualified = false;  // simple tone confirmed (start event due/sent)
     bool start_known = true;
     std::uint64_t start = 0;
@@ -50,13 +51,17 @@ class ToneTracker {
     double ms_sum = 0.0;     // block mean square after the first block (edge reference)
     int ms_count = 0;
     double last_ms = 0.0;    // mean square of the newest block (may be partial)
-    // Sub-block energies around the onset (the block before the first and
-    // the first), kept so the onset can be located again at the end with a
-    // better reference level.
-    float onset_energy[2 * kSubBlocks] = {};
+    // Sub-block energies around the onset (the first window's two blocks and
+    // the one before), kept so the onset can be located again at the end
+    // with a better reference level.
+    float onset_energy[3 * kSubBlocks] = {};
     int onset_energy_count = 0;
     std::uint64_t onset_region_start = 0;
-    double p350 = 0.0, p445 = 0.0, low_band = 0.0;  // dial evidence
+    int dial_pair_blocks = 0;  // dial evidence: 350 Hz with 440/450 Hz
+    int ref_count = 0;          // the tone's frequencies, from its first steady block
+    double ref_freq[2] = {0.0, 0.0};
+    int measured_count = 0;     // the newest phase-measured frequencies
+    double measured_freq[2] = {0.0, 0.0};
     double single_freq_sum = 0.0;
     int single_count = 0;
     int low_blocks = 0;
@@ -77,6 +82,8 @@ class ToneTracker {
   static constexpr int kMaxActive = 4;
   static constexpr int kBridgeBlocks = 2;  // dropouts up to 32 ms inside a tone are bridged
 
+  static bool same_tone(const Building& b, const BlockResult& r);
+  bool repeats_recent(const Building& b) const;
   void begin(Building& b, int kind, const BlockResult& r, std::int64_t index) const;
   void extend(Building& b, const BlockResult& r, std::int64_t index) const;
   void switch_to_pending(std::vector<ToneEvent>& events);
@@ -114,6 +121,15 @@ class ToneTracker {
   Building pending_;
   int miss_ = 0;
   int last_block_kind_ = kNoTone;
+  bool last_block_steady_ = false;
+
+  // The last confirmed tone: a new burst of it needs less confirmation.
+  struct RecentTone {
+    int kind = kNoTone;
+    int count = 0;
+    double freq[2] = {0.0, 0.0};
+    std::uint64_t end = 0;
+  } recent_;
 
   Segment history_[kHistory];  // closed segments, oldest first
   int history_count_ = 0;

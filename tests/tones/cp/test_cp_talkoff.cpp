@@ -1,0 +1,142 @@
+// C5: no false call-progress or fax detections on real speech.
+//
+// Plays every WAV of a speech corpus (default: Debian's
+// asterisk-core-sounds-en-wav, 8 kHz recorded prompts; override with
+// PROSODY_SPEECH_DIR) through the detector at its nominal level and 10 dB
+// louder (saturating as a 16-bit path would). Fails on any cptone report or
+// any simple tone in the fax bands; prints the simple-tone counts and how
+// much of the active speech the suppressor would have muted.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <dirent.h>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+#include "cp_stimulus.hpp"
+#include "cp_test_util.hpp"
+#include "signal.hpp"
+
+using namespace cptest;
+
+namespace {
+
+// Debian package location of the prompts; PROSODY_SPEECH_DIR overrides it.
+const char* kDefaultSpeechDir = "/usr/share/asterisk/sounds/en_US_f_Allison";
+
+void collect_wavs(const std::string& dir, std::vector<std::string>& out) {
+  DIR* d = opendir(dir.c_str());
+  if (!d) return;
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    const std::string path = dir + "/" + name;
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode))
+      collect_wavs(path, out);
+    else if (name.size() > 4 && name.compare(name.size() - 4, 4, ".wav") == 0)
+      out.push_back(path);
+  }
+  closedir(d);
+}
+
+struct Corpus {
+  std::string dir;
+  std::vector<std::string> files;
+};
+
+const Corpus& corpus() {
+  static const Corpus c = [] {
+    Corpus k;
+    const char* env = std::getenv("PROSODY_SPEECH_DIR");
+    k.dir = env && *env ? env : kDefaultSpeechDir;
+    collect_wavs(k.dir, k.files);
+    std::sort(k.files.begin(), k.files.end());
+    return k;
+  }();
+  return c;
+}
+
+struct TalkoffTotals {
+  double seconds = 0.0;
+  double active_seconds = 0.0;        // 16 ms blocks above -50 dBm0
+  double present_active_seconds = 0.0;  // of which tone_present() was true
+  double candidate_active_seconds = 0.0;
+  int cptones = 0;
+  int fax_simple = 0;
+  int simple_by_band[7] = {};
+  std::vector<std::string> offenders;
+};
+
+void run_corpus(double gain_db, TalkoffTotals& t) {
+  const auto cfg = config(true, true, 0);
+  for (const std::string& path : corpus().files) {
+    std::vector<float> x;
+    int rate = 0;
+    if (!testsig::read_wav(path, x, rate) || rate != 8000) continue;
+    cpstim::apply_gain(x, gain_db);
+    t.seconds += x.size() / 8000.0;
+    prosody::tones::CallProgressDetector d(cfg);
+    std::vector<ToneEvent> ev;
+    const std::size_t step = 128;
+    for (std::size_t at = 0; at < x.size(); at += step) {
+      const std::size_t n = std::min(step, x.size() - at);
+      d.process(x.data() + at, n, at, ev);
+      if (testsig::level_dbm0(x.data() + at, n) > -50.0) {
+        t.active_seconds += n / 8000.0;
+        if (d.tone_present()) t.present_active_seconds += n / 8000.0;
+        if (d.tone_candidate()) t.candidate_active_seconds += n / 8000.0;
+      }
+    }
+    // Close whatever is open with a second of silence.
+    const std::vector<float> silence(8000, 0.0f);
+    d.process(silence.data(), silence.size(), x.size(), ev);
+    for (const auto& e : ev) {
+      if (e.is_end) continue;
+      const std::string where = path.substr(corpus().dir.size() + 1);
+      char line[256];
+      if (e.type == RecognitionType::cptone) {
+        ++t.cptones;
+        std::snprintf(line, sizeof line, "%+.0f dB %s: cptone %d at %.2f s", gain_db, where.c_str(), e.code,
+                      e.start_sample / 8000.0);
+        t.offenders.push_back(line);
+      } else if (e.type == RecognitionType::tone && e.code >= 0 && e.code < 7) {
+        ++t.simple_by_band[e.code];
+        if (e.code == 5 || e.code == 6) {
+          ++t.fax_simple;
+          std::snprintf(line, sizeof line, "%+.0f dB %s: fax-band tone %d at %.2f s", gain_db, where.c_str(),
+                        e.code, e.start_sample / 8000.0);
+          t.offenders.push_back(line);
+        }
+      }
+    }
+  }
+}
+
+void check(double gain_db) {
+  if (corpus().files.empty())
+    GTEST_SKIP() << "no speech corpus at " << corpus().dir
+                 << " (install asterisk-core-sounds-en-wav or set PROSODY_SPEECH_DIR)";
+  TalkoffTotals t;
+  run_corpus(gain_db, t);
+  std::printf("[talk-off %+.0f dB] %zu files, %.0f s (%.0f s active): %d cptones, %d fax-band tones; "
+              "simple tones per band:",
+              gain_db, corpus().files.size(), t.seconds, t.active_seconds, t.cptones, t.fax_simple);
+  for (int b = 0; b < 7; ++b) std::printf(" %d", t.simple_by_band[b]);
+  std::printf("; tone_present %.2f %% and tone_candidate %.2f %% of active time\n",
+              100.0 * t.present_active_seconds / std::max(1.0, t.active_seconds),
+              100.0 * t.candidate_active_seconds / std::max(1.0, t.active_seconds));
+  for (const auto& o : t.offenders) std::printf("  %s\n", o.c_str());
+  EXPECT_GT(t.seconds, 0.0);
+  EXPECT_EQ(t.cptones, 0);
+  EXPECT_EQ(t.fax_simple, 0);
+}
+
+}  // namespace
+
+TEST(CpTalkoff, SpeechCorpusNominalLevel) { check(0.0); }
+TEST(CpTalkoff, SpeechCorpusPlus10dB) { check(10.0); }
