@@ -66,17 +66,17 @@ class BlockAnalyser {
     bool phase_ok;      // frequency from phase continuity (else coarse)
   };
   static constexpr int kMaxComponents = 8;
-  int phase_components(const double* power, const float* re, const float* im, double band_total,
+  int phase_components(const float* power, const float* re, const float* im, double band_total,
                        Component* out) const noexcept;
-  static int peak_components(const double* power, double band_total, Component* out) noexcept;
+  static int peak_components(const float* power, double band_total, Component* out) noexcept;
   void forget() noexcept;
 
   const RealFft& fft_;
   AnalyserTuning tuning_;
-  double gate_ms_ = 0.0, min_ms_ = 0.0, hold_ms_ = 0.0;
+  double gate_ms_ = 0.0, min_ms_ = 0.0, hold_ms_ = 0.0, steady_ratio_ = 1.0;
   static constexpr int kKeptBins = 76;  // phase history for bins 0..75 (to 2.37 kHz)
   float prev_re_[kKeptBins] = {}, prev_im_[kKeptBins] = {};
-  double prev_power_[kKeptBins] = {};
+  float prev_power_[kKeptBins] = {};
   bool prev_valid_ = false;
   int prev_count_ = 0;                     // steady-check history: last block's components
   double prev_freq_[2] = {0.0, 0.0};

@@ -20,8 +20,11 @@ class RealFft {
   RealFft();
   static constexpr int kHalf = kFftSize / 2;  // complex FFT length
   static constexpr int kLog2Half = 7;
-  float twiddle_re_[kHalf / 2];
-  float twiddle_im_[kHalf / 2];
+  // Twiddles of the radix-2 stages from length 8 up, each stage's run
+  // contiguous so that four butterflies go in one vector operation.
+  static constexpr int kStageTwiddles = 4 + 8 + 16 + 32 + 64;
+  alignas(16) float twiddle_re_[kStageTwiddles];
+  alignas(16) float twiddle_im_[kStageTwiddles];
   float split_re_[kFftBins];  // e^{-j 2 pi k / N}: untangles the packed real input
   float split_im_[kFftBins];
   unsigned char bit_reverse_[kHalf];
