@@ -5,6 +5,7 @@
 //   cp_probe --wav FILE [--gain DB] [-v]
 //   cp_probe --signal NAME [--level DBM0] [--scale F] [--jitter J] [--seed N] [--noise DBM0]
 //            [--noise-seed N] [--lead MS] [-v]
+//   cp_probe --ans REVERSAL_MS AM_DEPTH [--level DBM0] [-v]   (2100 Hz answer tone)
 //   cp_probe --list
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   std::string wav, name;
   double gain = 0.0, level = -20.0, scale = 1.0, jitter = 0.0, noise = -200.0, lead = 700.0;
   unsigned noise_seed = 7;
+  bool ans = false;
+  double ans_reversal = 0.0, ans_am = 0.0;
   unsigned seed = 1;
   bool verbose = false, list = false;
   unsigned min_ms = 0;
@@ -40,6 +43,11 @@ int main(int argc, char** argv) {
     else if (a == "--lead") lead = std::atof(next());
     else if (a == "--seed") seed = unsigned(std::atoi(next()));
     else if (a == "--min") min_ms = unsigned(std::atoi(next()));
+    else if (a == "--ans") {
+      ans_reversal = std::atof(next());
+      ans_am = std::atof(next());
+      ans = true;
+    }
     else if (a == "-v") verbose = true;
     else if (a == "--list") list = true;
   }
@@ -48,7 +56,9 @@ int main(int argc, char** argv) {
     for (const auto& s : cpstim::repertoire_signals(-20)) std::printf("%2d  %s\n", s.expected_id, s.name.c_str());
     return 0;
   }
-  if (!wav.empty()) {
+  if (ans) {
+    x = cpstim::answer_tone(level, 3300, ans_reversal, ans_am);
+  } else if (!wav.empty()) {
     int rate = 0;
     if (!testsig::read_wav(wav, x, rate) || rate != 8000) {
       std::fprintf(stderr, "cannot read 8 kHz WAV %s\n", wav.c_str());

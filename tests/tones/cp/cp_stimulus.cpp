@@ -85,6 +85,22 @@ std::vector<float> render(const std::vector<Step>& steps, const Variation& v) {
   return x;
 }
 
+std::vector<float> answer_tone(double level, double ms, double reversal_ms, double am_depth, double lead_ms,
+                               double tail_ms, double freq_hz) {
+  const std::size_t lead = std::size_t(lead_ms * kRate / 1000.0), n = std::size_t(ms * kRate / 1000.0);
+  std::vector<float> x(lead + n + std::size_t(tail_ms * kRate / 1000.0), 0.0f);
+  // Keep the mean power at level: AM of depth m adds m^2/2 of power.
+  const double peak = testsig::sine_peak(level) / std::sqrt(1.0 + am_depth * am_depth / 2.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = double(i) / kRate;
+    const int reversals = reversal_ms > 0.0 ? int(t * 1000.0 / reversal_ms) : 0;
+    const double phase = 2.0 * testsig::kPi * freq_hz * t + (reversals % 2 ? testsig::kPi : 0.0);
+    const double envelope = 1.0 + am_depth * std::sin(2.0 * testsig::kPi * 15.0 * t);
+    x[lead + i] = static_cast<float>(peak * envelope * std::sin(phase));
+  }
+  return x;
+}
+
 void add_noise(std::vector<float>& x, double level_dbm0, std::uint32_t seed) {
   const std::vector<float> n = testsig::white_noise(level_dbm0, x.size(), seed);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] += n[i];

@@ -51,6 +51,12 @@ std::vector<float> render(const std::vector<Step>& steps, const Variation& v);
 // around it, as a step list.
 std::vector<Step> burst(std::vector<double> freqs_hz, double level_dbm0, double on_ms);
 
+// V.25 / V.8 answer tone: 2100 Hz at level for ms, with 180 degree phase
+// reversals every reversal_ms (0: none) and amplitude modulation at 15 Hz of
+// the given depth (0.2 for ANSam, 0: none), after lead_ms of silence.
+std::vector<float> answer_tone(double level_dbm0, double ms, double reversal_ms, double am_depth,
+                               double lead_ms = 500.0, double tail_ms = 1000.0, double freq_hz = 2100.0);
+
 // Adds white Gaussian noise at level_dbm0 (deterministic seed).
 void add_noise(std::vector<float>& x, double level_dbm0, std::uint32_t seed);
 

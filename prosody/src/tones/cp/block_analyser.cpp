@@ -63,6 +63,7 @@ void BlockAnalyser::set_tuning(const AnalyserTuning& tuning) noexcept {
   min_ms_ = dbm0_to_ms(tuning.min_level_dbm0);
   hold_ms_ = dbm0_to_ms(tuning.hold_level_dbm0);
   steady_ratio_ = std::pow(10.0, tuning.steady_db / 10.0);
+  steady_ced_ratio_ = std::pow(10.0, tuning.steady_ced_db / 10.0);
 }
 
 void BlockAnalyser::forget() noexcept {
@@ -252,13 +253,35 @@ void BlockAnalyser::analyse(const float* x, int held_kind, bool concealed, Block
 
   out.components = nsig;
   int bands[2];
+  for (int i = 0; i < nsig; ++i) {
+    out.freq_hz[i] = comps[sig[i]].freq_hz;
+    out.power[i] = comps[sig[i]].power;
+    bands[i] = band_of(comps[sig[i]].freq_hz);
+  }
+  int kind = kNoTone;
+  if (nsig == 1) {
+    switch (bands[0]) {
+      case kBandLow: kind = kLow; break;
+      case kBandSitLow: kind = kSitLow; break;
+      case kBandSitMid: kind = kSitMid; break;
+      case kBandSitHigh: kind = kSitHigh; break;
+      case kBand620: kind = k620; break;
+      case kBandCng: kind = kCng; break;
+      case kBandCed: kind = kCed; break;
+      default: break;
+    }
+  } else if (is_known_pair(out.freq_hz[0], out.freq_hz[1])) {
+    if (bands[0] == kBandLow && bands[1] == kBandLow)
+      kind = kLow;
+    else if (bands[0] == kBandLow && bands[1] == kBand620)
+      kind = kLowPlus620;
+  }
+
   bool steady = true;
   bool measured = true;
+  const double level_ratio = kind == kCed ? steady_ced_ratio_ : steady_ratio_;
   for (int i = 0; i < nsig; ++i) {
     const Component& c = comps[sig[i]];
-    out.freq_hz[i] = c.freq_hz;
-    out.power[i] = c.power;
-    bands[i] = band_of(c.freq_hz);
     prev_freq_[i] = c.freq_hz;
     prev_comp_power_[i] = c.power;
     prev_phase_ok_[i] = c.phase_ok;
@@ -278,7 +301,7 @@ void BlockAnalyser::analyse(const float* x, int held_kind, bool concealed, Block
     }
     const double allowed_hz = tuning_.steady_hz + 4.0 * r * kSampleRate / (2.0 * kPi * kBlock);
     const double wobble = (1.0 + r) / (1.0 - r);
-    const double allowed_ratio = steady_ratio_ * wobble * wobble;
+    const double allowed_ratio = level_ratio * wobble * wobble;
     bool matched = false;
     for (int j = 0; j < prev_count && !matched; ++j)
       matched = prev_phase_ok[j] && std::fabs(c.freq_hz - prev_freq[j]) <= allowed_hz &&
@@ -290,24 +313,6 @@ void BlockAnalyser::analyse(const float* x, int held_kind, bool concealed, Block
   prev_count_ = nsig;
   out.stable = steady;
 
-  int kind = kNoTone;
-  if (nsig == 1) {
-    switch (bands[0]) {
-      case kBandLow: kind = kLow; break;
-      case kBandSitLow: kind = kSitLow; break;
-      case kBandSitMid: kind = kSitMid; break;
-      case kBandSitHigh: kind = kSitHigh; break;
-      case kBand620: kind = k620; break;
-      case kBandCng: kind = kCng; break;
-      case kBandCed: kind = kCed; break;
-      default: break;
-    }
-  } else if (is_known_pair(out.freq_hz[0], out.freq_hz[1])) {
-    if (bands[0] == kBandLow && bands[1] == kBandLow)
-      kind = kLow;
-    else if (bands[0] == kBandLow && bands[1] == kBand620)
-      kind = kLowPlus620;
-  }
   const double needed = (kind == held_kind && kind != kNoTone) ? hold_ms_ : min_ms_;
   if (kind != kNoTone && (strongest < needed || out.purity < tuning_.min_purity)) kind = kNoTone;
   out.kind = kind;

@@ -80,7 +80,10 @@ class ToneTracker {
   static constexpr int kRing = 8;
   static constexpr int kHistory = 8;
   static constexpr int kMaxActive = 4;
-  static constexpr int kBridgeBlocks = 2;  // dropouts up to 32 ms inside a tone are bridged
+  // Dropouts up to 48 ms inside a tone are bridged: lost packets, and the
+  // three windows a V.25 phase reversal disturbs. (The shortest silence in
+  // the repertoire is 160 ms.)
+  static constexpr int kBridgeBlocks = 3;
 
   static bool same_tone(const Building& b, const BlockResult& r);
   bool repeats_recent(const Building& b) const;
