@@ -522,6 +522,7 @@ Errc Engine::conf_start(std::uintptr_t out, const OutputSettings& settings, int 
   ch->io->activity.clear();
   plan_dirty_ = true;
   changed();
+  update_event(*ch->io, 0);
   return Errc::ok;
 }
 
@@ -552,6 +553,7 @@ Errc Engine::conf_clone(std::uintptr_t out, std::uintptr_t model) {
   ch->io->activity.clear();
   plan_dirty_ = true;
   changed();
+  update_event(*ch->io, 0);
   return Errc::ok;
 }
 
@@ -909,6 +911,7 @@ Errc Engine::replay_start(std::uintptr_t out, const ReplaySettings& s) {
   ch->io->output_busy = true;
   plan_dirty_ = true;
   changed();
+  update_event(*ch->io, 0);  // no longer idle
   return Errc::ok;
 }
 
@@ -1045,6 +1048,7 @@ Errc Engine::record_start(std::uintptr_t in, const RecordSettings& s) {
   ch->io->record_busy = true;
   plan_dirty_ = true;
   changed();
+  update_event(*ch->io, 1);  // no longer idle
   return Errc::ok;
 }
 
