@@ -5,6 +5,8 @@ namespace {
 
 using K = StateKind;
 
+constexpr std::uint64_t kQuietJudgedSamples = 80 * 8;  // 80 ms
+
 // Prosody lists each sequence newest state first (prospapi_cptones); these
 // are the same sequences in time order. Where the published table has min
 // and max swapped ((1, 270, 180), (0, 4800, 3600)) the obvious order is used.
@@ -63,15 +65,15 @@ const CadencePattern kRepertoire[] = {
     {11, "intercept (US)", false, 3, {{K::f620, 184, 276}, {K::silence, 0, 32}, {K::low, 184, 276}}},
 };
 
-int match_from(const CadencePattern& p, int state, const Segment* segs, int seg, int tol) {
+int match_from(const CadencePattern& p, int state, const Segment* segs, int seg, int tol, double quiet) {
   if (state < 0) return seg + 1;
   const CadenceState& s = p.states[state];
   if (s.min_ms == 0) {
-    const int skipped = match_from(p, state - 1, segs, seg, tol);
+    const int skipped = match_from(p, state - 1, segs, seg, tol, quiet);
     if (skipped >= 0) return skipped;
   }
-  if (seg < 0 || !state_fits(s, segs[seg], tol)) return -1;
-  return match_from(p, state - 1, segs, seg - 1, tol);
+  if (seg < 0 || !state_fits(s, segs[seg], tol, quiet)) return -1;
+  return match_from(p, state - 1, segs, seg - 1, tol, quiet);
 }
 
 }  // namespace
@@ -98,8 +100,11 @@ bool kind_matches(StateKind kind, const Segment& s) {
   return false;
 }
 
-bool state_fits(const CadenceState& state, const Segment& s, int tol) {
+bool state_fits(const CadenceState& state, const Segment& s, int tol, double quiet_below) {
   if (!kind_matches(state.kind, s)) return false;
+  // (A pause of a few blocks is all edges; only a longer one is judged.)
+  if (state.kind == K::silence && s.mean_square > quiet_below && s.end - s.start >= kQuietJudgedSamples)
+    return false;
   const double ms = double(s.end - s.start) / (kSampleRate / 1000.0);
   const double lo = state.min_ms == 0 ? 0.0 : double(state.min_ms) - tol;
   if (!s.start_known) return state.max_ms == kNoMax && ms >= lo;
@@ -111,8 +116,9 @@ int match_pattern(const CadencePattern& p, const Segment* segs, int n, int tol) 
   if (n <= 0 || p.count <= 0) return -1;
   // The final state must be matched by the newest segment, never skipped.
   const CadenceState& last = p.states[p.count - 1];
-  if (!state_fits(last, segs[n - 1], tol)) return -1;
-  return match_from(p, p.count - 2, segs, n - 2, tol);
+  const double quiet = segs[n - 1].kind == kNoTone ? 1e30 : quiet_threshold(segs[n - 1].level_power);
+  if (!state_fits(last, segs[n - 1], tol, quiet)) return -1;
+  return match_from(p, p.count - 2, segs, n - 2, tol, quiet);
 }
 
 }  // namespace prosody::tones::cp

@@ -52,16 +52,26 @@ struct Segment {
   std::uint64_t start = 0;  // samples
   std::uint64_t end = 0;
   double level_power = 0.0;  // mean square of the strongest component
+  double mean_square = 0.0;  // of everything in the segment (silence: its noise or other sound)
 };
 
 const CadencePattern* default_repertoire(int& count);
 
 bool kind_matches(StateKind kind, const Segment& segment);
-// Does segment satisfy state, with the duration bounds widened by tolerance_ms?
-bool state_fits(const CadenceState& state, const Segment& segment, int tolerance_ms);
+// Does segment satisfy state, with the duration bounds widened by
+// tolerance_ms? A silence state also needs the segment quieter than
+// quiet_below (mean square): the pause of a cadence is quiet, music or
+// speech between two notes is not.
+bool state_fits(const CadenceState& state, const Segment& segment, int tolerance_ms, double quiet_below);
+
+// The mean square below which a pause counts as the silence between bursts
+// of a tone of level_power: 3 dB under it (a cadence still matches in noise
+// 6 dB below the tone).
+inline double quiet_threshold(double level_power) { return 0.5 * level_power; }
 
 // segments[0..n-1] in time order; the last must match the pattern's final
-// state. Returns the index of the oldest segment used, or -1 for no match.
+// state (a tone, whose level sets how quiet the pauses must be). Returns the
+// index of the oldest segment used, or -1 for no match.
 int match_pattern(const CadencePattern& pattern, const Segment* segments, int n, int tolerance_ms);
 
 }  // namespace prosody::tones::cp

@@ -224,6 +224,8 @@ Segment ToneTracker::snapshot(const Building& b, std::uint64_t end) const {
   s.start = b.start;
   s.end = std::max(end, b.start);
   s.level_power = tone_level(b);
+  // Blocks at either end straddle the neighbouring tones' edges: leave them out.
+  s.mean_square = b.ms_count >= 2 ? (b.ms_sum - b.last_ms) / (b.ms_count - 1) : 0.0;
   return s;
 }
 
@@ -340,9 +342,11 @@ void ToneTracker::switch_to_pending(std::vector<ToneEvent>& events) {
   if (old.kind != kNoTone && next.kind == kNoTone) {
     old_end = locate_offset(old);
     next_start = old_end;
-  } else if (old.kind == kNoTone) {
+  } else if (old.kind == kNoTone || !old.qualified) {
+    // From silence, or from a tone never confirmed (often the new tone's own
+    // first windows, misread): find the onset in the energy.
     keep_onset_energy(next);
-    next_start = locate_onset(next);
+    next_start = std::max(locate_onset(next), old.kind == kNoTone ? std::uint64_t(0) : old.start);
     old_end = next_start;
   } else {
     const std::int64_t junk = next.first_block - old.last_block - 1;
@@ -437,6 +441,9 @@ void ToneTracker::close_segment(const Building& closing, std::uint64_t end, std:
   }
   push_history(s);
   if (!config_.report_cptones) return;
+  // A pause is judged whole: silence closed after silence (an unconfirmed
+  // fragment between them) was merged into it.
+  if (s.kind == kNoTone) s = history_[history_count_ - 1];
   for (int i = 0; i < active_count_;) {
     if (fits_active(active_[i], s, false)) {
       if (s.kind != kNoTone) active_[i].last_tone_end = s.end;
@@ -452,6 +459,8 @@ void ToneTracker::push_history(const Segment& s) {
   if (s.kind == kNoTone && history_count_ > 0) {
     Segment& last = history_[history_count_ - 1];
     if (last.kind == kNoTone && last.end >= s.start) {
+      const double a = double(last.end - last.start), b = double(s.end - s.start);
+      if (a + b > 0.0) last.mean_square = (last.mean_square * a + s.mean_square * b) / (a + b);
       last.end = std::max(last.end, s.end);
       return;
     }
@@ -467,7 +476,17 @@ void ToneTracker::check_ongoing(std::vector<ToneEvent>& events) {
   if (current_.kind == kNoTone && active_count_ == 0) return;
   const std::uint64_t end =
       current_.kind == kNoTone ? block_end(next_index_ - 1) : block_end(current_.last_block);
-  const Segment s = snapshot(current_, end);
+  Segment s = snapshot(current_, end);
+  // Ongoing silence continues the pause already in the history, if any.
+  if (s.kind == kNoTone && history_count_ > 0) {
+    const Segment& last = history_[history_count_ - 1];
+    if (last.kind == kNoTone && last.end >= s.start) {
+      const double a = double(last.end - last.start), b = double(s.end - s.start);
+      if (a + b > 0.0) s.mean_square = (last.mean_square * a + s.mean_square * b) / (a + b);
+      s.start = last.start;
+      s.start_known = last.start_known;
+    }
+  }
   // A tone not (yet) confirmed, or mostly unsteady, is judged when it ends.
   const bool confirmed =
       current_.kind == kNoTone || (current_.qualified && 2 * current_.stable_blocks >= current_.blocks);
@@ -531,6 +550,9 @@ bool ToneTracker::fits_active(const ActiveTone& a, const Segment& s, bool ongoin
     for (int i = 0; i < pattern.count; ++i) {
       const CadenceState& st = pattern.states[i];
       if (!kind_matches(st.kind, s)) continue;
+      if (st.kind == StateKind::silence && s.mean_square > quiet_threshold(a.level_power) &&
+          ms >= 80.0)
+        continue;
       double hi = st.max_ms == kNoMax ? 1e18 : double(st.max_ms) + tol;
       if (s.kind == kNoTone) hi = std::min(hi, kSilenceCapMs);
       if (ongoing) {
