@@ -1,0 +1,1106 @@
+// dtmf_detector.cpp - see dtmf_detector.hpp and docs/tone-detection.md.
+#include "dtmf_detector.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace prosody::tones {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kFs = DtmfDetector::kSampleRate;
+constexpr unsigned kL = DtmfDetector::kWindow;
+constexpr unsigned kH = DtmfDetector::kHop;
+constexpr unsigned kBH = DtmfDetector::kBankHop;
+constexpr unsigned kR = DtmfDetector::kBankWindows;
+static_assert(kL % kBH == 0, "the window must be a whole number of bank hops");
+static_assert(kR == 3, "bank_accumulate is unrolled for three concurrent windows");
+
+constexpr double kNominal[8] = {697, 770, 852, 941, 1209, 1336, 1477, 1633};
+constexpr char kKeypad[4][4] = {
+    {'1', '2', '3', 'A'}, {'4', '5', '6', 'B'}, {'7', '8', '9', 'C'}, {'*', '0', '#', 'D'}};
+
+// Kaiser shape: beta 7 over 96 samples rejects everything 200 Hz or more off
+// the channel frequency by 51 dB, and 231 Hz (the closest any accepted low
+// and high tone can be) by 52 dB, with a main lobe as narrow as that allows.
+constexpr double kKaiserBeta = 7.0;
+
+// A full-scale sine is +3.14 dBm0 (G.711 A-law; dsp.md section 0).
+constexpr double kFullScaleSineDbm0 = 3.14;
+
+constexpr unsigned kFft = 128;         // verification spectrum (zero-padded window)
+constexpr double kBinHz = kFs / kFft;  // 62.5 Hz
+// Band in which energy other than the two tones counts against a candidate:
+// from just above the low call-progress tones (which are fitted and removed
+// first, so their window leakage does not count) to the top of the band.
+constexpr unsigned kBandLo = 9;   // 562.5 Hz
+constexpr unsigned kBandHi = 54;  // 3375 Hz
+
+// Verification thresholds (energy ratios).
+constexpr double kMaxResidual = 0.30;    // other energy in band / tone energy (-5.2 dB)
+constexpr double kMaxThirdPeak = 0.063;  // largest other peak / stronger tone (-12 dB)
+// A call-progress fit is tried when there is real energy below the band and
+// kept only if it explains nearly all of it.
+constexpr double kProgressWorthTrying = 0.03;
+constexpr double kProgressExplained = 0.9;
+
+// Screening margins, loose on purpose: the screen only decides whether the
+// spectral verification runs; the exact limits are applied at confirmation.
+constexpr double kScreenLevelFactor = 0.5;  // -6 dB under the minimum level
+constexpr double kScreenTwistMarginDb = 2.0;
+constexpr double kScreenFreqFraction = 0.045;
+constexpr double kScreenFarChannel = 0.063;  // power two channels away from a tone (-12 dB)
+constexpr unsigned kDenseHoldHops = 4;  // hops of full resolution after the last screen pass
+
+double bessel_i0(double x) {
+  double sum = 1.0, term = 1.0;
+  for (int k = 1; k < 50; ++k) {
+    term *= (x / (2.0 * k)) * (x / (2.0 * k));
+    sum += term;
+    if (term < 1e-17 * sum) break;
+  }
+  return sum;
+}
+
+}  // namespace
+
+// Constant tables shared by every detector.
+struct DtmfTables {
+  double window[kL];
+  double window_sum = 0.0;
+  // Bank coefficients per window position: w[n]cos(w_k n) for k = 0..7, then
+  // -w[n]sin(w_k n): the window DFT is sum x[n] * these.
+  alignas(64) float bank[kL][16];
+  float fft_window[kL];
+  double cumulative[kL + 1];  // share of the window's weight before sample c
+  // Window amplitude response normalised to 1 at 0 Hz, 1 Hz steps (0..4000).
+  float response[4002];
+  std::complex<double> hop_rotation[8];  // exp(-j w_k kH)
+  double window_energy = 0.0;            // sum w^2
+  // Low call-progress tone sets removed from a candidate's residual (dial
+  // tone under DTMF): sinusoid bases over the window and the inverse of
+  // their w^2-weighted Gram matrix, so a fit is four dot products.
+  struct ProgressSet {
+    int columns = 0;
+    float basis[kL][4];
+    double inverse[4][4];
+  } progress[2];
+  // 64-point complex FFT and the 128-point real split.
+  std::complex<float> twiddle64[32];
+  std::complex<float> split128[65];
+  unsigned char bitrev64[64];
+
+  DtmfTables() {
+    for (unsigned n = 0; n < kL; ++n) {
+      const double r = (2.0 * n - (kL - 1.0)) / (kL - 1.0);
+      window[n] = bessel_i0(kKaiserBeta * std::sqrt(std::max(0.0, 1.0 - r * r))) /
+                  bessel_i0(kKaiserBeta);
+      window_sum += window[n];
+    }
+    cumulative[0] = 0.0;
+    for (unsigned n = 0; n < kL; ++n) cumulative[n + 1] = cumulative[n] + window[n] / window_sum;
+    for (unsigned n = 0; n < kL; ++n) {
+      fft_window[n] = static_cast<float>(window[n]);
+      for (int k = 0; k < 8; ++k) {
+        const double ph = 2.0 * kPi * kNominal[k] / kFs * n;
+        bank[n][k] = static_cast<float>(window[n] * std::cos(ph));
+        bank[n][8 + k] = static_cast<float>(-window[n] * std::sin(ph));
+      }
+    }
+    for (unsigned f = 0; f < 4002; ++f) {
+      // The window is symmetric about (L-1)/2: sum pairs as cos((m + 1/2) a)
+      // by the Chebyshev recurrence.
+      const double a = 2.0 * kPi * f / kFs;
+      const double c2 = 2.0 * std::cos(a);
+      double prev = std::cos(-0.5 * a), cur = std::cos(0.5 * a), s = 0.0;
+      for (unsigned m = 0; m < kL / 2; ++m) {
+        s += 2.0 * window[kL / 2 + m] * cur;
+        const double next = c2 * cur - prev;
+        prev = cur;
+        cur = next;
+      }
+      response[f] = static_cast<float>(s / window_sum);
+    }
+    for (int k = 0; k < 8; ++k)
+      hop_rotation[k] = std::polar(1.0, -2.0 * kPi * kNominal[k] / kFs * kH);
+    for (unsigned n = 0; n < kL; ++n) window_energy += window[n] * window[n];
+    static constexpr double kProgressHz[2][2] = {{350.0, 440.0}, {425.0, 0.0}};
+    for (int s = 0; s < 2; ++s) {
+      ProgressSet& set = progress[s];
+      set.columns = kProgressHz[s][1] == 0.0 ? 2 : 4;
+      for (unsigned n = 0; n < kL; ++n)
+        for (int j = 0; j < set.columns; ++j) {
+          const double ph = 2.0 * kPi * kProgressHz[s][j / 2] / kFs * n;
+          set.basis[n][j] = static_cast<float>(j % 2 ? std::sin(ph) : std::cos(ph));
+        }
+      double g[4][8] = {};
+      const int m = set.columns;
+      for (int r = 0; r < m; ++r) {
+        for (int c = 0; c < m; ++c)
+          for (unsigned n = 0; n < kL; ++n)
+            g[r][c] += window[n] * window[n] * set.basis[n][r] * set.basis[n][c];
+        g[r][m + r] = 1.0;
+      }
+      for (int col = 0; col < m; ++col) {  // Gauss-Jordan inverse (well conditioned)
+        const double pivot = g[col][col];
+        for (int c = 0; c < 2 * m; ++c) g[col][c] /= pivot;
+        for (int r = 0; r < m; ++r) {
+          if (r == col) continue;
+          const double f = g[r][col];
+          for (int c = 0; c < 2 * m; ++c) g[r][c] -= f * g[col][c];
+        }
+      }
+      for (int r = 0; r < m; ++r)
+        for (int c = 0; c < m; ++c) set.inverse[r][c] = g[r][m + c];
+    }
+    for (unsigned k = 0; k < 32; ++k)
+      twiddle64[k] = std::polar(1.0f, static_cast<float>(-2.0 * kPi * k / 64.0));
+    for (unsigned k = 0; k <= 64; ++k)
+      split128[k] = std::polar(1.0f, static_cast<float>(-2.0 * kPi * k / 128.0));
+    for (unsigned i = 0; i < 64; ++i) {
+      unsigned r = 0;
+      for (unsigned b = 0; b < 6; ++b) r |= ((i >> b) & 1u) << (5 - b);
+      bitrev64[i] = static_cast<unsigned char>(r);
+    }
+  }
+
+  // Normalised window response at an offset of df Hz.
+  double response_at(double df) const {
+    df = std::fabs(df);
+    if (df >= 4000.0) return 0.0;
+    const unsigned i = static_cast<unsigned>(df);
+    const double f = df - i;
+    return response[i] + f * (response[i + 1] - response[i]);
+  }
+
+  // Position c (samples from the window start) at which the cumulative weight
+  // reaches share: the inverse of `cumulative`.
+  double cumulative_inverse(double share) const {
+    share = std::clamp(share, 0.0, 1.0);
+    const double* end = cumulative + kL + 1;
+    const double* it = std::lower_bound(cumulative, end, share);
+    if (it == cumulative) return 0.0;
+    if (it == end) return kL;
+    const double hi = *it, lo = *(it - 1);
+    const double c = static_cast<double>(it - cumulative);
+    return hi > lo ? c - 1.0 + (share - lo) / (hi - lo) : c;
+  }
+
+  // Spectrum X[0..64] of the 128-point real sequence x (zero-padded window).
+  void real_fft128(const float* x, std::complex<float>* out) const {
+    std::complex<float> z[64];
+    for (unsigned i = 0; i < 64; ++i) z[bitrev64[i]] = {x[2 * i], x[2 * i + 1]};
+    for (unsigned len = 2; len <= 64; len <<= 1) {
+      const unsigned half = len >> 1, step = 64 / len;
+      for (unsigned i = 0; i < 64; i += len)
+        for (unsigned j = 0; j < half; ++j) {
+          const std::complex<float> t = z[i + j + half] * twiddle64[j * step];
+          z[i + j + half] = z[i + j] - t;
+          z[i + j] += t;
+        }
+    }
+    // Even/odd split: X[k] = E[k] + W^k O[k], with E and O recovered from z.
+    for (unsigned k = 0; k <= 64; ++k) {
+      const std::complex<float> a = z[k & 63];
+      const std::complex<float> b = std::conj(z[(64 - k) & 63]);
+      const std::complex<float> even = 0.5f * (a + b);
+      const std::complex<float> odd = std::complex<float>(0.0f, -0.5f) * (a - b);
+      out[k] = even + split128[k] * odd;
+    }
+  }
+};
+
+namespace {
+
+const DtmfTables& tables() {
+  static const DtmfTables t;
+  return t;
+}
+
+// The per-sample work: three overlapping windows, eight complex frequencies
+// each, side by side: per sample, six 8-lane multiply-adds against rows of
+// the coefficient table. `acc` holds the windows by age (0 = newest).
+// Written with vector types so the accumulators stay in registers; built
+// twice (AVX2+FMA and baseline) and picked at load time.
+typedef float v8f __attribute__((vector_size(32)));
+// The helpers below pass 32-byte vectors by value; they are always inlined
+// into the kernels, so the baseline-vs-AVX calling convention never matters.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+__attribute__((always_inline)) inline v8f load8(const float* p) {
+  v8f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+__attribute__((always_inline)) inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
+#pragma GCC diagnostic pop
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define PROSODY_DTMF_KERNEL \
+  __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("fp-contract=fast")))
+#else
+#define PROSODY_DTMF_KERNEL
+#endif
+
+PROSODY_DTMF_KERNEL
+void bank_accumulate(const float* x, std::size_t n, unsigned pos, float (*acc[kR])[16],
+                     const float (*bank)[16]) {
+  v8f r0 = load8(*acc[0]), i0 = load8(*acc[0] + 8);
+  v8f r1 = load8(*acc[1]), i1 = load8(*acc[1] + 8);
+  v8f r2 = load8(*acc[2]), i2 = load8(*acc[2] + 8);
+  const float* t = bank[pos];
+  constexpr std::size_t kStride = 16 * kBH;  // the same sample in the next-older window
+  for (std::size_t i = 0; i < n; ++i, t += 16) {
+    const v8f v = v8f{} + x[i];
+    r0 += v * load8(t);
+    i0 += v * load8(t + 8);
+    r1 += v * load8(t + kStride);
+    i1 += v * load8(t + kStride + 8);
+    r2 += v * load8(t + 2 * kStride);
+    i2 += v * load8(t + 2 * kStride + 8);
+  }
+  store8(*acc[0], r0), store8(*acc[0] + 8, i0);
+  store8(*acc[1], r1), store8(*acc[1] + 8, i1);
+  store8(*acc[2], r2), store8(*acc[2] + 8, i2);
+}
+
+// One whole window from contiguous samples (for hops between bank hops).
+PROSODY_DTMF_KERNEL
+void window_dft(const float* x, const float (*bank)[16], float* out) {
+  v8f re = v8f{}, im = v8f{};
+  for (unsigned n = 0; n < kL; ++n) {
+    const v8f v = v8f{} + x[n];
+    re += v * load8(bank[n]);
+    im += v * load8(bank[n] + 8);
+  }
+  store8(out, re);
+  store8(out + 8, im);
+}
+
+// |z|^2. (std::norm goes through hypot in libstdc++ unless fast-math is on.)
+template <typename T>
+inline T power(const std::complex<T>& z) {
+  return z.real() * z.real() + z.imag() * z.imag();
+}
+
+double amplitude_to_dbm0(double a) {
+  return a > 0.0 ? 20.0 * std::log10(a) + kFullScaleSineDbm0 : -200.0;
+}
+
+}  // namespace
+
+DtmfDetector::DtmfDetector(const DtmfConfig& config) : tables_(&tables()) {
+  configure(config);
+  reset();
+}
+
+void DtmfDetector::configure(const DtmfConfig& config) {
+  config_ = config;
+  min_amplitude_ = std::pow(10.0, (config_.min_level_dbm0 - kFullScaleSineDbm0) / 20.0);
+  // Screen limits as bank powers and power ratios.
+  const double screen_amp = min_amplitude_ * kScreenLevelFactor * tables_->window_sum / 2.0;
+  screen_power_ = static_cast<float>(screen_amp * screen_amp);
+  screen_reverse_ = static_cast<float>(std::pow(10.0, (config_.twist_reverse_db + kScreenTwistMarginDb) / 10.0));
+  screen_normal_ = static_cast<float>(std::pow(10.0, (config_.twist_normal_db + kScreenTwistMarginDb) / 10.0));
+  for (int k = 0; k < 8; ++k)
+    screen_tan_[k] = std::tan(2.0 * kPi * kScreenFreqFraction * kNominal[k] * kH / kFs);
+}
+
+void DtmfDetector::reset() {
+  for (auto& a : acc_)
+    for (float& v : a) v = 0.0f;
+  for (float& v : ring_) v = 0.0f;
+  for (auto& h : hops_) h = HopResult{};
+  head_ = 0;
+  pos_ = 0;
+  now_ = 0;
+  dense_ = false;
+  last_screened_ = 0;
+  hop_count_ = 0;
+  any_concealed_ = false;
+  concealed_from_ = concealed_until_ = 0;
+  phase_ = Phase::idle;
+  row_ = column_ = 0;
+  onset_ = fall_ = release_ = 0.0;
+  misses_ = 0;
+  stats_ = Stats{};
+}
+
+double DtmfDetector::qualifying_ms() const {
+  if (config_.min_duration_ms >= 64) return 61.0;
+  if (config_.min_duration_ms >= 40) return 37.0;
+  // The standard's own guard time: halfway between must-reject (23 ms, or
+  // 20 ms for ETSI) and must-accept (40 ms), nudged down for report latency.
+  return config_.standard == DtmfStandard::etsi ? 24.0 : 26.0;
+}
+
+double DtmfDetector::bridge_ms() const {
+  // Gaps that must be bridged (Q.24 <= 10 ms, ETSI < 20 ms) against pauses
+  // that must separate digits (40 ms): decide halfway, on the measured gap.
+  return config_.standard == DtmfStandard::etsi ? 30.0 : 25.0;
+}
+
+void DtmfDetector::process(const float* x, std::size_t n, std::vector<DtmfEvent>& events) {
+  while (n > 0) {
+    const std::size_t run = std::min<std::size_t>(n, kH - pos_ % kH);
+    for (std::size_t i = 0; i < run; ++i) ring_[(now_ + i) % kRing] = x[i];
+    run_bank(x, run);
+    pos_ += static_cast<unsigned>(run);
+    now_ += run;
+    x += run;
+    n -= run;
+    if (pos_ % kH == 0) end_of_hop(events);
+  }
+}
+
+void DtmfDetector::conceal(std::size_t n, std::vector<DtmfEvent>& events) {
+  if (n == 0) return;
+  if (!any_concealed_ || now_ > concealed_until_) concealed_from_ = now_;
+  any_concealed_ = true;
+  concealed_until_ = now_ + n;
+  // Zeros keep the bank's phase bookkeeping exact; the windows that see them
+  // are marked unknown, so they neither end nor start anything.
+  static const float zeros[kH] = {};
+  while (n > 0) {
+    const std::size_t run = std::min<std::size_t>(n, kH - pos_ % kH);
+    for (std::size_t i = 0; i < run; ++i) ring_[(now_ + i) % kRing] = 0.0f;
+    run_bank(zeros, run);
+    pos_ += static_cast<unsigned>(run);
+    now_ += run;
+    n -= run;
+    if (pos_ % kH == 0) end_of_hop(events);
+  }
+}
+
+void DtmfDetector::run_bank(const float* x, std::size_t n) {
+  float(*acc[kR])[16];
+  for (unsigned age = 0; age < kR; ++age) acc[age] = &acc_[(head_ + age) % kR];
+  bank_accumulate(x, n, pos_, acc, tables_->bank);
+}
+
+void DtmfDetector::compute_from_history(HopResult& hop) {
+  float x[kL], out[16];
+  const std::uint64_t start = hop.end - kL;
+  for (unsigned i = 0; i < kL; ++i) x[i] = ring_[(start + i) % kRing];
+  window_dft(x, tables_->bank, out);
+  for (int k = 0; k < 8; ++k) hop.z[k] = {out[k], out[8 + k]};
+  hop.computed = true;
+  ++stats_.direct;
+}
+
+void DtmfDetector::enter_dense() {
+  // Fill in the recent hops the bank skipped, so edges and phase advances
+  // are read at full resolution from here on.
+  dense_ = true;
+  const unsigned reach = std::min<std::uint64_t>(hop_count_ - 1, 8);
+  for (unsigned k = 1; k <= reach; ++k) {
+    HopResult& h = hops_[(hop_count_ - 1 - k) % kHistoryHops];
+    if (!h.computed && h.end >= kL && now_ - (h.end - kL) <= kRing) compute_from_history(h);
+  }
+}
+
+DtmfActivity DtmfDetector::activity() const noexcept {
+  DtmfActivity a;
+  switch (phase_) {
+    case Phase::candidate:
+      a.state = DtmfActivity::State::candidate;
+      break;
+    case Phase::confirmed:
+    case Phase::ending:
+      a.state = DtmfActivity::State::present;
+      break;
+    default:
+      a.state = DtmfActivity::State::idle;
+  }
+  a.onset = static_cast<std::uint64_t>(std::max(0.0, onset_));
+  a.release = static_cast<std::uint64_t>(std::max(0.0, release_));
+  return a;
+}
+
+void DtmfDetector::end_of_hop(std::vector<DtmfEvent>& events) {
+  HopResult& hop = hops_[hop_count_ % kHistoryHops];
+  hop.end = now_;
+  hop.unknown = any_concealed_ && now_ - kL < concealed_until_;
+  hop.computed = false;
+  if (pos_ == kBH) {
+    // The oldest bank window is complete: publish it and recycle its slot
+    // as the newest window.
+    const unsigned oldest = (head_ + kR - 1) % kR;
+    for (int k = 0; k < 8; ++k) hop.z[k] = {acc_[oldest][k], acc_[oldest][8 + k]};
+    hop.computed = true;
+    for (float& v : acc_[oldest]) v = 0.0f;
+    head_ = oldest;
+    pos_ = 0;
+  } else if (dense_ && now_ >= kL) {
+    compute_from_history(hop);
+  }
+  ++hop_count_;
+  ++stats_.hops;
+  if (now_ < kL || !hop.computed) return;  // no complete window yet, or skipped
+
+  if (trace_) last_trace_ = Trace{};
+  Verdict verdict;
+  if (!hop.unknown) {
+    verdict = judge(hop, hop_back(1));
+    if (verdict.screened) last_screened_ = hop_count_;
+    if (verdict.screened && !dense_) {
+      enter_dense();  // the previous hop now exists: judge again with its phase
+      verdict = judge(hop, hop_back(1));
+    }
+  }
+  track(hop, verdict, events);
+  if (dense_ && phase_ == Phase::idle && hop_count_ - last_screened_ > kDenseHoldHops)
+    dense_ = false;
+  if (trace_) {
+    last_trace_.hop_end = hop.end;
+    last_trace_.screened = verdict.screened;
+    last_trace_.valid = verdict.valid;
+    last_trace_.phase = static_cast<int>(phase_);
+    trace_(last_trace_, trace_user_);
+  }
+}
+
+DtmfDetector::Verdict DtmfDetector::judge(const HopResult& hop, const HopResult& previous) {
+  // Cheap screen, in the power domain (no logs or arcs on the common path).
+  Verdict v;
+  float p[8];
+  for (int k = 0; k < 8; ++k) p[k] = power(hop.z[k]);
+  int row = 0, column = 4;
+  for (int k = 1; k < 4; ++k)
+    if (p[k] > p[row]) row = k;
+  for (int k = 5; k < 8; ++k)
+    if (p[k] > p[column]) column = k;
+  if (trace_) {
+    const double scale = 2.0 / tables_->window_sum;
+    last_trace_.row = row;
+    last_trace_.column = column - 4;
+    last_trace_.level_low = amplitude_to_dbm0(std::sqrt(p[row]) * scale);
+    last_trace_.level_high = amplitude_to_dbm0(std::sqrt(p[column]) * scale);
+  }
+  if (p[row] < screen_power_ || p[column] < screen_power_) return v;
+  // In-group purity: a single tone leaks into the channel next to it (73 to
+  // 156 Hz away) but not into the ones beyond. Noise and voiced speech fill
+  // the group more evenly.
+  for (int k = 0; k < 4; ++k)
+    if (std::abs(k - row) >= 2 && p[k] > kScreenFarChannel * p[row]) return v;
+  for (int k = 4; k < 8; ++k)
+    if (std::abs(k - column) >= 2 && p[k] > kScreenFarChannel * p[column]) return v;
+  if (p[column] > screen_reverse_ * p[row] || p[row] > screen_normal_ * p[column]) return v;
+  v.screened = true;  // tone-like enough to look closely (and to go dense)
+  if (previous.unknown || !previous.computed) return v;
+  // Phase advance since the previous hop within the screening band: the lag
+  // product must point within +/-theta of the nominal advance.
+  auto lag = [&](int k) {
+    const std::complex<double> a(hop.z[k].real(), hop.z[k].imag());
+    const std::complex<double> b(previous.z[k].real(), previous.z[k].imag());
+    return a * std::conj(b) * tables_->hop_rotation[k];
+  };
+  const std::complex<double> l_low = lag(row), l_high = lag(column);
+  if (!(l_low.real() > 0.0 && std::fabs(l_low.imag()) <= screen_tan_[row] * l_low.real()) ||
+      !(l_high.real() > 0.0 && std::fabs(l_high.imag()) <= screen_tan_[column] * l_high.real()))
+    return v;
+  const double to_hz = kFs / (2.0 * kPi * kH);
+  const double d_low = std::arg(l_low) * to_hz, d_high = std::arg(l_high) * to_hz;
+  if (trace_) {
+    last_trace_.offset_low = d_low;
+    last_trace_.offset_high = d_high;
+  }
+  v.row = row;
+  v.column = column - 4;
+  ++stats_.screened;
+  v.valid = spectrally_pure(row, column, hop, kNominal[row] + d_low, kNominal[column] + d_high);
+  if (v.valid) ++stats_.verified;
+  return v;
+}
+
+bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, double f_low,
+                                   double f_high) {
+  const DtmfTables& t = *tables_;
+  // The two tones as the bank sees them: complex amplitude c of exp(j w n)
+  // from the channel output z = c * W(w - w_k), so x ~ 2 Re(c exp(j w n)).
+  const int ch[2] = {row, column};
+  const double f[2] = {f_low, f_high};
+  const double centre = (kL - 1) / 2.0;
+  std::complex<double> c[2];
+  for (int i = 0; i < 2; ++i) {
+    const double d = f[i] - kNominal[ch[i]];
+    const double r = t.response_at(d);
+    if (r < 0.3) return false;  // too far off to model; the screen should not pass this
+    const std::complex<double> z(hop.z[ch[i]].real(), hop.z[ch[i]].imag());
+    c[i] = z / (t.window_sum * r * std::polar(1.0, 2.0 * kPi * d / kFs * centre));
+  }
+  float residual[kFft] = {};
+  const std::uint64_t start = hop.end - kL;
+  {
+    std::complex<double> rl = 2.0 * c[0], rh = 2.0 * c[1];
+    const std::complex<double> sl = std::polar(1.0, 2.0 * kPi * f_low / kFs);
+    const std::complex<double> sh = std::polar(1.0, 2.0 * kPi * f_high / kFs);
+    for (unsigned n = 0; n < kL; ++n) {
+      residual[n] = static_cast<float>(
+          t.window[n] * (ring_[(start + n) % kRing] - rl.real() - rh.real()));
+      rl *= sl;
+      rh *= sh;
+    }
+  }
+  // Windowed energy of the two tones (cross terms average out over the
+  // window) and the spectral peak the stronger one shows.
+  const double tone_energy = 2.0 * (power(c[0]) + power(c[1])) * t.window_energy;
+  const double strongest =
+      std::max(power(c[0]), power(c[1])) * t.window_sum * t.window_sum;
+  // Band energy of a spectrum in windowed-energy units (one-sided sum * 2/N).
+  constexpr double kToEnergy = 2.0 / kFft;
+
+  std::complex<float> spectrum[kFft / 2 + 1];
+  float frame[kFft];
+  std::copy(residual, residual + kFft, frame);
+  t.real_fft128(frame, spectrum);
+  double energy = 0.0, third = 0.0, low = 0.0;
+  for (unsigned b = kBandLo; b <= kBandHi; ++b) {
+    const double e = power(spectrum[b]);
+    energy += e;
+    third = std::max(third, e);
+  }
+  bool pure = energy * kToEnergy <= kMaxResidual * tone_energy && third <= kMaxThirdPeak * strongest;
+  if (!pure) {
+    // Dial tone and other low call-progress tones under the digit must not
+    // count against it: if a standard set explains nearly all the energy
+    // below the band, take it out and look again. A voiced fundamental and
+    // its harmonics are not explained by these fixed frequencies, so speech
+    // keeps its evidence.
+    for (unsigned b = 2; b < kBandLo; ++b) low += power(spectrum[b]);
+    low *= kToEnergy;
+    if (low >= kProgressWorthTrying * tone_energy) {
+      int best = -1;
+      double best_explained = 0.0, best_a[4] = {};
+      for (int si = 0; si < 2; ++si) {
+        const DtmfTables::ProgressSet& set = t.progress[si];
+        double h[4] = {};
+        for (unsigned n = 0; n < kL; ++n)
+          for (int j = 0; j < set.columns; ++j) h[j] += t.window[n] * residual[n] * set.basis[n][j];
+        double a[4] = {}, explained = 0.0;
+        for (int r = 0; r < set.columns; ++r)
+          for (int cc = 0; cc < set.columns; ++cc) a[r] += set.inverse[r][cc] * h[cc];
+        for (int j = 0; j < set.columns; ++j) explained += a[j] * h[j];  // = a' G a
+        if (explained > best_explained) {
+          best_explained = explained;
+          best = si;
+          std::copy(a, a + 4, best_a);
+        }
+      }
+      if (best >= 0 && best_explained >= kProgressExplained * low) {
+        const DtmfTables::ProgressSet& set = t.progress[best];
+        for (unsigned n = 0; n < kL; ++n) {
+          double fit = 0.0;
+          for (int j = 0; j < set.columns; ++j) fit += best_a[j] * set.basis[n][j];
+          frame[n] = static_cast<float>(residual[n] - t.window[n] * fit);
+        }
+        for (unsigned n = kL; n < kFft; ++n) frame[n] = 0.0f;
+        t.real_fft128(frame, spectrum);
+        energy = third = 0.0;
+        for (unsigned b = kBandLo; b <= kBandHi; ++b) {
+          const double e = power(spectrum[b]);
+          energy += e;
+          third = std::max(third, e);
+        }
+        pure = energy * kToEnergy <= kMaxResidual * tone_energy && third <= kMaxThirdPeak * strongest;
+      }
+    }
+  }
+  if (trace_) {
+    last_trace_.residual = tone_energy > 0.0 ? energy * kToEnergy / tone_energy : 1e9;
+    last_trace_.third_peak = strongest > 0.0 ? third / strongest : 1e9;
+  }
+  return pure;
+}
+
+}  // namespace prosody::tones
+
+// ---------------------------------------------------------------------------
+// Tone tracking: turns per-hop verdicts into digits with measured edges.
+
+namespace prosody::tones {
+
+namespace {
+constexpr double kHalf = 0.5;          // an edge is where the tone is half present
+constexpr double kSteady = 0.8;        // windows this full feed plateau and frequency
+constexpr unsigned kGraceHops = 2;     // failed verifications tolerated in a candidate
+constexpr unsigned kGapMinGoodHops = 3;  // candidates this established may bridge a gap
+constexpr double kFullTolerance = 4.0;   // samples: a window is full if it starts after the onset
+constexpr double kTwistBoundaryDb = 0.25;  // accept at the limit, reject 0.5 dB past it
+constexpr unsigned kMaxTotalMisses = 2;  // failed verifications allowed before confirmation
+// Steadiness: a DTMF tone holds its frequency and level; voiced speech glides.
+constexpr double kMaxDriftHz = 12.0;      // offset change, first vs second half
+constexpr double kMaxLevelChangeDb = 1.5;  // steady amplitude, second vs first half
+constexpr double kOnsetSlack = 16.0;      // samples the onset may precede the first verified window
+// Harmonic sieve (talk-off): voiced speech that mimics DTMF does so with two
+// harmonics of one fundamental, and its other harmonics are still there, if
+// weaker. Noise spreads evenly between harmonic and in-between positions.
+constexpr double kSieveMinF0 = 85.0, kSieveMaxF0 = 400.0;  // Hz, speech pitch range
+constexpr double kSieveRatioTolerance = 0.012;  // |f_high - q F0| / f_high
+constexpr double kSieveLoHz = 560.0;   // clear of dial, ring and busy low tones
+constexpr double kSieveHiHz = 3400.0;
+constexpr double kSieveContrast = 4.0;        // harmonic / in-between probe energy
+constexpr double kSieveFloor = 0.0032;        // harmonic probe energy / strongest tone (-25 dB)
+constexpr unsigned kSieveMaxFrame = 256;      // samples (32 ms)
+constexpr unsigned kSieveMinFrame = 120;      // samples (15 ms)
+constexpr double kClipLevel = 0.9;    // frames peaking above this may be clipped...
+constexpr double kClipShare = 0.995;  // ...and samples this close to the peak are
+
+double accept_offset_hz(double f) {
+  // Between must-accept (1.5 % + 2 Hz) and must-reject (3.5 %), nearer the
+  // former: estimates are good to a hertz or two, and every hertz of width
+  // admits more speech harmonics.
+  const double accept = 0.015 * f + 2.0, reject = 0.035 * f;
+  return accept + 0.3 * (reject - accept);
+}
+}  // namespace
+
+double DtmfDetector::reference(bool high) const {
+  if (plateau_count_ > 0) return (high ? plateau_sum_high_ : plateau_sum_low_) / plateau_count_;
+  return high ? peak_high_ : peak_low_;
+}
+
+double DtmfDetector::presence(const HopResult& hop) const {
+  const double rl = std::abs(hop.z[row_]) / std::max(reference(false), 1e-30);
+  const double rh = std::abs(hop.z[4 + column_]) / std::max(reference(true), 1e-30);
+  return 0.5 * (rl + rh);
+}
+
+bool DtmfDetector::tone_channels_dominate(const HopResult& hop) const {
+  for (int k = 0; k < 4; ++k)
+    if (k != row_ && power(hop.z[k]) > power(hop.z[row_])) return false;
+  for (int k = 4; k < 8; ++k)
+    if (k != 4 + column_ && power(hop.z[k]) > power(hop.z[4 + column_])) return false;
+  return true;
+}
+
+double DtmfDetector::rising_edge(const HopResult& hop, double rho) const {
+  return static_cast<double>(hop.end) - kL + tables_->cumulative_inverse(1.0 - rho) * 1.0;
+}
+
+double DtmfDetector::falling_edge(const HopResult& hop, double rho) const {
+  return static_cast<double>(hop.end) - kL + tables_->cumulative_inverse(rho);
+}
+
+double DtmfDetector::estimate_onset() const {
+  // Walk back from the newest window to the last one in which the tone was
+  // less than half present; the onset is read from whichever of that window
+  // and its successor is nearer the half-way point.
+  const std::uint64_t depth = std::min<std::uint64_t>(hop_count_ - 1, kHistoryHops - 2);
+  const HopResult* later = &hop_back(0);
+  for (unsigned k = 1; k <= depth; ++k) {
+    const HopResult& h = hop_back(k);
+    if (h.end < kL) break;
+    if (h.unknown) return static_cast<double>(later->end) - kL;
+    if (!h.computed) continue;
+    const double r = presence(h);
+    if (r < kHalf) {
+      const double rn = presence(*later);
+      if (std::fabs(rn - kHalf) < std::fabs(r - kHalf))
+        return rising_edge(*later, std::min(rn, 1.0));
+      return rising_edge(h, std::max(r, 0.0));
+    }
+    later = &h;
+  }
+  return static_cast<double>(later->end) - kL;
+}
+
+bool DtmfDetector::window_full(const HopResult& hop) const {
+  return static_cast<double>(hop.end) - kL >= onset_ - kFullTolerance;
+}
+
+void DtmfDetector::absorb(const HopResult& hop, const HopResult& previous) {
+  // Steady windows refine the plateau (for edges and level) and the
+  // frequency (phase advance from the previous window).
+  const double zl = std::abs(hop.z[row_]), zh = std::abs(hop.z[4 + column_]);
+  peak_low_ = std::max(peak_low_, zl);
+  peak_high_ = std::max(peak_high_, zh);
+  if (!window_full(hop) || presence(hop) < kSteady) return;
+  plateau_sum_low_ += zl;
+  plateau_sum_high_ += zh;
+  if (plateau_count_ < kLagKeep) {
+    mags_low_[plateau_count_] = static_cast<float>(zl);
+    mags_high_[plateau_count_] = static_cast<float>(zh);
+  }
+  ++plateau_count_;
+  if (previous.computed && !previous.unknown && window_full(previous) &&
+      presence(previous) >= kSteady) {
+    auto lag = [&](int k) {
+      const std::complex<double> a(hop.z[k].real(), hop.z[k].imag());
+      const std::complex<double> b(previous.z[k].real(), previous.z[k].imag());
+      return a * std::conj(b) * tables_->hop_rotation[k];
+    };
+    const std::complex<double> pl = lag(row_), ph = lag(4 + column_);
+    lag_low_ += pl;
+    lag_high_ += ph;
+    if (lag_count_ < kLagKeep) {
+      lags_low_[lag_count_] = pl;
+      lags_high_[lag_count_] = ph;
+    }
+    ++lag_count_;
+  }
+}
+
+void DtmfDetector::start_candidate(const Verdict& verdict, const HopResult& hop) {
+  phase_ = Phase::candidate;
+  row_ = verdict.row;
+  column_ = verdict.column;
+  peak_low_ = std::abs(hop.z[row_]);
+  peak_high_ = std::abs(hop.z[4 + column_]);
+  plateau_sum_low_ = plateau_sum_high_ = 0.0;
+  plateau_count_ = 0;
+  lag_low_ = lag_high_ = 0.0;
+  lag_count_ = 0;
+  good_hops_ = 1;
+  misses_ = 0;
+  total_misses_ = 0;
+  bridged_ = false;
+  first_valid_end_ = static_cast<double>(hop.end);
+  onset_ = clamped_onset();
+  ++stats_.candidates;
+}
+
+double DtmfDetector::clamped_onset() const {
+  // The onset is read from the magnitude rise, but never placed more than a
+  // window before the first verified window: a vowel that slowly turned
+  // tone-like must earn its duration while it looks like DTMF.
+  return std::max(estimate_onset(), first_valid_end_ - kL - kOnsetSlack);
+}
+
+bool DtmfDetector::steady() {
+  // Compare the first and second halves of the steady windows: frequency by
+  // the phase advance, level by the mean magnitude. Halves average several
+  // windows, so noise moves them far less than a glide or a decay does.
+  const double to_hz = kFs / (2.0 * kPi * kH);
+  const unsigned n = std::min(lag_count_, kLagKeep);
+  double drift_low = 0.0, drift_high = 0.0;
+  if (n >= 2) {
+    const unsigned half = n / 2;
+    std::complex<double> a_low = 0.0, b_low = 0.0, a_high = 0.0, b_high = 0.0;
+    for (unsigned i = 0; i < half; ++i) {
+      a_low += lags_low_[i];
+      a_high += lags_high_[i];
+      b_low += lags_low_[n - half + i];
+      b_high += lags_high_[n - half + i];
+    }
+    drift_low = std::arg(b_low * std::conj(a_low)) * to_hz;
+    drift_high = std::arg(b_high * std::conj(a_high)) * to_hz;
+  }
+  const unsigned m = std::min(plateau_count_, kLagKeep);
+  double change_low = 0.0, change_high = 0.0;
+  if (m >= 2) {
+    const unsigned half = m / 2;
+    double a_low = 0.0, b_low = 0.0, a_high = 0.0, b_high = 0.0;
+    for (unsigned i = 0; i < half; ++i) {
+      a_low += mags_low_[i];
+      a_high += mags_high_[i];
+      b_low += mags_low_[m - half + i];
+      b_high += mags_high_[m - half + i];
+    }
+    change_low = 20.0 * std::log10(std::max(b_low, 1e-30) / std::max(a_low, 1e-30));
+    change_high = 20.0 * std::log10(std::max(b_high, 1e-30) / std::max(a_high, 1e-30));
+  }
+  if (trace_) {
+    last_trace_.judged = true;
+    last_trace_.drift_low = drift_low;
+    last_trace_.drift_high = drift_high;
+    last_trace_.change_low_db = change_low;
+    last_trace_.change_high_db = change_high;
+  }
+  return std::fabs(drift_low) <= kMaxDriftHz && std::fabs(drift_high) <= kMaxDriftHz &&
+         std::fabs(change_low) <= kMaxLevelChangeDb && std::fabs(change_high) <= kMaxLevelChangeDb;
+}
+
+bool DtmfDetector::harmonic_series(double f_low, double f_high) {
+  // Frame: the tone since its onset (plus a millisecond), at most 32 ms.
+  const std::uint64_t end = now_;
+  const double first = std::max(onset_ + 8.0, static_cast<double>(end) - kSieveMaxFrame);
+  if (first >= static_cast<double>(end)) return false;
+  const std::uint64_t start = static_cast<std::uint64_t>(std::ceil(first));
+  const unsigned n = static_cast<unsigned>(end - start);
+  if (n < kSieveMinFrame) return false;
+
+  // Least-squares fit of the two tones at their measured frequencies; the
+  // residual carries everything else. Clipped samples (a flat top near full
+  // scale) carry the clipping's intermodulation, which sits exactly on the
+  // "harmonics" of two tones in a near-integer ratio: they get no weight.
+  double x[kSieveMaxFrame], weight[kSieveMaxFrame];
+  double peak = 0.0;
+  for (unsigned i = 0; i < n; ++i) {
+    x[i] = ring_[(start + i) % kRing];
+    peak = std::max(peak, std::fabs(x[i]));
+  }
+  const double clip = peak >= kClipLevel ? kClipShare * peak : 1e30;
+  for (unsigned i = 0; i < n; ++i) weight[i] = std::fabs(x[i]) >= clip ? 0.0 : 1.0;
+  double g[4][5] = {};
+  const std::complex<double> step_l = std::polar(1.0, 2.0 * kPi * f_low / kFs);
+  const std::complex<double> step_h = std::polar(1.0, 2.0 * kPi * f_high / kFs);
+  std::complex<double> rl = 1.0, rh = 1.0;
+  for (unsigned i = 0; i < n; ++i) {
+    const double b[4] = {rl.real(), rl.imag(), rh.real(), rh.imag()};
+    for (int r = 0; r < 4; ++r) {
+      for (int c = r; c < 4; ++c) g[r][c] += weight[i] * b[r] * b[c];
+      g[r][4] += weight[i] * b[r] * x[i];
+    }
+    rl *= step_l;
+    rh *= step_h;
+  }
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < r; ++c) g[r][c] = g[c][r];
+  for (int col = 0; col < 4; ++col) {  // Gauss-Jordan; the matrix is well conditioned
+    const double pivot = g[col][col];
+    if (std::fabs(pivot) < 1e-9) return false;
+    for (int c = col; c < 5; ++c) g[col][c] /= pivot;
+    for (int r = 0; r < 4; ++r) {
+      if (r == col) continue;
+      const double f = g[r][col];
+      for (int c = col; c < 5; ++c) g[r][c] -= f * g[col][c];
+    }
+  }
+  const double amp_l = std::hypot(g[0][4], g[1][4]), amp_h = std::hypot(g[2][4], g[3][4]);
+  rl = rh = 1.0;
+  double hann_sum = 0.0;
+  for (unsigned i = 0; i < n; ++i) {
+    const double fit = g[0][4] * rl.real() + g[1][4] * rl.imag() + g[2][4] * rh.real() +
+                       g[3][4] * rh.imag();
+    const double h = 0.5 - 0.5 * std::cos(2.0 * kPi * (i + 0.5) / n);
+    x[i] = weight[i] * h * (x[i] - fit);
+    hann_sum += h;
+    rl *= step_l;
+    rh *= step_h;
+  }
+  // Energy a tone of the stronger amplitude would show at a probe.
+  const double strongest = std::pow(0.5 * std::max(amp_l, amp_h) * hann_sum, 2.0);
+  auto probe = [&](double f) {
+    const std::complex<double> step = std::polar(1.0, -2.0 * kPi * f / kFs);
+    std::complex<double> r = 1.0, acc = 0.0;
+    for (unsigned i = 0; i < n; ++i) {
+      acc += x[i] * r;
+      r *= step;
+    }
+    return power(acc);
+  };
+  double best_ratio = 0.0, best_level = 0.0;
+  bool speech_like = false;
+  const int p_lo = static_cast<int>(std::ceil(f_low / kSieveMaxF0));
+  const int p_hi = static_cast<int>(std::floor(f_low / kSieveMinF0));
+  for (int p = std::max(p_lo, 1); p <= p_hi; ++p) {
+    const int q = static_cast<int>(std::lround(f_high * p / f_low));
+    if (q <= p) continue;
+    const double f0 = (f_low + f_high) / (p + q);
+    if (std::fabs(f_high - q * f0) > kSieveRatioTolerance * f_high ||
+        std::fabs(f_low - p * f0) > kSieveRatioTolerance * f_low)
+      continue;
+    double harm = 0.0, between = 0.0;
+    unsigned nh = 0, nb = 0;
+    for (double k = 1.0; k * f0 <= kSieveHiHz; k += 0.5) {
+      const double f = k * f0;
+      if (f < kSieveLoHz) continue;
+      if (std::fabs(f - f_low) < 0.75 * f0 || std::fabs(f - f_high) < 0.75 * f0) continue;
+      const double e = probe(f);
+      if (k == std::floor(k)) {
+        harm += e;
+        ++nh;
+      } else {
+        between += e;
+        ++nb;
+      }
+    }
+    if (nh < 2 || nb < 2) continue;
+    const double mh = harm / nh, mb = between / nb;
+    const double ratio = mh / std::max(mb, 1e-30), level = mh / std::max(strongest, 1e-30);
+    if (level > best_level) {
+      best_level = level;
+      best_ratio = ratio;
+    }
+    if (ratio >= kSieveContrast && level >= kSieveFloor) speech_like = true;
+  }
+  if (trace_) {
+    last_trace_.sieve_ratio = best_ratio;
+    last_trace_.sieve_level = best_level;
+  }
+  return speech_like;
+}
+
+DtmfDetector::Measurement DtmfDetector::measure() const {
+  Measurement m;
+  const double scale = 2.0 / tables_->window_sum;
+  m.offset_low = lag_count_ ? std::arg(lag_low_) * kFs / (2.0 * kPi * kH) : 0.0;
+  m.offset_high = lag_count_ ? std::arg(lag_high_) * kFs / (2.0 * kPi * kH) : 0.0;
+  m.amp_low = reference(false) * scale / std::max(tables_->response_at(m.offset_low), 1e-3);
+  m.amp_high = reference(true) * scale / std::max(tables_->response_at(m.offset_high), 1e-3);
+  return m;
+}
+
+bool DtmfDetector::qualifies(const Measurement& m) const {
+  if (std::fabs(m.offset_low) > accept_offset_hz(kNominal[row_])) return false;
+  if (std::fabs(m.offset_high) > accept_offset_hz(kNominal[4 + column_])) return false;
+  if (m.amp_low < min_amplitude_ || m.amp_high < min_amplitude_) return false;
+  const double twist_db = 20.0 * std::log10(m.amp_high / m.amp_low);
+  if (twist_db > config_.twist_reverse_db + kTwistBoundaryDb) return false;
+  if (-twist_db > config_.twist_normal_db + kTwistBoundaryDb) return false;
+  return true;
+}
+
+DtmfEvent DtmfDetector::make_event(bool is_end, std::uint64_t decided) const {
+  const Measurement m = measure();
+  DtmfEvent e;
+  e.digit = kKeypad[row_][column_];
+  e.row = row_;
+  e.column = column_;
+  e.is_end = is_end;
+  e.start_sample = static_cast<std::uint64_t>(std::max(0.0, std::round(onset_)));
+  e.decided_sample = decided;
+  e.low_level_dbm0 = amplitude_to_dbm0(m.amp_low);
+  e.high_level_dbm0 = amplitude_to_dbm0(m.amp_high);
+  e.level_dbm0 = std::max(e.low_level_dbm0, e.high_level_dbm0);
+  e.low_freq_hz = kNominal[row_] + m.offset_low;
+  e.high_freq_hz = kNominal[4 + column_] + m.offset_high;
+  if (is_end) {
+    e.end_sample = static_cast<std::uint64_t>(std::max(0.0, std::round(fall_)));
+    if (e.end_sample < e.start_sample) e.end_sample = e.start_sample;
+    e.duration_ms = (fall_ - onset_) * 1000.0 / kFs;
+  }
+  return e;
+}
+
+void DtmfDetector::finish(std::vector<DtmfEvent>& events) {
+  events.push_back(make_event(true, now_));
+  phase_ = Phase::idle;
+  release_ = fall_;
+}
+
+void DtmfDetector::track(const HopResult& hop, const Verdict& verdict,
+                         std::vector<DtmfEvent>& events) {
+  if (hop.unknown) return;  // concealed audio: no evidence either way
+  const HopResult& previous = hop_back(1);
+  const bool same = verdict.valid && verdict.row == row_ && verdict.column == column_;
+  const bool other = verdict.valid && !same;
+  const double gap_limit = bridge_ms() * kFs / 1000.0;
+  // After this long without the tone, no rise can fall within the bridge.
+  const double bridge_horizon = gap_limit + 0.6 * kL + kH;
+
+  switch (phase_) {
+    case Phase::idle:
+      if (verdict.valid) start_candidate(verdict, hop);
+      return;
+
+    case Phase::candidate: {
+      if (same) {
+        ++good_hops_;
+        misses_ = 0;
+        absorb(hop, previous);
+        if (!bridged_) onset_ = clamped_onset();
+        if (plateau_count_ < 2 || lag_count_ < 2) return;
+        const double rho = std::min(presence(hop), 1.0);
+        const double lower_end = falling_edge(hop, rho);
+        if (lower_end - onset_ < qualifying_ms() * kFs / 1000.0) return;
+        const Measurement m = measure();
+        if (total_misses_ <= kMaxTotalMisses && steady() && qualifies(m) &&
+            !harmonic_series(kNominal[row_] + m.offset_low, kNominal[4 + column_] + m.offset_high)) {
+          phase_ = Phase::confirmed;
+          ++stats_.confirmed;
+          events.push_back(make_event(false, now_));
+        } else {
+          phase_ = Phase::rejected;
+          release_ = static_cast<double>(now_);
+        }
+        return;
+      }
+      const double rho = presence(hop);
+      const bool dominant = tone_channels_dominate(hop);
+      ++total_misses_;
+      if (!other && rho >= kHalf && dominant && ++misses_ <= kGraceHops) return;
+      if (!other && rho < kHalf && good_hops_ >= kGapMinGoodHops) {
+        phase_ = Phase::candidate_gap;
+        fall_ = std::max(onset_, falling_edge(hop, rho));
+        release_ = fall_;
+        return;
+      }
+      phase_ = Phase::idle;
+      release_ = static_cast<double>(now_);
+      if (other) start_candidate(verdict, hop);
+      return;
+    }
+
+    case Phase::candidate_gap: {
+      if (other) {
+        start_candidate(verdict, hop);
+        return;
+      }
+      const double rho = presence(hop);
+      if (rho >= kHalf && tone_channels_dominate(hop)) {
+        if (rising_edge(hop, std::min(rho, 1.0)) - fall_ <= gap_limit) {
+          phase_ = Phase::candidate;
+          bridged_ = true;
+          misses_ = 0;
+        } else {
+          phase_ = Phase::idle;
+          if (verdict.valid) start_candidate(verdict, hop);
+        }
+        return;
+      }
+      if (static_cast<double>(hop.end) > fall_ + bridge_horizon) phase_ = Phase::idle;
+      return;
+    }
+
+    case Phase::confirmed: {
+      const double rho = presence(hop);
+      if (rho >= kHalf && tone_channels_dominate(hop)) {
+        absorb(hop, previous);
+        return;
+      }
+      // The tone is going: read its end from whichever window is nearer
+      // half-present, this one or the previous.
+      const double rp = previous.unknown || !previous.computed ? -1.0 : presence(previous);
+      if (rp >= 0.0 && std::fabs(rp - kHalf) < std::fabs(rho - kHalf))
+        fall_ = falling_edge(previous, std::min(rp, 1.0));
+      else
+        fall_ = falling_edge(hop, std::max(rho, 0.0));
+      fall_ = std::max(fall_, onset_);
+      phase_ = Phase::ending;
+      return;
+    }
+
+    case Phase::ending: {
+      if (other) {
+        finish(events);
+        start_candidate(verdict, hop);
+        return;
+      }
+      const double rho = presence(hop);
+      if (rho >= kHalf && tone_channels_dominate(hop)) {
+        const double rp = previous.unknown || !previous.computed ? -1.0 : presence(previous);
+        double rise;
+        if (rp >= 0.0 && std::fabs(rp - kHalf) < std::fabs(rho - kHalf))
+          rise = rising_edge(previous, std::max(rp, 0.0));
+        else
+          rise = rising_edge(hop, std::min(rho, 1.0));
+        if (rise - fall_ <= gap_limit) {
+          phase_ = Phase::confirmed;  // an interruption: same digit
+          return;
+        }
+        finish(events);
+        if (verdict.valid) start_candidate(verdict, hop);
+        return;
+      }
+      if (static_cast<double>(hop.end) > fall_ + bridge_horizon) finish(events);
+      return;
+    }
+
+    case Phase::rejected: {
+      const double rho = presence(hop);
+      if (rho < kHalf || !tone_channels_dominate(hop) || other) {
+        phase_ = Phase::idle;
+        release_ = static_cast<double>(now_);
+        if (other) start_candidate(verdict, hop);
+      }
+      return;
+    }
+  }
+}
+
+}  // namespace prosody::tones
