@@ -164,7 +164,7 @@ LimiterRun run_limiter(std::vector<float> x, unsigned rate, std::size_t frame) {
   LimiterRun r;
   for (std::size_t at = 0; at + frame <= x.size(); at += frame) {
     double ss;
-    const std::size_t nb = limiter_scan(x.data() + at, frame, c, peaks.data(), ss);
+    const std::size_t nb = limiter_scan(x.data() + at, frame, 1.0f, 1.0f, c, peaks.data(), ss);
     r.lowest = std::min(r.lowest, limit(x.data() + at, frame, peaks.data(), nb, st, c, scratch.data()));
   }
   r.out = std::move(x);

@@ -2,13 +2,17 @@
 //
 // Per frame: estimate the level of the active signal (fast attack, slower
 // release, updated only while speech is present so pauses and steady noise do
-// not pull the gain up), and move the gain toward target - level at a bounded
+// not pull the gain up), and move the gain toward target / level at a bounded
 // rate. The caller applies the gain as a ramp from gain_before to gain_after
 // across the frame, so gain never steps within a frame.
 //
 // Defaults follow the targets in the project's DSP reference: rise <= 6 dB/s,
 // fall >= 20 dB/s, at most +20 dB of gain (G.169 guidance), and the gain never
 // rises on noise alone (the activity tracker decides what is speech).
+//
+// The law is computed on mean squares and gain ratios, not in dB, so a frame
+// costs a square root and a few multiplications: the AGC runs on every party
+// of a 10,000-party conference.
 #pragma once
 
 #include "dsp/activity.hpp"
@@ -28,19 +32,20 @@ struct AgcParams {
 };
 
 struct AgcCoefficients {
-  double target_db = -20.0;
-  double max_gain_db = 20.0;
-  double min_gain_db = -30.0;
-  double rise_per_frame_db = 0.06;
-  double fall_per_frame_db = 0.3;
-  double level_release_per_frame_db = 0.1;
+  double target_ms = 0.0;  // mean square of the target level
+  double max_gain = 10.0;
+  double min_gain = 0.03;
+  double rise_ratio = 1.0;      // per frame, > 1
+  double fall_ratio = 1.0;      // per frame, < 1
+  double release_ratio = 1.0;   // level estimate (mean square) per frame, < 1
+  double min_level_ms = 0.0;    // ignore frames below -80 dBm0
   ActivityCoefficients activity;
 };
 
 struct AgcState {
-  double gain_db = 0.0;
-  double level_db = -300.0;  // active-level estimate; -300 = none yet
-  ActivityState activity;
+  double gain = 1.0;
+  double level_ms = 0.0;  // active-level estimate; 0 = none yet
+  ActivityState activity;  // used only when the caller has no verdict of its own
 };
 
 AgcCoefficients agc_coefficients(const AgcParams& params);
@@ -50,8 +55,10 @@ struct AgcStep {
   float gain_after = 1.0f;
 };
 
-// Feeds one frame's mean square (full scale 1.0) measured before the AGC
-// gain; returns the gain ramp to apply to that frame.
+// Feeds one frame's mean square (full scale 1.0), measured before the AGC
+// gain, and whether the frame is speech; returns the gain ramp to apply.
+AgcStep agc_update(AgcState& state, const AgcCoefficients& c, double mean_square, bool speech);
+// The same, judging speech with its own activity tracker.
 AgcStep agc_update(AgcState& state, const AgcCoefficients& c, double mean_square);
 
 }  // namespace prosody::dsp

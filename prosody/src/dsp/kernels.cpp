@@ -58,8 +58,14 @@ PROSODY_HOT void accumulate_ramped(double* acc, const float* x, const float* ram
   for (std::size_t i = 0; i < n; ++i) acc[i] += static_cast<double>(x[i] * ramp[i] * sign);
 }
 
-PROSODY_HOT void narrow(const double* acc, float* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(acc[i]);
+PROSODY_HOT double narrow(const double* acc, float* out, std::size_t n) {
+  float ss = 0.0f;
+#pragma omp simd reduction(+ : ss)
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = static_cast<float>(acc[i]);
+    ss += out[i] * out[i];
+  }
+  return ss;
 }
 
 void difference(const double* a, const double* b, float* out, std::size_t n) {
@@ -76,8 +82,17 @@ PROSODY_HOT void apply_gain_ramp(float* x, std::size_t n, float g0, float g1) {
     apply_gain(x, n, g0);
     return;
   }
+  // 32-bit indices: int -> float conversion vectorises, size_t -> float does not.
   const float step = (g1 - g0) / static_cast<float>(n);
-  for (std::size_t i = 0; i < n; ++i) x[i] *= g0 + step * static_cast<float>(i + 1);
+  const int count = static_cast<int>(n);
+  for (int i = 0; i < count; ++i) x[i] *= g0 + step * static_cast<float>(i + 1);
+}
+
+PROSODY_HOT void copy_gain_ramp(const float* in, float* out, std::size_t n, float g0, float g1) {
+  if (n == 0) return;
+  const float step = (g1 - g0) / static_cast<float>(n);
+  const int count = static_cast<int>(n);
+  for (int i = 0; i < count; ++i) out[i] = in[i] * (g0 + step * static_cast<float>(i + 1));
 }
 
 PROSODY_HOT void apply_gain(float* x, std::size_t n, float g) {
@@ -103,8 +118,14 @@ PROSODY_HOT BlockStats block_stats(const float* x, std::size_t n) {
   return BlockStats{s, p};
 }
 
-PROSODY_HOT void subtract_narrow(const double* a, const float* b, float* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(a[i] - static_cast<double>(b[i]));
+PROSODY_HOT double subtract_narrow(const double* a, const float* b, float* out, std::size_t n) {
+  float ss = 0.0f;
+#pragma omp simd reduction(+ : ss)
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = static_cast<float>(a[i] - static_cast<double>(b[i]));
+    ss += out[i] * out[i];
+  }
+  return ss;
 }
 
 PROSODY_HOT float peak_abs(const float* x, std::size_t n) {

@@ -26,8 +26,8 @@ void subtract(double* acc, const float* x, std::size_t n);
 void accumulate_scaled(double* acc, const float* x, float factor, std::size_t n);
 // acc += x * ramp[i] * sign (transitions: fade a contribution in or out).
 void accumulate_ramped(double* acc, const float* x, const float* ramp, float sign, std::size_t n);
-// out = acc (narrowing)
-void narrow(const double* acc, float* out, std::size_t n);
+// out = acc (narrowing). Returns the sum of squares of out.
+double narrow(const double* acc, float* out, std::size_t n);
 // out = a - b (narrowing)
 void difference(const double* a, const double* b, float* out, std::size_t n);
 // dst += src * gain
@@ -35,6 +35,8 @@ void add_scaled(float* dst, const float* src, float gain, std::size_t n);
 
 // Multiplies x by a gain moving linearly from g0 (first sample) to g1 (last).
 void apply_gain_ramp(float* x, std::size_t n, float g0, float g1);
+// out = in * the same ramp, in one pass.
+void copy_gain_ramp(const float* in, float* out, std::size_t n, float g0, float g1);
 void apply_gain(float* x, std::size_t n, float g);
 
 double sum_squares(const float* x, std::size_t n);
@@ -48,8 +50,8 @@ struct BlockStats {
 BlockStats block_stats(const float* x, std::size_t n);
 
 // out = a - b (narrowing): one listener's mix from a group sum minus its own
-// input, in one pass.
-void subtract_narrow(const double* a, const float* b, float* out, std::size_t n);
+// input, in one pass. Returns the sum of squares of out.
+double subtract_narrow(const double* a, const float* b, float* out, std::size_t n);
 
 // ramp[i] = (i + 1) / n: the fade-in shape of a one-block transition.
 void linear_ramp(float* ramp, std::size_t n);

@@ -22,19 +22,32 @@ LimiterCoefficients limiter_coefficients(const LimiterParams& p, unsigned rate) 
   return c;
 }
 
-PROSODY_HOT std::size_t limiter_scan(const float* x, std::size_t n, const LimiterCoefficients& c, float* peaks,
-                                     double& sum_squares) {
+PROSODY_HOT std::size_t limiter_scan(float* x, std::size_t n, float g0, float g1, const LimiterCoefficients& c,
+                                     float* peaks, double& sum_squares) {
   const std::size_t sb = c.subblock;
+  const float step = n ? (g1 - g0) / static_cast<float>(n) : 0.0f;
+  const bool unity = g0 == 1.0f && g1 == 1.0f;
   std::size_t blocks = 0;
   float ss = 0.0f;
   for (std::size_t at = 0; at < n; at += sb, ++blocks) {
     const std::size_t len = std::min(sb, n - at);
-    const float* p = x + at;
+    float* p = x + at;
     float pk = 0.0f;
+    if (unity) {
 #pragma omp simd reduction(+ : ss) reduction(max : pk)
-    for (std::size_t i = 0; i < len; ++i) {
-      ss += p[i] * p[i];
-      pk = std::max(pk, std::fabs(p[i]));
+      for (std::size_t i = 0; i < len; ++i) {
+        ss += p[i] * p[i];
+        pk = std::max(pk, std::fabs(p[i]));
+      }
+    } else {
+      const float base = g0 + step * static_cast<float>(at + 1);
+      const int count = static_cast<int>(len);  // int -> float vectorises
+#pragma omp simd reduction(+ : ss) reduction(max : pk)
+      for (int i = 0; i < count; ++i) {
+        p[i] *= base + step * static_cast<float>(i);
+        ss += p[i] * p[i];
+        pk = std::max(pk, std::fabs(p[i]));
+      }
     }
     peaks[blocks] = pk;
   }
@@ -79,7 +92,8 @@ PROSODY_HOT float limit(float* x, std::size_t n, const float* peaks, std::size_t
     const float g0 = g[b];
     const float step = (g[b + 1] - g0) / static_cast<float>(len);
     float* p = x + at;
-    for (std::size_t i = 0; i < len; ++i) p[i] *= g0 + step * static_cast<float>(i + 1);
+    const int count = static_cast<int>(len);  // int -> float vectorises
+    for (int i = 0; i < count; ++i) p[i] *= g0 + step * static_cast<float>(i + 1);
   }
   state.gain = g[nb];
   return lowest;

@@ -37,9 +37,11 @@ struct LimiterCoefficients {
 
 LimiterCoefficients limiter_coefficients(const LimiterParams& params, unsigned sample_rate);
 
-// Per-sub-block peaks of x (peaks must hold n / subblock + 1 floats) and the
-// sum of squares, in one pass. Returns the number of sub-blocks.
-std::size_t limiter_scan(const float* x, std::size_t n, const LimiterCoefficients& c, float* peaks,
+// Applies a gain ramp from g0 to g1 across x (as apply_gain_ramp) and, in the
+// same pass, measures per-sub-block peaks (peaks must hold n / subblock + 1
+// floats) and the sum of squares of the result. Returns the number of
+// sub-blocks.
+std::size_t limiter_scan(float* x, std::size_t n, float g0, float g1, const LimiterCoefficients& c, float* peaks,
                          double& sum_squares);
 
 // Limits x in place given its sub-block peaks from limiter_scan. scratch

@@ -396,9 +396,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void fetch_input(InputRt& in);
   void process_participant(InputRt& in);
   void deliver_tones(InputRt& in);
-  void mix_output(OutputRt& out);
-  void finish_conference_output(OutputRt& out);
-  void limit_output(OutputRt& out);
+  double mix_output(OutputRt& out);
+  void finish_conference_output(OutputRt& out, double mix_mean_square);
+  void limit_output(OutputRt& out, float gain_before, float gain_after);
   void render_replay(OutputRt& out);
   void run_record(RecordRt& rec);
   void publish_output(OutputRt& out);

@@ -462,7 +462,7 @@ void Engine::process_participant(InputRt& in) {
   }
 
   float agc_gain = 1.0f;
-  if (in.settings.agc) agc_gain = dsp::agc_update(in.agc, in.agc_coeff, ms).gain_after;
+  if (in.settings.agc) agc_gain = dsp::agc_update(in.agc, in.agc_coeff, ms, active).gain_after;
 
   float sidetone = 1.0f;
   if (in.sidetone_slot >= 0) {
@@ -484,8 +484,7 @@ void Engine::process_participant(InputRt& in) {
     contrib_ptr_[in.contrib] = src;  // unity: mixed straight from the input
   } else {
     float* c = contrib_.data() + static_cast<std::size_t>(in.contrib) * n;
-    dsp::copy(src, c, n);
-    dsp::apply_gain_ramp(c, n, g0, g1);
+    dsp::copy_gain_ramp(src, c, n, g0, g1);
     contrib_ptr_[in.contrib] = c;
   }
 }
@@ -525,7 +524,8 @@ void Engine::deliver_tones(InputRt& in) {
 // ---------------------------------------------------------------------------
 // Outputs
 
-void Engine::mix_output(OutputRt& out) {
+// Returns the mean square of the mix (before the output's gain).
+double Engine::mix_output(OutputRt& out) {
   const std::size_t n = frame_;
   float* y = out.y;
   double* acc = acc_.data();
@@ -534,9 +534,8 @@ void Engine::mix_output(OutputRt& out) {
     const double* sum = group_sum_.data() + static_cast<std::size_t>(out.group) * n;
     // The usual case, one exclusion (the listener): one fused pass.
     if (out.terms.size() == 1 && out.transitions.empty()) {
-      if (const float* x = c[out.terms[0]]) dsp::subtract_narrow(sum, x, y, n);
-      else dsp::narrow(sum, y, n);
-      return;
+      const float* x = c[out.terms[0]];
+      return (x ? dsp::subtract_narrow(sum, x, y, n) : dsp::narrow(sum, y, n)) / double(n);
     }
     std::copy_n(sum, n, acc);
     for (std::uint32_t t : out.terms)
@@ -544,9 +543,13 @@ void Engine::mix_output(OutputRt& out) {
   } else {
     // A single talker heard alone (a two-party call) needs no bus at all.
     if (out.terms.size() == 1 && out.term_factors.empty() && out.transitions.empty()) {
-      if (const float* x = c[out.terms[0]]) dsp::copy(x, y, n);
-      else dsp::zero(y, n);
-      return;
+      const float* x = c[out.terms[0]];
+      if (!x) {
+        dsp::zero(y, n);
+        return 0.0;
+      }
+      dsp::copy(x, y, n);
+      return dsp::sum_squares(y, n) / double(n);
     }
     dsp::zero(acc, n);
     for (std::size_t k = 0; k < out.terms.size(); ++k) {
@@ -558,24 +561,22 @@ void Engine::mix_output(OutputRt& out) {
   }
   for (const Transition& tr : out.transitions)
     if (const float* x = c[tr.contrib]) dsp::accumulate_ramped(acc, x, fade_out_.data(), tr.sign, n);
-  dsp::narrow(acc, y, n);
+  return dsp::narrow(acc, y, n) / double(n);
 }
 
-void Engine::finish_conference_output(OutputRt& out) {
-  const std::size_t n = frame_;
-  float* y = out.y;
+void Engine::finish_conference_output(OutputRt& out, double mix_ms) {
   float target = out.settings.mute ? 0.0f : out.volume_gain;
-  if (out.settings.agc) target *= dsp::agc_update(out.agc, output_agc_coeff_, dsp::sum_squares(y, n) / double(n)).gain_after;
-  dsp::apply_gain_ramp(y, n, out.gain_prev, target);
+  if (out.settings.agc) target *= dsp::agc_update(out.agc, output_agc_coeff_, mix_ms).gain_after;
+  limit_output(out, out.gain_prev, target);
   out.gain_prev = target;
-  limit_output(out);
 }
 
-// Sub-block peaks and level in one pass, then the limiter if anything peaks.
-void Engine::limit_output(OutputRt& out) {
+// The output gain ramp, sub-block peaks and level in one pass, then the
+// limiter if anything peaks.
+void Engine::limit_output(OutputRt& out, float g0, float g1) {
   const std::size_t n = frame_;
   double ss = 0.0;
-  const std::size_t blocks = dsp::limiter_scan(out.y, n, limiter_coeff_, peaks_.data(), ss);
+  const std::size_t blocks = dsp::limiter_scan(out.y, n, g0, g1, limiter_coeff_, peaks_.data(), ss);
   out.last_ms = ss / double(n);
   if (dsp::limit(out.y, n, peaks_.data(), blocks, out.limiter, limiter_coeff_, scratch_.data()) < 1.0f)
     ++out.pending_limited;
@@ -609,7 +610,7 @@ void Engine::render_replay(OutputRt& out) {
   }
   float target = r.volume_gain;
   if (r.agc) target *= dsp::agc_update(r.agc_state, replay_agc_coeff_, dsp::sum_squares(y, n) / double(n)).gain_after;
-  dsp::apply_gain_ramp(y, n, r.gain_prev, target);
+  dsp::apply_gain_ramp(y, n, r.gain_prev, target);  // the replay alone, before its background
   r.gain_prev = target;
   if (r.background_slot >= 0) {
     const std::int32_t bi = output_by_slot_[static_cast<std::size_t>(r.background_slot)];
@@ -621,7 +622,7 @@ void Engine::render_replay(OutputRt& out) {
       if (b) dsp::add_scaled(y, b, 1.0f, n);
     }
   }
-  limit_output(out);
+  limit_output(out, 1.0f, 1.0f);
 }
 
 void Engine::publish_output(OutputRt& out) {
@@ -786,8 +787,7 @@ void Engine::process_frame() {
     out.y = out.keeps_cur ? out.cur.data() : out_scratch_.data();
     switch (out.job) {
       case OutputJob::conference:
-        mix_output(out);
-        finish_conference_output(out);
+        finish_conference_output(out, mix_output(out));
         break;
       case OutputJob::replay:
         render_replay(out);
