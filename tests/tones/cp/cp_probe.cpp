@@ -73,7 +73,9 @@ int main(int argc, char** argv) {
         v.jitter = jitter;
         v.seed = seed;
         v.lead_silence_ms = lead;
-        x = cpstim::render(s.steps, v);
+        std::vector<std::pair<std::size_t, std::size_t>> spans;
+        x = cpstim::render(s.steps, v, &spans);
+        for (const auto& sp : spans) std::printf("truth %.1f .. %.1f ms\n", sp.first / 8.0, sp.second / 8.0);
       }
     if (x.empty()) {
       std::fprintf(stderr, "unknown signal (try --list)\n");

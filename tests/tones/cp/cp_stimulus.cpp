@@ -68,7 +68,8 @@ std::vector<Step> burst(std::vector<double> freqs, double level, double on_ms) {
   return {on(std::move(freqs), level, on_ms)};
 }
 
-std::vector<float> render(const std::vector<Step>& steps, const Variation& v) {
+std::vector<float> render(const std::vector<Step>& steps, const Variation& v,
+                          std::vector<std::pair<std::size_t, std::size_t>>* tone_spans) {
   std::mt19937 rng(v.seed);
   std::uniform_real_distribution<double> unit(-1.0, 1.0);
   std::uniform_real_distribution<double> phase(0.0, 2.0 * testsig::kPi);
@@ -80,6 +81,7 @@ std::vector<float> render(const std::vector<Step>& steps, const Variation& v) {
     x.resize(at + n, 0.0f);
     for (const Component& c : s.tones)
       testsig::add_sine(x, c.freq_hz * v.freq_scale, c.level_dbm0, kRate, phase(rng), at, n);
+    if (tone_spans && !s.tones.empty()) tone_spans->emplace_back(at, at + n);
   }
   x.resize(x.size() + std::size_t(v.tail_silence_ms * kRate / 1000.0), 0.0f);
   return x;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cpstim {
@@ -45,7 +46,10 @@ std::vector<ToneSignal> repertoire_signals(double level_dbm0);
 
 // Renders steps to 8 kHz float samples (full scale +/-1.0). Each burst
 // starts at a random phase; frequencies and durations follow the variation.
-std::vector<float> render(const std::vector<Step>& steps, const Variation& v);
+// tone_spans, when given, receives [first, end) sample ranges of the steps
+// that sound, in order.
+std::vector<float> render(const std::vector<Step>& steps, const Variation& v,
+                          std::vector<std::pair<std::size_t, std::size_t>>* tone_spans = nullptr);
 
 // Convenience: one tone (or a pair) on for on_ms at level, with silence
 // around it, as a step list.

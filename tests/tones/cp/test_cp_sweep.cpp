@@ -119,6 +119,67 @@ TEST(CpSweepNoise, RepertoireAtTenDecibelsSnr) {
   std::printf("[noise] %d runs at 10 dB SNR: %d missed\n", runs, missed);
 }
 
+// Edges: every burst of every repertoire signal (at least 150 ms long) is
+// reported as a simple tone whose start and end lie within 13 ms of the
+// truth, 95 % of them within 8 ms, at -10 ... -40 dBm0 with jitter and
+// frequency offsets. (A change straight from one tone to another, and the
+// beat of a close pair, are the hard cases.)
+TEST(CpSweepEdges, SimpleToneEdges) {
+  double worst_start = 0.0, worst_end = 0.0;
+  int bursts = 0, missed = 0, edges = 0, within8 = 0, within4 = 0;
+  std::uint32_t seed = 7;
+  for (double level : {-10.0, -25.0, -40.0}) {
+    for (const auto& sig : cpstim::repertoire_signals(level)) {
+      for (double scale : {0.98, 1.02}) {
+        Variation v;
+        v.freq_scale = sig.expected_id == 7 ? 1.0 : scale;
+        v.jitter = 0.1;
+        v.seed = seed++;
+        v.lead_silence_ms = 700 + 3.7 * (seed % 5);
+        std::vector<std::pair<std::size_t, std::size_t>> spans;
+        auto x = cpstim::render(sig.steps, v, &spans);
+        cpstim::add_noise(x, kLineNoiseDbm0, seed);
+        const auto tones = ends(run(x, config(true, false)), RecognitionType::tone);
+        for (const auto& span : spans) {
+          if (span.second - span.first < 150 * 8) continue;
+          ++bursts;
+          const ToneEvent* best = nullptr;
+          std::size_t best_overlap = 0;
+          for (const auto& e : tones) {
+            const std::size_t lo = std::max<std::size_t>(span.first, e.start_sample);
+            const std::size_t hi = std::min<std::size_t>(span.second, e.end_sample);
+            if (hi > lo && hi - lo > best_overlap) {
+              best_overlap = hi - lo;
+              best = &e;
+            }
+          }
+          if (!best) {
+            ++missed;
+            ADD_FAILURE() << sig.name << " at " << level << ": burst at " << span.first / 8.0 << " ms not reported";
+            continue;
+          }
+          const double ds = std::fabs(double(best->start_sample) - double(span.first)) / 8.0;
+          const double de = std::fabs(double(best->end_sample) - double(span.second)) / 8.0;
+          worst_start = std::max(worst_start, ds);
+          worst_end = std::max(worst_end, de);
+          for (double d : {ds, de}) {
+            ++edges;
+            if (d <= 8.0) ++within8;
+            if (d <= 4.0) ++within4;
+          }
+          EXPECT_LE(ds, 13.0) << sig.name << " at " << level << " dBm0, burst at " << span.first / 8.0 << " ms";
+          EXPECT_LE(de, 13.0) << sig.name << " at " << level << " dBm0, burst ending " << span.second / 8.0 << " ms";
+        }
+      }
+    }
+  }
+  std::printf("[edges] %d bursts: %d missed; %d edges, %.1f %% within 4 ms, %.1f %% within 8 ms; "
+              "worst onset error %.1f ms, worst end error %.1f ms\n",
+              bursts, missed, edges, 100.0 * within4 / std::max(1, edges), 100.0 * within8 / std::max(1, edges),
+              worst_start, worst_end);
+  EXPECT_GE(within8, edges * 95 / 100);
+}
+
 // Cadence extremes: every step at exactly -10 % or +10 %.
 TEST(CpSweepC1, BusyAndReorderAtJitterExtremes) {
   for (double level : {-10.0, -40.0}) {

@@ -12,7 +12,10 @@ constexpr int kFirstBin = 8;      // 250 Hz: Prosody's detector range starts her
 constexpr int kLastPeakBin = 72;  // 2250 Hz: above CED
 constexpr int kLastBandBin = 108; // 3375 Hz: top of the detector range
 constexpr double kStrongBin = 0.005;  // share of band energy for a bin to count
-constexpr double kGroupHz = 8.0;      // bins within this of each other: one component
+// Bins reporting frequencies within this of each other are one component.
+// The closest pair in the plans is 40 Hz apart; the window after a tone's
+// first (partial) one gives each bin a differently biased estimate.
+constexpr double kGroupHz = 15.0;
 // Power ratio between windows within which a bin's phase advance is trusted:
 // wider than a steady tone needs, because a close pair's leakage makes each
 // bin's magnitude wobble; narrow enough to refuse a tone's first partial window.

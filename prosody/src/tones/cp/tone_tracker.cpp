@@ -157,6 +157,9 @@ void ToneTracker::extend(Building& b, const BlockResult& r, std::int64_t index) 
   b.level_sum += r.strongest_power;
   b.last_level = r.strongest_power;
   ++b.level_count;
+  b.last_tone_power = r.power[0] + r.power[1];
+  b.tone_power_sum += b.last_tone_power;
+  ++b.tone_power_count;
   if (b.kind == kLow) {
     if (is_dial_pair(r)) ++b.dial_pair_blocks;
     ++b.low_blocks;
@@ -229,26 +232,32 @@ Segment ToneTracker::snapshot(const Building& b, std::uint64_t end) const {
   return s;
 }
 
-// Sub-block energy of the tone alone: the mean square of its full blocks
-// (the first and the newest may be partial).
+// Sub-block energy while the tone sounds (with whatever noise is under it).
+// Over a whole burst the mean block energy is exact, even for a beating
+// pair; early on, a block or two of it beats, and the components' power
+// from the FFT (which does not, though it reads a close pair a little high)
+// is the better guess.
 double ToneTracker::reference_energy(const Building& b) const {
   double ms;
-  if (b.ms_count >= 2)
+  if (b.ms_count >= 4)
     ms = (b.ms_sum - b.last_ms) / (b.ms_count - 1);
-  else if (b.ms_count == 1)
-    ms = b.ms_sum;
+  else if (b.tone_power_count >= 2)
+    ms = (b.tone_power_sum - b.last_tone_power) / (b.tone_power_count - 1);
+  else if (b.tone_power_count == 1)
+    ms = b.tone_power_sum;
   else
     ms = b.level_count > 0 ? b.level_sum / b.level_count : 0.0;
   return ms * kSubBlock;
 }
 
 // The first window that held the tone spans its first block and the one
-// before; the tone may also have begun late in the block before that.
+// before; the tone may have begun earlier still if its first windows were
+// misread.
 void ToneTracker::keep_onset_energy(Building& b) const {
   b.onset_energy_count = 0;
   b.onset_region_start = block_start(b.first_block);
   bool started = false;
-  for (std::int64_t i = b.first_block - 2; i <= b.first_block; ++i) {
+  for (std::int64_t i = b.first_block - (kOnsetBlocks - 1); i <= b.first_block; ++i) {
     const BlockInfo* blk = block(i);
     if (!blk) continue;
     if (!started) b.onset_region_start = blk->start;
@@ -258,13 +267,14 @@ void ToneTracker::keep_onset_energy(Building& b) const {
 }
 
 namespace {
-// How many samples' worth of tone the sub-blocks e[0..n) hold, over the
-// floor of the quieter signal around the edge. Whole-region energy rather
-// than sub-block by sub-block: two-component tones beat, and a 4 ms window
+// How many samples' worth of tone the sub-blocks e[0..n) hold, given the
+// energy per sub-block while the tone sounds: the energy over the floor of
+// the quieter side of the edge (noise), counted as a whole rather than
+// sub-block by sub-block, because two-component tones beat and a 4 ms window
 // can fall in a beat trough.
 double tone_samples(const float* e, int n, double ref) {
   double floor = *std::min_element(e, e + n);
-  if (floor > 0.3 * ref) floor = 0.0;
+  if (floor > 0.3 * ref) floor = 0.0;  // no quiet side in the region
   if (ref <= floor) return 0.0;
   double energy = 0.0;
   for (int j = 0; j < n; ++j) energy += std::max(0.0, double(e[j]) - floor);
@@ -272,19 +282,23 @@ double tone_samples(const float* e, int n, double ref) {
 }
 }  // namespace
 
-// The tone fills the end of its first block and perhaps part of the block
+// The tone fills the end of its first block and perhaps part of the blocks
 // before: count back as many samples as the tone energy there amounts to.
 std::uint64_t ToneTracker::locate_onset(const Building& b) const {
-  const int n = b.onset_energy_count;
-  if (n < kSubBlocks) return block_start(b.first_block);
-  const std::uint64_t end = b.onset_region_start + std::uint64_t(n) * kSubBlock;
-  const double samples = std::min(tone_samples(b.onset_energy, n, reference_energy(b)), double(n * kSubBlock));
+  const std::uint64_t not_before = b.onset_not_before;
+  const int n_all = b.onset_energy_count;
+  if (n_all < kSubBlocks) return std::max(block_start(b.first_block), not_before);
+  const std::uint64_t end = b.onset_region_start + std::uint64_t(n_all) * kSubBlock;
+  int skip = 0;  // leading sub-blocks before the limit
+  while (skip < n_all - 1 && b.onset_region_start + std::uint64_t(skip) * kSubBlock < not_before) ++skip;
+  const int n = n_all - skip;
+  const double samples = std::min(tone_samples(b.onset_energy + skip, n, reference_energy(b)), double(n * kSubBlock));
   return end - std::uint64_t(std::llround(samples));
 }
 
 // The last window that held the tone spans its last block and the one
 // before; the tone may have lasted into the block after.
-std::uint64_t ToneTracker::locate_offset(const Building& b) const {
+std::uint64_t ToneTracker::locate_offset(const Building& b, std::uint64_t not_after) const {
   float e[3 * kSubBlocks] = {};
   int n = 0;
   std::uint64_t region_start = 0;
@@ -292,11 +306,59 @@ std::uint64_t ToneTracker::locate_offset(const Building& b) const {
     const BlockInfo* blk = block(i);
     if (!blk) continue;
     if (n == 0) region_start = blk->start;
-    for (float v : blk->sub_energy) e[n++] = v;
+    for (int s = 0; s < kSubBlocks; ++s)
+      if (blk->start + std::uint64_t(s + 1) * kSubBlock <= not_after || n == 0) e[n++] = blk->sub_energy[s];
   }
   if (n == 0) return block_end(b.last_block);
   const double samples = std::min(tone_samples(e, n, reference_energy(b)), double(n * kSubBlock));
   return std::max(b.start, region_start + std::uint64_t(std::llround(samples)));
+}
+
+// Middle of the quietest 4 ms between two tones: where one's edge search
+// stops and the other's starts.
+std::uint64_t ToneTracker::quietest_between(std::int64_t first_block, std::int64_t last_block) const {
+  std::uint64_t at = block_start(first_block);
+  float least = 1e30f;
+  for (std::int64_t i = first_block; i <= last_block; ++i) {
+    const BlockInfo* blk = block(i);
+    if (!blk) continue;
+    for (int s = 0; s < kSubBlocks; ++s)
+      if (blk->sub_energy[s] < least) {
+        least = blk->sub_energy[s];
+        at = blk->start + std::uint64_t(s) * kSubBlock + kSubBlock / 2;
+      }
+  }
+  return at;
+}
+
+// One tone straight after another: a window across the change holds a
+// fragment of each, with amplitudes in proportion to their lengths. Returns
+// false when no window between them shows both.
+bool ToneTracker::split_change(const Building& a, const Building& b, std::uint64_t& at) const {
+  if (a.ref_count == 0 || b.measured_count == 0) return false;
+  const double amp_a = std::sqrt(std::max(1e-20, tone_level(a))), amp_b = std::sqrt(std::max(1e-20, tone_level(b)));
+  double sum = 0.0;
+  int count = 0;
+  for (std::int64_t j = a.last_block + 1; j < b.first_block; ++j) {
+    const BlockInfo* w = block(j);
+    if (!w || w->components != 2) continue;
+    double pa = -1.0, pb = -1.0;
+    for (int c = 0; c < 2; ++c) {
+      const double f = w->freq_hz[c];
+      for (int k = 0; k < a.ref_count; ++k)
+        if (std::fabs(f - a.ref_freq[k]) < 2.0 * kBinHz) pa = w->power[c];
+      for (int k = 0; k < b.measured_count; ++k)
+        if (std::fabs(f - b.measured_freq[k]) < 2.0 * kBinHz) pb = w->power[c];
+    }
+    if (pa < 0.0 || pb < 0.0) continue;
+    const double fa = std::sqrt(pa) / amp_a, fb = std::sqrt(pb) / amp_b;
+    const double share_a = fa / (fa + fb);  // of the window, from its start
+    sum += double(block_start(j) - kBlock) + share_a * kWindow;
+    ++count;
+  }
+  if (count == 0) return false;
+  at = std::uint64_t(std::llround(sum / count));
+  return true;
 }
 
 void ToneTracker::on_block(const BlockResult& r, std::uint64_t start, std::vector<ToneEvent>& events) {
@@ -305,6 +367,11 @@ void ToneTracker::on_block(const BlockResult& r, std::uint64_t start, std::vecto
   info.index = index;
   info.start = start;
   for (int s = 0; s < kSubBlocks; ++s) info.sub_energy[s] = r.sub_energy[s];
+  info.components = r.components;
+  for (int i = 0; i < 2; ++i) {
+    info.freq_hz[i] = float(r.freq_hz[i]);
+    info.power[i] = float(r.power[i]);
+  }
   last_block_kind_ = r.kind;
   last_block_steady_ = r.stable;
 
@@ -350,17 +417,29 @@ void ToneTracker::switch_to_pending(std::vector<ToneEvent>& events) {
     old_end = next_start;
   } else {
     const std::int64_t junk = next.first_block - old.last_block - 1;
-    if (junk <= 2) {
+    // A short pause between the tones (SIT allows up to 32 ms) shows as a dip
+    // in the energy; without one, the tones follow each other directly.
+    const std::uint64_t middle = quietest_between(old.last_block, next.first_block - 1);
+    const BlockInfo* dip = block(old.last_block + std::int64_t((middle - block_start(old.last_block)) / kBlock));
+    const double dip_energy = dip ? dip->sub_energy[(middle - dip->start) / kSubBlock] : 0.0;
+    const bool pause = dip_energy < 0.25 * std::min(reference_energy(old), reference_energy(next));
+    std::uint64_t change = 0;
+    if (!pause && junk <= 2 && split_change(old, next, change)) {
+      old_end = next_start = change;
+    } else if (!pause) {
       // A window is centred on the start of its newest block: the change
       // lies midway between the last window of one tone and the first of
       // the other.
       old_end = next_start = (block_start(old.last_block) + block_start(next.first_block)) / 2;
     } else {
-      old_end = locate_offset(old);
+      // A pause between them: each edge is searched on its own side of it.
+      old_end = locate_offset(old, middle);
       keep_onset_energy(next);
+      next.onset_not_before = middle;
       next_start = std::max(old_end, locate_onset(next));
       gap = true;
     }
+    old_end = std::max(old_end, old.start);
   }
   next.start = next_start;
   next.start_known = !(next.kind != kNoTone && next_start < stream_start_ + kSubBlock);

@@ -12,6 +12,11 @@
 
 namespace prosody::tones::cp {
 
+// Blocks searched for a tone's onset, ending with the first block whose
+// window held the tone: a pair's first windows (partial, biased) often read
+// as something else, so the onset can lie three blocks earlier.
+constexpr int kOnsetBlocks = 4;
+
 struct TrackerConfig {
   bool report_simple_tones = false;
   bool report_cptones = false;
@@ -51,12 +56,18 @@ class ToneTracker {
     double ms_sum = 0.0;     // block mean square after the first block (edge reference)
     int ms_count = 0;
     double last_ms = 0.0;    // mean square of the newest block (may be partial)
+    // The tone's own power (its components, from the FFT: unlike the block
+    // energy it does not beat), after the first block; and the newest.
+    double tone_power_sum = 0.0;
+    int tone_power_count = 0;
+    double last_tone_power = 0.0;
     // Sub-block energies around the onset (the first window's two blocks and
-    // the one before), kept so the onset can be located again at the end
+    // the two before), kept so the onset can be located again at the end
     // with a better reference level.
-    float onset_energy[3 * kSubBlocks] = {};
+    float onset_energy[kOnsetBlocks * kSubBlocks] = {};
     int onset_energy_count = 0;
     std::uint64_t onset_region_start = 0;
+    std::uint64_t onset_not_before = 0;  // a tone just before: search after it
     int dial_pair_blocks = 0;  // dial evidence: 350 Hz with 440/450 Hz
     int ref_count = 0;          // the tone's frequencies, from its first steady block
     double ref_freq[2] = {0.0, 0.0};
@@ -70,6 +81,9 @@ class ToneTracker {
     std::uint64_t start = 0;
     float sub_energy[kSubBlocks] = {};
     std::int64_t index = -1;
+    int components = 0;  // the window's components, to split a change of tone
+    float freq_hz[2] = {0.f, 0.f};
+    float power[2] = {0.f, 0.f};
   };
   struct ActiveTone {
     int id = 0;
@@ -101,8 +115,11 @@ class ToneTracker {
   bool dial_like(const Building& b) const;
   double reference_energy(const Building& b) const;
   void keep_onset_energy(Building& b) const;
+  // Edges from sub-block energies, using only sub-blocks inside [not_before, not_after).
   std::uint64_t locate_onset(const Building& b) const;
-  std::uint64_t locate_offset(const Building& b) const;
+  std::uint64_t locate_offset(const Building& b, std::uint64_t not_after = UINT64_MAX) const;
+  std::uint64_t quietest_between(std::int64_t first_block, std::int64_t last_block) const;
+  bool split_change(const Building& a, const Building& b, std::uint64_t& at) const;
   const BlockInfo* block(std::int64_t index) const;
   std::uint64_t block_start(std::int64_t index) const;
   std::uint64_t block_end(std::int64_t index) const { return block_start(index) + kBlock; }
