@@ -23,8 +23,9 @@ PACKAGES=(
   libsndfile1-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-gi python3-gst-1.0
   # Test-time only: spandsp is the oracle peer for G.711 and DTMF; the
-  # Asterisk prompts are real speech for talk-off tests and the demo.
-  libspandsp-dev asterisk-core-sounds-en-wav
+  # Asterisk prompts and music on hold are real speech and music for talk-off
+  # tests and the demo.
+  libspandsp-dev asterisk-core-sounds-en-wav asterisk-moh-opsound-wav
 )
 
 log() { printf '\n==> %s\n' "$*"; }

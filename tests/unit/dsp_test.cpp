@@ -163,9 +163,8 @@ LimiterRun run_limiter(std::vector<float> x, unsigned rate, std::size_t frame) {
   std::vector<float> peaks(frame / c.subblock + 2), scratch(frame + 2);
   LimiterRun r;
   for (std::size_t at = 0; at + frame <= x.size(); at += frame) {
-    double ss;
-    const std::size_t nb = limiter_scan(x.data() + at, frame, 1.0f, 1.0f, c, peaks.data(), ss);
-    r.lowest = std::min(r.lowest, limit(x.data() + at, frame, peaks.data(), nb, st, c, scratch.data()));
+    subblock_stats(x.data() + at, frame, c.subblock, peaks.data());
+    r.lowest = std::min(r.lowest, limit_with_gain(x.data() + at, frame, peaks.data(), 1.0f, 1.0f, st, c, scratch.data()));
   }
   r.out = std::move(x);
   return r;
@@ -195,6 +194,31 @@ TEST(Limiter, MinusTenDbfsPassesWithHighThdn) {
   const std::vector<float> x = testsig::sine(1000.0, testsig::kFullScaleSineDbm0 - 10.0, 8000, 8000.0);
   const LimiterRun r = run_limiter(x, 8000, 80);
   EXPECT_GE(testsig::snr_db(x.data(), r.out.data(), x.size()), 70.0);
+}
+
+TEST(Limiter, AppliesTheOutputRampAndLimitsItsResult) {
+  // A -6 dBFS tone ramped from 0 dB to +12 dB in one frame: the ramp is
+  // applied, and what would exceed full scale is limited in the same pass.
+  const LimiterCoefficients c = limiter_coefficients({}, 8000);
+  std::vector<float> x = testsig::sine(1000.0, testsig::kFullScaleSineDbm0 - 6.0, 80, 8000.0);
+  const std::vector<float> orig = x;
+  std::vector<float> peaks(8), scratch(16);
+  subblock_stats(x.data(), 80, c.subblock, peaks.data());
+  LimiterState st;
+  EXPECT_LT(limit_with_gain(x.data(), 80, peaks.data(), 1.0f, 4.0f, st, c, scratch.data()), 1.0f);
+  EXPECT_LE(testsig::peak(x.data(), 80), 32767.0 / 32768.0 + 1e-6);
+  // Early in the frame the samples are the ramped input, the limiter's look-
+  // ahead only beginning to bite (within 1.5 dB).
+  const float ramped2 = orig[2] * (1.0f + 3.0f * 3.0f / 80.0f);
+  EXPECT_LE(x[2] / ramped2, 1.0f + 1e-6f);
+  EXPECT_GE(x[2] / ramped2, 0.84f);
+  // Without overload it is exactly the ramp.
+  std::vector<float> y = testsig::sine(1000.0, -30.0, 80, 8000.0), ramped = y;
+  apply_gain_ramp(ramped.data(), 80, 1.0f, 2.0f);
+  subblock_stats(y.data(), 80, c.subblock, peaks.data());
+  LimiterState fresh;
+  EXPECT_EQ(limit_with_gain(y.data(), 80, peaks.data(), 1.0f, 2.0f, fresh, c, scratch.data()), 1.0f);
+  EXPECT_EQ(y, ramped);
 }
 
 TEST(Limiter, RecoversAtTheReleaseRate) {

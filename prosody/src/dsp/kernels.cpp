@@ -58,21 +58,39 @@ PROSODY_HOT void accumulate_ramped(double* acc, const float* x, const float* ram
   for (std::size_t i = 0; i < n; ++i) acc[i] += static_cast<double>(x[i] * ramp[i] * sign);
 }
 
-PROSODY_HOT double narrow(const double* acc, float* out, std::size_t n) {
+PROSODY_HOT double narrow(const double* acc, float* out, std::size_t n, std::size_t sub, float* peaks) {
   float ss = 0.0f;
-#pragma omp simd reduction(+ : ss)
-  for (std::size_t i = 0; i < n; ++i) {
-    out[i] = static_cast<float>(acc[i]);
-    ss += out[i] * out[i];
+  for (std::size_t at = 0, b = 0; at < n; at += sub, ++b) {
+    const std::size_t len = std::min(sub, n - at);
+    float pk = 0.0f;
+#pragma omp simd reduction(+ : ss) reduction(max : pk)
+    for (std::size_t i = 0; i < len; ++i) {
+      const float v = static_cast<float>(acc[at + i]);
+      out[at + i] = v;
+      ss += v * v;
+      pk = std::max(pk, std::fabs(v));
+    }
+    peaks[b] = pk;
   }
   return ss;
 }
 
-void difference(const double* a, const double* b, float* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(a[i] - b[i]);
+PROSODY_HOT double subblock_stats(const float* x, std::size_t n, std::size_t sub, float* peaks) {
+  float ss = 0.0f;
+  for (std::size_t at = 0, b = 0; at < n; at += sub, ++b) {
+    const std::size_t len = std::min(sub, n - at);
+    float pk = 0.0f;
+#pragma omp simd reduction(+ : ss) reduction(max : pk)
+    for (std::size_t i = 0; i < len; ++i) {
+      ss += x[at + i] * x[at + i];
+      pk = std::max(pk, std::fabs(x[at + i]));
+    }
+    peaks[b] = pk;
+  }
+  return ss;
 }
 
-void add_scaled(float* dst, const float* src, float gain, std::size_t n) {
+PROSODY_HOT void add_scaled(float* dst, const float* src, float gain, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) dst[i] += src[i] * gain;
 }
 
@@ -93,6 +111,17 @@ PROSODY_HOT void copy_gain_ramp(const float* in, float* out, std::size_t n, floa
   const float step = (g1 - g0) / static_cast<float>(n);
   const int count = static_cast<int>(n);
   for (int i = 0; i < count; ++i) out[i] = in[i] * (g0 + step * static_cast<float>(i + 1));
+}
+
+PROSODY_HOT void copy_gain_ramp_accumulate(const float* in, float* out, double* acc, std::size_t n, float g0,
+                                           float g1) {
+  if (n == 0) return;
+  const float step = (g1 - g0) / static_cast<float>(n);
+  const int count = static_cast<int>(n);
+  for (int i = 0; i < count; ++i) {
+    out[i] = in[i] * (g0 + step * static_cast<float>(i + 1));
+    acc[i] += static_cast<double>(out[i]);
+  }
 }
 
 PROSODY_HOT void apply_gain(float* x, std::size_t n, float g) {
@@ -118,12 +147,20 @@ PROSODY_HOT BlockStats block_stats(const float* x, std::size_t n) {
   return BlockStats{s, p};
 }
 
-PROSODY_HOT double subtract_narrow(const double* a, const float* b, float* out, std::size_t n) {
+PROSODY_HOT double subtract_narrow(const double* a, const float* b, float* out, std::size_t n, std::size_t sub,
+                                   float* peaks) {
   float ss = 0.0f;
-#pragma omp simd reduction(+ : ss)
-  for (std::size_t i = 0; i < n; ++i) {
-    out[i] = static_cast<float>(a[i] - static_cast<double>(b[i]));
-    ss += out[i] * out[i];
+  for (std::size_t at = 0, k = 0; at < n; at += sub, ++k) {
+    const std::size_t len = std::min(sub, n - at);
+    float pk = 0.0f;
+#pragma omp simd reduction(+ : ss) reduction(max : pk)
+    for (std::size_t i = 0; i < len; ++i) {
+      const float v = static_cast<float>(a[at + i] - static_cast<double>(b[at + i]));
+      out[at + i] = v;
+      ss += v * v;
+      pk = std::max(pk, std::fabs(v));
+    }
+    peaks[k] = pk;
   }
   return ss;
 }

@@ -26,10 +26,11 @@ void subtract(double* acc, const float* x, std::size_t n);
 void accumulate_scaled(double* acc, const float* x, float factor, std::size_t n);
 // acc += x * ramp[i] * sign (transitions: fade a contribution in or out).
 void accumulate_ramped(double* acc, const float* x, const float* ramp, float sign, std::size_t n);
-// out = acc (narrowing). Returns the sum of squares of out.
-double narrow(const double* acc, float* out, std::size_t n);
-// out = a - b (narrowing)
-void difference(const double* a, const double* b, float* out, std::size_t n);
+// out = acc (narrowing). Returns the sum of squares of out; sub-block peaks
+// as subtract_narrow.
+double narrow(const double* acc, float* out, std::size_t n, std::size_t sub, float* peaks);
+// The same statistics of x, without writing.
+double subblock_stats(const float* x, std::size_t n, std::size_t sub, float* peaks);
 // dst += src * gain
 void add_scaled(float* dst, const float* src, float gain, std::size_t n);
 
@@ -37,6 +38,8 @@ void add_scaled(float* dst, const float* src, float gain, std::size_t n);
 void apply_gain_ramp(float* x, std::size_t n, float g0, float g1);
 // out = in * the same ramp, in one pass.
 void copy_gain_ramp(const float* in, float* out, std::size_t n, float g0, float g1);
+// The same, also adding out into acc (a contribution and its group sum).
+void copy_gain_ramp_accumulate(const float* in, float* out, double* acc, std::size_t n, float g0, float g1);
 void apply_gain(float* x, std::size_t n, float g);
 
 double sum_squares(const float* x, std::size_t n);
@@ -50,8 +53,9 @@ struct BlockStats {
 BlockStats block_stats(const float* x, std::size_t n);
 
 // out = a - b (narrowing): one listener's mix from a group sum minus its own
-// input, in one pass. Returns the sum of squares of out.
-double subtract_narrow(const double* a, const float* b, float* out, std::size_t n);
+// input, in one pass. Returns the sum of squares of out, and stores the peak
+// of every sub-block of sub samples in peaks (for the limiter).
+double subtract_narrow(const double* a, const float* b, float* out, std::size_t n, std::size_t sub, float* peaks);
 
 // ramp[i] = (i + 1) / n: the fade-in shape of a one-block transition.
 void linear_ramp(float* ramp, std::size_t n);

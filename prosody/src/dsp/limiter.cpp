@@ -22,55 +22,32 @@ LimiterCoefficients limiter_coefficients(const LimiterParams& p, unsigned rate) 
   return c;
 }
 
-PROSODY_HOT std::size_t limiter_scan(float* x, std::size_t n, float g0, float g1, const LimiterCoefficients& c,
-                                     float* peaks, double& sum_squares) {
+PROSODY_HOT float limit_with_gain(float* x, std::size_t n, const float* peaks, float g0, float g1,
+                                  LimiterState& state, const LimiterCoefficients& c, float* g) {
+  if (n == 0) return 1.0f;
   const std::size_t sb = c.subblock;
-  const float step = n ? (g1 - g0) / static_cast<float>(n) : 0.0f;
-  const bool unity = g0 == 1.0f && g1 == 1.0f;
-  std::size_t blocks = 0;
-  float ss = 0.0f;
-  for (std::size_t at = 0; at < n; at += sb, ++blocks) {
-    const std::size_t len = std::min(sb, n - at);
-    float* p = x + at;
-    float pk = 0.0f;
-    if (unity) {
-#pragma omp simd reduction(+ : ss) reduction(max : pk)
-      for (std::size_t i = 0; i < len; ++i) {
-        ss += p[i] * p[i];
-        pk = std::max(pk, std::fabs(p[i]));
-      }
-    } else {
-      const float base = g0 + step * static_cast<float>(at + 1);
-      const int count = static_cast<int>(len);  // int -> float vectorises
-#pragma omp simd reduction(+ : ss) reduction(max : pk)
-      for (int i = 0; i < count; ++i) {
-        p[i] *= base + step * static_cast<float>(i);
-        ss += p[i] * p[i];
-        pk = std::max(pk, std::fabs(p[i]));
-      }
-    }
-    peaks[blocks] = pk;
-  }
-  sum_squares = ss;
-  return blocks;
-}
+  const std::size_t nb = (n + sb - 1) / sb;
+  const float vstep = (g1 - g0) / static_cast<float>(n);
+  auto volume_at = [&](std::size_t i) { return g0 + vstep * static_cast<float>(i); };  // gain of sample i-1
 
-PROSODY_HOT float limit(float* x, std::size_t n, const float* peaks, std::size_t nb, LimiterState& state,
-                        const LimiterCoefficients& c, float* g) {
-  if (n == 0 || nb == 0) return 1.0f;
-  float peak = 0.0f;
-  for (std::size_t b = 0; b < nb; ++b) peak = std::max(peak, peaks[b]);
-  // Nothing to limit and no gain still recovering: untouched.
-  if (peak <= c.threshold && state.gain >= 1.0f) return 1.0f;
-
-  const std::size_t sb = c.subblock;
-  // Allowed gain of each sub-block; boundary b (g[b], the gain at the start
-  // of sub-block b) may not exceed what either sub-block next to it allows.
+  // Allowed limiter gain of each sub-block, from its peak after the ramp
+  // (bounded by the larger ramp gain at its ends); boundary b may not exceed
+  // what either sub-block next to it allows.
+  bool needed = state.gain < 1.0f;
   float prev_allowed = 1.0f;
   for (std::size_t b = 0; b < nb; ++b) {
-    const float allowed = peaks[b] > c.threshold ? c.threshold / peaks[b] : 1.0f;
+    const std::size_t at = b * sb;
+    const std::size_t end = std::min(at + sb, n);
+    const float pk = peaks[b] * std::max(std::fabs(volume_at(at + 1)), std::fabs(volume_at(end)));
+    const float allowed = pk > c.threshold ? c.threshold / pk : 1.0f;
+    needed |= allowed < 1.0f;
     g[b] = b == 0 ? allowed : std::min(prev_allowed, allowed);
     prev_allowed = allowed;
+  }
+  if (!needed) {
+    // Nothing to limit and no gain recovering: the ramp alone (or nothing).
+    if (g0 != 1.0f || g1 != 1.0f) apply_gain_ramp(x, n, g0, g1);
+    return 1.0f;
   }
   g[nb] = prev_allowed;
   // Into a peak: gain falls no faster than the attack allows (backward pass).
@@ -84,16 +61,19 @@ PROSODY_HOT float limit(float* x, std::size_t n, const float* peaks, std::size_t
     g[b] = std::min({g[b], g[b - 1] * c.release_ratio, 1.0f});
     lowest = std::min(lowest, g[b]);
   }
+  // One pass: the output ramp times the limiter gain, linear from g[b] to
+  // g[b+1] within each sub-block (its last sample gets exactly g[b+1]).
   for (std::size_t b = 0; b < nb; ++b) {
-    // Linear from g[b] to g[b+1] across the sub-block (its last sample gets
-    // exactly g[b+1]).
     const std::size_t at = b * sb;
-    const std::size_t len = std::min(sb, n - at);
-    const float g0 = g[b];
-    const float step = (g[b + 1] - g0) / static_cast<float>(len);
+    const int count = static_cast<int>(std::min(sb, n - at));  // int -> float vectorises
+    const float l0 = g[b];
+    const float lstep = (g[b + 1] - l0) / static_cast<float>(count);
+    const float v0 = volume_at(at);
     float* p = x + at;
-    const int count = static_cast<int>(len);  // int -> float vectorises
-    for (int i = 0; i < count; ++i) p[i] *= g0 + step * static_cast<float>(i + 1);
+    for (int i = 0; i < count; ++i) {
+      const float fi = static_cast<float>(i + 1);
+      p[i] *= (v0 + vstep * fi) * (l0 + lstep * fi);
+    }
   }
   state.gain = g[nb];
   return lowest;

@@ -478,13 +478,18 @@ void Engine::process_participant(InputRt& in) {
   const float g0 = in.gain_prev;
   const float g1 = in.leaving ? g0 : in.volume_gain * agc_gain * sidetone * gate;
   in.gain_prev = g1;
+  // The contribution, added into its group sum in the same pass.
+  const std::int32_t group = group_of_contrib_[in.contrib];
+  double* sum = group >= 0 ? group_sum_.data() + static_cast<std::size_t>(group) * n : nullptr;
   if (g0 == 0.0f && g1 == 0.0f) {
     contrib_ptr_[in.contrib] = nullptr;  // silent: skipped by every sum
   } else if (g0 == 1.0f && g1 == 1.0f) {
     contrib_ptr_[in.contrib] = src;  // unity: mixed straight from the input
+    if (sum) dsp::accumulate(sum, src, n);
   } else {
     float* c = contrib_.data() + static_cast<std::size_t>(in.contrib) * n;
-    dsp::copy_gain_ramp(src, c, n, g0, g1);
+    if (sum) dsp::copy_gain_ramp_accumulate(src, c, sum, n, g0, g1);
+    else dsp::copy_gain_ramp(src, c, n, g0, g1);
     contrib_ptr_[in.contrib] = c;
   }
 }
@@ -524,10 +529,13 @@ void Engine::deliver_tones(InputRt& in) {
 // ---------------------------------------------------------------------------
 // Outputs
 
-// Returns the mean square of the mix (before the output's gain).
+// Returns the mean square of the mix (before the output's gain), and leaves
+// its sub-block peaks in peaks_ for the limiter.
 double Engine::mix_output(OutputRt& out) {
   const std::size_t n = frame_;
+  const std::size_t sub = limiter_coeff_.subblock;
   float* y = out.y;
+  float* peaks = peaks_.data();
   double* acc = acc_.data();
   const float* const* c = contrib_ptr_.data();
   if (out.subtractive) {
@@ -535,7 +543,7 @@ double Engine::mix_output(OutputRt& out) {
     // The usual case, one exclusion (the listener): one fused pass.
     if (out.terms.size() == 1 && out.transitions.empty()) {
       const float* x = c[out.terms[0]];
-      return (x ? dsp::subtract_narrow(sum, x, y, n) : dsp::narrow(sum, y, n)) / double(n);
+      return (x ? dsp::subtract_narrow(sum, x, y, n, sub, peaks) : dsp::narrow(sum, y, n, sub, peaks)) / double(n);
     }
     std::copy_n(sum, n, acc);
     for (std::uint32_t t : out.terms)
@@ -543,13 +551,9 @@ double Engine::mix_output(OutputRt& out) {
   } else {
     // A single talker heard alone (a two-party call) needs no bus at all.
     if (out.terms.size() == 1 && out.term_factors.empty() && out.transitions.empty()) {
-      const float* x = c[out.terms[0]];
-      if (!x) {
-        dsp::zero(y, n);
-        return 0.0;
-      }
-      dsp::copy(x, y, n);
-      return dsp::sum_squares(y, n) / double(n);
+      if (const float* x = c[out.terms[0]]) dsp::copy(x, y, n);
+      else dsp::zero(y, n);
+      return dsp::subblock_stats(y, n, sub, peaks) / double(n);
     }
     dsp::zero(acc, n);
     for (std::size_t k = 0; k < out.terms.size(); ++k) {
@@ -561,24 +565,22 @@ double Engine::mix_output(OutputRt& out) {
   }
   for (const Transition& tr : out.transitions)
     if (const float* x = c[tr.contrib]) dsp::accumulate_ramped(acc, x, fade_out_.data(), tr.sign, n);
-  return dsp::narrow(acc, y, n) / double(n);
+  return dsp::narrow(acc, y, n, sub, peaks) / double(n);
 }
 
 void Engine::finish_conference_output(OutputRt& out, double mix_ms) {
   float target = out.settings.mute ? 0.0f : out.volume_gain;
   if (out.settings.agc) target *= dsp::agc_update(out.agc, output_agc_coeff_, mix_ms).gain_after;
   limit_output(out, out.gain_prev, target);
+  // Level after the gain (before limiting): for echo suppression and stats.
+  out.last_ms = mix_ms * double(target) * double(target);
   out.gain_prev = target;
 }
 
-// The output gain ramp, sub-block peaks and level in one pass, then the
-// limiter if anything peaks.
+// The output gain ramp and the limiter, in one pass, from the sub-block
+// peaks in peaks_.
 void Engine::limit_output(OutputRt& out, float g0, float g1) {
-  const std::size_t n = frame_;
-  double ss = 0.0;
-  const std::size_t blocks = dsp::limiter_scan(out.y, n, g0, g1, limiter_coeff_, peaks_.data(), ss);
-  out.last_ms = ss / double(n);
-  if (dsp::limit(out.y, n, peaks_.data(), blocks, out.limiter, limiter_coeff_, scratch_.data()) < 1.0f)
+  if (dsp::limit_with_gain(out.y, frame_, peaks_.data(), g0, g1, out.limiter, limiter_coeff_, scratch_.data()) < 1.0f)
     ++out.pending_limited;
 }
 
@@ -622,6 +624,7 @@ void Engine::render_replay(OutputRt& out) {
       if (b) dsp::add_scaled(y, b, 1.0f, n);
     }
   }
+  out.last_ms = dsp::subblock_stats(y, n, limiter_coeff_.subblock, peaks_.data()) / double(n);
   limit_output(out, 1.0f, 1.0f);
 }
 
@@ -768,15 +771,10 @@ void Engine::process_frame() {
   // its data is in cache: that is what keeps 10,000 parties linear.
   for (std::size_t g = 0; g < groups_.size(); ++g) dsp::zero(group_sum_.data() + g * n, n);
 
-  // 1. Inputs: receive, process into a contribution, add it to its group sum.
+  // 1. Inputs: receive, process into a contribution (added to its group sum).
   auto take_input = [&](InputRt& in) {
     fetch_input(in);
-    if (!in.participant && !in.tones) return;
-    process_participant(in);
-    if (!in.participant) return;
-    const std::int32_t g = group_of_contrib_[in.contrib];
-    if (g >= 0)
-      if (const float* x = contrib_ptr_[in.contrib]) dsp::accumulate(group_sum_.data() + std::size_t(g) * n, x, n);
+    if (in.participant || in.tones) process_participant(in);
   };
   for (auto& in : inputs_) take_input(in);
   for (auto& in : leaving_) take_input(in);
