@@ -138,5 +138,32 @@ TEST(Threads, SteppedModuleWithConcurrentControl) {
   SUCCEED();
 }
 
+TEST(Threads, RealTimeModuleKeepsTime) {
+  // A real-time module processes one frame per frame period, paced by the
+  // monotonic clock: 100 frames a second at 10 ms.
+  ModuleConfig cfg;
+  cfg.drive = DriveMode::realtime;
+  Module m = Module::create(cfg);
+  Channel out = m.allocate(ChannelType::full_duplex);
+  out.enable_host_output(200);
+  out.conf_start();
+  std::this_thread::sleep_for(200ms);  // settle
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::uint64_t f0 = m.stats().frames_processed;
+  std::this_thread::sleep_for(1000ms);
+  const std::uint64_t f1 = m.stats().frames_processed;
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_NEAR(double(f1 - f0), elapsed * 100.0, 5.0) << "frames in " << elapsed << " s";
+  EXPECT_EQ(m.drive_mode(), DriveMode::realtime);
+  try {
+    m.step(1);
+    FAIL() << "step() on a real-time module";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::wrong_module_state);
+  }
+  m.stop_realtime();
+  m.step(1);  // stepped again
+}
+
 }  // namespace
 }  // namespace prosody::test
