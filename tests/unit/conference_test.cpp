@@ -52,7 +52,9 @@ TEST(FourPartyConference, BuiltFromPrimitives) {
   for (std::size_t i = 0; i < 4; ++i) f.p[i].channel.conf_start();
   for (std::size_t o = 0; o < 4; ++o)
     for (std::size_t i = 0; i < 4; ++i)
-      if (i != o) EXPECT_EQ(f.p[o].channel.conf_add(f.p[i].channel), ids[i]) << "ids are the same in every output";
+      if (i != o) {
+        EXPECT_EQ(f.p[o].channel.conf_add(f.p[i].channel), ids[i]) << "ids are the same in every output";
+      }
   run(f.m, f.all(), 200);
   expect_mix_minus(f);
 }

@@ -93,7 +93,9 @@ TEST(G711, ErrorWithinHalfTheLocalStep) {
     const int u = ulaw_to_linear(linear_to_ulaw(s));
     EXPECT_LE(std::abs(a - v), half_step(alaw_to_linear, a)) << v;
     // mu-law clips beyond its largest level, 32124.
-    if (std::abs(v) <= 32124) EXPECT_LE(std::abs(u - v), half_step(ulaw_to_linear, u)) << v;
+    if (std::abs(v) <= 32124) {
+      EXPECT_LE(std::abs(u - v), half_step(ulaw_to_linear, u)) << v;
+    }
   }
 }
 
@@ -300,7 +302,9 @@ TEST(Activity, SteadyNoiseAloneIsNotSpeech) {
     EXPECT_EQ(active_after, 0) << level << " dBm0 noise";
     // Before, a louder noise than the floor reads as speech: the documented
     // cost of learning the floor slowly (a long vowel is not noise).
-    if (level > -45.0) EXPECT_GT(active_before, 0);
+    if (level > -45.0) {
+      EXPECT_GT(active_before, 0);
+    }
   }
 }
 
