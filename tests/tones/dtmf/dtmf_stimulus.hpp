@@ -29,7 +29,7 @@ struct Tone {
   double high_offset_hz = 0.0;
   double low_level_dbm0 = -10.0;
   double high_level_dbm0 = -10.0;
-  double duration_ms = 50.0;
+  double duration_ms = 50.0;  // tone-on time; an interruption adds to the burst
   // Optional silent interruption inside the burst (the tone resumes with a
   // new random phase, as a real key bounce or a lost packet would give).
   double interruption_at_ms = -1.0;  // < 0: none

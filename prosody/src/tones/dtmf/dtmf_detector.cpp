@@ -40,7 +40,8 @@ constexpr unsigned kBandHi = 54;  // 3375 Hz
 
 // Verification thresholds (energy ratios).
 constexpr double kMaxResidual = 0.30;    // other energy in band / tone energy (-5.2 dB)
-constexpr double kMaxThirdPeak = 0.063;  // largest other peak / stronger tone (-12 dB)
+constexpr double kMaxThirdPeak = 0.063;  // largest other peak / stronger tone (-12 dB)...
+constexpr double kPeakOverFloor = 12.0;  // ...unless it is within 10.8 dB of the residual's median
 // A call-progress fit is tried when there is real energy below the band and
 // kept only if it explains nearly all of it.
 constexpr double kProgressWorthTrying = 0.03;
@@ -52,7 +53,12 @@ constexpr double kScreenLevelFactor = 0.5;  // -6 dB under the minimum level
 constexpr double kScreenTwistMarginDb = 2.0;
 constexpr double kScreenFreqFraction = 0.045;
 constexpr double kScreenFarChannel = 0.063;  // power two channels away from a tone (-12 dB)
-constexpr unsigned kDenseHoldHops = 4;  // hops of full resolution after the last screen pass
+constexpr unsigned kDenseHoldHops = 2;  // hops of full resolution after the last screen pass
+// The sparse-mode screen only switches on full resolution: looser by 9 dB
+// in level, 4 dB in far-channel purity and 4 dB in twist.
+constexpr float kCoarseLevel = 0.125f;
+constexpr float kCoarseFarChannel = 0.16f;
+constexpr float kCoarseTwist = 2.5f;
 
 double bessel_i0(double x) {
   double sum = 1.0, term = 1.0;
@@ -225,8 +231,8 @@ const DtmfTables& tables() {
 // Written with vector types so the accumulators stay in registers; built
 // twice (AVX2+FMA and baseline) and picked at load time.
 typedef float v8f __attribute__((vector_size(32)));
-// The helpers below pass 32-byte vectors by value; they are always inlined
-// into the kernels, so the baseline-vs-AVX calling convention never matters.
+// The helpers pass 32-byte vectors by value; they are always inlined into
+// the kernels, so the baseline-vs-AVX calling convention never matters.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 
@@ -236,7 +242,6 @@ __attribute__((always_inline)) inline v8f load8(const float* p) {
   return v;
 }
 __attribute__((always_inline)) inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
-#pragma GCC diagnostic pop
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 #define PROSODY_DTMF_KERNEL \
@@ -279,6 +284,7 @@ void window_dft(const float* x, const float (*bank)[16], float* out) {
   store8(out, re);
   store8(out + 8, im);
 }
+#pragma GCC diagnostic pop
 
 // |z|^2. (std::norm goes through hypot in libstdc++ unless fast-math is on.)
 template <typename T>
@@ -317,6 +323,7 @@ void DtmfDetector::reset() {
   head_ = 0;
   pos_ = 0;
   now_ = 0;
+  hop_end_ = 0;
   dense_ = false;
   last_screened_ = 0;
   hop_count_ = 0;
@@ -344,16 +351,7 @@ double DtmfDetector::bridge_ms() const {
 }
 
 void DtmfDetector::process(const float* x, std::size_t n, std::vector<DtmfEvent>& events) {
-  while (n > 0) {
-    const std::size_t run = std::min<std::size_t>(n, kH - pos_ % kH);
-    for (std::size_t i = 0; i < run; ++i) ring_[(now_ + i) % kRing] = x[i];
-    run_bank(x, run);
-    pos_ += static_cast<unsigned>(run);
-    now_ += run;
-    x += run;
-    n -= run;
-    if (pos_ % kH == 0) end_of_hop(events);
-  }
+  feed(x, n, events);
 }
 
 void DtmfDetector::conceal(std::size_t n, std::vector<DtmfEvent>& events) {
@@ -363,15 +361,28 @@ void DtmfDetector::conceal(std::size_t n, std::vector<DtmfEvent>& events) {
   concealed_until_ = now_ + n;
   // Zeros keep the bank's phase bookkeeping exact; the windows that see them
   // are marked unknown, so they neither end nor start anything.
-  static const float zeros[kH] = {};
+  feed(nullptr, n, events);
+}
+
+void DtmfDetector::feed(const float* x, std::size_t n, std::vector<DtmfEvent>& events) {
+  static const float zeros[kBH] = {};
   while (n > 0) {
-    const std::size_t run = std::min<std::size_t>(n, kH - pos_ % kH);
-    for (std::size_t i = 0; i < run; ++i) ring_[(now_ + i) % kRing] = 0.0f;
-    run_bank(zeros, run);
+    // Run the bank to the next bank hop (or the end of the input); the hop
+    // in between, if crossed, is judged from the history afterwards.
+    const std::size_t run = std::min<std::size_t>(n, kBH - pos_);
+    const float* src = x ? x : zeros;
+    const std::size_t at = now_ % kRing;
+    const std::size_t first = std::min(run, kRing - at);
+    std::memcpy(ring_ + at, src, first * sizeof(float));
+    std::memcpy(ring_, src + first, (run - first) * sizeof(float));
+    run_bank(src, run);
+    const unsigned before = pos_;
     pos_ += static_cast<unsigned>(run);
     now_ += run;
+    if (x) x += run;
     n -= run;
-    if (pos_ % kH == 0) end_of_hop(events);
+    if (before < kH && pos_ >= kH) end_of_hop(now_ - (pos_ - kH), false, events);
+    if (pos_ == kBH) end_of_hop(now_, true, events);
   }
 }
 
@@ -386,16 +397,15 @@ void DtmfDetector::compute_from_history(HopResult& hop) {
   const std::uint64_t start = hop.end - kL;
   for (unsigned i = 0; i < kL; ++i) x[i] = ring_[(start + i) % kRing];
   window_dft(x, tables_->bank, out);
-  for (int k = 0; k < 8; ++k) hop.z[k] = {out[k], out[8 + k]};
-  hop.computed = true;
+  set_window(hop, out);
   ++stats_.direct;
 }
 
 void DtmfDetector::enter_dense() {
-  // Fill in the recent hops the bank skipped, so edges and phase advances
-  // are read at full resolution from here on.
+  // Fill in the hop the bank skipped just before this one, so the phase
+  // advance can be read now; older history stays at 4 ms spacing.
   dense_ = true;
-  const unsigned reach = std::min<std::uint64_t>(hop_count_ - 1, 8);
+  const unsigned reach = std::min<std::uint64_t>(hop_count_ - 1, 1);
   for (unsigned k = 1; k <= reach; ++k) {
     HopResult& h = hops_[(hop_count_ - 1 - k) % kHistoryHops];
     if (!h.computed && h.end >= kL && now_ - (h.end - kL) <= kRing) compute_from_history(h);
@@ -420,26 +430,26 @@ DtmfActivity DtmfDetector::activity() const noexcept {
   return a;
 }
 
-void DtmfDetector::end_of_hop(std::vector<DtmfEvent>& events) {
+void DtmfDetector::end_of_hop(std::uint64_t end, bool bank_hop, std::vector<DtmfEvent>& events) {
   HopResult& hop = hops_[hop_count_ % kHistoryHops];
-  hop.end = now_;
-  hop.unknown = any_concealed_ && now_ - kL < concealed_until_;
+  hop.end = end;
+  hop_end_ = end;
+  hop.unknown = any_concealed_ && end - kL < concealed_until_;
   hop.computed = false;
-  if (pos_ == kBH) {
+  if (bank_hop) {
     // The oldest bank window is complete: publish it and recycle its slot
     // as the newest window.
     const unsigned oldest = (head_ + kR - 1) % kR;
-    for (int k = 0; k < 8; ++k) hop.z[k] = {acc_[oldest][k], acc_[oldest][8 + k]};
-    hop.computed = true;
+    set_window(hop, acc_[oldest]);
     for (float& v : acc_[oldest]) v = 0.0f;
     head_ = oldest;
     pos_ = 0;
-  } else if (dense_ && now_ >= kL) {
+  } else if (dense_ && end >= kL) {
     compute_from_history(hop);
   }
   ++hop_count_;
   ++stats_.hops;
-  if (now_ < kL || !hop.computed) return;  // no complete window yet, or skipped
+  if (end < kL || !hop.computed) return;  // no complete window yet, or skipped
 
   if (trace_) last_trace_ = Trace{};
   Verdict verdict;
@@ -463,11 +473,18 @@ void DtmfDetector::end_of_hop(std::vector<DtmfEvent>& events) {
   }
 }
 
+void DtmfDetector::set_window(HopResult& hop, const float* re_im) {
+  for (int k = 0; k < 8; ++k) {
+    hop.z[k] = {re_im[k], re_im[8 + k]};
+    hop.p[k] = re_im[k] * re_im[k] + re_im[8 + k] * re_im[8 + k];
+  }
+  hop.computed = true;
+}
+
 DtmfDetector::Verdict DtmfDetector::judge(const HopResult& hop, const HopResult& previous) {
   // Cheap screen, in the power domain (no logs or arcs on the common path).
   Verdict v;
-  float p[8];
-  for (int k = 0; k < 8; ++k) p[k] = power(hop.z[k]);
+  const float* p = hop.p;
   int row = 0, column = 4;
   for (int k = 1; k < 4; ++k)
     if (p[k] > p[row]) row = k;
@@ -480,17 +497,24 @@ DtmfDetector::Verdict DtmfDetector::judge(const HopResult& hop, const HopResult&
     last_trace_.level_low = amplitude_to_dbm0(std::sqrt(p[row]) * scale);
     last_trace_.level_high = amplitude_to_dbm0(std::sqrt(p[column]) * scale);
   }
-  if (p[row] < screen_power_ || p[column] < screen_power_) return v;
+  // Without the previous hop (sparse mode) this only decides whether to
+  // look at every hop from now on, so it is looser: a window the tone only
+  // partly fills has the onset's splatter in it.
+  const bool coarse = previous.unknown || !previous.computed;
+  const float level = coarse ? screen_power_ * kCoarseLevel : screen_power_;
+  const float far = coarse ? kCoarseFarChannel : kScreenFarChannel;
+  const float twist = coarse ? kCoarseTwist : 1.0f;
+  if (p[row] < level || p[column] < level) return v;
   // In-group purity: a single tone leaks into the channel next to it (73 to
   // 156 Hz away) but not into the ones beyond. Noise and voiced speech fill
   // the group more evenly.
   for (int k = 0; k < 4; ++k)
-    if (std::abs(k - row) >= 2 && p[k] > kScreenFarChannel * p[row]) return v;
+    if (std::abs(k - row) >= 2 && p[k] > far * p[row]) return v;
   for (int k = 4; k < 8; ++k)
-    if (std::abs(k - column) >= 2 && p[k] > kScreenFarChannel * p[column]) return v;
-  if (p[column] > screen_reverse_ * p[row] || p[row] > screen_normal_ * p[column]) return v;
+    if (std::abs(k - column) >= 2 && p[k] > far * p[column]) return v;
+  if (p[column] > twist * screen_reverse_ * p[row] || p[row] > twist * screen_normal_ * p[column]) return v;
   v.screened = true;  // tone-like enough to look closely (and to go dense)
-  if (previous.unknown || !previous.computed) return v;
+  if (coarse) return v;
   // Phase advance since the previous hop within the screening band: the lag
   // product must point within +/-theta of the nominal advance.
   auto lag = [&](int k) {
@@ -557,13 +581,26 @@ bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, do
   float frame[kFft];
   std::copy(residual, residual + kFft, frame);
   t.real_fft128(frame, spectrum);
+  // Purity: little energy left in the band, and no other component near
+  // the tones' strength. A "component" must stand out of the residual's
+  // own floor: the largest bin of broadband noise is not one.
+  auto judge_band = [&](double& energy, double& third) {
+    float bins[kBandHi - kBandLo + 1];
+    energy = third = 0.0;
+    for (unsigned b = kBandLo; b <= kBandHi; ++b) {
+      const double e = power(spectrum[b]);
+      bins[b - kBandLo] = static_cast<float>(e);
+      energy += e;
+      third = std::max(third, e);
+    }
+    if (energy * kToEnergy > kMaxResidual * tone_energy) return false;
+    if (third <= kMaxThirdPeak * strongest) return true;
+    constexpr unsigned kBins = kBandHi - kBandLo + 1;
+    std::nth_element(bins, bins + kBins / 2, bins + kBins);
+    return third <= kPeakOverFloor * bins[kBins / 2];
+  };
   double energy = 0.0, third = 0.0, low = 0.0;
-  for (unsigned b = kBandLo; b <= kBandHi; ++b) {
-    const double e = power(spectrum[b]);
-    energy += e;
-    third = std::max(third, e);
-  }
-  bool pure = energy * kToEnergy <= kMaxResidual * tone_energy && third <= kMaxThirdPeak * strongest;
+  bool pure = judge_band(energy, third);
   if (!pure) {
     // Dial tone and other low call-progress tones under the digit must not
     // count against it: if a standard set explains nearly all the energy
@@ -599,13 +636,7 @@ bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, do
         }
         for (unsigned n = kL; n < kFft; ++n) frame[n] = 0.0f;
         t.real_fft128(frame, spectrum);
-        energy = third = 0.0;
-        for (unsigned b = kBandLo; b <= kBandHi; ++b) {
-          const double e = power(spectrum[b]);
-          energy += e;
-          third = std::max(third, e);
-        }
-        pure = energy * kToEnergy <= kMaxResidual * tone_energy && third <= kMaxThirdPeak * strongest;
+        pure = judge_band(energy, third);
       }
     }
   }
@@ -626,14 +657,17 @@ namespace prosody::tones {
 namespace {
 constexpr double kHalf = 0.5;          // an edge is where the tone is half present
 constexpr double kSteady = 0.8;        // windows this full feed plateau and frequency
+constexpr double kFullAfterGap = 0.95;  // less than this just after lost audio: the tone rose after it
 constexpr unsigned kGraceHops = 2;     // failed verifications tolerated in a candidate
 constexpr unsigned kGapMinGoodHops = 3;  // candidates this established may bridge a gap
 constexpr double kFullTolerance = 4.0;   // samples: a window is full if it starts after the onset
 constexpr double kTwistBoundaryDb = 0.25;  // accept at the limit, reject 0.5 dB past it
-constexpr unsigned kMaxTotalMisses = 2;  // failed verifications allowed before confirmation
+constexpr unsigned kMaxTotalMisses = 2;  // failed verifications allowed before confirmation,
+constexpr unsigned kMissesPerGood = 3;   // or one per three verified hops if more
 // Steadiness: a DTMF tone holds its frequency and level; voiced speech glides.
 constexpr double kMaxDriftHz = 12.0;      // offset change, first vs second half
 constexpr double kMaxLevelChangeDb = 1.5;  // steady amplitude, second vs first half
+constexpr double kSteadyRetryMs = 11.0;    // how long steadiness may be re-judged
 constexpr double kOnsetSlack = 16.0;      // samples the onset may precede the first verified window
 // Harmonic sieve (talk-off): voiced speech that mimics DTMF does so with two
 // harmonics of one fundamental, and its other harmonics are still there, if
@@ -642,7 +676,7 @@ constexpr double kSieveMinF0 = 85.0, kSieveMaxF0 = 400.0;  // Hz, speech pitch r
 constexpr double kSieveRatioTolerance = 0.012;  // |f_high - q F0| / f_high
 constexpr double kSieveLoHz = 560.0;   // clear of dial, ring and busy low tones
 constexpr double kSieveHiHz = 3400.0;
-constexpr double kSieveContrast = 4.0;        // harmonic / in-between probe energy
+constexpr double kSieveContrast = 10.0;       // harmonic / in-between probe energy
 constexpr double kSieveFloor = 0.0032;        // harmonic probe energy / strongest tone (-25 dB)
 constexpr unsigned kSieveMaxFrame = 256;      // samples (32 ms)
 constexpr unsigned kSieveMinFrame = 120;      // samples (15 ms)
@@ -671,9 +705,9 @@ double DtmfDetector::presence(const HopResult& hop) const {
 
 bool DtmfDetector::tone_channels_dominate(const HopResult& hop) const {
   for (int k = 0; k < 4; ++k)
-    if (k != row_ && power(hop.z[k]) > power(hop.z[row_])) return false;
+    if (k != row_ && hop.p[k] > hop.p[row_]) return false;
   for (int k = 4; k < 8; ++k)
-    if (k != 4 + column_ && power(hop.z[k]) > power(hop.z[4 + column_])) return false;
+    if (k != 4 + column_ && hop.p[k] > hop.p[4 + column_]) return false;
   return true;
 }
 
@@ -685,25 +719,41 @@ double DtmfDetector::falling_edge(const HopResult& hop, double rho) const {
   return static_cast<double>(hop.end) - kL + tables_->cumulative_inverse(rho);
 }
 
-double DtmfDetector::estimate_onset() const {
+double DtmfDetector::estimate_onset(double* concealed) const {
   // Walk back from the newest window to the last one in which the tone was
   // less than half present; the onset is read from whichever of that window
-  // and its successor is nearer the half-way point.
+  // and its successor is nearer the half-way point. Concealed windows are
+  // looked past (the edge may lie before a lost packet), and the span they
+  // cover is reported so the caller can allow for it.
+  *concealed = 0.0;
   const std::uint64_t depth = std::min<std::uint64_t>(hop_count_ - 1, kHistoryHops - 2);
   const HopResult* later = &hop_back(0);
+  bool gap_between = false;  // unknown windows between `later` and the one examined
   for (unsigned k = 1; k <= depth; ++k) {
     const HopResult& h = hop_back(k);
     if (h.end < kL) break;
-    if (h.unknown) return static_cast<double>(later->end) - kL;
     if (!h.computed) continue;
+    if (h.unknown) {
+      // A window just after lost audio that the tone only partly fills
+      // shows the edge came after the gap: read it there.
+      if (!gap_between) {
+        const double rl = presence(*later);
+        if (rl < kFullAfterGap) return rising_edge(*later, std::max(rl, 0.0));
+      }
+      *concealed += kH;
+      gap_between = true;
+      continue;
+    }
     const double r = presence(h);
     if (r < kHalf) {
-      const double rn = presence(*later);
-      if (std::fabs(rn - kHalf) < std::fabs(r - kHalf))
-        return rising_edge(*later, std::min(rn, 1.0));
+      if (!gap_between) {
+        const double rn = presence(*later);
+        if (std::fabs(rn - kHalf) < std::fabs(r - kHalf)) return rising_edge(*later, std::min(rn, 1.0));
+      }
       return rising_edge(h, std::max(r, 0.0));
     }
     later = &h;
+    gap_between = false;
   }
   return static_cast<double>(later->end) - kL;
 }
@@ -748,12 +798,7 @@ void DtmfDetector::start_candidate(const Verdict& verdict, const HopResult& hop)
   phase_ = Phase::candidate;
   row_ = verdict.row;
   column_ = verdict.column;
-  peak_low_ = std::abs(hop.z[row_]);
-  peak_high_ = std::abs(hop.z[4 + column_]);
-  plateau_sum_low_ = plateau_sum_high_ = 0.0;
-  plateau_count_ = 0;
-  lag_low_ = lag_high_ = 0.0;
-  lag_count_ = 0;
+  reset_measurements(hop);
   good_hops_ = 1;
   misses_ = 0;
   total_misses_ = 0;
@@ -763,11 +808,23 @@ void DtmfDetector::start_candidate(const Verdict& verdict, const HopResult& hop)
   ++stats_.candidates;
 }
 
+void DtmfDetector::reset_measurements(const HopResult& hop) {
+  peak_low_ = std::abs(hop.z[row_]);
+  peak_high_ = std::abs(hop.z[4 + column_]);
+  plateau_sum_low_ = plateau_sum_high_ = 0.0;
+  plateau_count_ = 0;
+  lag_low_ = lag_high_ = 0.0;
+  lag_count_ = 0;
+}
+
 double DtmfDetector::clamped_onset() const {
   // The onset is read from the magnitude rise, but never placed more than a
-  // window before the first verified window: a vowel that slowly turned
-  // tone-like must earn its duration while it looks like DTMF.
-  return std::max(estimate_onset(), first_valid_end_ - kL - kOnsetSlack);
+  // window before the first verified window (plus any concealed span): a
+  // vowel that slowly turned tone-like must earn its duration while it
+  // looks like DTMF.
+  double concealed = 0.0;
+  const double estimate = estimate_onset(&concealed);
+  return std::max(estimate, first_valid_end_ - kL - kOnsetSlack - concealed);
 }
 
 bool DtmfDetector::steady() {
@@ -816,7 +873,7 @@ bool DtmfDetector::steady() {
 
 bool DtmfDetector::harmonic_series(double f_low, double f_high) {
   // Frame: the tone since its onset (plus a millisecond), at most 32 ms.
-  const std::uint64_t end = now_;
+  const std::uint64_t end = hop_end_;
   const double first = std::max(onset_ + 8.0, static_cast<double>(end) - kSieveMaxFrame);
   if (first >= static_cast<double>(end)) return false;
   const std::uint64_t start = static_cast<std::uint64_t>(std::ceil(first));
@@ -833,8 +890,13 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
     x[i] = ring_[(start + i) % kRing];
     peak = std::max(peak, std::fabs(x[i]));
   }
+  // Lost audio (concealed, zeros in the history) says nothing either way.
   const double clip = peak >= kClipLevel ? kClipShare * peak : 1e30;
-  for (unsigned i = 0; i < n; ++i) weight[i] = std::fabs(x[i]) >= clip ? 0.0 : 1.0;
+  for (unsigned i = 0; i < n; ++i) {
+    const std::uint64_t t = start + i;
+    const bool lost = any_concealed_ && t >= concealed_from_ && t < concealed_until_;
+    weight[i] = lost || std::fabs(x[i]) >= clip ? 0.0 : 1.0;
+  }
   double g[4][5] = {};
   const std::complex<double> step_l = std::polar(1.0, 2.0 * kPi * f_low / kFs);
   const std::complex<double> step_h = std::polar(1.0, 2.0 * kPi * f_high / kFs);
@@ -968,7 +1030,7 @@ DtmfEvent DtmfDetector::make_event(bool is_end, std::uint64_t decided) const {
 }
 
 void DtmfDetector::finish(std::vector<DtmfEvent>& events) {
-  events.push_back(make_event(true, now_));
+  events.push_back(make_event(true, hop_end_));
   phase_ = Phase::idle;
   release_ = fall_;
 }
@@ -977,6 +1039,12 @@ void DtmfDetector::track(const HopResult& hop, const Verdict& verdict,
                          std::vector<DtmfEvent>& events) {
   if (hop.unknown) return;  // concealed audio: no evidence either way
   const HopResult& previous = hop_back(1);
+  if (previous.unknown && phase_ == Phase::candidate) {
+    // First look after lost audio: keep the candidate and its onset, but
+    // measure plateau, frequency and steadiness afresh from here.
+    reset_measurements(hop);
+    bridged_ = true;
+  }
   const bool same = verdict.valid && verdict.row == row_ && verdict.column == column_;
   const bool other = verdict.valid && !same;
   const double gap_limit = bridge_ms() * kFs / 1000.0;
@@ -995,18 +1063,36 @@ void DtmfDetector::track(const HopResult& hop, const Verdict& verdict,
         absorb(hop, previous);
         if (!bridged_) onset_ = clamped_onset();
         if (plateau_count_ < 2 || lag_count_ < 2) return;
+        // The tone must have been seen for the qualifying time: lost audio
+        // inside the candidate does not count.
         const double rho = std::min(presence(hop), 1.0);
         const double lower_end = falling_edge(hop, rho);
-        if (lower_end - onset_ < qualifying_ms() * kFs / 1000.0) return;
+        double observed = lower_end - onset_;
+        if (any_concealed_)
+          observed -= std::max(0.0, std::min(lower_end, double(concealed_until_)) -
+                                        std::max(onset_, double(concealed_from_)));
+        if (observed < qualifying_ms() * kFs / 1000.0) return;
+        // Measured frequency, twist and level decide at once, and so does a
+        // harmonic series. Steadiness is a noisy statistic over a few
+        // windows: if only it fails, wait for more windows (its halves get
+        // longer and quieter), up to a deadline that keeps the report
+        // within 40 ms of the onset.
         const Measurement m = measure();
-        if (total_misses_ <= kMaxTotalMisses && steady() && qualifies(m) &&
-            !harmonic_series(kNominal[row_] + m.offset_low, kNominal[4 + column_] + m.offset_high)) {
-          phase_ = Phase::confirmed;
-          ++stats_.confirmed;
-          events.push_back(make_event(false, now_));
-        } else {
+        const unsigned allowed = std::max(kMaxTotalMisses, good_hops_ / kMissesPerGood);
+        bool reject = total_misses_ > allowed || !qualifies(m);
+        if (!reject && steady()) {
+          if (!harmonic_series(kNominal[row_] + m.offset_low, kNominal[4 + column_] + m.offset_high)) {
+            phase_ = Phase::confirmed;
+            ++stats_.confirmed;
+            events.push_back(make_event(false, hop_end_));
+            return;
+          }
+          reject = true;
+        }
+        const double waited = static_cast<double>(hop.end) - onset_;
+        if (reject || waited > (qualifying_ms() + kSteadyRetryMs) * kFs / 1000.0) {
           phase_ = Phase::rejected;
-          release_ = static_cast<double>(now_);
+          release_ = static_cast<double>(hop_end_);
         }
         return;
       }
@@ -1021,7 +1107,7 @@ void DtmfDetector::track(const HopResult& hop, const Verdict& verdict,
         return;
       }
       phase_ = Phase::idle;
-      release_ = static_cast<double>(now_);
+      release_ = static_cast<double>(hop_end_);
       if (other) start_candidate(verdict, hop);
       return;
     }
@@ -1095,7 +1181,7 @@ void DtmfDetector::track(const HopResult& hop, const Verdict& verdict,
       const double rho = presence(hop);
       if (rho < kHalf || !tone_channels_dominate(hop) || other) {
         phase_ = Phase::idle;
-        release_ = static_cast<double>(now_);
+        release_ = static_cast<double>(hop_end_);
         if (other) start_candidate(verdict, hop);
       }
       return;

@@ -134,6 +134,7 @@ class DtmfDetector {
 
   struct HopResult {
     std::array<cfloat, 8> z{};  // window DFT at the 8 nominal frequencies
+    float p[8] = {};            // |z|^2
     std::uint64_t end = 0;      // the window covers [end - kWindow, end)
     bool computed = false;      // false: skipped (sparse mode, nothing tone-like)
     bool unknown = false;       // the window overlaps concealed samples
@@ -153,7 +154,9 @@ class DtmfDetector {
   };
 
   void run_bank(const float* x, std::size_t n);
-  void end_of_hop(std::vector<DtmfEvent>& events);
+  void feed(const float* x, std::size_t n, std::vector<DtmfEvent>& events);  // nullptr: zeros
+  void end_of_hop(std::uint64_t end, bool bank_hop, std::vector<DtmfEvent>& events);
+  void set_window(HopResult& hop, const float* re_im);
   void compute_from_history(HopResult& hop);
   void enter_dense();
   Verdict judge(const HopResult& hop, const HopResult& previous);
@@ -165,11 +168,12 @@ class DtmfDetector {
   bool tone_channels_dominate(const HopResult& hop) const;
   double rising_edge(const HopResult& hop, double presence) const;
   double falling_edge(const HopResult& hop, double presence) const;
-  double estimate_onset() const;
+  double estimate_onset(double* concealed) const;
   double clamped_onset() const;
   bool window_full(const HopResult& hop) const;
   void absorb(const HopResult& hop, const HopResult& previous);
   void start_candidate(const Verdict& verdict, const HopResult& hop);
+  void reset_measurements(const HopResult& hop);
   Measurement measure() const;
   bool qualifies(const Measurement& m) const;
   bool steady();
@@ -198,6 +202,7 @@ class DtmfDetector {
   bool dense_ = false;             // computing every hop
   std::uint64_t last_screened_ = 0;  // hop index of the latest screen pass
   std::uint64_t now_ = 0;
+  std::uint64_t hop_end_ = 0;  // end of the hop being judged (events and edges refer to it)
   std::uint64_t concealed_until_ = 0;  // windows starting before this are unknown
   bool any_concealed_ = false;
   std::uint64_t concealed_from_ = 0;
