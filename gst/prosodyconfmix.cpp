@@ -815,9 +815,9 @@ prosody_conf_mix_change_state (GstElement * element, GstStateChange transition)
         }
         in.task_cond.notify_all ();
         prosody_conf_mix_unschedule (in);
+        if (in.task)
+          gst_task_stop (in.task);
       }
-      if (in.task)
-        gst_task_stop (in.task);
       break;
     }
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:{

@@ -397,6 +397,15 @@ wait_for_frame (ProsodyConfMix * self, Inner & in,
   return Wait::proceed;
 }
 
+/* Pauses the task unless it is being stopped (a pause after the stop would
+ * leave gst_task_join waiting). Lock held, as by whoever stops it. */
+static void
+pause_task (Inner & in)
+{
+  if (!in.stopping)
+    gst_task_pause (in.task);
+}
+
 static void
 push_eos_everywhere (Inner & in)
 {
@@ -420,8 +429,7 @@ prosody_conf_mix_task_loop (gpointer user_data)
   while ((w = wait_for_frame (self, in, lk)) == Wait::again) {
   }
   if (w == Wait::stop) {
-    lk.unlock ();
-    gst_task_pause (in.task);
+    pause_task (in);
     return;
   }
   if (in.parties_changed)
@@ -450,6 +458,7 @@ prosody_conf_mix_task_loop (gpointer user_data)
   const gsize low_water = MAX ((gsize) gst_util_uint64_scale_int (queue_ns,
           rate, GST_SECOND), 2 * frame) / 2;
   const bool ended_before = all_inputs_ended (in);
+  std::vector < PartyPtr > ended;
   try {
     for (PadRef & r:in.sink_snapshot) {
       Party & p = *r.party;
@@ -459,17 +468,18 @@ prosody_conf_mix_task_loop (gpointer user_data)
       if (p.chain_waiting && p.queued < low_water)
         p.space_cond.notify_all ();
       if (p.eos && p.queued == 0 && p.known_until <= in.frame_end ()) {
-        /* Ended: leaves the mix (ramped); its output goes on. */
-        prosody_conf_mix_party_detach_input (self, p);
+        /* Ended: leaves the mix (ramped) once this frame, its last, is
+         * mixed; its output goes on. */
         in.set_active (p, false);
         p.finished = true;
+        ended.push_back (r.party);
       }
     }
   }
   catch (const std::exception & e) {
+    pause_task (in);
     lk.unlock ();
     prosody_conf_mix_report_error (self, "writing input", e);
-    gst_task_pause (in.task);
     return;
   }
   const bool last = !ended_before && all_inputs_ended (in);
@@ -493,7 +503,8 @@ prosody_conf_mix_task_loop (gpointer user_data)
   }
   catch (const std::exception & e) {
     prosody_conf_mix_report_error (self, "stepping the module", e);
-    gst_task_pause (in.task);
+    lk.lock ();
+    pause_task (in);
     return;
   }
 
@@ -520,6 +531,9 @@ prosody_conf_mix_task_loop (gpointer user_data)
 
   lk.lock ();
   ++in.frames_mixed;
+  for (PartyPtr & p:ended)
+    if (p->finished)
+      prosody_conf_mix_party_detach_input (self, *p);
   collect_reports (self, in, messages);
   const bool finish = last || ended_before;
   if (finish) {
