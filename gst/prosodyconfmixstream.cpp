@@ -552,7 +552,8 @@ prosody_conf_mix_query_upstream_latency (ProsodyConfMix * self, bool force)
   in.upstream_min = min;
   in.upstream_max = max;
   in.latency_valid = true;
-  in.latency_computed_at = g_get_monotonic_time ();
+  /* Only answers to a src pad query are reused by the next src queries. */
+  in.latency_computed_at = force ? 0 : g_get_monotonic_time ();
   return live;
 }
 
