@@ -52,6 +52,7 @@ class Decimator {
   };
   static Stage design(unsigned rate, unsigned factor, double pass_hz, double stop_hz,
                       double atten_db);
+  static const Stage& cached(unsigned rate, unsigned factor);
 
   unsigned ratio_ = 1;
   Stage stages_[2];

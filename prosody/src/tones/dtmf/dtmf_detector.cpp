@@ -53,7 +53,8 @@ constexpr double kScreenLevelFactor = 0.5;  // -6 dB under the minimum level
 constexpr double kScreenTwistMarginDb = 2.0;
 constexpr double kScreenFreqFraction = 0.045;
 constexpr double kScreenFarChannel = 0.063;  // power two channels away from a tone (-12 dB)
-constexpr unsigned kDenseHoldHops = 2;  // hops of full resolution after the last screen pass
+constexpr unsigned kDenseHoldHops = 2;   // hops of full resolution after the last screen pass
+constexpr unsigned kVerifyEveryHop = 3;  // candidates verified on every hop until this many
 // The sparse-mode screen only switches on full resolution: looser by 9 dB
 // in level, 4 dB in far-channel purity and 4 dB in twist.
 constexpr float kCoarseLevel = 0.125f;
@@ -71,6 +72,60 @@ double bessel_i0(double x) {
 }
 
 }  // namespace
+
+// Real FFT of N points as an N/2-point complex FFT and a split; twiddles
+// and bit reversal precomputed. Output: bins 0..N/2.
+struct RealFft {
+  unsigned n;
+  std::vector<float> tw_re, tw_im, sp_re, sp_im;
+  std::vector<unsigned short> bitrev;
+  explicit RealFft(unsigned points) : n(points) {
+    const unsigned h = n / 2;
+    unsigned bits = 0;
+    while ((1u << bits) < h) ++bits;
+    for (unsigned k = 0; k < h / 2; ++k) {
+      tw_re.push_back(float(std::cos(2.0 * kPi * k / h)));
+      tw_im.push_back(float(-std::sin(2.0 * kPi * k / h)));
+    }
+    for (unsigned k = 0; k <= h; ++k) {
+      sp_re.push_back(float(std::cos(2.0 * kPi * k / n)));
+      sp_im.push_back(float(-std::sin(2.0 * kPi * k / n)));
+    }
+    for (unsigned i = 0; i < h; ++i) {
+      unsigned r = 0;
+      for (unsigned b = 0; b < bits; ++b) r |= ((i >> b) & 1u) << (bits - 1 - b);
+      bitrev.push_back(static_cast<unsigned short>(r));
+    }
+  }
+  void run(const float* x, std::complex<float>* out) const {
+    const unsigned h = n / 2;
+    float re[256], im[256];
+    for (unsigned i = 0; i < h; ++i) {
+      re[bitrev[i]] = x[2 * i];
+      im[bitrev[i]] = x[2 * i + 1];
+    }
+    for (unsigned len = 2; len <= h; len <<= 1) {
+      const unsigned half = len >> 1, step = h / len;
+      for (unsigned i = 0; i < h; i += len)
+        for (unsigned j = 0; j < half; ++j) {
+          const unsigned a = i + j, b = a + half;
+          const float wr = tw_re[j * step], wi = tw_im[j * step];
+          const float tr = re[b] * wr - im[b] * wi, ti = re[b] * wi + im[b] * wr;
+          re[b] = re[a] - tr;
+          im[b] = im[a] - ti;
+          re[a] += tr;
+          im[a] += ti;
+        }
+    }
+    // Even/odd split: X[k] = E[k] + W^k O[k], with E and O recovered from z.
+    for (unsigned k = 0; k <= h; ++k) {
+      const unsigned p = k % h, q = (h - k) % h;
+      const float er = 0.5f * (re[p] + re[q]), ei = 0.5f * (im[p] - im[q]);
+      const float orr = 0.5f * (im[p] + im[q]), oi = -0.5f * (re[p] - re[q]);
+      out[k] = {er + sp_re[k] * orr - sp_im[k] * oi, ei + sp_re[k] * oi + sp_im[k] * orr};
+    }
+  }
+};
 
 // Constant tables shared by every detector.
 struct DtmfTables {
@@ -93,10 +148,8 @@ struct DtmfTables {
     float basis[kL][4];
     double inverse[4][4];
   } progress[2];
-  // 64-point complex FFT and the 128-point real split.
-  std::complex<float> twiddle64[32];
-  std::complex<float> split128[65];
-  unsigned char bitrev64[64];
+  // Real FFTs: 128 points (verification spectrum) and 512 (harmonic sieve).
+  RealFft fft128{128}, fft512{512};
 
   DtmfTables() {
     for (unsigned n = 0; n < kL; ++n) {
@@ -161,15 +214,6 @@ struct DtmfTables {
       for (int r = 0; r < m; ++r)
         for (int c = 0; c < m; ++c) set.inverse[r][c] = g[r][m + c];
     }
-    for (unsigned k = 0; k < 32; ++k)
-      twiddle64[k] = std::polar(1.0f, static_cast<float>(-2.0 * kPi * k / 64.0));
-    for (unsigned k = 0; k <= 64; ++k)
-      split128[k] = std::polar(1.0f, static_cast<float>(-2.0 * kPi * k / 128.0));
-    for (unsigned i = 0; i < 64; ++i) {
-      unsigned r = 0;
-      for (unsigned b = 0; b < 6; ++b) r |= ((i >> b) & 1u) << (5 - b);
-      bitrev64[i] = static_cast<unsigned char>(r);
-    }
   }
 
   // Normalised window response at an offset of df Hz.
@@ -194,28 +238,7 @@ struct DtmfTables {
     return hi > lo ? c - 1.0 + (share - lo) / (hi - lo) : c;
   }
 
-  // Spectrum X[0..64] of the 128-point real sequence x (zero-padded window).
-  void real_fft128(const float* x, std::complex<float>* out) const {
-    std::complex<float> z[64];
-    for (unsigned i = 0; i < 64; ++i) z[bitrev64[i]] = {x[2 * i], x[2 * i + 1]};
-    for (unsigned len = 2; len <= 64; len <<= 1) {
-      const unsigned half = len >> 1, step = 64 / len;
-      for (unsigned i = 0; i < 64; i += len)
-        for (unsigned j = 0; j < half; ++j) {
-          const std::complex<float> t = z[i + j + half] * twiddle64[j * step];
-          z[i + j + half] = z[i + j] - t;
-          z[i + j] += t;
-        }
-    }
-    // Even/odd split: X[k] = E[k] + W^k O[k], with E and O recovered from z.
-    for (unsigned k = 0; k <= 64; ++k) {
-      const std::complex<float> a = z[k & 63];
-      const std::complex<float> b = std::conj(z[(64 - k) & 63]);
-      const std::complex<float> even = 0.5f * (a + b);
-      const std::complex<float> odd = std::complex<float>(0.0f, -0.5f) * (a - b);
-      out[k] = even + split128[k] * odd;
-    }
-  }
+  void real_fft128(const float* x, std::complex<float>* out) const { fft128.run(x, out); }
 };
 
 namespace {
@@ -455,14 +478,20 @@ void DtmfDetector::end_of_hop(std::uint64_t end, bool bank_hop, std::vector<Dtmf
   Verdict verdict;
   if (!hop.unknown) {
     verdict = judge(hop, hop_back(1));
-    if (verdict.screened) last_screened_ = hop_count_;
-    if (verdict.screened && !dense_) {
+    const bool tracked = (phase_ == Phase::confirmed || phase_ == Phase::ending ||
+                          phase_ == Phase::rejected) &&
+                         verdict.row == row_ && verdict.column == column_;
+    if (verdict.screened && !tracked) last_screened_ = hop_count_;
+    if (verdict.screened && !dense_ && !tracked) {
       enter_dense();  // the previous hop now exists: judge again with its phase
       verdict = judge(hop, hop_back(1));
     }
   }
   track(hop, verdict, events);
-  if (dense_ && phase_ == Phase::idle && hop_count_ - last_screened_ > kDenseHoldHops)
+  // Full resolution while a tone may be starting; a tone already judged is
+  // followed at the bank's 4 ms (its edges are interpolated either way).
+  const bool judged = phase_ == Phase::confirmed || phase_ == Phase::ending || phase_ == Phase::rejected;
+  if (dense_ && (judged || (phase_ == Phase::idle && hop_count_ - last_screened_ > kDenseHoldHops)))
     dense_ = false;
   if (trace_) {
     last_trace_.hop_end = hop.end;
@@ -535,6 +564,21 @@ DtmfDetector::Verdict DtmfDetector::judge(const HopResult& hop, const HopResult&
   v.row = row;
   v.column = column - 4;
   ++stats_.screened;
+  // A tone already judged (confirmed, ending, bridging, or rejected) is
+  // followed by presence alone; only a different pair needs the spectrum.
+  const bool judged = phase_ != Phase::idle && phase_ != Phase::candidate;
+  const bool same = v.row == row_ && v.column == column_;
+  if (judged && same) {
+    v.valid = true;
+    return v;
+  }
+  // An established candidate is verified on every other hop; the tests at
+  // qualification (steadiness, harmonic sieve) see all of it anyway.
+  if (phase_ == Phase::candidate && same && good_hops_ >= kVerifyEveryHop && misses_ == 0 &&
+      hop_count_ % 2 == 0) {
+    v.valid = true;
+    return v;
+  }
   v.valid = spectrally_pure(row, column, hop, kNominal[row] + d_low, kNominal[column] + d_high);
   if (v.valid) ++stats_.verified;
   return v;
@@ -679,6 +723,7 @@ constexpr double kSieveHiHz = 3400.0;
 constexpr double kSieveContrast = 10.0;       // harmonic / in-between probe energy
 constexpr double kSieveFloor = 0.0032;        // harmonic probe energy / strongest tone (-25 dB)
 constexpr unsigned kSieveMaxFrame = 256;      // samples (32 ms)
+constexpr unsigned kSieveFft = 512;           // points of the sieve spectrum
 constexpr unsigned kSieveMinFrame = 120;      // samples (15 ms)
 constexpr double kClipLevel = 0.9;    // frames peaking above this may be clipped...
 constexpr double kClipShare = 0.995;  // ...and samples this close to the peak are
@@ -698,8 +743,8 @@ double DtmfDetector::reference(bool high) const {
 }
 
 double DtmfDetector::presence(const HopResult& hop) const {
-  const double rl = std::abs(hop.z[row_]) / std::max(reference(false), 1e-30);
-  const double rh = std::abs(hop.z[4 + column_]) / std::max(reference(true), 1e-30);
+  const double rl = std::sqrt(hop.p[row_]) / std::max(reference(false), 1e-30);
+  const double rh = std::sqrt(hop.p[4 + column_]) / std::max(reference(true), 1e-30);
   return 0.5 * (rl + rh);
 }
 
@@ -765,7 +810,7 @@ bool DtmfDetector::window_full(const HopResult& hop) const {
 void DtmfDetector::absorb(const HopResult& hop, const HopResult& previous) {
   // Steady windows refine the plateau (for edges and level) and the
   // frequency (phase advance from the previous window).
-  const double zl = std::abs(hop.z[row_]), zh = std::abs(hop.z[4 + column_]);
+  const double zl = std::sqrt(hop.p[row_]), zh = std::sqrt(hop.p[4 + column_]);
   peak_low_ = std::max(peak_low_, zl);
   peak_high_ = std::max(peak_high_, zh);
   if (!window_full(hop) || presence(hop) < kSteady) return;
@@ -925,10 +970,14 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
   const double amp_l = std::hypot(g[0][4], g[1][4]), amp_h = std::hypot(g[2][4], g[3][4]);
   rl = rh = 1.0;
   double hann_sum = 0.0;
+  // Hann window by rotation: cos(2 pi (i + 1/2) / n).
+  const std::complex<double> hann_step = std::polar(1.0, 2.0 * kPi / n);
+  std::complex<double> hann_rot = std::polar(1.0, kPi / n);
   for (unsigned i = 0; i < n; ++i) {
     const double fit = g[0][4] * rl.real() + g[1][4] * rl.imag() + g[2][4] * rh.real() +
                        g[3][4] * rh.imag();
-    const double h = 0.5 - 0.5 * std::cos(2.0 * kPi * (i + 0.5) / n);
+    const double h = 0.5 - 0.5 * hann_rot.real();
+    hann_rot *= hann_step;
     x[i] = weight[i] * h * (x[i] - fit);
     hann_sum += h;
     rl *= step_l;
@@ -936,14 +985,15 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
   }
   // Energy a tone of the stronger amplitude would show at a probe.
   const double strongest = std::pow(0.5 * std::max(amp_l, amp_h) * hann_sum, 2.0);
+  // One spectrum of the residual, zero-padded to 512 points (15.6 Hz bins);
+  // a probe reads the bin nearest its frequency.
+  float padded[kSieveFft] = {};
+  for (unsigned i = 0; i < n; ++i) padded[i] = static_cast<float>(x[i]);
+  std::complex<float> spectrum[kSieveFft / 2 + 1];
+  tables_->fft512.run(padded, spectrum);
   auto probe = [&](double f) {
-    const std::complex<double> step = std::polar(1.0, -2.0 * kPi * f / kFs);
-    std::complex<double> r = 1.0, acc = 0.0;
-    for (unsigned i = 0; i < n; ++i) {
-      acc += x[i] * r;
-      r *= step;
-    }
-    return power(acc);
+    const unsigned b = static_cast<unsigned>(std::lround(f * kSieveFft / kFs));
+    return double(power(spectrum[std::min(b, kSieveFft / 2)]));
   };
   double best_ratio = 0.0, best_level = 0.0;
   bool speech_like = false;

@@ -97,6 +97,11 @@ class DtmfDetector {
   std::uint64_t samples_processed() const noexcept { return now_; }
   // Samples until the next analysis (the suppressor steps hop by hop).
   std::size_t samples_to_next_hop() const noexcept { return kHop - pos_ % kHop; }
+  // Samples until the next hop at which activity() can change: every hop
+  // while something tone-like is about, else only at the bank's 4 ms hops.
+  std::size_t samples_to_next_decision() const noexcept {
+    return dense_ || phase_ != Phase::idle ? samples_to_next_hop() : kBankHop - pos_;
+  }
 
   // Per-hop verdicts, for tests and tuning.
   struct Stats {

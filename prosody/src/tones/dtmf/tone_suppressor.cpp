@@ -105,13 +105,13 @@ struct ToneSuppressor::Impl {
   Impl(unsigned sample_rate, const ListenSettings& s)
       : rate(sample_rate), ratio(sample_rate / 8000), decimator(sample_rate) {
     const std::size_t max_delay = std::size_t(kMaxLookaheadUs) * rate / 1000000;
-    const std::size_t hop_in = tones::DtmfDetector::kHop * ratio;
+    const std::size_t hop_in = tones::DtmfDetector::kBankHop * ratio;  // the largest chunk
     std::size_t cap = 1;
     while (cap < max_delay + hop_in + 1) cap <<= 1;
     delay_line.assign(cap, 0.0f);
     delay_mask = cap - 1;
     raw.assign(hop_in, 0.0f);
-    x8.assign(tones::DtmfDetector::kHop + 1, 0.0f);
+    x8.assign(tones::DtmfDetector::kBankHop + 1, 0.0f);
     dtmf_events.reserve(16);
     cp_events.reserve(16);
     close_step = 1.0 / std::max(1.0, kCloseMs * rate / 1000.0);
@@ -233,11 +233,33 @@ struct ToneSuppressor::Impl {
     return static_cast<float>(0.5 - 0.5 * std::cos(kPi * phase));
   }
 
+  // --- delay line ----------------------------------------------------------
+  void ring_write(std::uint64_t first, const float* in, std::size_t m) {
+    const std::size_t at = first & delay_mask, a = std::min(m, delay_line.size() - at);
+    if (in) {
+      std::copy(in, in + a, delay_line.data() + at);
+      std::copy(in + a, in + m, delay_line.data());
+    } else {
+      std::fill(delay_line.data() + at, delay_line.data() + at + a, 0.0f);
+      std::fill(delay_line.data(), delay_line.data() + (m - a), 0.0f);
+    }
+  }
+  // out[i] = input sample first + i - delay (zeros before the stream began).
+  void ring_read(std::uint64_t first, float* out, std::size_t m) const {
+    std::size_t i = 0;
+    for (; i < m && first + i < delay; ++i) out[i] = 0.0f;
+    if (i == m) return;
+    const std::uint64_t from = first + i - delay;
+    const std::size_t at = from & delay_mask, a = std::min(m - i, delay_line.size() - at);
+    std::copy(delay_line.data() + at, delay_line.data() + at + a, out + i);
+    std::copy(delay_line.data(), delay_line.data() + (m - i - a), out + i + a);
+  }
+
   // --- one chunk -----------------------------------------------------------
   std::size_t chunk_limit() const {
     // Input samples until the detector's next hop (so the schedule is
     // updated as soon as the detector has something to say).
-    const std::size_t hop8 = dtmf_on ? dtmf.samples_to_next_hop()
+    const std::size_t hop8 = dtmf_on ? dtmf.samples_to_next_decision()
                                      : tones::DtmfDetector::kHop - count8 % tones::DtmfDetector::kHop;
     return ratio == 1 ? hop8 : decimator.samples_to_next_output() + (hop8 - 1) * ratio;
   }
@@ -246,18 +268,17 @@ struct ToneSuppressor::Impl {
     while (n > 0) {
       const std::size_t m = std::min(n, chunk_limit());
       const std::uint64_t first = in_count;
-      // 1. Delay line in, output out (in and out may alias: read first).
-      const bool passthrough = interval_count == 0 && phase >= 1.0;
-      for (std::size_t i = 0; i < m; ++i) {
-        const float v = in ? in[i] : 0.0f;
-        delay_line[(first + i) & delay_mask] = v;
-        const std::uint64_t t = first + i;
-        if (!out) {
-          if (!passthrough) gain_at(t >= delay ? t - delay : 0);
-          continue;
+      // 1. Delay line in, output out (in and out may alias: in is read
+      // into the delay line before anything is written to out).
+      ring_write(first, in, m);
+      if (interval_count == 0 && phase >= 1.0) {
+        if (out) ring_read(first, out, m);  // nothing to remove: a plain delay
+      } else {
+        for (std::size_t i = 0; i < m; ++i) {
+          const std::uint64_t t = first + i;
+          const float g = gain_at(t >= delay ? t - delay : 0);
+          if (out) out[i] = t >= delay ? delay_line[(t - delay) & delay_mask] * g : 0.0f;
         }
-        const float d = t >= delay ? delay_line[(t - delay) & delay_mask] : 0.0f;
-        out[i] = passthrough ? d : d * gain_at(t - delay);
       }
       if (!in) {
         // A new loss close behind the previous one extends it.
@@ -284,7 +305,11 @@ struct ToneSuppressor::Impl {
   }
 
   void analyse(std::uint64_t first, std::size_t m, std::vector<ToneEvent>& events) {
-    for (std::size_t i = 0; i < m; ++i) raw[i] = delay_line[(first + i) & delay_mask];
+    {
+      const std::size_t at = first & delay_mask, a = std::min(m, delay_line.size() - at);
+      std::copy(delay_line.data() + at, delay_line.data() + at + a, raw.data());
+      std::copy(delay_line.data(), delay_line.data() + (m - a), raw.data() + a);
+    }
     const std::size_t m8 = decimator.process(raw.data(), m, x8.data());
     dtmf_events.clear();
     cp_events.clear();
