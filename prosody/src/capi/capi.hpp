@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 #include "engine/engine.hpp"
@@ -13,6 +14,17 @@
 namespace prosody::capi {
 
 inline int rc(Errc e) { return static_cast<int>(e); }
+
+// The value of an enum field of a C parms struct, read as the int it is
+// stored as: a C caller may have put any value there, and loading an
+// out-of-range value as the C++ enum type is undefined behaviour.
+template <class E>
+int enum_value(const E& field) {
+  static_assert(sizeof(E) == sizeof(int), "C enums are int-sized here");
+  int v;
+  std::memcpy(&v, &field, sizeof v);
+  return v;
+}
 
 inline std::uintptr_t raw(tSMChannelId id) { return reinterpret_cast<std::uintptr_t>(id); }
 inline tSMChannelId channel_handle(std::uintptr_t v) { return reinterpret_cast<tSMChannelId>(v); }

@@ -140,7 +140,7 @@ int sm_channel_alloc_placed(struct sm_channel_alloc_placed_parms* p) {
   auto e = capi::engine_of_module(p->module);
   if (!e) return p->module ? ERR_SM_NO_SUCH_MODULE : ERR_SM_BAD_PARAMETER;
   std::uintptr_t id = 0;
-  const int t = static_cast<int>(p->type);
+  const int t = capi::enum_value(p->type);
   if (t < 0 || t > 3) return ERR_SM_BAD_PARAMETER;
   const Errc r = e->allocate(static_cast<ChannelType>(t), id);
   if (r != Errc::ok) return rc(r);

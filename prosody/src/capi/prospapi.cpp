@@ -79,7 +79,7 @@ int sm_replay_start(struct sm_replay_parms* p) {
   if (!agc_flag_ok(p->agc)) return ERR_SM_BAD_PARAMETER;
   if (p->speed != 0 && p->speed != 100) return ERR_SM_NOT_IMPLEMENTED;  // only normal speed
   ReplaySettings s;
-  if (int r = capi::map_format(static_cast<int>(p->type), p->sampling_rate, e->sample_rate(), s.format)) return r;
+  if (int r = capi::map_format(capi::enum_value(p->type), p->sampling_rate, e->sample_rate(), s.format)) return r;
   s.data_length = p->data_length;
   s.volume_db = p->volume;
   s.agc = p->agc != 0;
@@ -148,10 +148,10 @@ int sm_record_start(struct sm_record_parms* p) {
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
   if (!agc_flag_ok(p->agc)) return ERR_SM_BAD_PARAMETER;
   if (p->silence_elimination != 0) return ERR_SM_NOT_IMPLEMENTED;
-  if (p->tone_elimination_mode != kSMToneDetectionNone) return ERR_SM_NOT_IMPLEMENTED;
+  if (capi::enum_value(p->tone_elimination_mode) != kSMToneDetectionNone) return ERR_SM_NOT_IMPLEMENTED;
   RecordSettings s;
-  if (int r = capi::map_format(static_cast<int>(p->type), p->sampling_rate, e->sample_rate(), s.format)) return r;
-  switch (p->alt_data_source_type) {
+  if (int r = capi::map_format(capi::enum_value(p->type), p->sampling_rate, e->sample_rate(), s.format)) return r;
+  switch (capi::enum_value(p->alt_data_source_type)) {
     case kSMRecordAltSourceDefault:
       s.source = p->alt_data_source ? RecordSource::alt_input : RecordSource::own_input;
       break;
@@ -225,13 +225,13 @@ int sm_listen_for(struct sm_listen_for_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
   ListenSettings s;
-  if (!map_tone_mode(static_cast<int>(p->tone_detection_mode), s)) return ERR_SM_BAD_PARAMETER;
+  if (!map_tone_mode(capi::enum_value(p->tone_detection_mode), s)) return ERR_SM_BAD_PARAMETER;
   if (s.enabled && p->active_tone_set_id != 0 && p->active_tone_set_id != 1) return ERR_SM_BAD_PARAMETER;
-  if (p->map_tones_to_digits != kSMNoDigitMapping && p->map_tones_to_digits != kSMDTMFToneSetDigitMapping)
-    return ERR_SM_BAD_PARAMETER;
+  const int mapping = capi::enum_value(p->map_tones_to_digits);
+  if (mapping != kSMNoDigitMapping && mapping != kSMDTMFToneSetDigitMapping) return ERR_SM_BAD_PARAMETER;
   if (p->enable_grunt_detection) return ERR_SM_NOT_IMPLEMENTED;
   s.tone_set = p->active_tone_set_id;
-  s.map_to_digits = p->map_tones_to_digits == kSMDTMFToneSetDigitMapping;
+  s.map_to_digits = mapping == kSMDTMFToneSetDigitMapping;
   s.cptone_recognition = p->enable_cptone_recognition != 0;
   return rc(e->listen_for(raw(p->channel), s));
 }
@@ -264,20 +264,20 @@ int sm_conf_prim_start(struct sm_conf_prim_start_parms* p) {
   OutputSettings s;
   s.volume_db = p->volume;
   s.agc = p->agc != 0;
-  return rc(e->conf_start(raw(p->channel), s, static_cast<int>(p->conf_type)));
+  return rc(e->conf_start(raw(p->channel), s, capi::enum_value(p->conf_type)));
 }
 
 int sm_conf_prim_attach(struct sm_conf_prim_attach_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
   int id = -1;
-  return rc(e->conf_attach(raw(p->channel), static_cast<int>(p->conf_type), id));
+  return rc(e->conf_attach(raw(p->channel), capi::enum_value(p->conf_type), id));
 }
 
 int sm_conf_prim_detach(struct sm_conf_prim_detach_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
-  return rc(e->conf_detach(raw(p->channel), static_cast<int>(p->conf_type)));
+  return rc(e->conf_detach(raw(p->channel), capi::enum_value(p->conf_type)));
 }
 
 int sm_conf_prim_add(struct sm_conf_prim_add_parms* p) {
