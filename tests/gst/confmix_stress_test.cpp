@@ -46,9 +46,12 @@ void join_and_leave(int cycles) {
     ASSERT_NE(src, nullptr);
     GstElement* talker = nullptr;
     if (i % 4 == 0) {
+      GError* perr = nullptr;
       talker = gst_parse_bin_from_description(
-          "audiotestsrc is-live=true freq=200 volume=0.1 samplesperbuffer=80 ! audio/x-raw,format=F32LE,rate=8000",
-          TRUE, nullptr);
+          "audiotestsrc is-live=true freq=200 volume=0.1 samplesperbuffer=80 ! "
+          "capsfilter caps=audio/x-raw,format=F32LE,rate=8000",
+          TRUE, &perr);
+      ASSERT_EQ(perr, nullptr) << perr->message;
       gst_bin_add(GST_BIN(pipeline.get()), talker);
       PadPtr talker_src(gst_element_get_static_pad(talker, "src"));
       ASSERT_EQ(gst_pad_link(talker_src.get(), sink), GST_PAD_LINK_OK);

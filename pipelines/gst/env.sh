@@ -1,0 +1,25 @@
+# Sourced by the scripts here: finds the built plugin and an output folder.
+#   PROSODY_BUILD_DIR  meson build dir holding gst/libgstprosody.so (default: build,
+#                      relative to the repository root)
+#   $1                 output folder (default: ./prosody-out)
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+build="${PROSODY_BUILD_DIR:-build}"
+case "$build" in /*) ;; *) build="$root/$build" ;; esac
+if [ ! -e "$build/gst/libgstprosody.so" ]; then
+  echo "no $build/gst/libgstprosody.so: build first (meson setup $build && ninja -C $build)" >&2
+  exit 2
+fi
+export GST_PLUGIN_PATH="$build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+out="${1:-prosody-out}"
+mkdir -p "$out"
+# One 8 kHz talker: audiotestsrc at FREQ Hz for SECONDS s into m.sink_N.
+# talker N FREQ VOLUME [SECONDS]
+talker() {
+  echo "audiotestsrc freq=$2 volume=$3 samplesperbuffer=160 num-buffers=$(( ${4:-5} * 50 )) !" \
+       "audio/x-raw,format=S16LE,rate=8000,channels=1 ! m.sink_$1"
+}
+# What party N hears, into $out/NAME.wav: listener N NAME
+listener() {
+  echo "m.src_$1 ! queue ! audioconvert ! wavenc ! filesink location=$out/$2.wav"
+}
