@@ -248,6 +248,30 @@ TEST(ToneSuppressorSettings, ReconfigureWhileRunning) {
   EXPECT_EQ(ts.samples_processed(), s.samples().size());
 }
 
+// Detection switched off and on again mid-stream: events still land on the
+// input timeline, at every rate.
+TEST(ToneSuppressorSettings, ReEnabledDetectionKeepsTheTimeline) {
+  for (unsigned rate : kRates) {
+    Stimulus s(rate, 33 + rate);
+    s.silence(200.0, rate / 100);
+    const Truth tr = s.tone(Tone{});
+    s.silence(100.0);
+    ToneSuppressor ts(rate, listening());
+    ListenSettings off = listening();
+    off.enabled = false;
+    ts.configure(off);
+    std::vector<ToneEvent> ev;
+    std::vector<float> out(s.samples().size());
+    const std::size_t half = rate / 10 + 7;  // re-enable at 100 ms (+7 samples)
+    ts.process(s.samples().data(), out.data(), half, ev);
+    ts.configure(listening());
+    ts.process(s.samples().data() + half, out.data() + half, out.size() - half, ev);
+    const auto st = of_kind(ev, false);
+    ASSERT_EQ(st.size(), 1u) << rate;
+    EXPECT_NEAR(double(st[0].start_sample), double(tr.start), 0.002 * rate) << rate;
+  }
+}
+
 namespace {
 struct SuppressionFigures {
   std::vector<double> leak, atten_db, down_ms, up_ms, edge_step;

@@ -355,6 +355,7 @@ void DtmfDetector::reset() {
   phase_ = Phase::idle;
   row_ = column_ = 0;
   onset_ = fall_ = release_ = 0.0;
+  released_digit_ = false;
   misses_ = 0;
   stats_ = Stats{};
 }
@@ -450,6 +451,7 @@ DtmfActivity DtmfDetector::activity() const noexcept {
   }
   a.onset = static_cast<std::uint64_t>(std::max(0.0, onset_));
   a.release = static_cast<std::uint64_t>(std::max(0.0, release_));
+  a.released_digit = released_digit_;
   return a;
 }
 
@@ -850,6 +852,7 @@ void DtmfDetector::start_candidate(const Verdict& verdict, const HopResult& hop)
   bridged_ = false;
   first_valid_end_ = static_cast<double>(hop.end);
   onset_ = clamped_onset();
+  released_digit_ = false;
   ++stats_.candidates;
 }
 
@@ -1083,6 +1086,7 @@ void DtmfDetector::finish(std::vector<DtmfEvent>& events) {
   events.push_back(make_event(true, hop_end_));
   phase_ = Phase::idle;
   release_ = fall_;
+  released_digit_ = true;
 }
 
 void DtmfDetector::track(const HopResult& hop, const Verdict& verdict,

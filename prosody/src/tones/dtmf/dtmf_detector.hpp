@@ -68,6 +68,7 @@ struct DtmfActivity {
   State state = State::idle;
   std::uint64_t onset = 0;    // candidate/present: best estimate of the tone's start
   std::uint64_t release = 0;  // idle: where the last tone ended (or was rejected)
+  bool released_digit = false;  // idle: the last activity was a digit (else a rejected candidate)
 };
 
 class DtmfDetector {
@@ -223,6 +224,7 @@ class DtmfDetector {
   double onset_ = 0.0;        // measured onset (samples)
   double fall_ = 0.0;         // measured end of the latest burst
   double release_ = 0.0;      // where suppression may end
+  bool released_digit_ = false;  // the last activity ended as a digit
   double peak_low_ = 0.0, peak_high_ = 0.0;  // largest |z| so far
   double plateau_sum_low_ = 0.0, plateau_sum_high_ = 0.0;  // |z| of steady windows
   unsigned plateau_count_ = 0;

@@ -72,8 +72,10 @@ struct ToneSuppressor::Impl {
   tones::CallProgressDetector cp;
   bool dtmf_on = false, cp_on = false;
 
-  // Timelines: input samples since construction/reset, and 8 kHz samples.
+  // Timelines: input samples since construction/reset, and 8 kHz samples
+  // since the analysis (re)started at input sample base_in.
   std::uint64_t in_count = 0;
+  std::uint64_t base_in = 0;
   std::uint64_t count8 = 0;
   std::uint64_t dtmf_base8 = 0;  // count8 at the DTMF detector's sample 0
   // The latest span of lost input (conceal), [lost_from, lost_until): every
@@ -122,11 +124,19 @@ struct ToneSuppressor::Impl {
 
   void configure(const ListenSettings& s, bool first) {
     const bool was_dtmf = dtmf_on, was_cp = cp_on;
+    const bool was_analysing = !first && (was_dtmf || was_cp);
     settings = s;
     settings.lookahead_us = std::min(s.lookahead_us, kMaxLookaheadUs);
     delay = std::size_t(std::llround(double(settings.lookahead_us) * rate / 1e6));
     dtmf_on = s.enabled && s.tone_set == 0;
     cp_on = s.enabled && (s.tone_set == 1 || s.cptone_recognition);
+    if ((dtmf_on || cp_on) && !was_analysing) {
+      // Analysis (re)starts here: nothing was decimated while it was off.
+      decimator.reset();
+      base_in = in_count;
+      count8 = 0;
+      lost_from = lost_until = 0;
+    }
 
     tones::DtmfConfig dc;
     dc.standard = s.standard;
@@ -148,7 +158,7 @@ struct ToneSuppressor::Impl {
   }
 
   void reset() {
-    in_count = count8 = dtmf_base8 = 0;
+    in_count = base_in = count8 = dtmf_base8 = 0;
     lost_from = lost_until = 0;
     decimator.reset();
     dtmf.reset();
@@ -164,7 +174,7 @@ struct ToneSuppressor::Impl {
 
   // 8 kHz analysis sample -> input sample (through the decimator's delay).
   std::uint64_t to_input(double s8) const {
-    const double t = s8 * ratio + decimator.input_offset();
+    const double t = double(base_in) + s8 * ratio + decimator.input_offset();
     return t <= 0.0 ? 0 : static_cast<std::uint64_t>(std::llround(t));
   }
 
@@ -210,9 +220,9 @@ struct ToneSuppressor::Impl {
       if (a.state != tones::DtmfActivity::State::idle) {
         want = true;
         onset = to_input(double(dtmf_base8 + a.onset));
-      } else {
-        release = to_input(double(dtmf_base8 + a.release));
-      }
+      } else if (a.released_digit) {
+        release = to_input(double(dtmf_base8 + a.release));  // keep the mute to the digit's end
+      }  // a rejected candidate: open again straight away
     }
     if (cp_on && (cp.tone_present() || cp.tone_candidate())) want = true;
     if (want)
@@ -299,7 +309,7 @@ struct ToneSuppressor::Impl {
   // Was 8 kHz sample j (absolute) computed from any lost input?
   bool lost8(std::uint64_t j) const {
     if (lost_until == 0) return false;
-    const std::uint64_t newest = (j + 1) * ratio - 1;
+    const std::uint64_t newest = base_in + (j + 1) * ratio - 1;
     const std::uint64_t oldest = newest + 1 >= decimator.support() ? newest + 1 - decimator.support() : 0;
     return oldest < lost_until && newest >= lost_from;
   }
