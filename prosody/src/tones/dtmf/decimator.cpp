@@ -6,6 +6,15 @@
 #include <cstring>
 #include <stdexcept>
 
+// AVX2/FMA and baseline versions, chosen at load time; sanitizer builds
+// (PROSODY_NO_CLONES) keep the baseline only, as ifunc resolvers run before
+// a sanitizer's runtime is up.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(PROSODY_NO_CLONES)
+#define PROSODY_DTMF_HOT __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("fp-contract=fast")))
+#else
+#define PROSODY_DTMF_HOT __attribute__((optimize("fp-contract=fast")))
+#endif
+
 namespace prosody::tones {
 
 namespace {
@@ -90,7 +99,7 @@ typedef float v8f __attribute__((vector_size(32)));
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-__attribute__((target_clones("arch=x86-64-v3", "default"), optimize("fp-contract=fast")))
+PROSODY_DTMF_HOT
 #endif
 float dot(const float* a, const float* b, std::size_t n) {
   // Four independent accumulators keep the multiply-add latency hidden.

@@ -5,6 +5,15 @@
 #include <cmath>
 #include <cstring>
 
+// AVX2/FMA and baseline versions, chosen at load time; sanitizer builds
+// (PROSODY_NO_CLONES) keep the baseline only, as ifunc resolvers run before
+// a sanitizer's runtime is up.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(PROSODY_NO_CLONES)
+#define PROSODY_DTMF_HOT __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("fp-contract=fast")))
+#else
+#define PROSODY_DTMF_HOT __attribute__((optimize("fp-contract=fast")))
+#endif
+
 namespace prosody::tones {
 
 namespace {
@@ -268,7 +277,7 @@ __attribute__((always_inline)) inline void store8(float* p, v8f v) { std::memcpy
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 #define PROSODY_DTMF_KERNEL \
-  __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("fp-contract=fast")))
+  PROSODY_DTMF_HOT
 #else
 #define PROSODY_DTMF_KERNEL
 #endif
