@@ -11,9 +11,11 @@
 //   ns_party_frame  processing CPU per party per frame
 // For the naive rows: x_realtime of the bare O(N^2) summation alone.
 //
-// Two loads: "talk" - every party talking at once (tones in syllable bursts,
-// the worst case: every input active, every output limited); "typical" - 5 %
-// of parties talking, the rest sending low background noise (gated out).
+// Three loads: "talk" - every party talking at once (tones in syllable
+// bursts, the worst case: every input active, every output limited);
+// "typical" - 5 % of parties talking, the rest sending low background noise
+// (gated out); "detect" - typical, with DTMF detection and suppression on
+// every input (sm_listen_for).
 #include <benchmark/benchmark.h>
 #include <time.h>
 
@@ -61,7 +63,7 @@ struct Setup {
   prosody::Conference conference;
 };
 
-void build(Setup& s, int n, unsigned rate, bool typical) {
+void build(Setup& s, int n, unsigned rate, bool typical, bool detect) {
   prosody::ModuleConfig cfg;
   cfg.sample_rate = rate;
   s.module = prosody::Module::create(cfg);
@@ -76,6 +78,11 @@ void build(Setup& s, int n, unsigned rate, bool typical) {
     ps.in_agc = true;   // input AGC on
     ps.out_agc = true;  // output AGC on (gating is on by default)
     s.conference.add_party(c, ps);
+    if (detect) {
+      prosody::ListenSettings ls;
+      ls.enabled = true;
+      c.listen_for(ls);
+    }
     const bool talking = !typical || i % 20 == 0;
     s.input.push_back(party_signal(i, rate, talking, frame));
   }
@@ -84,9 +91,10 @@ void build(Setup& s, int n, unsigned rate, bool typical) {
 void BM_Engine(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   const unsigned rate = static_cast<unsigned>(state.range(1));
-  const bool typical = state.range(2) != 0;
+  const int load = static_cast<int>(state.range(2));
+  const bool typical = load != 0, detect = load == 2;
   Setup s;
-  build(s, n, rate, typical);
+  build(s, n, rate, typical, detect);
   const std::size_t frame = s.module.frame_samples();
   std::vector<float> out(frame);
   double engine = 0.0, io = 0.0;
@@ -111,7 +119,8 @@ void BM_Engine(benchmark::State& state) {
   state.counters["x_realtime"] = audio / engine;
   state.counters["x_realtime_io"] = audio / (engine + io);
   state.counters["ns_party_frame"] = engine / double(frames) / n * 1e9;
-  state.SetLabel(typical ? "typical: 5% talking" : "talk: everyone talking");
+  static const char* kLoads[] = {"talk: everyone talking", "typical: 5% talking", "detect: typical + DTMF detection"};
+  state.SetLabel(kLoads[load]);
 }
 
 // The naive construction: every listener sums every other input.
@@ -149,7 +158,7 @@ void BM_Naive(benchmark::State& state) {
 void engine_args(benchmark::internal::Benchmark* b) {
   for (int rate : {8000, 48000})
     for (int n : {4, 64, 1000, 10000})
-      for (int typical : {0, 1}) b->Args({n, rate, typical});
+      for (int load : {0, 1, 2}) b->Args({n, rate, load});
 }
 
 void naive_args(benchmark::internal::Benchmark* b) {

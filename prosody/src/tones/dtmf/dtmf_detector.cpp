@@ -408,7 +408,13 @@ void DtmfDetector::feed(const float* x, std::size_t n, std::vector<DtmfEvent>& e
     const std::size_t first = std::min(run, kRing - at);
     std::memcpy(ring_ + at, src, first * sizeof(float));
     std::memcpy(ring_, src + first, (run - first) * sizeof(float));
-    run_bank(src, run);
+    // Input below Q.24's must-reject level (-55 dBm0 per tone) cannot hold
+    // a digit: while nothing tone-like is about, the bank treats it as the
+    // zeros it effectively is, which costs nothing (most channels, most of
+    // the time, are quiet).
+    const bool quiet = x == nullptr || quiet_run(src, run);
+    quiet_samples_ = quiet ? quiet_samples_ + run : 0;
+    if (!(quiet && x != nullptr && !dense_ && phase_ == Phase::idle)) run_bank(src, run);
     const unsigned before = pos_;
     pos_ += static_cast<unsigned>(run);
     now_ += run;
@@ -417,6 +423,13 @@ void DtmfDetector::feed(const float* x, std::size_t n, std::vector<DtmfEvent>& e
     if (before < kH && pos_ >= kH) end_of_hop(now_ - (pos_ - kH), false, events);
     if (pos_ == kBH) end_of_hop(now_, true, events);
   }
+}
+
+bool DtmfDetector::quiet_run(const float* x, std::size_t n) const {
+  float peak = 0.0f;
+#pragma omp simd reduction(max : peak)
+  for (std::size_t i = 0; i < n; ++i) peak = std::max(peak, std::fabs(x[i]));
+  return peak < quiet_peak_;
 }
 
 void DtmfDetector::run_bank(const float* x, std::size_t n) {
@@ -487,7 +500,10 @@ void DtmfDetector::end_of_hop(std::uint64_t end, bool bank_hop, std::vector<Dtmf
 
   if (trace_) last_trace_ = Trace{};
   Verdict verdict;
-  if (!hop.unknown) {
+  // A window of nothing but quiet input, with nothing tone-like about, has
+  // nothing to judge.
+  const bool all_quiet = quiet_samples_ >= kL && phase_ == Phase::idle && !dense_;
+  if (!hop.unknown && !all_quiet) {
     verdict = judge(hop, hop_back(1));
     const bool tracked = (phase_ == Phase::confirmed || phase_ == Phase::ending ||
                           phase_ == Phase::rejected) &&

@@ -160,6 +160,7 @@ class DtmfDetector {
   };
 
   void run_bank(const float* x, std::size_t n);
+  bool quiet_run(const float* x, std::size_t n) const;
   void feed(const float* x, std::size_t n, std::vector<DtmfEvent>& events);  // nullptr: zeros
   void end_of_hop(std::uint64_t end, bool bank_hop, std::vector<DtmfEvent>& events);
   void set_window(HopResult& hop, const float* re_im);
@@ -203,6 +204,9 @@ class DtmfDetector {
   // Bank state: kBankWindows concurrent windows, each 8 complex accumulators
   // (re[8] then im[8]); slot (head_ + age) % kBankWindows is age bank hops old.
   alignas(64) float acc_[kBankWindows][16]{};
+  // Peak of a -55 dBm0 sine: quieter input is skipped by the bank.
+  static constexpr float quiet_peak_ = 0.00124f;
+  std::uint64_t quiet_samples_ = 0;  // consecutive quiet samples so far
   unsigned head_ = 0;
   unsigned pos_ = 0;  // sample position inside the current bank hop
   bool dense_ = false;             // computing every hop

@@ -314,6 +314,16 @@ struct ToneSuppressor::Impl {
     return oldest < lost_until && newest >= lost_from;
   }
 
+  // Was any of the 8 kHz samples [j, j + m) computed from lost input?
+  bool lost8_any(std::uint64_t j, std::size_t m) const {
+    if (lost_until == 0 || m == 0) return false;
+    const std::uint64_t newest = base_in + (j + m) * ratio - 1;
+    const std::uint64_t oldest_newest = base_in + (j + 1) * ratio - 1;
+    const std::uint64_t oldest =
+        oldest_newest + 1 >= decimator.support() ? oldest_newest + 1 - decimator.support() : 0;
+    return oldest < lost_until && newest >= lost_from;
+  }
+
   void analyse(std::uint64_t first, std::size_t m, std::vector<ToneEvent>& events) {
     {
       const std::size_t at = first & delay_mask, a = std::min(m, delay_line.size() - at);
@@ -324,11 +334,13 @@ struct ToneSuppressor::Impl {
     dtmf_events.clear();
     cp_events.clear();
     // Feed runs of good and lost samples to the detectors as process and
-    // conceal, so a lost packet is neither a tone nor a gap to them.
+    // conceal, so a lost packet is neither a tone nor a gap to them. (Most
+    // chunks touch no lost input at all: one run, no per-sample check.)
+    const bool clean = lost_until == 0 || !lost8_any(count8, m8);
     std::size_t i = 0;
     while (i < m8) {
-      const bool lost = lost8(count8);
-      std::size_t k = i + 1;
+      const bool lost = !clean && lost8(count8);
+      std::size_t k = clean ? m8 : i + 1;
       while (k < m8 && lost8(count8 + (k - i)) == lost) ++k;
       const std::size_t run = k - i;
       if (dtmf_on) {
