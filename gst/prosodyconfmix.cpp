@@ -653,6 +653,7 @@ prosody_conf_mix_request_new_pad (GstElement * element, GstPadTemplate * templ,
     prosody_conf_mix_party_setup (self, *party);
     in.parties_changed = true;
     in.latency_valid = false;
+    ++in.pads_generation;
   }
   GST_DEBUG_OBJECT (self, "new pad %s", GST_PAD_NAME (pad));
   if (!gst_element_add_pad (element, pad)) {
@@ -702,6 +703,7 @@ prosody_conf_mix_release_pad (GstElement * element, GstPad * pad)
         in.parties.erase (it);
       in.parties_changed = true;
       in.latency_valid = false;
+      ++in.pads_generation;
       in.task_cond.notify_all ();
     }
   }
@@ -1057,7 +1059,7 @@ prosody_conf_mix_class_init (ProsodyConfMixClass * klass)
       g_param_spec_uint64 ("queue-time", "Queue time",
           "Input audio queued per sink pad before its upstream is blocked, "
           "in nanoseconds (live: raise it above the latency)",
-          20 * GST_MSECOND, G_MAXUINT64, 200 * GST_MSECOND, playing));
+          20 * GST_MSECOND, G_MAXUINT64, GST_SECOND, playing));
   g_object_class_install_property (gobject_class, PROP_START_TIME_SELECTION,
       g_param_spec_enum ("start-time-selection", "Start time selection",
           "Running time of the first output sample",

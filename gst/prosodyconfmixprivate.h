@@ -155,7 +155,7 @@ struct Inner
   guint64 frame_duration = 10 * GST_MSECOND;
   guint64 latency = 0;
   guint64 alignment_threshold = 40 * GST_MSECOND;
-  guint64 queue_time = 200 * GST_MSECOND;
+  guint64 queue_time = GST_SECOND;
   gint start_time_selection = PROSODY_CONF_MIX_START_TIME_ZERO;
   guint64 activity_interval = 0;
   guint activity_sensitivity = 50;
@@ -176,6 +176,9 @@ struct Inner
   bool latency_valid = false;
   GstClockTime upstream_min = 0, upstream_max = GST_CLOCK_TIME_NONE;
   gint64 latency_computed_at = 0;
+  guint64 pads_generation = 0;  /* bumped when a pad comes or goes */
+  GstClockTime latency_forwarded = GST_CLOCK_TIME_NONE;
+  guint64 latency_forwarded_generation = 0;
   bool start_known = false;
   GstClockTime start_rt = 0;    /* running time of timeline sample 0 */
   guint64 read_pos = 0;         /* first sample of the next frame to mix */

@@ -637,12 +637,21 @@ src_event (GstPad * pad, GstObject * parent, GstEvent * event)
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_LATENCY:{
+      /* The pipeline sends the same latency to every sink, so it reaches
+       * each of N src pads: forward it upstream once, not N times. */
+      GstClockTime latency;
+      gst_event_parse_latency (event, &latency);
       std::vector < GstPad * >pads;
       {
         std::lock_guard < std::mutex > lk (in.lock);
-        for (auto & kv:in.parties)
-          if (kv.second->sinkpad)
-            pads.push_back (GST_PAD (gst_object_ref (kv.second->sinkpad)));
+        if (latency != in.latency_forwarded || in.pads_generation !=
+            in.latency_forwarded_generation) {
+          in.latency_forwarded = latency;
+          in.latency_forwarded_generation = in.pads_generation;
+          for (auto & kv:in.parties)
+            if (kv.second->sinkpad)
+              pads.push_back (GST_PAD (gst_object_ref (kv.second->sinkpad)));
+        }
       }
       ret = TRUE;
       for (GstPad * sp:pads) {

@@ -445,18 +445,22 @@ prosody_conf_mix_task_loop (gpointer user_data)
   /* Controlled properties (volume, mute, deaf) at this frame's time. Their
    * setters take the lock, so it is dropped; the snapshots are the task's. */
   lk.unlock ();
-  for (PadRef & r:in.sink_snapshot)
-    gst_object_sync_values (GST_OBJECT (r.pad), pts);
-  for (PadRef & r:in.out_snapshot)
-    gst_object_sync_values (GST_OBJECT (r.pad), pts);
+  for (auto *list : {&in.sink_snapshot, &in.out_snapshot})
+    for (PadRef & r:*list)
+      /* sync_values freezes and thaws notifications even with no
+       * controller: too dear for a thousand pads per frame. */
+      if (gst_object_has_active_control_bindings (GST_OBJECT (r.pad)))
+        gst_object_sync_values (GST_OBJECT (r.pad), pts);
   lk.lock ();
 
   /* 1. Hand every input its frame. */
   GST_OBJECT_LOCK (self);
   const guint64 queue_ns = in.queue_time;
   GST_OBJECT_UNLOCK (self);
+  /* A blocked upstream is woken when its queue is down to a quarter, so
+   * that each wake-up is worth several buffers. */
   const gsize low_water = MAX ((gsize) gst_util_uint64_scale_int (queue_ns,
-          rate, GST_SECOND), 2 * frame) / 2;
+          rate, GST_SECOND), 2 * frame) / 4;
   const bool ended_before = all_inputs_ended (in);
   std::vector < PartyPtr > ended;
   try {
