@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "gst_test_util.hpp"
+#include "prosody/tones.hpp"
 
 namespace {
 
@@ -301,6 +302,101 @@ TEST(ConfMixActivity, TopTalkersByPadWithLevels) {
   EXPECT_TRUE(gst_structure_get_uint64(last, "running-time", &ts));
   EXPECT_GT(ts, 0u);
   EXPECT_LE(ts, 2 * GST_SECOND);
+}
+
+}  // namespace
+
+namespace {
+
+// Whether the library's tone detector finds a DTMF digit at all (it is
+// being finished separately; until it lands nothing is detected).
+bool library_detects_dtmf(const std::vector<float>& x) {
+  prosody::ListenSettings ls;
+  ls.enabled = true;
+  prosody::ToneSuppressor detector(kRate, ls);
+  std::vector<prosody::ToneEvent> events;
+  std::vector<float> y(x.size());
+  detector.process(x.data(), y.data(), x.size(), events);
+  return !events.empty();
+}
+
+TEST(ConfMixTones, DtmfEventNamesThePadWithTiming) {
+  // Digit 5 (770 + 1336 Hz) from 100 ms to 200 ms on party 0.
+  std::vector<float> x(4000, 0.0f);
+  testsig::add_sine(x, 770.0, -10.0, kRate, 0.0, 800, 800);
+  testsig::add_sine(x, 1336.0, -10.0, kRate, 0.0, 800, 800);
+  if (!library_detects_dtmf(x)) GTEST_SKIP() << "the library's DTMF detector detects nothing yet";
+  TwoParties t;
+  PadPtr pad(gst_element_get_static_pad(t.element.get(), "sink_0"));
+  gst_util_set_object_arg(G_OBJECT(pad.get()), "detect-tones", "dtmf");
+  gst_harness_push(t.h0.get(), float_buffer(x, 0));
+  gst_harness_push(t.h1.get(), float_buffer(std::vector<float>(4000, 0.0f), 0));
+  gst_harness_push_event(t.h0.get(), gst_event_new_eos());
+  gst_harness_push_event(t.h1.get(), gst_event_new_eos());
+  ASSERT_EQ(TwoParties::pull_all(t.h1.get()).size(), 4000u);
+  std::vector<MessagePtr> events;
+  while (GstMessage* m = gst_bus_pop_filtered(t.bus.get(), GST_MESSAGE_ELEMENT))
+    if (gst_structure_has_name(gst_message_get_structure(m), "dtmf-event"))
+      events.emplace_back(m);
+    else
+      gst_message_unref(m);
+  ASSERT_EQ(events.size(), 2u) << "a start and an end";
+  for (std::size_t i = 0; i < 2; ++i) {
+    const GstStructure* s = gst_message_get_structure(events[i].get());
+    int type = -1, number = -1, method = -1;
+    gboolean start = FALSE;
+    EXPECT_TRUE(gst_structure_get_int(s, "type", &type));
+    EXPECT_TRUE(gst_structure_get_int(s, "number", &number));
+    EXPECT_TRUE(gst_structure_get_int(s, "method", &method));
+    EXPECT_TRUE(gst_structure_get_boolean(s, "start", &start));
+    EXPECT_EQ(type, 1);
+    EXPECT_EQ(number, 5);
+    EXPECT_EQ(method, 2);
+    EXPECT_EQ(bool(start), i == 0);
+    EXPECT_STREQ(gst_structure_get_string(s, "pad"), "sink_0");
+    guint64 ts = 0, rt = 0, dur = 0;
+    EXPECT_TRUE(gst_structure_get_uint64(s, "timestamp", &ts));
+    EXPECT_TRUE(gst_structure_get_uint64(s, "running-time", &rt));
+    EXPECT_TRUE(gst_structure_get_uint64(s, "duration", &dur));
+    EXPECT_NEAR(double(dur) / GST_MSECOND, 100.0, 10.0);
+    EXPECT_NEAR(double(ts) / GST_MSECOND, i == 0 ? 100.0 : 200.0, 10.0);
+  }
+}
+
+TEST(ConfMixStream, GapEventIsConcealedWithoutStall) {
+  TwoParties t;
+  auto a = testsig::sine(600.0, -10.0, 800, kRate);
+  gst_harness_push(t.h0.get(), float_buffer(a, 0));
+  gst_harness_push_event(t.h0.get(), gst_event_new_gap(at(800), at(800)));  // 100-200 ms: nothing
+  gst_harness_push(t.h0.get(), float_buffer(a, at(1600)));
+  gst_harness_push(t.h1.get(), float_buffer(std::vector<float>(2400, 0.0f), 0));
+  gst_harness_push_event(t.h0.get(), gst_event_new_eos());
+  gst_harness_push_event(t.h1.get(), gst_event_new_eos());
+  std::vector<float> heard = TwoParties::pull_all(t.h1.get());
+  ASSERT_EQ(heard.size(), 2400u);
+  EXPECT_LT(testsig::level_dbm0(heard.data() + 900, 700), -70.0);
+  EXPECT_NEAR(tone_db(heard, 600.0, kRate, 1760, 640), -10.0, 0.3);
+  StructurePtr s(t.stats("sink_0"));
+  EXPECT_EQ(field(s.get(), "gap-samples"), 800u);
+}
+
+TEST(ConfMixStream, FlushOnOnePartyKeepsTheConferenceGoing) {
+  TwoParties t;
+  auto a = testsig::sine(600.0, -10.0, 2400, kRate);
+  gst_harness_push(t.h0.get(), float_buffer(std::vector<float>(a.begin(), a.begin() + 800), 0));
+  gst_harness_push_event(t.h0.get(), gst_event_new_flush_start());
+  gst_harness_push_event(t.h0.get(), gst_event_new_flush_stop(TRUE));
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  seg.base = at(800);  // the new segment continues at 100 ms of running time
+  gst_harness_push_event(t.h0.get(), gst_event_new_segment(&seg));
+  gst_harness_push(t.h0.get(), float_buffer(std::vector<float>(a.begin() + 800, a.end()), 0));
+  gst_harness_push(t.h1.get(), float_buffer(std::vector<float>(2400, 0.0f), 0));
+  gst_harness_push_event(t.h0.get(), gst_event_new_eos());
+  gst_harness_push_event(t.h1.get(), gst_event_new_eos());
+  std::vector<float> heard = TwoParties::pull_all(t.h1.get());
+  ASSERT_EQ(heard.size(), 2400u);
+  EXPECT_NEAR(tone_db(heard, 600.0, kRate, 1200, 1200), -10.0, 0.3);
 }
 
 }  // namespace

@@ -177,3 +177,34 @@ TEST(ConfMix, FrameDurationTwentyMilliseconds) {
 }
 
 }  // namespace
+
+#include <gst/controller/gstdirectcontrolbinding.h>
+#include <gst/controller/gstinterpolationcontrolsource.h>
+
+namespace {
+
+// A controller on a pad property (GstChildProxy + GST_PARAM_CONTROLLABLE):
+// party 0's volume goes from -20 dB to 0 dB over one second.
+TEST(ConfMix, PadVolumeFollowsAController) {
+  std::string d = "prosodyconfmix name=m rate=8000 ";
+  d += talker(0, kFreq[0], kVolume[0]) + listener(0) + talker(1, kFreq[1], kVolume[1]) + listener(1);
+  PipelineRun r = run_pipeline(d, 60.0, [](GstElement* pipeline) {
+    GstElement* m = gst_bin_get_by_name(GST_BIN(pipeline), "m");
+    GstPad* pad = gst_element_get_static_pad(m, "sink_0");
+    GstControlSource* cs = gst_interpolation_control_source_new();
+    g_object_set(cs, "mode", GST_INTERPOLATION_MODE_LINEAR, nullptr);
+    gst_timed_value_control_source_set(GST_TIMED_VALUE_CONTROL_SOURCE(cs), 0, -20.0);
+    gst_timed_value_control_source_set(GST_TIMED_VALUE_CONTROL_SOURCE(cs), GST_SECOND, 0.0);
+    gst_object_add_control_binding(GST_OBJECT(pad), gst_direct_control_binding_new_absolute(GST_OBJECT(pad), "volume", cs));
+    gst_object_unref(cs);
+    gst_object_unref(pad);
+    gst_object_unref(m);
+  });
+  ASSERT_TRUE(r.eos) << r.error;
+  const auto& heard = out(r, 1).samples;
+  const double level = gsttest::audiotestsrc_dbm0(kVolume[0]);
+  EXPECT_NEAR(tone_db(heard, kFreq[0], kRate, 3600, 800), level - 10.0, 0.3) << "half way: -10 dB";
+  EXPECT_NEAR(tone_db(heard, kFreq[0], kRate, 10000, 4000), level, 0.1) << "after the ramp: 0 dB";
+}
+
+}  // namespace
