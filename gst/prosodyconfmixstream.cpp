@@ -103,7 +103,9 @@ sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
     gst_buffer_unref (buffer);
     return GST_FLOW_FLUSHING;
   }
-  Party & p = *pp;
+  /* Our own reference: the pad may be released while we wait for space. */
+  const PartyPtr keep = in.parties.at (pp->index);
+  Party & p = *keep;
   if (p.eos) {
     gst_buffer_unref (buffer);
     return GST_FLOW_EOS;

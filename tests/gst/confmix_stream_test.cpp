@@ -400,3 +400,29 @@ TEST(ConfMixStream, FlushOnOnePartyKeepsTheConferenceGoing) {
 }
 
 }  // namespace
+
+#include <atomic>
+#include <thread>
+
+namespace {
+
+// A chain blocked on a full queue (non-live: party 1 sends nothing, so
+// nothing is mixed) is released by releasing its pad, and returns FLUSHING.
+TEST(ConfMixStream, ReleasingAPadUnblocksItsChain) {
+  TwoParties t;
+  std::atomic<int> last{GST_FLOW_OK};
+  std::atomic<bool> done{false};
+  std::thread pusher([&] {
+    const std::vector<float> second(kRate, 0.1f);
+    for (int i = 0; i < 4 && last == GST_FLOW_OK; ++i) last = gst_harness_push(t.h0.get(), float_buffer(second, i * GST_SECOND));
+    done = true;
+  });
+  g_usleep(200000);
+  EXPECT_FALSE(done) << "the chain should be blocked on a full queue";
+  PadPtr pad(gst_element_get_static_pad(t.element.get(), "sink_0"));
+  gst_element_release_request_pad(t.element.get(), pad.get());
+  pusher.join();
+  EXPECT_EQ(last.load(), GST_FLOW_FLUSHING);
+}
+
+}  // namespace
