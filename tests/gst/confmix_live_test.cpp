@@ -144,3 +144,28 @@ TEST(ConfMixLive, LatencyQueryAddsLatencyAndOneFrame) {
 }
 
 }  // namespace
+
+namespace {
+
+// start-time-selection=now: a conference started late in a live pipeline
+// begins at the running time it starts at, not at 0 (no burst of frames).
+TEST(ConfMixLive, StartTimeNowBeginsAtTheCurrentRunningTime) {
+  ElementPtr element(gst_element_factory_make("prosodyconfmix", "m"));
+  gst_util_set_object_arg(G_OBJECT(element.get()), "start-time-selection", "now");
+  HarnessPtr h0(gst_harness_new_with_element(element.get(), "sink_0", "src_0"));
+  gst_harness_set_sink_caps_str(h0.get(), kCaps);
+  ASSERT_TRUE(gst_harness_set_time(h0.get(), 3 * GST_SECOND));
+  gst_harness_set_src_caps_str(h0.get(), kCaps);  // the rate: the module starts now
+  const auto a = testsig::sine(500.0, -10.0, 400 * kFrame, kRate);
+  ASSERT_EQ(gst_harness_push(h0.get(), frame_buffer(a, 300)), GST_FLOW_OK);  // 3.00 s
+  ASSERT_TRUE(gst_harness_crank_single_clock_wait(h0.get()));
+  GstBuffer* b = gst_harness_pull(h0.get());
+  ASSERT_NE(b, nullptr);
+  EXPECT_GE(GST_BUFFER_PTS(b), 3 * GST_SECOND);
+  EXPECT_LT(GST_BUFFER_PTS(b), 3 * GST_SECOND + 20 * GST_MSECOND);
+  gst_buffer_unref(b);
+  h0.reset();
+  gst_element_set_state(element.get(), GST_STATE_NULL);
+}
+
+}  // namespace
