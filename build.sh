@@ -110,15 +110,15 @@ case "$cmd" in
     log "Unit and element tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
     configure build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=disabled
     ninja -C build-asan
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 \
       LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0 \
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      run_tests build-asan --suite unit --suite gst --timeout-multiplier 3
+      run_tests build-asan --suite unit --suite gst --no-suite plugin --timeout-multiplier 3
     log "Threaded tests under ThreadSanitizer (build-tsan/)"
     configure build-tsan -Dbuildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dbenchmarks=disabled
     ninja -C build-tsan
     TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sanitizers/tsan.supp \
-      run_tests build-tsan --suite threads --timeout-multiplier 4
+      run_tests build-tsan --suite threads --no-suite plugin --timeout-multiplier 4
     log "Totals"
     totals
     ;;
