@@ -120,7 +120,8 @@ negotiate (ProsodyConfMix * self, Party & p, GstPad * pad, guint rate)
   p.out_float = g_strcmp0 (gst_structure_get_string (s, "format"), "F32LE")
       == 0;
   GST_DEBUG_OBJECT (pad, "output caps %" GST_PTR_FORMAT, caps);
-  gst_pad_push_event (pad, gst_event_new_caps (caps));
+  if (!gst_pad_push_event (pad, gst_event_new_caps (caps)))
+    GST_DEBUG_OBJECT (pad, "caps event refused or pending");
   gst_caps_unref (caps);
   return GST_FLOW_OK;
 }

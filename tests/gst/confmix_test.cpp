@@ -208,3 +208,57 @@ TEST(ConfMix, PadVolumeFollowsAController) {
 }
 
 }  // namespace
+
+namespace {
+
+// READY frees the module; the same element plays again, at another rate
+// (set explicitly: with rate=0 the first caps win, and sink_1's
+// audioresample could have chosen before sink_0 fixed the rate).
+TEST(ConfMix, PlaysAgainAfterReadyAtAnotherRate) {
+  GError* err = nullptr;
+  gsttest::ElementPtr pipeline(gst_parse_launch(
+      "prosodyconfmix name=m audiotestsrc name=a freq=430 volume=0.25 samplesperbuffer=160 num-buffers=50 ! "
+      "capsfilter name=f caps=audio/x-raw,rate=8000 ! m.sink_0 "
+      "audiotestsrc freq=770 volume=0.25 samplesperbuffer=160 num-buffers=50 ! audioresample ! m.sink_1 "
+      "m.src_1 ! queue ! appsink name=out1 sync=false wait-on-eos=false caps=audio/x-raw,format=F32LE",
+      &err));
+  ASSERT_EQ(err, nullptr);
+  gsttest::ElementPtr sink(gst_bin_get_by_name(GST_BIN(pipeline.get()), "out1"));
+  gsttest::ElementPtr filter(gst_bin_get_by_name(GST_BIN(pipeline.get()), "f"));
+  gsttest::ElementPtr mix(gst_bin_get_by_name(GST_BIN(pipeline.get()), "m"));
+  struct StopAtExit {
+    GstElement* p;
+    ~StopAtExit() { gst_element_set_state(p, GST_STATE_NULL); }
+  } stop_at_exit{pipeline.get()};
+  gsttest::BusPtr bus(gst_element_get_bus(pipeline.get()));
+  for (int rate : {8000, 16000}) {
+    SCOPED_TRACE(rate);
+    GstCaps* caps = gst_caps_new_simple("audio/x-raw", "rate", G_TYPE_INT, rate, nullptr);
+    g_object_set(filter.get(), "caps", caps, nullptr);
+    gst_caps_unref(caps);
+    g_object_set(mix.get(), "rate", guint(rate), nullptr);
+    gst_bus_set_flushing(bus.get(), TRUE);  // no message of the previous run
+    gst_bus_set_flushing(bus.get(), FALSE);
+    gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
+    gsttest::MessagePtr msg(gst_bus_timed_pop_filtered(
+        bus.get(), 30 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)));
+    ASSERT_NE(msg, nullptr);
+    ASSERT_EQ(GST_MESSAGE_TYPE(msg.get()), GST_MESSAGE_EOS) << GST_MESSAGE_TYPE_NAME(msg.get());
+    gsttest::Capture c;
+    gsttest::drain_appsink(sink.get(), c);
+    gsttest::PadPtr src(gst_element_get_static_pad(mix.get(), "src_1"));
+    GstCaps* current = gst_pad_get_current_caps(src.get());
+    ASSERT_NE(current, nullptr);
+    int out_rate = 0;
+    gst_structure_get_int(gst_caps_get_structure(current, 0), "rate", &out_rate);
+    gst_caps_unref(current);
+    EXPECT_EQ(out_rate, rate);
+    ASSERT_EQ(c.samples.size(), 50u * 160u) << "50 buffers of 160 samples, at either rate";
+    EXPECT_NEAR(tone_db(c.samples, 430.0, rate, c.samples.size() / 2, c.samples.size() / 2),
+                gsttest::audiotestsrc_dbm0(0.25), 0.1);
+    gst_element_set_state(pipeline.get(), GST_STATE_READY);
+  }
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+}
+
+}  // namespace
