@@ -12,6 +12,7 @@ plugin_init (GstPlugin * plugin)
 
   /* One line per element; a plugin that registers any element loads. */
   ret |= GST_ELEMENT_REGISTER (prosodyconfmix, plugin);
+  ret |= GST_ELEMENT_REGISTER (prosodytonesuppress, plugin);
 
   return ret;
 }
