@@ -719,9 +719,8 @@ lose (ProsodyToneSuppress * self, std::size_t n, float *out)
     return GST_FLOW_OK;
   }
   float *dest = out ? out : work_buffer (in, n);
-  /* A null input is the ToneSuppressor's lost audio, as in conceal(), but
-   * with the delayed output written. */
-  in.ts->process (nullptr, dest, n, in.events);
+  /* Lost audio, with the delayed output that falls due written. */
+  in.ts->conceal (n, dest, in.events);
   in.in_pos += n;
   collect_events (in);
   if (out)

@@ -61,6 +61,10 @@ class ToneSuppressor {
   // audio. A digit in progress is neither lost nor duplicated across a gap
   // shorter than the interruption the standard bridges.
   void conceal(std::size_t n, std::vector<ToneEvent>& events);
+  // The same, also writing the n output samples that fall due meanwhile:
+  // with a look-ahead those are the delayed input from before the loss
+  // (then silence for the lost span), so nothing is dropped from the output.
+  void conceal(std::size_t n, float* out, std::vector<ToneEvent>& events);
 
   // Forget all detection state (a new stream).
   void reset();

@@ -500,7 +500,7 @@ void Engine::deliver_tones(InputRt& in) {
   const ListenSettings& ls = in.tones->settings();
   bool any = false;
   for (const ToneEvent& ev : in.tone_events) {
-    const bool want = (ls.report == ToneReport::at_start) ? !ev.is_end : ev.is_end;
+    const bool want = ls.report == ToneReport::start_and_end || (ls.report == ToneReport::at_start ? !ev.is_end : ev.is_end);
     if (!want) continue;
     Recognition r;
     r.is_end = ev.is_end;

@@ -406,6 +406,10 @@ void ToneSuppressor::conceal(std::size_t n, std::vector<ToneEvent>& events) {
   impl_->run(nullptr, nullptr, n, events);
 }
 
+void ToneSuppressor::conceal(std::size_t n, float* out, std::vector<ToneEvent>& events) {
+  impl_->run(nullptr, out, n, events);
+}
+
 void ToneSuppressor::reset() { impl_->reset(); }
 std::size_t ToneSuppressor::latency_samples() const noexcept { return impl_->delay; }
 bool ToneSuppressor::suppressing() const noexcept {
