@@ -4,7 +4,7 @@
 #
 #   ./build.sh demo    set up, build, run the demo (WAV files in demo-out/)
 #   ./build.sh test    set up, build, run every test: the normal build, then
-#                      the unit and element tests under ASan+UBSan, then the
+#                      the unit, tone and element tests under ASan+UBSan, then the
 #                      library's threaded tests under ThreadSanitizer; the
 #                      last line is the totals: "N passed, N failed[, N skipped]"
 #   ./build.sh setup   only install the packages
@@ -113,7 +113,7 @@ case "$cmd" in
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 \
       LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0 \
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      run_tests build-asan --suite unit --suite gst --no-suite plugin --timeout-multiplier 3
+      run_tests build-asan --suite unit --suite tones --suite gst --no-suite plugin --timeout-multiplier 3
     # ThreadSanitizer cannot see GLib's futex-based locks, so every buffer
     # handed between GStreamer threads would read as a race: it runs the
     # library's threaded tests (std::mutex and atomics, which it does see);
