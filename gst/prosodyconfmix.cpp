@@ -274,6 +274,7 @@ prosody_conf_mix_ensure_module (ProsodyConfMix * self)
   }
   prosody_conf_mix_apply_activity (self);
   in.parties_changed = true;
+  in.task_cond.notify_all ();   /* the task may be waiting for a module */
   return true;
 }
 
@@ -785,6 +786,9 @@ prosody_conf_mix_change_state (GstElement * element, GstStateChange transition)
   Inner & in = *self->inner;
   GstStateChangeReturn ret;
 
+  /* The streaming threads about to start see what this thread set up. */
+  PROSODY_TSAN_RELEASE (self);
+
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:{
       GST_OBJECT_LOCK (self);
@@ -1018,6 +1022,7 @@ static void
 prosody_conf_mix_init (ProsodyConfMix * self)
 {
   self->inner = new Inner ();
+  PROSODY_TSAN_RELEASE (self);
 }
 
 static void

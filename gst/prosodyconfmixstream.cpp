@@ -91,6 +91,8 @@ sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   ProsodyConfMix *self = PROSODY_CONF_MIX (parent);
   Inner & in = *self->inner;
   Messages messages (GST_ELEMENT (self));
+  PROSODY_TSAN_ACQUIRE (self);
+  PROSODY_TSAN_ACQUIRE (buffer);
 
   GST_OBJECT_LOCK (self);
   const guint64 threshold_ns = in.alignment_threshold;
@@ -322,6 +324,7 @@ static gboolean
 sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   ProsodyConfMix *self = PROSODY_CONF_MIX (parent);
+  PROSODY_TSAN_ACQUIRE (self);
   Inner & in = *self->inner;
   gboolean ret = TRUE;
 
@@ -435,6 +438,7 @@ static gboolean
 sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
   ProsodyConfMix *self = PROSODY_CONF_MIX (parent);
+  PROSODY_TSAN_ACQUIRE (self);
   Inner & in = *self->inner;
 
   switch (GST_QUERY_TYPE (query)) {
@@ -496,6 +500,7 @@ sink_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
     gboolean active)
 {
   ProsodyConfMix *self = PROSODY_CONF_MIX (parent);
+  PROSODY_TSAN_ACQUIRE (self);
   Inner & in = *self->inner;
   if (mode != GST_PAD_MODE_PUSH)
     return FALSE;
@@ -565,6 +570,7 @@ static gboolean
 src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
   ProsodyConfMix *self = PROSODY_CONF_MIX (parent);
+  PROSODY_TSAN_ACQUIRE (self);
   Inner & in = *self->inner;
 
   switch (GST_QUERY_TYPE (query)) {
@@ -634,6 +640,7 @@ static gboolean
 src_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   ProsodyConfMix *self = PROSODY_CONF_MIX (parent);
+  PROSODY_TSAN_ACQUIRE (self);
   Inner & in = *self->inner;
   gboolean ret = FALSE;
 

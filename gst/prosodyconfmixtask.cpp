@@ -185,6 +185,7 @@ push_output (ProsodyConfMix * self, Inner & in, PadRef & o, guint64 pos,
     p.src_discont = false;
   }
   ++p.buffers_out;
+  PROSODY_TSAN_RELEASE (buf);
   return gst_pad_push (pad, buf);
 }
 
@@ -422,6 +423,7 @@ void
 prosody_conf_mix_task_loop (gpointer user_data)
 {
   ProsodyConfMix *self = PROSODY_CONF_MIX (user_data);
+  PROSODY_TSAN_ACQUIRE (self);  /* started through GLib's thread pool */
   Inner & in = *self->inner;
   std::vector < GstMessage * >messages;
 

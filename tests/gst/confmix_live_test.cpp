@@ -18,6 +18,7 @@ GstBuffer* frame_buffer(const std::vector<float>& x, std::size_t k) {
   gst_buffer_fill(b, 0, x.data() + k * kFrame, kFrame * sizeof(float));
   GST_BUFFER_PTS(b) = k * 10 * GST_MSECOND;
   GST_BUFFER_DURATION(b) = 10 * GST_MSECOND;
+  GSTTEST_TSAN_RELEASE(b);
   return b;
 }
 
@@ -27,10 +28,11 @@ struct LiveParties {
   HarnessPtr h1, h0;
   LiveParties() {
     gst_element_set_bus(element.get(), bus.get());
-    g_object_set(element.get(), "rate", 8000, nullptr);
+    // Each harness puts its own test clock on the element; the last one (h1's)
+    // is the element's clock, so time is cranked through h1. rate stays 0 so
+    // that the module, and its first clock wait, start with the caps below.
     h0.reset(gst_harness_new_with_element(element.get(), "sink_0", "src_0"));
     h1.reset(gst_harness_new_with_element(element.get(), "sink_1", "src_1"));
-    gst_harness_use_testclock(h0.get());  // one clock for the element
     for (GstHarness* h : {h0.get(), h1.get()}) {
       gst_harness_set_sink_caps_str(h, kCaps);
       gst_harness_set_src_caps_str(h, kCaps);
@@ -40,17 +42,23 @@ struct LiveParties {
     h0.reset();
     h1.reset();
     gst_element_set_state(element.get(), GST_STATE_NULL);
+    // Messages left on the bus hold their sources (the element, its pads),
+    // and the element holds the bus: drop them, or neither is freed.
+    gst_bus_set_flushing(bus.get(), TRUE);
+    gst_element_set_bus(element.get(), nullptr);
   }
   // Releases the next frame's clock wait and takes the frame from both outputs.
   void crank(std::vector<float>& out0, std::vector<float>& out1, std::vector<GstClockTime>& pts) {
-    ASSERT_TRUE(gst_harness_crank_single_clock_wait(h0.get()));
+    ASSERT_TRUE(gst_harness_crank_single_clock_wait(h1.get()));
     take(out0, out1, pts);
   }
   void take(std::vector<float>& out0, std::vector<float>& out1, std::vector<GstClockTime>& pts) {
     for (int i = 0; i < 2; ++i) {
       GstBuffer* b = gst_harness_pull(i == 0 ? h0.get() : h1.get());
       ASSERT_NE(b, nullptr);
+      GSTTEST_TSAN_ACQUIRE(b);
       if (i == 0) pts.push_back(GST_BUFFER_PTS(b));
+      GSTTEST_TSAN_ACQUIRE(b);
       GstMapInfo map;
       gst_buffer_map(b, &map, GST_MAP_READ);
       const float* f = reinterpret_cast<const float*>(map.data);
@@ -161,6 +169,7 @@ TEST(ConfMixLive, StartTimeNowBeginsAtTheCurrentRunningTime) {
   ASSERT_TRUE(gst_harness_crank_single_clock_wait(h0.get()));
   GstBuffer* b = gst_harness_pull(h0.get());
   ASSERT_NE(b, nullptr);
+  GSTTEST_TSAN_ACQUIRE(b);
   EXPECT_GE(GST_BUFFER_PTS(b), 3 * GST_SECOND);
   EXPECT_LT(GST_BUFFER_PTS(b), 3 * GST_SECOND + 20 * GST_MSECOND);
   gst_buffer_unref(b);

@@ -22,6 +22,7 @@ GstBuffer* float_buffer(const std::vector<float>& x, GstClockTime pts) {
   gst_buffer_fill(b, 0, x.data(), x.size() * sizeof(float));
   GST_BUFFER_PTS(b) = pts;
   GST_BUFFER_DURATION(b) = gst_util_uint64_scale_int(x.size(), GST_SECOND, kRate);
+  GSTTEST_TSAN_RELEASE(b);
   return b;
 }
 
@@ -47,6 +48,10 @@ struct TwoParties {
     h0.reset();
     h1.reset();
     gst_element_set_state(element.get(), GST_STATE_NULL);
+    // Messages left on the bus hold their sources (the element, its pads),
+    // and the element holds the bus: drop them, or neither is freed.
+    gst_bus_set_flushing(bus.get(), TRUE);
+    gst_element_set_bus(element.get(), nullptr);
   }
   // Everything a harness's src pad delivered until EOS.
   static std::vector<float> pull_all(GstHarness* h, std::vector<GstClockTime>* pts = nullptr) {
@@ -65,6 +70,7 @@ struct TwoParties {
         g_usleep(1000);
         continue;
       }
+      GSTTEST_TSAN_ACQUIRE(b);
       GstMapInfo map;
       gst_buffer_map(b, &map, GST_MAP_READ);
       const float* f = reinterpret_cast<const float*>(map.data);
@@ -246,6 +252,12 @@ TEST(ConfMixEos, EndedInputLeavesAndEveryOutputEndsAfterTheLastSample) {
 // recorders are listen-only parties 8 and 9 that hear one talker each
 // (heard-by), and party 7 hears both.
 TEST(ConfMixRecording, TwoPartyCallAsStereoAndMono) {
+#if defined(__SANITIZE_THREAD__)
+  // tee hands the same buffer to the element and to an appsink read by the
+  // test; the hand-overs happen inside uninstrumented GStreamer threads, so
+  // ThreadSanitizer reports the refcount traffic as races.
+  GTEST_SKIP() << "not meaningful under ThreadSanitizer (tee-shared buffers)";
+#endif
   const std::string d =
       "prosodyconfmix name=m rate=8000 sink_0::heard-by=\"1,8,7\" sink_1::heard-by=\"0,9,7\" "
       "audiotestsrc freq=500 volume=0.3 samplesperbuffer=160 num-buffers=100 ! audio/x-raw,format=F32LE,rate=8000 ! "
