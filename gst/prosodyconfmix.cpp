@@ -1053,7 +1053,9 @@ prosody_conf_mix_class_init (ProsodyConfMixClass * klass)
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint64 ("latency", "Latency",
           "Live: extra time to wait for late inputs beyond the upstream "
-          "latency, in nanoseconds", 0, G_MAXUINT64, 0, playing));
+          "latency, in nanoseconds. Input arriving after its frame was mixed "
+          "is dropped, counted in the sink pad's stats and reported with a "
+          "QoS message from the sink pad", 0, G_MAXUINT64, 0, playing));
   g_object_class_install_property (gobject_class, PROP_ALIGNMENT_THRESHOLD,
       g_param_spec_uint64 ("alignment-threshold", "Alignment threshold",
           "Timestamp jitter, in nanoseconds, up to which an input buffer is "
@@ -1072,8 +1074,11 @@ prosody_conf_mix_class_init (ProsodyConfMixClass * klass)
           ready));
   g_object_class_install_property (gobject_class, PROP_ACTIVITY_INTERVAL,
       g_param_spec_uint64 ("activity-interval", "Activity interval",
-          "Least time between two prosody-activity messages (top talkers), "
-          "in nanoseconds; 0 = no messages", 0, G_MAXUINT64, 0, playing));
+          "Least time between two prosody-activity element messages, in "
+          "nanoseconds; 0 = no messages. Fields: talkers (sink pad names of "
+          "the speech-active inputs, loudest first, at most 4), parties "
+          "(guint), levels (gdouble dBm0), timestamp, running-time, "
+          "stream-time (ns)", 0, G_MAXUINT64, 0, playing));
   g_object_class_install_property (gobject_class, PROP_ACTIVITY_SENSITIVITY,
       g_param_spec_uint ("activity-sensitivity", "Activity sensitivity",
           "When a prosody-activity message is posted: on a change of the "

@@ -296,9 +296,13 @@ prosody_conf_mix_sink_pad_class_init (ProsodyConfMixSinkPadClass * klass)
           PROSODY_TYPE_CONF_MIX_GATE, PROSODY_CONF_MIX_GATE_AUTO, kRW));
   g_object_class_install_property (gobject_class, PROP_SINK_DETECT_TONES,
       g_param_spec_enum ("detect-tones", "Detect tones",
-          "Tones to detect on this input: DTMF digits are posted as "
-          "dtmf-event element messages, call-progress and fax tones as "
-          "prosody-tone messages",
+          "Tones to detect on this input. dtmf: dtmf-event element messages "
+          "(type=1, number 0-15, method=2, start, volume (-dBm0), timestamp, "
+          "running-time, stream-time, duration (ns), pad, party), a start and "
+          "an end message per digit, posted when the digit ends. "
+          "call-progress: prosody-tone messages (tone: busy, ring, dial, "
+          "fax-cng, fax-ced...; id, level (dBm0), timestamp, running-time, "
+          "stream-time, duration, pad, party)",
           PROSODY_TYPE_CONF_MIX_TONES, PROSODY_CONF_MIX_TONES_NONE, kRW));
   g_object_class_install_property (gobject_class, PROP_SINK_SUPPRESS_TONES,
       g_param_spec_boolean ("suppress-tones", "Suppress tones",

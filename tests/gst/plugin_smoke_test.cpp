@@ -52,7 +52,9 @@ TEST(PluginSmoke, InspectDocumentsEveryPadAndProperty) {
         "activity-interval", "activity-sensitivity", "stats", "GstChildProxy",
         // pad types and their properties (gst-inspect lists pad properties)
         "ProsodyConfMixSinkPad", "ProsodyConfMixSrcPad", "volume", "agc", "mute", "gate", "detect-tones",
-        "suppress-tones", "heard-by", "deaf", "nanoseconds", "dB"})
+        "suppress-tones", "heard-by", "deaf", "nanoseconds", "dB",
+        // messages
+        "prosody-activity", "dtmf-event", "prosody-tone", "QoS"})
     EXPECT_NE(doc.find(word), std::string::npos) << "gst-inspect-1.0 output lacks " << word;
 }
 
