@@ -44,13 +44,13 @@
  * - dtmf-event, from a sink pad with detect-tones=dtmf: `type` (1), `number`
  *   (0-15: 0-9, *=10, #=11, A-D=12-15), `method` (2 = in-band sound),
  *   `start` (gboolean), `volume` (0-36, -dBm0), `timestamp`, `running-time`,
- *   `stream-time`, `duration` (GstClockTime: the tone's measured length),
- *   `pad` (string), `party` (guint). Both the start=TRUE and the start=FALSE
- *   message are posted when the tone has ended, so both carry its duration.
+ *   `stream-time` (the tone's start, or its end), `duration` (GstClockTime:
+ *   the tone's measured length at its end, GST_CLOCK_TIME_NONE at its start),
+ *   `pad` (string), `party` (guint).
  * - prosody-tone, from a sink pad with detect-tones=call-progress: `tone`
  *   (string: busy, ring, dial, fax-cng, fax-ced, ...), `id` (Prosody
- *   call-progress id), `level` (dBm0), `timestamp`, `running-time`,
- *   `stream-time`, `duration`, `pad`, `party`.
+ *   call-progress id), `start` (gboolean), `level` (dBm0), `timestamp`,
+ *   `running-time`, `stream-time`, `duration`, `pad`, `party`.
  * - QoS (from the sink pad) for every late input buffer dropped in live mode.
  *
  * ## Example launch lines
@@ -383,7 +383,7 @@ prosody_conf_mix_apply_sink (ProsodyConfMix * self, Party & p)
   prosody::ListenSettings ls;
   if (tones != PROSODY_CONF_MIX_TONES_NONE) {
     ls.enabled = true;
-    ls.report = prosody::ToneReport::at_end;
+    ls.report = prosody::ToneReport::start_and_end;
     ls.tone_set = tones == PROSODY_CONF_MIX_TONES_DTMF ? 0 : 1;
     ls.map_to_digits = tones == PROSODY_CONF_MIX_TONES_DTMF;
     ls.cptone_recognition = tones == PROSODY_CONF_MIX_TONES_CALL_PROGRESS;

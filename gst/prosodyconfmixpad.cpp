@@ -298,10 +298,10 @@ prosody_conf_mix_sink_pad_class_init (ProsodyConfMixSinkPadClass * klass)
       g_param_spec_enum ("detect-tones", "Detect tones",
           "Tones to detect on this input. dtmf: dtmf-event element messages "
           "(type=1, number 0-15, method=2, start, volume (-dBm0), timestamp, "
-          "running-time, stream-time, duration (ns), pad, party), a start and "
-          "an end message per digit, posted when the digit ends. "
-          "call-progress: prosody-tone messages (tone: busy, ring, dial, "
-          "fax-cng, fax-ced...; id, level (dBm0), timestamp, running-time, "
+          "running-time, stream-time, duration (ns, at the end), pad, party), "
+          "one at the digit's start and one at its end. call-progress: "
+          "prosody-tone messages (tone: busy, ring, dial, fax-cng, "
+          "fax-ced...; id, start, level (dBm0), timestamp, running-time, "
           "stream-time, duration, pad, party)",
           PROSODY_TYPE_CONF_MIX_TONES, PROSODY_CONF_MIX_TONES_NONE, kRW));
   g_object_class_install_property (gobject_class, PROP_SINK_SUPPRESS_TONES,

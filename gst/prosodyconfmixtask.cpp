@@ -233,32 +233,34 @@ collect_reports (ProsodyConfMix * self, Inner & in,
       const GstClockTime start = in.pos_to_time (in.module_origin +
           rec->start_sample);
       const GstClockTime dur = rec->duration_ms * GST_MSECOND;
+      /* Reported twice (start_and_end): at the onset, then at the end with
+       * the measured length. */
+      const bool end = rec->is_end;
+      const GstClockTime ts = end ? start + dur : start;
+      const GstClockTime duration = end ? dur : GST_CLOCK_TIME_NONE;
       if (rec->type == prosody::RecognitionType::digit) {
         const int number = prosody::dtmf_char_to_number (
             static_cast < char >(rec->param0));
         if (number < 0)
           continue;
         const gint volume = CLAMP ((gint) std::lround (-rec->level_dbm0), 0, 36);
-        for (int phase = 0; phase < 2; ++phase) {
-          const GstClockTime ts = phase == 0 ? start : start + dur;
-          GstStructure *s = timed_structure ("dtmf-event", ts);
-          gst_structure_set (s, "type", G_TYPE_INT, 1, "number", G_TYPE_INT,
-              number, "method", G_TYPE_INT, 2, "start", G_TYPE_BOOLEAN,
-              (gboolean) (phase == 0), "volume", G_TYPE_INT, volume,
-              "duration", G_TYPE_UINT64, (guint64) dur,
-              "pad", G_TYPE_STRING, p.sink_name.c_str (),
-              "party", G_TYPE_UINT, p.index, nullptr);
-          out.push_back (gst_message_new_element (GST_OBJECT (self), s));
-        }
-      } else if (rec->type == prosody::RecognitionType::cptone ||
-          rec->type == prosody::RecognitionType::tone) {
-        const bool cp = rec->type == prosody::RecognitionType::cptone;
-        GstStructure *s = timed_structure ("prosody-tone", start);
-        gst_structure_set (s, "tone", G_TYPE_STRING,
-            cp ? cptone_name (rec->param0) : "tone",
+        GstStructure *s = timed_structure ("dtmf-event", ts);
+        gst_structure_set (s, "type", G_TYPE_INT, 1, "number", G_TYPE_INT,
+            number, "method", G_TYPE_INT, 2, "start", G_TYPE_BOOLEAN,
+            (gboolean) ! end, "volume", G_TYPE_INT, volume,
+            "duration", G_TYPE_UINT64, (guint64) duration,
+            "pad", G_TYPE_STRING, p.sink_name.c_str (),
+            "party", G_TYPE_UINT, p.index, nullptr);
+        out.push_back (gst_message_new_element (GST_OBJECT (self), s));
+      } else if (rec->type == prosody::RecognitionType::cptone) {
+        /* Call-progress and fax tones by name; the single tones that make
+         * them up (RecognitionType::tone) are not posted. */
+        GstStructure *s = timed_structure ("prosody-tone", ts);
+        gst_structure_set (s, "tone", G_TYPE_STRING, cptone_name (rec->param0),
             "id", G_TYPE_INT, rec->param0,
+            "start", G_TYPE_BOOLEAN, (gboolean) ! end,
             "level", G_TYPE_DOUBLE, rec->level_dbm0,
-            "duration", G_TYPE_UINT64, (guint64) dur,
+            "duration", G_TYPE_UINT64, (guint64) duration,
             "pad", G_TYPE_STRING, p.sink_name.c_str (),
             "party", G_TYPE_UINT, p.index, nullptr);
         out.push_back (gst_message_new_element (GST_OBJECT (self), s));
