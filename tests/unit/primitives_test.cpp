@@ -255,6 +255,43 @@ TEST(Primitives, GainChangesAndJoinsAreRampedNotStepped) {
   EXPECT_NEAR(tone_db(y, 1000.0, kRate, 32 * 80, 6 * 80), -30.0, 0.5);
 }
 
+TEST(Primitives, MissingInputIsConcealedWithoutAClick) {
+  // A talker's audio stops half way through a frame, is missing for two
+  // frames, then resumes. 317 Hz does not fit a frame a whole number of
+  // times, so repeating the last frame would jump in phase (by about a full
+  // amplitude here); the concealment must stay within the smooth sine's
+  // step plus the per-sample share of its fade.
+  Room r(2, -6.0);
+  const std::size_t n = r.m.frame_samples();
+  const double f = 317.0;
+  const std::vector<float> talk = testsig::sine(f, -6.0, 40000, kRate);
+  r.p[0].channel.conf_start();
+  r.p[0].channel.conf_add(r.p[1].channel);
+  std::vector<float> heard, frame(n);
+  std::size_t said = 0;
+  auto step = [&](std::size_t samples) {
+    r.p[1].channel.write_input(Span<const float>(talk.data() + said, samples));
+    said += n;  // the talker's clock runs on through the gap
+    r.m.step(1);
+    const std::size_t got = r.p[0].channel.read_output(Span<float>(frame.data(), n));
+    heard.insert(heard.end(), frame.begin(), frame.begin() + static_cast<long>(got));
+  };
+  for (int i = 0; i < 30; ++i) step(n);
+  const std::size_t gap_at = heard.size();
+  step(n / 2);
+  step(0);
+  step(0);
+  for (int i = 0; i < 10; ++i) step(n);
+  const double a = testsig::sine_peak(-6.0);
+  const double smooth = 2.0 * testsig::kPi * f / kRate * a;
+  EXPECT_LE(max_step(heard, 20 * n, heard.size()), smooth + a / double(n / 2) + 1e-3);
+  // The gap was filled (not a hard cut to zero) and counted.
+  EXPECT_GT(testsig::peak(heard.data() + gap_at + n / 2, n / 4), 0.1 * a);
+  EXPECT_EQ(r.p[1].channel.input_stats().frames_concealed, 3u);
+  // And the talker is back at full level.
+  EXPECT_NEAR(tone_db(heard, f, kRate, heard.size() - 4 * n, 4 * n), -6.0, 0.5);
+}
+
 TEST(Primitives, OverloadNeverLeaksTheListenersOwnSignal) {
   // Six parties with -3 dBFS peaks: every sum overloads and is limited.
   // Own-signal leakage, measured the strict way: a listener's output is

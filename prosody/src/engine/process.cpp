@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 
 #include "dsp/g711.hpp"
@@ -405,11 +406,20 @@ void Engine::fetch_input(InputRt& in) {
   if (in.feed == InputFeed::none) {
     dsp::zero(x, n);
   } else if (got < n) {
-    // Missing audio: the first missing stretch repeats the last good frame
-    // fading out, so the gap does not click; after that, silence.
-    if (in.last_good >= 0 && in.missing_run == 0) {
-      const float* last = in.buf[in.last_good].data();
-      for (std::size_t i = got; i < n; ++i) x[i] = last[i] * (1.0f - float(i + 1 - got) / float(n - got));
+    // Missing audio: the first missing stretch plays the audio just before
+    // the gap backwards (a mirror about the last received sample) fading
+    // out. The mirror starts at the value the signal stopped at, so the gap
+    // does not click; repeating the last frame would jump in phase. After
+    // that, silence.
+    if (in.missing_run == 0 && (got > 0 || in.last_good >= 0)) {
+      const float* last = in.last_good >= 0 ? in.buf[in.last_good].data() : nullptr;
+      const std::size_t gap = n - got;
+      for (std::size_t k = 0; k < gap; ++k) {
+        // Source index got-1-k counts back through this frame's samples, then the last good frame's.
+        const std::ptrdiff_t j = std::ptrdiff_t(got) - 1 - std::ptrdiff_t(k);
+        const float before = j >= 0 ? x[j] : (last ? last[std::ptrdiff_t(n) + j] : 0.0f);
+        x[got + k] = before * (1.0f - float(k + 1) / float(gap));
+      }
     } else {
       dsp::zero(x + got, n - got);
     }
