@@ -247,9 +247,9 @@ prosody_conf_mix_ensure_module (ProsodyConfMix * self)
     return true;
   if (in.rate == 0)
     return false;
-  GST_OBJECT_LOCK (self);
+  PROSODY_OBJECT_LOCK (self);
   const guint64 frame_ns = in.frame_duration;
-  GST_OBJECT_UNLOCK (self);
+  PROSODY_OBJECT_UNLOCK (self);
   prosody::ModuleConfig config;
   config.sample_rate = in.rate;
   config.frame_us = static_cast < unsigned >(frame_ns / 1000);
@@ -317,13 +317,13 @@ prosody_conf_mix_party_setup (ProsodyConfMix * self, Party & p)
         in.activity_channel.conf_add (p.channel);
     }
     if (p.srcpad && !p.output_started) {
-      GST_OBJECT_LOCK (p.srcpad);
+      PROSODY_OBJECT_LOCK (p.srcpad);
       auto *sp = PROSODY_CONF_MIX_SRC_PAD (p.srcpad);
       prosody::OutputSettings os;
       os.volume_db = sp->volume_db;
       os.agc = sp->agc;
       os.mute = sp->deaf;
-      GST_OBJECT_UNLOCK (p.srcpad);
+      PROSODY_OBJECT_UNLOCK (p.srcpad);
       p.channel.conf_start (os);
       p.output_started = true;
       for (auto & kv:in.parties) {
@@ -369,7 +369,7 @@ prosody_conf_mix_apply_sink (ProsodyConfMix * self, Party & p)
   if (!p.channel || !p.sinkpad || p.pid < 0)
     return;                     /* applied when the input attaches */
   auto *sp = PROSODY_CONF_MIX_SINK_PAD (p.sinkpad);
-  GST_OBJECT_LOCK (sp);
+  PROSODY_OBJECT_LOCK (sp);
   prosody::InputSettings is;
   is.volume_db = sp->volume_db;
   is.mute = sp->mute;
@@ -377,7 +377,7 @@ prosody_conf_mix_apply_sink (ProsodyConfMix * self, Party & p)
   const gint gate = sp->gate;
   const gint tones = sp->detect_tones;
   const bool suppress = sp->suppress_tones;
-  GST_OBJECT_UNLOCK (sp);
+  PROSODY_OBJECT_UNLOCK (sp);
   const bool gating = gate == PROSODY_CONF_MIX_GATE_ON ||
       (gate == PROSODY_CONF_MIX_GATE_AUTO && p.srcpad != nullptr);
   prosody::ListenSettings ls;
@@ -408,12 +408,12 @@ prosody_conf_mix_apply_src (ProsodyConfMix * self, Party & p)
   if (!p.channel || !p.srcpad || !p.output_started)
     return;
   auto *sp = PROSODY_CONF_MIX_SRC_PAD (p.srcpad);
-  GST_OBJECT_LOCK (sp);
+  PROSODY_OBJECT_LOCK (sp);
   prosody::OutputSettings os;
   os.volume_db = sp->volume_db;
   os.agc = sp->agc;
   os.mute = sp->deaf;
-  GST_OBJECT_UNLOCK (sp);
+  PROSODY_OBJECT_UNLOCK (sp);
   try {
     p.channel.conf_adjust_output (os);
   }
@@ -429,10 +429,10 @@ prosody_conf_mix_apply_activity (ProsodyConfMix * self)
   Inner & in = *self->inner;
   if (!in.module)
     return;
-  GST_OBJECT_LOCK (self);
+  PROSODY_OBJECT_LOCK (self);
   const guint64 interval = in.activity_interval;
   const guint sensitivity = in.activity_sensitivity;
-  GST_OBJECT_UNLOCK (self);
+  PROSODY_OBJECT_UNLOCK (self);
   try {
     if (interval == 0) {
       if (in.activity_channel)
@@ -477,10 +477,10 @@ prosody_conf_mix_pad_changed (ProsodyConfMixPad * pad, gboolean routing)
       if (is_sink && p.sinkpad == GST_PAD (pad)) {
         if (routing) {
           std::vector < guint > old = p.heard_by;
-          GST_OBJECT_LOCK (pad);
+          PROSODY_OBJECT_LOCK (pad);
           prosody_gst::parse_heard_by (PROSODY_CONF_MIX_SINK_PAD (pad)->
               heard_by, p.heard_by);
-          GST_OBJECT_UNLOCK (pad);
+          PROSODY_OBJECT_UNLOCK (pad);
           if (p.pid >= 0 && old != p.heard_by) {
             try {
               for (auto & kv:in.parties) {
@@ -726,10 +726,10 @@ child_proxy_get_child_by_index (GstChildProxy * proxy, guint index)
 {
   GstElement *element = GST_ELEMENT (proxy);
   GObject *obj = nullptr;
-  GST_OBJECT_LOCK (element);
+  PROSODY_OBJECT_LOCK (element);
   if (gpointer pad = g_list_nth_data (element->pads, index))
     obj = G_OBJECT (gst_object_ref (pad));
-  GST_OBJECT_UNLOCK (element);
+  PROSODY_OBJECT_UNLOCK (element);
   return obj;
 }
 
@@ -737,9 +737,9 @@ static guint
 child_proxy_get_children_count (GstChildProxy * proxy)
 {
   GstElement *element = GST_ELEMENT (proxy);
-  GST_OBJECT_LOCK (element);
+  PROSODY_OBJECT_LOCK (element);
   const guint count = element->numpads;
-  GST_OBJECT_UNLOCK (element);
+  PROSODY_OBJECT_UNLOCK (element);
   return count;
 }
 
@@ -791,10 +791,10 @@ prosody_conf_mix_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:{
-      GST_OBJECT_LOCK (self);
+      PROSODY_OBJECT_LOCK (self);
       const guint rate = in.rate_property;
       const gint start_selection = in.start_time_selection;
-      GST_OBJECT_UNLOCK (self);
+      PROSODY_OBJECT_UNLOCK (self);
       std::lock_guard < std::mutex > lk (in.lock);
       reset_timeline (in, start_selection);
       in.stopping = false;
@@ -900,7 +900,7 @@ prosody_conf_mix_set_property (GObject * object, guint id, const GValue * value,
   Inner & in = *self->inner;
   bool activity = false, latency = false;
 
-  GST_OBJECT_LOCK (self);
+  PROSODY_OBJECT_LOCK (self);
   switch (id) {
     case PROP_RATE:{
       const guint r = g_value_get_uint (value);
@@ -945,7 +945,7 @@ prosody_conf_mix_set_property (GObject * object, guint id, const GValue * value,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
       break;
   }
-  GST_OBJECT_UNLOCK (self);
+  PROSODY_OBJECT_UNLOCK (self);
   if (activity) {
     std::lock_guard < std::mutex > lk (in.lock);
     prosody_conf_mix_apply_activity (self);
@@ -974,7 +974,7 @@ prosody_conf_mix_get_property (GObject * object, guint id, GValue * value,
             (guint64) (in.rate ? in.pos_to_time (in.read_pos) : 0), nullptr));
     return;
   }
-  GST_OBJECT_LOCK (self);
+  PROSODY_OBJECT_LOCK (self);
   switch (id) {
     case PROP_RATE:
       g_value_set_uint (value, in.rate_property);
@@ -1004,7 +1004,7 @@ prosody_conf_mix_get_property (GObject * object, guint id, GValue * value,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
       break;
   }
-  GST_OBJECT_UNLOCK (self);
+  PROSODY_OBJECT_UNLOCK (self);
 }
 
 /* ---- Class ---- */

@@ -165,7 +165,7 @@ sink_pad_set_property (GObject * object, guint id, const GValue * value,
   auto *pad = PROSODY_CONF_MIX_SINK_PAD (object);
   gboolean routing = FALSE;
 
-  GST_OBJECT_LOCK (pad);
+  PROSODY_OBJECT_LOCK (pad);
   switch (id) {
     case PROP_SINK_VOLUME:
       pad->volume_db = g_value_get_double (value);
@@ -190,7 +190,7 @@ sink_pad_set_property (GObject * object, guint id, const GValue * value,
       std::vector < guint > parsed;
       if (!prosody_gst::parse_heard_by (text, parsed)) {
         gchar *old = g_strdup (pad->heard_by);
-        GST_OBJECT_UNLOCK (pad);
+        PROSODY_OBJECT_UNLOCK (pad);
         /* A clear warning on the bus, and the old routing kept. */
         GstElement *parent = gst_pad_get_parent_element (GST_PAD (pad));
         if (parent) {
@@ -211,11 +211,11 @@ sink_pad_set_property (GObject * object, guint id, const GValue * value,
       break;
     }
     default:
-      GST_OBJECT_UNLOCK (pad);
+      PROSODY_OBJECT_UNLOCK (pad);
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
       return;
   }
-  GST_OBJECT_UNLOCK (pad);
+  PROSODY_OBJECT_UNLOCK (pad);
   prosody_conf_mix_pad_changed (PROSODY_CONF_MIX_PAD (pad), routing);
 }
 
@@ -230,7 +230,7 @@ sink_pad_get_property (GObject * object, guint id, GValue * value,
         prosody_conf_mix_pad_stats (PROSODY_CONF_MIX_PAD (pad)));
     return;
   }
-  GST_OBJECT_LOCK (pad);
+  PROSODY_OBJECT_LOCK (pad);
   switch (id) {
     case PROP_SINK_VOLUME:
       g_value_set_double (value, pad->volume_db);
@@ -257,7 +257,7 @@ sink_pad_get_property (GObject * object, guint id, GValue * value,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
       break;
   }
-  GST_OBJECT_UNLOCK (pad);
+  PROSODY_OBJECT_UNLOCK (pad);
 }
 
 static constexpr GParamFlags kRW = static_cast < GParamFlags > (
@@ -351,7 +351,7 @@ src_pad_set_property (GObject * object, guint id, const GValue * value,
     GParamSpec * pspec)
 {
   auto *pad = PROSODY_CONF_MIX_SRC_PAD (object);
-  GST_OBJECT_LOCK (pad);
+  PROSODY_OBJECT_LOCK (pad);
   switch (id) {
     case PROP_SRC_VOLUME:
       pad->volume_db = g_value_get_double (value);
@@ -363,11 +363,11 @@ src_pad_set_property (GObject * object, guint id, const GValue * value,
       pad->deaf = g_value_get_boolean (value);
       break;
     default:
-      GST_OBJECT_UNLOCK (pad);
+      PROSODY_OBJECT_UNLOCK (pad);
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
       return;
   }
-  GST_OBJECT_UNLOCK (pad);
+  PROSODY_OBJECT_UNLOCK (pad);
   prosody_conf_mix_pad_changed (PROSODY_CONF_MIX_PAD (pad), FALSE);
 }
 
@@ -381,7 +381,7 @@ src_pad_get_property (GObject * object, guint id, GValue * value,
         prosody_conf_mix_pad_stats (PROSODY_CONF_MIX_PAD (pad)));
     return;
   }
-  GST_OBJECT_LOCK (pad);
+  PROSODY_OBJECT_LOCK (pad);
   switch (id) {
     case PROP_SRC_VOLUME:
       g_value_set_double (value, pad->volume_db);
@@ -396,7 +396,7 @@ src_pad_get_property (GObject * object, guint id, GValue * value,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
       break;
   }
-  GST_OBJECT_UNLOCK (pad);
+  PROSODY_OBJECT_UNLOCK (pad);
 }
 
 static void

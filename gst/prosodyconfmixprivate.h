@@ -27,22 +27,10 @@
 
 #include "prosody/prosody.hpp"
 #include "prosodyconfmix.h"
+#include "prosodytsan.h"
 
 GST_DEBUG_CATEGORY_EXTERN (prosody_conf_mix_debug);
 #define GST_CAT_DEFAULT prosody_conf_mix_debug
-
-/* ThreadSanitizer cannot see GLib's futex-based locks, through which a
- * GstBuffer passes from one thread to the next: mark the hand-over (the
- * tests mark their side too), so that only real races are reported. */
-#if defined(__SANITIZE_THREAD__)
-extern "C" void __tsan_acquire (void *addr);
-extern "C" void __tsan_release (void *addr);
-#define PROSODY_TSAN_ACQUIRE(p) __tsan_acquire ((void *) (p))
-#define PROSODY_TSAN_RELEASE(p) __tsan_release ((void *) (p))
-#else
-#define PROSODY_TSAN_ACQUIRE(p) ((void) 0)
-#define PROSODY_TSAN_RELEASE(p) ((void) 0)
-#endif
 
 #if G_BYTE_ORDER != G_LITTLE_ENDIAN
 #error "prosodyconfmix speaks S16LE/F32LE and maps them as native samples"

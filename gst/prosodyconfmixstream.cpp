@@ -94,10 +94,10 @@ sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   PROSODY_TSAN_ACQUIRE (self);
   PROSODY_TSAN_ACQUIRE (buffer);
 
-  GST_OBJECT_LOCK (self);
+  PROSODY_OBJECT_LOCK (self);
   const guint64 threshold_ns = in.alignment_threshold;
   const guint64 queue_ns = in.queue_time;
-  GST_OBJECT_UNLOCK (self);
+  PROSODY_OBJECT_UNLOCK (self);
 
   std::unique_lock < std::mutex > lk (in.lock);
   Party *pp = party_of (in, pad);
@@ -451,9 +451,9 @@ sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
         rate = in.rate;
       }
       if (!rate) {
-        GST_OBJECT_LOCK (self);
+        PROSODY_OBJECT_LOCK (self);
         rate = in.rate_property;
-        GST_OBJECT_UNLOCK (self);
+        PROSODY_OBJECT_UNLOCK (self);
       }
       /* The fixed rate only, so that upstream audioresample adapts. */
       GstCaps *caps = template_caps_at_rate (pad, rate);
@@ -576,9 +576,9 @@ src_query (GstPad * pad, GstObject * parent, GstQuery * query)
   switch (GST_QUERY_TYPE (query)) {
     case GST_QUERY_LATENCY:{
       const bool live = prosody_conf_mix_query_upstream_latency (self, false);
-      GST_OBJECT_LOCK (self);
+      PROSODY_OBJECT_LOCK (self);
       const GstClockTime own = in.latency + in.frame_duration;
-      GST_OBJECT_UNLOCK (self);
+      PROSODY_OBJECT_UNLOCK (self);
       GstClockTime min, max;
       {
         std::lock_guard < std::mutex > lk (in.lock);
@@ -602,9 +602,9 @@ src_query (GstPad * pad, GstObject * parent, GstQuery * query)
         rate = in.rate;
       }
       if (!rate) {
-        GST_OBJECT_LOCK (self);
+        PROSODY_OBJECT_LOCK (self);
         rate = in.rate_property;
-        GST_OBJECT_UNLOCK (self);
+        PROSODY_OBJECT_UNLOCK (self);
       }
       GstCaps *caps = template_caps_at_rate (pad, rate);
       if (filter) {

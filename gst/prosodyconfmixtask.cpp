@@ -369,9 +369,9 @@ wait_for_frame (ProsodyConfMix * self, Inner & in,
   }
   const GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
   if (!in.start_known) {
-    GST_OBJECT_LOCK (self);
+    PROSODY_OBJECT_LOCK (self);
     const gint selection = in.start_time_selection;
-    GST_OBJECT_UNLOCK (self);
+    PROSODY_OBJECT_UNLOCK (self);
     if (selection == PROSODY_CONF_MIX_START_TIME_FIRST) {
       gst_object_unref (clock);
       in.task_cond.wait_for (lk, std::chrono::milliseconds (10));
@@ -381,9 +381,9 @@ wait_for_frame (ProsodyConfMix * self, Inner & in,
     in.start_rt = now > base ? now - base : 0;
     in.start_known = true;
   }
-  GST_OBJECT_LOCK (self);
+  PROSODY_OBJECT_LOCK (self);
   const GstClockTime latency = in.latency;
-  GST_OBJECT_UNLOCK (self);
+  PROSODY_OBJECT_UNLOCK (self);
   const GstClockTime deadline = base + in.pos_to_time (in.frame_end ()) +
       in.upstream_min + latency;
   GstClockID id = gst_clock_new_single_shot_id (clock, deadline);
@@ -459,9 +459,9 @@ prosody_conf_mix_task_loop (gpointer user_data)
   lk.lock ();
 
   /* 1. Hand every input its frame. */
-  GST_OBJECT_LOCK (self);
+  PROSODY_OBJECT_LOCK (self);
   const guint64 queue_ns = in.queue_time;
-  GST_OBJECT_UNLOCK (self);
+  PROSODY_OBJECT_UNLOCK (self);
   /* A blocked upstream is woken when its queue is down to a quarter, so
    * that each wake-up is worth several buffers. */
   const gsize low_water = MAX ((gsize) gst_util_uint64_scale_int (queue_ns,

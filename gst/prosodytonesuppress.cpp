@@ -107,6 +107,7 @@
 #endif
 
 #include "prosodytonesuppress.h"
+#include "prosodytsan.h"
 
 #include <algorithm>
 #include <atomic>
@@ -650,6 +651,7 @@ push_samples (ProsodyToneSuppress * self, guint64 from, const float *x,
   GST_LOG_OBJECT (self, "pushing %" G_GSIZE_FORMAT " samples of content %"
       G_GUINT64_FORMAT " at %" GST_TIME_FORMAT, n, from,
       GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
+  PROSODY_TSAN_RELEASE (buf);   /* downstream may read it in another thread */
   return gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), buf);
 }
 
@@ -1016,6 +1018,8 @@ static GstFlowReturn
 prosody_tone_suppress_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
   ProsodyToneSuppress *self = PROSODY_TONE_SUPPRESS (trans);
+  PROSODY_TSAN_ACQUIRE (self);  /* a streaming thread */
+  PROSODY_TSAN_ACQUIRE (buf);   /* written in place: earlier readers are done */
   ProsodyToneSuppressInner & in = *self->inner;
   GstFlowReturn ret;
   bool latency_changed;
@@ -1039,6 +1043,7 @@ prosody_tone_suppress_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     latency_changed = take_reports (in, reports);
   }
   post_reports (self, reports, latency_changed);
+  PROSODY_TSAN_RELEASE (buf);   /* downstream may read it in another thread */
   return ret;
 }
 
@@ -1071,6 +1076,7 @@ static gboolean
 prosody_tone_suppress_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
   ProsodyToneSuppress *self = PROSODY_TONE_SUPPRESS (trans);
+  PROSODY_TSAN_ACQUIRE (self);  /* a streaming thread */
   ProsodyToneSuppressInner & in = *self->inner;
   bool forward = true;
   bool latency_changed;
@@ -1127,6 +1133,7 @@ prosody_tone_suppress_query (GstBaseTransform * trans,
     GstPadDirection direction, GstQuery * query)
 {
   ProsodyToneSuppress *self = PROSODY_TONE_SUPPRESS (trans);
+  PROSODY_TSAN_ACQUIRE (self);  /* a streaming thread */
   gboolean res = GST_BASE_TRANSFORM_CLASS (prosody_tone_suppress_parent_class)->
       query (trans, direction, query);
   if (res && direction == GST_PAD_SRC &&
@@ -1153,6 +1160,7 @@ static gboolean
 prosody_tone_suppress_setup (GstAudioFilter * filter, const GstAudioInfo * info)
 {
   ProsodyToneSuppress *self = PROSODY_TONE_SUPPRESS (filter);
+  PROSODY_TSAN_ACQUIRE (self);  /* a streaming thread */
   ProsodyToneSuppressInner & in = *self->inner;
   const guint rate = GST_AUDIO_INFO_RATE (info);
   const bool is_float = GST_AUDIO_INFO_FORMAT (info) == GST_AUDIO_FORMAT_F32LE;
@@ -1205,6 +1213,8 @@ prosody_tone_suppress_start (GstBaseTransform * trans)
   ProsodyToneSuppress *self = PROSODY_TONE_SUPPRESS (trans);
   std::lock_guard < std::mutex > lk (self->inner->stream_lock);
   reset_stream (*self->inner);
+  /* The streaming threads about to start see what this thread set up. */
+  PROSODY_TSAN_RELEASE (self);
   return TRUE;
 }
 
@@ -1370,6 +1380,7 @@ prosody_tone_suppress_init (ProsodyToneSuppress * self)
   /* GAP buffers are ours to judge: lost audio to the detector, and only
    * without look-ahead still neutral at the output. */
   gst_base_transform_set_gap_aware (trans, TRUE);
+  PROSODY_TSAN_RELEASE (self);
 }
 
 static void

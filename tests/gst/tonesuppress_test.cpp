@@ -107,6 +107,9 @@ class Rig {
     set_caps(rate, f32);
   }
   ~Rig() {
+    // Messages left on the bus hold the element (their source), and the
+    // element holds the bus: drop them, or neither is ever freed.
+    gst_bus_set_flushing(bus_.get(), TRUE);
     h_.reset();
   }
 
@@ -126,7 +129,9 @@ class Rig {
       gst_harness_set_src_caps_str(h_.get(), caps);
       caps_sent_ = true;
     } else {
-      EXPECT_TRUE(gst_harness_push_event(h_.get(), gst_event_new_caps(gst_caps_from_string(caps))));
+      GstCaps* c = gst_caps_from_string(caps);
+      EXPECT_TRUE(gst_harness_push_event(h_.get(), gst_event_new_caps(c)));  // the event takes its own ref
+      gst_caps_unref(c);
     }
     g_free(caps);
   }
@@ -1012,6 +1017,7 @@ TEST(ConfMixTones, DigitsAreReportedWithThePadAndRemoved) {
   std::vector<float> heard;
   const auto take = [&heard](GstHarness* h, bool keep) {
     while (GstBuffer* b = gst_harness_try_pull(h)) {
+      GSTTEST_TSAN_ACQUIRE(b);  // pushed by the mixing task's thread
       GstMapInfo map;
       gst_buffer_map(b, &map, GST_MAP_READ);
       const float* f = reinterpret_cast<const float*>(map.data);
@@ -1054,6 +1060,7 @@ TEST(ConfMixTones, DigitsAreReportedWithThePadAndRemoved) {
     }
     gst_message_unref(m);
   }
+  gst_bus_set_flushing(bus.get(), TRUE);  // the other messages hold the element
   h1.reset();
   h0.reset();
   gst_element_set_state(mix.get(), GST_STATE_NULL);
