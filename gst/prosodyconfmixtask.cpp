@@ -248,6 +248,7 @@ collect_reports (ProsodyConfMix * self, Inner & in,
         gst_structure_set (s, "type", G_TYPE_INT, 1, "number", G_TYPE_INT,
             number, "method", G_TYPE_INT, 2, "start", G_TYPE_BOOLEAN,
             (gboolean) ! end, "volume", G_TYPE_INT, volume,
+            "level", G_TYPE_DOUBLE, rec->level_dbm0,
             "duration", G_TYPE_UINT64, (guint64) duration,
             "pad", G_TYPE_STRING, p.sink_name.c_str (),
             "party", G_TYPE_UINT, p.index, nullptr);

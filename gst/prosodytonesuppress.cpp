@@ -1018,7 +1018,7 @@ static GstFlowReturn
 prosody_tone_suppress_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
   ProsodyToneSuppress *self = PROSODY_TONE_SUPPRESS (trans);
-  PROSODY_TSAN_ACQUIRE (self);  /* a streaming thread */
+  const ProsodyTsanScope streaming (self);
   PROSODY_TSAN_ACQUIRE (buf);   /* written in place: earlier readers are done */
   ProsodyToneSuppressInner & in = *self->inner;
   GstFlowReturn ret;
@@ -1076,7 +1076,7 @@ static gboolean
 prosody_tone_suppress_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
   ProsodyToneSuppress *self = PROSODY_TONE_SUPPRESS (trans);
-  PROSODY_TSAN_ACQUIRE (self);  /* a streaming thread */
+  const ProsodyTsanScope streaming (self);
   ProsodyToneSuppressInner & in = *self->inner;
   bool forward = true;
   bool latency_changed;
@@ -1133,7 +1133,7 @@ prosody_tone_suppress_query (GstBaseTransform * trans,
     GstPadDirection direction, GstQuery * query)
 {
   ProsodyToneSuppress *self = PROSODY_TONE_SUPPRESS (trans);
-  PROSODY_TSAN_ACQUIRE (self);  /* a streaming thread */
+  const ProsodyTsanScope streaming (self);
   gboolean res = GST_BASE_TRANSFORM_CLASS (prosody_tone_suppress_parent_class)->
       query (trans, direction, query);
   if (res && direction == GST_PAD_SRC &&
@@ -1160,7 +1160,7 @@ static gboolean
 prosody_tone_suppress_setup (GstAudioFilter * filter, const GstAudioInfo * info)
 {
   ProsodyToneSuppress *self = PROSODY_TONE_SUPPRESS (filter);
-  PROSODY_TSAN_ACQUIRE (self);  /* a streaming thread */
+  const ProsodyTsanScope streaming (self);
   ProsodyToneSuppressInner & in = *self->inner;
   const guint rate = GST_AUDIO_INFO_RATE (info);
   const bool is_float = GST_AUDIO_INFO_FORMAT (info) == GST_AUDIO_FORMAT_F32LE;
@@ -1365,6 +1365,7 @@ static void
 prosody_tone_suppress_finalize (GObject * object)
 {
   ProsodyToneSuppress *self = PROSODY_TONE_SUPPRESS (object);
+  PROSODY_TSAN_ACQUIRE (self);  /* after the streaming threads' last use */
   delete self->inner;
   self->inner = nullptr;
   G_OBJECT_CLASS (prosody_tone_suppress_parent_class)->finalize (object);

@@ -294,12 +294,13 @@ void expect_digits(const std::vector<ToneMsg>& msgs, const std::vector<dtmftest:
     EXPECT_EQ(e.number, dtmf_number(t.digit));
     EXPECT_EQ(s.type, 1);
     EXPECT_EQ(s.method, 2);
-    // prosodyconfmix posts both messages once the digit has ended, so its
-    // start message carries the duration too, and it has no level field.
-    if (!confmix_style) {
+    // prosodyconfmix's start message has a duration field, set to NONE.
+    if (confmix_style)
+      EXPECT_EQ(s.duration, GST_CLOCK_TIME_NONE);
+    else
       EXPECT_FALSE(s.has_duration);
-      EXPECT_NEAR(s.level, t.level_dbm0, 1.0);
-    }
+    EXPECT_NEAR(s.level, t.level_dbm0, 1.0);
+    EXPECT_NEAR(e.level, t.level_dbm0, 1.0);
     ASSERT_TRUE(e.has_duration);
     EXPECT_NEAR(ms_of(s.timestamp), ms_of(t.start, rate), onset_tolerance_ms);
     EXPECT_NEAR(ms_of(e.timestamp), ms_of(t.end, rate), 13.0);
