@@ -18,7 +18,7 @@ GstBuffer* frame_buffer(const std::vector<float>& x, std::size_t k) {
   gst_buffer_fill(b, 0, x.data() + k * kFrame, kFrame * sizeof(float));
   GST_BUFFER_PTS(b) = k * 10 * GST_MSECOND;
   GST_BUFFER_DURATION(b) = 10 * GST_MSECOND;
-  GSTTEST_TSAN_RELEASE(b);
+  PROSODY_TSAN_RELEASE(b);
   return b;
 }
 
@@ -56,9 +56,9 @@ struct LiveParties {
     for (int i = 0; i < 2; ++i) {
       GstBuffer* b = gst_harness_pull(i == 0 ? h0.get() : h1.get());
       ASSERT_NE(b, nullptr);
-      GSTTEST_TSAN_ACQUIRE(b);
+      PROSODY_TSAN_ACQUIRE(b);
       if (i == 0) pts.push_back(GST_BUFFER_PTS(b));
-      GSTTEST_TSAN_ACQUIRE(b);
+      PROSODY_TSAN_ACQUIRE(b);
       GstMapInfo map;
       gst_buffer_map(b, &map, GST_MAP_READ);
       const float* f = reinterpret_cast<const float*>(map.data);
@@ -169,7 +169,7 @@ TEST(ConfMixLive, StartTimeNowBeginsAtTheCurrentRunningTime) {
   ASSERT_TRUE(gst_harness_crank_single_clock_wait(h0.get()));
   GstBuffer* b = gst_harness_pull(h0.get());
   ASSERT_NE(b, nullptr);
-  GSTTEST_TSAN_ACQUIRE(b);
+  PROSODY_TSAN_ACQUIRE(b);
   EXPECT_GE(GST_BUFFER_PTS(b), 3 * GST_SECOND);
   EXPECT_LT(GST_BUFFER_PTS(b), 3 * GST_SECOND + 20 * GST_MSECOND);
   gst_buffer_unref(b);

@@ -22,7 +22,7 @@ GstBuffer* float_buffer(const std::vector<float>& x, GstClockTime pts) {
   gst_buffer_fill(b, 0, x.data(), x.size() * sizeof(float));
   GST_BUFFER_PTS(b) = pts;
   GST_BUFFER_DURATION(b) = gst_util_uint64_scale_int(x.size(), GST_SECOND, kRate);
-  GSTTEST_TSAN_RELEASE(b);
+  PROSODY_TSAN_RELEASE(b);
   return b;
 }
 
@@ -70,7 +70,7 @@ struct TwoParties {
         g_usleep(1000);
         continue;
       }
-      GSTTEST_TSAN_ACQUIRE(b);
+      PROSODY_TSAN_ACQUIRE(b);
       GstMapInfo map;
       gst_buffer_map(b, &map, GST_MAP_READ);
       const float* f = reinterpret_cast<const float*>(map.data);

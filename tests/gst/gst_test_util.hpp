@@ -17,18 +17,9 @@
 
 #include "signal.hpp"
 
-// ThreadSanitizer cannot see GLib's futex-based locks, through which a
-// buffer passes between the element's threads and the test's: mark the
-// hand-over (the element marks its side), so only real races are reported.
-#if defined(__SANITIZE_THREAD__)
-extern "C" void __tsan_acquire(void* addr);
-extern "C" void __tsan_release(void* addr);
-#define GSTTEST_TSAN_ACQUIRE(p) __tsan_acquire((void*)(p))
-#define GSTTEST_TSAN_RELEASE(p) __tsan_release((void*)(p))
-#else
-#define GSTTEST_TSAN_ACQUIRE(p) ((void)0)
-#define GSTTEST_TSAN_RELEASE(p) ((void)0)
-#endif
+// The test's side of the hand-overs ThreadSanitizer cannot see (the element
+// marks its side with the same macros).
+#include "prosodytsan.h"
 
 namespace gsttest {
 
@@ -78,7 +69,7 @@ inline void drain_appsink(GstElement* sink, Capture& c) {
     gst_structure_get_int(s, "channels", &c.channels);
     c.format = gst_structure_get_string(s, "format");
     GstBuffer* buf = gst_sample_get_buffer(sample);
-    GSTTEST_TSAN_ACQUIRE(buf);
+    PROSODY_TSAN_ACQUIRE(buf);
     GstMapInfo map;
     gst_buffer_map(buf, &map, GST_MAP_READ);
     std::size_t n = 0;
@@ -96,7 +87,7 @@ inline void drain_appsink(GstElement* sink, Capture& c) {
     c.sizes.push_back(n / std::size_t(c.channels));
     // A tee's other branch may write this buffer in place once our reference
     // is gone (GStreamer's refcount is invisible to ThreadSanitizer).
-    GSTTEST_TSAN_RELEASE(buf);
+    PROSODY_TSAN_RELEASE(buf);
     gst_sample_unref(sample);
   }
 }

@@ -1018,7 +1018,7 @@ TEST(ConfMixTones, DigitsAreReportedWithThePadAndRemoved) {
   std::vector<float> heard;
   const auto take = [&heard](GstHarness* h, bool keep) {
     while (GstBuffer* b = gst_harness_try_pull(h)) {
-      GSTTEST_TSAN_ACQUIRE(b);  // pushed by the mixing task's thread
+      PROSODY_TSAN_ACQUIRE(b);  // pushed by the mixing task's thread
       GstMapInfo map;
       gst_buffer_map(b, &map, GST_MAP_READ);
       const float* f = reinterpret_cast<const float*>(map.data);
