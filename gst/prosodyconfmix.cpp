@@ -354,6 +354,8 @@ prosody_conf_mix_party_detach_input (ProsodyConfMix * self, Party & p)
       in.activity_channel.conf_leave (p.pid);
     p.channel.conf_detach ();
     p.channel.listen_for (prosody::ListenSettings {});
+    if (p.tones != PROSODY_CONF_MIX_TONES_NONE)
+      p.tone_reports_due = 2;
     p.tones = PROSODY_CONF_MIX_TONES_NONE;
   }
   catch (const std::exception & e) {
@@ -394,6 +396,8 @@ prosody_conf_mix_apply_sink (ProsodyConfMix * self, Party & p)
     p.channel.conf_set_gating (gating);
     if (tones != p.tones || suppress != p.suppress_applied)
       p.channel.listen_for (ls);
+    if (tones != p.tones)
+      p.tone_reports_due = 2;   /* the end of a tone cut short, or old reports */
     p.tones = tones;
     p.suppress_applied = suppress;
   }
@@ -871,6 +875,7 @@ prosody_conf_mix_change_state (GstElement * element, GstStateChange transition)
         p.channel = prosody::Channel ();
         p.pid = -1;
         p.tones = PROSODY_CONF_MIX_TONES_NONE;
+        p.tone_reports_due = 0;
         p.output_started = false;
         p.have_caps = false;
         p.counted_active = p.counted_ready = false;

@@ -100,6 +100,9 @@ struct Party
   bool output_started = false;
   std::vector<guint> heard_by;  /* parsed copy of the pad property */
   gint tones = PROSODY_CONF_MIX_TONES_NONE;     /* detection in force */
+  /* Frames to go on collecting reports after detection stopped: the module
+   * ends a tone in progress at the next frame. */
+  int tone_reports_due = 0;
   bool suppress_applied = true;
 
   /* Input stream state */

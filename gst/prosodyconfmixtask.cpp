@@ -218,7 +218,11 @@ collect_reports (ProsodyConfMix * self, Inner & in,
   const guint rate = in.rate;
   for (PadRef & r:in.sink_snapshot) {
     Party & p = *r.party;
-    if (p.tones == PROSODY_CONF_MIX_TONES_NONE || !p.channel)
+    if (!p.channel)
+      continue;
+    if (p.tone_reports_due > 0)
+      --p.tone_reports_due;
+    else if (p.tones == PROSODY_CONF_MIX_TONES_NONE)
       continue;
     for (int guard = 0; guard < 64; ++guard) {
       std::optional < prosody::Recognition > rec;
@@ -541,11 +545,30 @@ prosody_conf_mix_task_loop (gpointer user_data)
 
   lk.lock ();
   ++in.frames_mixed;
-  for (PartyPtr & p:ended)
-    if (p->finished)
-      prosody_conf_mix_party_detach_input (self, *p);
-  collect_reports (self, in, messages);
   const bool finish = last || ended_before;
+  bool tones_cut = false;
+  for (PartyPtr & p:ended)
+    if (p->finished) {
+      tones_cut = tones_cut || p->tones != PROSODY_CONF_MIX_TONES_NONE;
+      prosody_conf_mix_party_detach_input (self, *p);
+    }
+  if (finish && tones_cut) {
+    /* One more frame, heard by no one, in which the module ends the tones
+     * still in progress where the inputs stopped. */
+    lk.unlock ();
+    try {
+      module.step (1);
+      std::vector < float >sink (frame);
+      for (PadRef & o:in.out_snapshot)
+        o.party->channel.read_output (prosody::Span < float >(sink.data (),
+                frame));
+    }
+    catch (const std::exception & e) {
+      GST_DEBUG_OBJECT (self, "ending tones: %s", e.what ());
+    }
+    lk.lock ();
+  }
+  collect_reports (self, in, messages);
   if (finish) {
     in.all_done = true;
     push_eos_everywhere (in);

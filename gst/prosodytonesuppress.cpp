@@ -246,10 +246,6 @@ constexpr GstClockTime kMaxConceal = 100 * GST_MSECOND;
 /* Without DISCONT, timestamps closer than this to the sample count are
  * jitter, not loss. */
 constexpr GstClockTime kJitter = GST_MSECOND;
-/* Silence fed at the end of a stream: enough for a tone in progress to be
- * ended (the end is decided about 35 ms after it) and for the look-ahead
- * to drain. */
-constexpr GstClockTime kDrain = 100 * GST_MSECOND;
 /* Anchors kept for placing events in time: a cadence's start can be
  * seconds back, but anchors are only added at discontinuities. */
 constexpr std::size_t kMaxAnchors = 64;
@@ -743,12 +739,11 @@ drain (ProsodyToneSuppress * self, bool send_tail = true)
   ProsodyToneSuppressInner & in = *self->inner;
   GstFlowReturn ret = GST_FLOW_OK;
   if (in.ts && in.started) {
-    const std::size_t n = in.delay + time_to_samples (in, kDrain);
-    float *x = work_buffer (in, n);
-    std::fill (x, x + n, 0.0f);
+    /* Tones in progress end where the stream stops; x gets the look-ahead's
+     * last samples. */
+    float *x = work_buffer (in, MAX (in.delay, (std::size_t) 1));
     const guint64 P = in.in_pos;
-    in.ts->process (x, x, n, in.events);
-    in.in_pos += n;
+    in.ts->finish (x, in.events);
     collect_events (in);
     if (in.delay > 0 && send_tail) {
       const guint64 content = (guint64) MAX ((gint64) in.out_pos,

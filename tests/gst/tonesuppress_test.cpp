@@ -993,21 +993,29 @@ TEST(ToneSuppress, LivePipelineLatency) {
 // dtmf-event messages must follow the same rules (once per digit, start and
 // end, number, onset, duration) and name the pad; the digits must not
 // reach the other party.
-TEST(ConfMixTones, DigitsAreReportedWithThePadAndRemoved) {
-  const int rate = 8000;
-  const char* caps = "audio/x-raw,format=F32LE,rate=8000,channels=1,layout=interleaved";
-  auto st = sixteen_digits(rate, 80, 100, 61);
-  const std::vector<float>& x = st.samples();
+// Party 0 says x (with detect-tones=dtmf), party 1 is silent; both inputs
+// end with x. What party 1 heard and the dtmf-event messages.
+struct ConfMixToneRun {
+  std::vector<float> heard;
+  std::vector<ToneMsg> msgs;
+  std::vector<std::string> pads;
+};
+
+ConfMixToneRun run_confmix_tones(const std::vector<float>& x, int rate) {
+  ConfMixToneRun out;
+  const std::string caps =
+      "audio/x-raw,format=F32LE,rate=" + std::to_string(rate) + ",channels=1,layout=interleaved";
   ElementPtr mix(gst_element_factory_make("prosodyconfmix", "m"));
-  ASSERT_TRUE(mix);
+  EXPECT_TRUE(mix);
+  if (!mix) return out;
   BusPtr bus(gst_bus_new());
   gst_element_set_bus(mix.get(), bus.get());
   HarnessPtr h0(gst_harness_new_with_element(mix.get(), "sink_0", "src_0"));
   HarnessPtr h1(gst_harness_new_with_element(mix.get(), "sink_1", "src_1"));
   for (GstHarness* h : {h0.get(), h1.get()}) {
     gst_harness_set_live(h, FALSE);
-    gst_harness_set_sink_caps_str(h, caps);
-    gst_harness_set_src_caps_str(h, caps);
+    gst_harness_set_sink_caps_str(h, caps.c_str());
+    gst_harness_set_src_caps_str(h, caps.c_str());
   }
   {
     PadPtr sink0(gst_element_get_static_pad(mix.get(), "sink_0"));
@@ -1015,7 +1023,7 @@ TEST(ConfMixTones, DigitsAreReportedWithThePadAndRemoved) {
   }
   const std::size_t block = 160;
   const std::vector<float> silence(block, 0.0f);
-  std::vector<float> heard;
+  std::vector<float>& heard = out.heard;
   const auto take = [&heard](GstHarness* h, bool keep) {
     while (GstBuffer* b = gst_harness_try_pull(h)) {
       PROSODY_TSAN_ACQUIRE(b);  // pushed by the mixing task's thread
@@ -1037,27 +1045,32 @@ TEST(ConfMixTones, DigitsAreReportedWithThePadAndRemoved) {
     gst_buffer_fill(b, 0, silence.data(), n * 4);
     GST_BUFFER_PTS(b) = at(i, rate);
     GST_BUFFER_DURATION(b) = at(n, rate);
-    ASSERT_EQ(gst_harness_push(h0.get(), a), GST_FLOW_OK);
-    ASSERT_EQ(gst_harness_push(h1.get(), b), GST_FLOW_OK);
+    EXPECT_EQ(gst_harness_push(h0.get(), a), GST_FLOW_OK);
+    EXPECT_EQ(gst_harness_push(h1.get(), b), GST_FLOW_OK);
     take(h1.get(), true);
     take(h0.get(), false);
   }
   gst_harness_push_event(h0.get(), gst_event_new_eos());
   gst_harness_push_event(h1.get(), gst_event_new_eos());
-  // Non-live: the mixing task runs on its own thread; wait for it.
-  for (int i = 0; i < 2000 && heard.size() < x.size(); ++i) {
+  // Non-live: the mixing task runs on its own thread; wait for its EOS.
+  bool eos = false;
+  for (int i = 0; i < 2000 && !eos; ++i) {
     take(h1.get(), true);
     take(h0.get(), false);
-    g_usleep(1000);
+    while (GstEvent* ev = gst_harness_try_pull_event(h1.get())) {
+      eos = eos || GST_EVENT_TYPE(ev) == GST_EVENT_EOS;
+      gst_event_unref(ev);
+    }
+    if (!eos) g_usleep(1000);
   }
-  std::vector<ToneMsg> msgs;
-  std::vector<std::string> pads;
+  EXPECT_TRUE(eos);
+  take(h1.get(), true);
   while (GstMessage* m = gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ELEMENT)) {
     const GstStructure* s = gst_message_get_structure(m);
     if (s && gst_structure_has_name(s, "dtmf-event")) {
-      msgs.push_back(parse_tone_message(s));
+      out.msgs.push_back(parse_tone_message(s));
       const char* pad = gst_structure_get_string(s, "pad");
-      pads.push_back(pad ? pad : "");
+      out.pads.push_back(pad ? pad : "");
     }
     gst_message_unref(m);
   }
@@ -1065,11 +1078,40 @@ TEST(ConfMixTones, DigitsAreReportedWithThePadAndRemoved) {
   h1.reset();
   h0.reset();
   gst_element_set_state(mix.get(), GST_STATE_NULL);
+  return out;
+}
 
-  for (const std::string& p : pads) EXPECT_EQ(p, "sink_0");
-  expect_digits(msgs, st.truth(), rate, "prosodyconfmix", 5.0, true);
-  ASSERT_GE(heard.size(), x.size());
-  EXPECT_GE(measure_suppression(x, heard, st.truth(), rate).min_depth_db, 40.0);
+TEST(ConfMixTones, DigitsAreReportedWithThePadAndRemoved) {
+  const int rate = 8000;
+  auto st = sixteen_digits(rate, 80, 100, 61);
+  const std::vector<float>& x = st.samples();
+  const ConfMixToneRun r = run_confmix_tones(x, rate);
+  for (const std::string& p : r.pads) EXPECT_EQ(p, "sink_0");
+  expect_digits(r.msgs, st.truth(), rate, "prosodyconfmix", 5.0, true);
+  ASSERT_GE(r.heard.size(), x.size());
+  EXPECT_GE(measure_suppression(x, r.heard, st.truth(), rate).min_depth_db, 40.0);
+}
+
+// The inputs end 80 ms into a 300 ms digit: its end is still reported, where
+// the input stopped, with the length it had.
+TEST(ConfMixTones, DigitInProgressAtEosIsEnded) {
+  const int rate = 8000;
+  dtmftest::Stimulus st(rate, 62);
+  st.silence(100.0);
+  dtmftest::Tone t;
+  t.digit = '9';
+  t.duration_ms = 300.0;
+  st.tone(t);
+  const std::size_t cut = st.truth()[0].start + 80 * rate / 1000;
+  const std::vector<float> x(st.samples().begin(), st.samples().begin() + long(cut));
+  const ConfMixToneRun r = run_confmix_tones(x, rate);
+  const auto starts = only(r.msgs, "dtmf-event", 1), ends = only(r.msgs, "dtmf-event", 0);
+  ASSERT_EQ(starts.size(), 1u);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0].number, 9);
+  EXPECT_NEAR(ms_of(ends[0].duration), 80.0, 13.0);
+  EXPECT_NEAR(ms_of(ends[0].timestamp), ms_of(cut, rate), 13.0);
+  EXPECT_EQ(r.heard.size(), x.size()) << "the extra frame is heard by no one";
 }
 
 // Timestamp jitter under 1 ms without DISCONT is not loss: nothing is

@@ -63,8 +63,12 @@ TEST(TonesInTheModule, ConferenceInputReportsTheDigitAtStartAndEnd) {
     EXPECT_EQ(got[0].param0, '5');
     EXPECT_EQ(got[0].is_end, mode != ToneReport::at_start);
     EXPECT_NEAR(double(got[0].start_sample), 2000.0, 8.0 * 2) << "onset within 2 ms";
-    if (mode == ToneReport::with_length) EXPECT_NEAR(got[0].param1, 80, 13) << "length in ms";
-    if (mode != ToneReport::at_start) EXPECT_NEAR(double(got[0].duration_ms), 80.0, 13.0);
+    if (mode == ToneReport::with_length) {
+      EXPECT_NEAR(got[0].param1, 80, 13) << "length in ms";
+    }
+    if (mode != ToneReport::at_start) {
+      EXPECT_NEAR(double(got[0].duration_ms), 80.0, 13.0);
+    }
   }
 }
 
@@ -167,6 +171,43 @@ TEST(TonesInTheModule, ListenForValidatesAndDiscardEmptiesTheQueue) {
   run(t.m, {&t.a}, 100);
   t.a.channel.discard_recognised();
   EXPECT_FALSE(t.a.channel.get_recognised().has_value());
+}
+
+// Listening stops 60 ms into a 300 ms digit (both as a conference party and
+// as a plain input that is then no longer used): the digit still gets its end
+// report, with the length it had when listening stopped.
+TEST(TonesInTheModule, StoppingListeningEndsTheDigitInProgress) {
+  for (bool party : {true, false}) {
+    SCOPED_TRACE(party ? "conference party" : "plain input");
+    TwoParties t;
+    Conference conf;
+    if (party) {
+      conf.add_party(t.a.channel);
+      conf.add_party(t.b.channel);
+    }
+    ListenSettings ls;
+    ls.enabled = true;
+    ls.report = ToneReport::start_and_end;
+    t.a.channel.listen_for(ls);
+    t.a.input.assign(8000, 0.0f);
+    add_digit5(t.a.input, kRate, 2000, 300.0);
+    run(t.m, {&t.a, &t.b}, 33);  // to 2640: 80 ms in
+    auto got = drain(t.a.channel);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_FALSE(got[0].is_end);
+    run(t.m, {&t.a, &t.b}, 2);  // 2800: 100 ms in
+    t.a.channel.listen_for(ListenSettings{});
+    if (!party) {  // the input is no longer needed at all
+      t.a.channel.disable_host_input();
+      t.a.input.clear();
+    }
+    run(t.m, {&t.a, &t.b}, 2);
+    got = drain(t.a.channel);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_TRUE(got[0].is_end);
+    EXPECT_EQ(got[0].param0, '5');
+    EXPECT_NEAR(double(got[0].duration_ms), 100.0, 13.0);
+  }
 }
 
 // The C API: sm_listen_for modes, digit mapping, recognition event.

@@ -69,6 +69,13 @@ class ToneSuppressor {
   // Forget all detection state (a new stream).
   void reset();
 
+  // The stream ends: every tone in progress gets its end event, as if the
+  // line had gone quiet here (silence for the look-ahead plus 100 ms, then
+  // any call-progress tone still active ends at its last burst). tail, if
+  // not null, receives the latency_samples() output samples still held by
+  // the look-ahead. Then detection starts afresh, as after reset().
+  void finish(float* tail, std::vector<ToneEvent>& events);
+
   // Delay of the output against the input, in samples.
   std::size_t latency_samples() const noexcept;
   // True while a tone is being removed.

@@ -396,6 +396,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void fetch_input(InputRt& in);
   void process_participant(InputRt& in);
   void deliver_tones(InputRt& in);
+  void finish_tones(InputRt& in);
   double mix_output(OutputRt& out);
   void finish_conference_output(OutputRt& out, double mix_mean_square);
   void limit_output(OutputRt& out, float gain_before, float gain_after);

@@ -213,12 +213,17 @@ void Engine::rebuild_runtime() {
           in.tones->configure(ch.listen);
         }
       } else {
-        in.tones.reset();
+        finish_tones(in);
       }
       input_by_slot_[s] = static_cast<std::int32_t>(inputs_.size());
       inputs_.push_back(std::move(in));
     }
   }
+  // Inputs no longer needed whose channel is still there stopped listening
+  // (a released channel's jobs are aborted, its tones unreported).
+  for (auto& o : old_inputs)
+    if (o.io && o.tones && o.key.slot < nslots && slots_[o.key.slot].allocated && slots_[o.key.slot].gen == o.key.gen)
+      finish_tones(o);
   // Participants that left (detached or released) fade out over one frame.
   std::uint32_t contrib = 0;
   for (auto& in : inputs_)
@@ -534,6 +539,16 @@ void Engine::deliver_tones(InputRt& in) {
     any = true;
   }
   if (any) raise_event(io, 2);
+}
+
+// Listening stops: a tone in progress still gets its end report, as if the
+// line had gone quiet where listening stopped.
+void Engine::finish_tones(InputRt& in) {
+  if (!in.tones) return;
+  in.tone_events.clear();
+  in.tones->finish(nullptr, in.tone_events);
+  deliver_tones(in);
+  in.tones.reset();
 }
 
 // ---------------------------------------------------------------------------

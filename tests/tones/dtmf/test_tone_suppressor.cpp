@@ -578,3 +578,70 @@ TEST(ToneSuppressorQuality, SpeechCollateral) {
                seconds, lookahead / 1000.0, pct, digits));
   }
 }
+
+// The stream stops 80 ms into a 200 ms digit: finish() ends it there, with
+// its measured length, and hands back the look-ahead's last samples intact.
+TEST(ToneSuppressorFinish, DigitInProgressEndsWhereTheStreamStops) {
+  const unsigned rate = 16000;
+  Stimulus s(rate, 31);
+  s.silence(100.0);
+  Tone t;
+  t.digit = '7';
+  t.duration_ms = 200.0;
+  s.tone(t);
+  const std::size_t onset = s.truth()[0].start;
+  const std::vector<float> x(s.samples().begin(), s.samples().begin() + long(onset + rate * 80 / 1000));
+  ListenSettings l = listening(16000);
+  l.suppress = false;  // so the tail is the input itself
+  ToneSuppressor ts(rate, l);
+  std::vector<float> out(x.size());
+  std::vector<ToneEvent> ev;
+  const std::size_t frame = rate / 100;
+  for (std::size_t i = 0; i < x.size(); i += frame)
+    ts.process(x.data() + i, out.data() + i, std::min(frame, x.size() - i), ev);
+  ASSERT_EQ(of_kind(ev, false).size(), 1u) << "confirmed before the stream stops";
+  ASSERT_EQ(of_kind(ev, true).size(), 0u);
+
+  const std::size_t delay = ts.latency_samples();
+  ASSERT_EQ(delay, rate * 16 / 1000);
+  std::vector<float> tail(delay, 1.0f);
+  ts.finish(tail.data(), ev);
+  const auto ends = of_kind(ev, true);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0].code, '7');
+  EXPECT_NEAR(double(ends[0].duration_ms), 80.0, 13.0);
+  EXPECT_NEAR(double(ends[0].end_sample), double(x.size()), 0.013 * rate);
+  EXPECT_TRUE(std::equal(tail.begin(), tail.end(), x.end() - long(delay))) << "the held-back input, unchanged";
+  EXPECT_EQ(ts.samples_processed(), 0u) << "a new stream after finish()";
+}
+
+// A cadenced tone stays active through a pause (the cadence may resume), so
+// only finish() can end it when the stream stops in a pause: at the end of
+// its last burst.
+TEST(ToneSuppressorFinish, CallProgressToneEndsAtItsLastBurst) {
+  const unsigned rate = 8000;
+  const std::size_t ms = rate / 1000;
+  std::vector<float> x(2900 * ms, 0.0f);
+  for (std::size_t on : {200u, 1200u, 2200u})  // EC busy: 425 Hz 500 ms on, 500 ms off
+    testsig::add_sine(x, 425.0, -15.0, rate, 0.0, on * ms, 500 * ms);
+  ListenSettings l = listening();
+  l.tone_set = 1;
+  l.cptone_recognition = true;
+  ToneSuppressor ts(rate, l);
+  std::vector<float> out(x.size());
+  std::vector<ToneEvent> ev;
+  for (std::size_t i = 0; i < x.size(); i += 80) ts.process(x.data() + i, out.data() + i, 80, ev);
+  auto busy = [&](bool end) {
+    std::vector<ToneEvent> v;
+    for (const ToneEvent& e : of_kind(ev, end))
+      if (e.type == RecognitionType::cptone && e.code == 2) v.push_back(e);
+    return v;
+  };
+  ASSERT_EQ(busy(false).size(), 1u);
+  ASSERT_EQ(busy(true).size(), 0u) << "still active 200 ms into a pause";
+  ts.finish(nullptr, ev);
+  const auto ends = busy(true);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_NEAR(double(ends[0].end_sample), 2700.0 * ms, 20.0 * ms);
+  EXPECT_NEAR(double(ends[0].start_sample), 200.0 * ms, 20.0 * ms);
+}

@@ -126,6 +126,10 @@ void CallProgressDetector::reset() {
   impl_->started = false;  // the next call's first_sample sets the timeline
 }
 
+void CallProgressDetector::end_all(std::vector<ToneEvent>& events) {
+  if (impl_) impl_->tracker.end_all(events);
+}
+
 bool CallProgressDetector::tone_present() const noexcept { return impl_ && impl_->tracker.tone_present(); }
 bool CallProgressDetector::tone_candidate() const noexcept { return impl_ && impl_->tracker.tone_candidate(); }
 

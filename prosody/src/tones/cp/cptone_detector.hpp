@@ -41,6 +41,9 @@ class CallProgressDetector {
   // n samples at 8 kHz were lost: advance time without audio.
   void conceal(std::size_t n, std::uint64_t first_sample, std::vector<ToneEvent>& events);
   void reset();
+  // The stream ends: active call-progress tones end at their last burst
+  // (feed some silence first, so that a burst in progress closes).
+  void end_all(std::vector<ToneEvent>& events);
 
   // A tone component of the active set is present now (confirmed): used by
   // the suppressor to remove call-progress and fax tones from a conference.

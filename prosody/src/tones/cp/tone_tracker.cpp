@@ -645,6 +645,10 @@ bool ToneTracker::fits_active(const ActiveTone& a, const Segment& s, bool ongoin
   return false;
 }
 
+void ToneTracker::end_all(std::vector<ToneEvent>& events) {
+  while (active_count_ > 0) end_active(0, events);
+}
+
 void ToneTracker::end_active(int slot, std::vector<ToneEvent>& events) {
   const ActiveTone a = active_[slot];
   for (int i = slot + 1; i < active_count_; ++i) active_[i - 1] = active_[i];

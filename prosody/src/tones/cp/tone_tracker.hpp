@@ -33,6 +33,10 @@ class ToneTracker {
   // One block of kBlock samples starting at block_start (timeline samples).
   void on_block(const BlockResult& r, std::uint64_t block_start, std::vector<ToneEvent>& events);
 
+  // The stream ends: every call-progress tone still active (its cadence
+  // could have gone on after a long pause) ends at its last burst.
+  void end_all(std::vector<ToneEvent>& events);
+
   // The tone kind being followed (for the analyser's level hysteresis).
   int held_kind() const noexcept { return current_.kind; }
   bool tone_present() const noexcept;

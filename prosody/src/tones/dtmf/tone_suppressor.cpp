@@ -411,6 +411,24 @@ void ToneSuppressor::conceal(std::size_t n, float* out, std::vector<ToneEvent>& 
 }
 
 void ToneSuppressor::reset() { impl_->reset(); }
+
+void ToneSuppressor::finish(float* tail, std::vector<ToneEvent>& events) {
+  Impl& d = *impl_;
+  const std::size_t n = d.delay + d.rate / 10;
+  std::vector<float> silence(n, 0.0f), out(n);
+  d.run(silence.data(), out.data(), n, events);
+  if (tail) std::copy(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(d.delay), tail);
+  if (d.cp_on) {
+    d.cp_events.clear();
+    d.cp.end_all(d.cp_events);
+    for (ToneEvent e : d.cp_events) {
+      e.start_sample = d.to_input(double(e.start_sample));
+      e.end_sample = d.to_input(double(e.end_sample));
+      events.push_back(e);
+    }
+  }
+  d.reset();
+}
 std::size_t ToneSuppressor::latency_samples() const noexcept { return impl_->delay; }
 bool ToneSuppressor::suppressing() const noexcept {
   return impl_->muting || impl_->phase < 1.0;
