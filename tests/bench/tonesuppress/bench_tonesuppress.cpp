@@ -13,7 +13,7 @@
 //  out of those inserted, digits missed, false digits (a digit where none
 //  was inserted, a wrong digit, or a digit reported twice).
 //
-// Usage: bench_tonesuppress [channels=16] [cpu_seconds=300] [passes=7]
+// Usage: bench_tonesuppress [CHANNELS [CPU_SECONDS [PASSES]]]  (positional; defaults 16 300 7)
 // (GST_PLUGIN_PATH must hold the built plugin, as the meson benchmark sets
 // it; PROSODY_SPEECH_DIR overrides the corpus location). Exits 77 (skipped)
 // without the corpus. Prints Markdown.
