@@ -58,7 +58,14 @@ double window_gain(double delta) {
 
 }  // namespace
 
-BlockAnalyser::BlockAnalyser() : fft_(RealFft::instance()) { set_tuning(AnalyserTuning{}); }
+namespace {
+const RealFft& window_fft() {
+  static const RealFft fft(kWindow);  // thread-safe one-time construction
+  return fft;
+}
+}  // namespace
+
+BlockAnalyser::BlockAnalyser() : fft_(window_fft()) { set_tuning(AnalyserTuning{}); }
 
 void BlockAnalyser::set_tuning(const AnalyserTuning& tuning) noexcept {
   tuning_ = tuning;
@@ -185,7 +192,7 @@ void BlockAnalyser::analyse(const float* x, int held_kind, bool concealed, Block
   std::memcpy(prev_samples_, x, sizeof prev_samples_);
   prev_ms_ = out.mean_square;
 
-  float re[kFftBins], im[kFftBins];
+  float re[kWindow / 2 + 1], im[kWindow / 2 + 1];
   fft_.forward(window, re, im);
   // Power per bin as the mean square of the sine it represents.
   const float scale = 2.0f / (float(kWindow) * kWindow);

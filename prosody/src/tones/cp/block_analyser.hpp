@@ -16,7 +16,7 @@
 #include <cstdint>
 
 #include "cp_common.hpp"
-#include "real_fft.hpp"
+#include "tones/real_fft.hpp"
 
 namespace prosody::tones::cp {
 
@@ -75,7 +75,7 @@ class BlockAnalyser {
   static int peak_components(const float* power, double band_total, Component* out) noexcept;
   void forget() noexcept;
 
-  const RealFft& fft_;
+  const RealFft& fft_;  // kWindow points, shared by every analyser
   AnalyserTuning tuning_;
   double gate_ms_ = 0.0, min_ms_ = 0.0, hold_ms_ = 0.0, steady_ratio_ = 1.0, steady_ced_ratio_ = 1.0;
   static constexpr int kKeptBins = 76;  // phase history for bins 0..75 (to 2.37 kHz)

@@ -1,6 +1,8 @@
 // dtmf_detector.cpp - see dtmf_detector.hpp and docs/tone-detection.md.
 #include "dtmf_detector.hpp"
 
+#include "tones/real_fft.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -81,60 +83,6 @@ double bessel_i0(double x) {
 }
 
 }  // namespace
-
-// Real FFT of N points as an N/2-point complex FFT and a split; twiddles
-// and bit reversal precomputed. Output: bins 0..N/2.
-struct RealFft {
-  unsigned n;
-  std::vector<float> tw_re, tw_im, sp_re, sp_im;
-  std::vector<unsigned short> bitrev;
-  explicit RealFft(unsigned points) : n(points) {
-    const unsigned h = n / 2;
-    unsigned bits = 0;
-    while ((1u << bits) < h) ++bits;
-    for (unsigned k = 0; k < h / 2; ++k) {
-      tw_re.push_back(float(std::cos(2.0 * kPi * k / h)));
-      tw_im.push_back(float(-std::sin(2.0 * kPi * k / h)));
-    }
-    for (unsigned k = 0; k <= h; ++k) {
-      sp_re.push_back(float(std::cos(2.0 * kPi * k / n)));
-      sp_im.push_back(float(-std::sin(2.0 * kPi * k / n)));
-    }
-    for (unsigned i = 0; i < h; ++i) {
-      unsigned r = 0;
-      for (unsigned b = 0; b < bits; ++b) r |= ((i >> b) & 1u) << (bits - 1 - b);
-      bitrev.push_back(static_cast<unsigned short>(r));
-    }
-  }
-  void run(const float* x, std::complex<float>* out) const {
-    const unsigned h = n / 2;
-    float re[256], im[256];
-    for (unsigned i = 0; i < h; ++i) {
-      re[bitrev[i]] = x[2 * i];
-      im[bitrev[i]] = x[2 * i + 1];
-    }
-    for (unsigned len = 2; len <= h; len <<= 1) {
-      const unsigned half = len >> 1, step = h / len;
-      for (unsigned i = 0; i < h; i += len)
-        for (unsigned j = 0; j < half; ++j) {
-          const unsigned a = i + j, b = a + half;
-          const float wr = tw_re[j * step], wi = tw_im[j * step];
-          const float tr = re[b] * wr - im[b] * wi, ti = re[b] * wi + im[b] * wr;
-          re[b] = re[a] - tr;
-          im[b] = im[a] - ti;
-          re[a] += tr;
-          im[a] += ti;
-        }
-    }
-    // Even/odd split: X[k] = E[k] + W^k O[k], with E and O recovered from z.
-    for (unsigned k = 0; k <= h; ++k) {
-      const unsigned p = k % h, q = (h - k) % h;
-      const float er = 0.5f * (re[p] + re[q]), ei = 0.5f * (im[p] - im[q]);
-      const float orr = 0.5f * (im[p] + im[q]), oi = -0.5f * (re[p] - re[q]);
-      out[k] = {er + sp_re[k] * orr - sp_im[k] * oi, ei + sp_re[k] * oi + sp_im[k] * orr};
-    }
-  }
-};
 
 // Constant tables shared by every detector.
 struct DtmfTables {
@@ -247,7 +195,6 @@ struct DtmfTables {
     return hi > lo ? c - 1.0 + (share - lo) / (hi - lo) : c;
   }
 
-  void real_fft128(const float* x, std::complex<float>* out) const { fft128.run(x, out); }
 };
 
 namespace {
@@ -263,6 +210,7 @@ const DtmfTables& tables() {
 // Written with vector types so the accumulators stay in registers; built
 // twice (AVX2+FMA and baseline) and picked at load time.
 typedef float v8f __attribute__((vector_size(32)));
+typedef double v4d __attribute__((vector_size(32)));
 // The helpers pass 32-byte vectors by value; they are always inlined into
 // the kernels, so the baseline-vs-AVX calling convention never matters.
 #pragma GCC diagnostic push
@@ -307,16 +255,115 @@ void bank_accumulate(const float* x, std::size_t n, unsigned pos, float (*acc[kR
 // One whole window from contiguous samples (for hops between bank hops).
 PROSODY_DTMF_KERNEL
 void window_dft(const float* x, const float (*bank)[16], float* out) {
-  v8f re = v8f{}, im = v8f{};
-  for (unsigned n = 0; n < kL; ++n) {
-    const v8f v = v8f{} + x[n];
-    re += v * load8(bank[n]);
-    im += v * load8(bank[n] + 8);
+  // Two sets of accumulators (even and odd samples) halve the add chain.
+  v8f re0 = v8f{}, im0 = v8f{}, re1 = v8f{}, im1 = v8f{};
+  for (unsigned n = 0; n < kL; n += 2) {
+    const v8f v0 = v8f{} + x[n], v1 = v8f{} + x[n + 1];
+    re0 += v0 * load8(bank[n]);
+    im0 += v0 * load8(bank[n] + 8);
+    re1 += v1 * load8(bank[n + 1]);
+    im1 += v1 * load8(bank[n + 1] + 8);
   }
-  store8(out, re);
-  store8(out + 8, im);
+  store8(out, re0 + re1);
+  store8(out + 8, im0 + im1);
+}
+
+// re[i] + j im[i] = c exp(j w i) for i < n (n rounded up to a multiple of 8
+// is written). Eight interleaved recurrences, so each chain is n/8 long and
+// the lanes go side by side.
+PROSODY_DTMF_KERNEL
+void fill_rotation(std::complex<double> c, double w, unsigned n, double* re, double* im) {
+  // Lane k starts at c exp(j w k); every lane steps by exp(j 8 w).
+  const double cr = std::cos(w), ci = std::sin(w);
+  double lr[8], li[8];
+  lr[0] = c.real();
+  li[0] = c.imag();
+  for (int k = 1; k < 8; ++k) {
+    lr[k] = lr[k - 1] * cr - li[k - 1] * ci;
+    li[k] = lr[k - 1] * ci + li[k - 1] * cr;
+  }
+  double sr = cr, si = ci;
+  for (int doubling = 0; doubling < 3; ++doubling) {
+    const double r = sr * sr - si * si;
+    si = 2.0 * sr * si;
+    sr = r;
+  }
+  v4d r0, r1, i0, i1;
+  std::memcpy(&r0, lr, sizeof r0);
+  std::memcpy(&r1, lr + 4, sizeof r1);
+  std::memcpy(&i0, li, sizeof i0);
+  std::memcpy(&i1, li + 4, sizeof i1);
+  for (std::size_t b = 0; b < n; b += 8) {
+    std::memcpy(re + b, &r0, sizeof r0);
+    std::memcpy(re + b + 4, &r1, sizeof r1);
+    std::memcpy(im + b, &i0, sizeof i0);
+    std::memcpy(im + b + 4, &i1, sizeof i1);
+    const v4d n0 = r0 * sr - i0 * si, n1 = r1 * sr - i1 * si;
+    i0 = r0 * si + i0 * sr;
+    i1 = r1 * si + i1 * sr;
+    r0 = n0;
+    r1 = n1;
+  }
+}
+
+// out[i] = Re(a exp(j wa i)) + Re(b exp(j wb i)) for i < n (n rounded up to
+// a multiple of 8 is written), in single precision: eight lanes per tone,
+// each chain n/8 long.
+PROSODY_DTMF_KERNEL
+void two_tone_model(std::complex<double> a, double wa, std::complex<double> b, double wb, unsigned n,
+                    float* out) {
+  float lane[4][8];  // a: re, im; b: re, im
+  const std::complex<double> start[2] = {a, b};
+  const double w[2] = {wa, wb};
+  float step[4];
+  for (int t = 0; t < 2; ++t) {
+    const std::complex<double> unit(std::cos(w[t]), std::sin(w[t]));
+    std::complex<double> v = start[t], s8 = 1.0;
+    for (int k = 0; k < 8; ++k, v *= unit, s8 *= unit) {
+      lane[2 * t][k] = static_cast<float>(v.real());
+      lane[2 * t + 1][k] = static_cast<float>(v.imag());
+    }
+    step[2 * t] = static_cast<float>(s8.real());
+    step[2 * t + 1] = static_cast<float>(s8.imag());
+  }
+  v8f ar = load8(lane[0]), ai = load8(lane[1]), br = load8(lane[2]), bi = load8(lane[3]);
+  const float sar = step[0], sai = step[1], sbr = step[2], sbi = step[3];
+  for (std::size_t i = 0; i < n; i += 8) {
+    store8(out + i, ar + br);
+    const v8f na = ar * sar - ai * sai, nb = br * sbr - bi * sbi;
+    ai = ar * sai + ai * sar;
+    bi = br * sbi + bi * sbr;
+    ar = na;
+    br = nb;
+  }
 }
 #pragma GCC diagnostic pop
+
+// Weighted normal equations of a fit of x by four basis functions: g[r][c]
+// = sum w b_r b_c (upper triangle), g[r][4] = sum w b_r x. One pass, so the
+// fourteen sums are independent chains.
+PROSODY_DTMF_KERNEL
+void normal_equations(const double* x, const double* weight, const double* const basis[4], unsigned n,
+                      double g[4][5]) {
+  const double *b0 = basis[0], *b1 = basis[1], *b2 = basis[2], *b3 = basis[3];
+  double s00 = 0, s01 = 0, s02 = 0, s03 = 0, s11 = 0, s12 = 0, s13 = 0, s22 = 0, s23 = 0, s33 = 0;
+  double x0 = 0, x1 = 0, x2 = 0, x3 = 0;
+#pragma omp simd reduction(+ : s00, s01, s02, s03, s11, s12, s13, s22, s23, s33, x0, x1, x2, x3)
+  for (unsigned i = 0; i < n; ++i) {
+    const double w0 = weight[i] * b0[i], w1 = weight[i] * b1[i], w2 = weight[i] * b2[i],
+                 w3 = weight[i] * b3[i];
+    s00 += w0 * b0[i], s01 += w0 * b1[i], s02 += w0 * b2[i], s03 += w0 * b3[i];
+    s11 += w1 * b1[i], s12 += w1 * b2[i], s13 += w1 * b3[i];
+    s22 += w2 * b2[i], s23 += w2 * b3[i];
+    s33 += w3 * b3[i];
+    x0 += w0 * x[i], x1 += w1 * x[i], x2 += w2 * x[i], x3 += w3 * x[i];
+  }
+  const double upper[4][5] = {{s00, s01, s02, s03, x0},
+                              {0, s11, s12, s13, x1},
+                              {0, 0, s22, s23, x2},
+                              {0, 0, 0, s33, x3}};
+  std::memcpy(g, upper, sizeof upper);
+}
 
 // |z|^2. (std::norm goes through hypot in libstdc++ unless fast-math is on.)
 template <typename T>
@@ -438,10 +485,16 @@ void DtmfDetector::run_bank(const float* x, std::size_t n) {
   bank_accumulate(x, n, pos_, acc, tables_->bank);
 }
 
+void DtmfDetector::copy_history(std::uint64_t start, unsigned n, float* out) const {
+  const std::size_t at = start % kRing;
+  const std::size_t first = std::min<std::size_t>(n, kRing - at);
+  std::memcpy(out, ring_ + at, first * sizeof(float));
+  std::memcpy(out + first, ring_, (n - first) * sizeof(float));
+}
+
 void DtmfDetector::compute_from_history(HopResult& hop) {
   float x[kL], out[16];
-  const std::uint64_t start = hop.end - kL;
-  for (unsigned i = 0; i < kL; ++i) x[i] = ring_[(start + i) % kRing];
+  copy_history(hop.end - kL, kL, x);
   window_dft(x, tables_->bank, out);
   set_window(hop, out);
   ++stats_.direct;
@@ -533,6 +586,7 @@ void DtmfDetector::set_window(HopResult& hop, const float* re_im) {
   for (int k = 0; k < 8; ++k) {
     hop.z[k] = {re_im[k], re_im[8 + k]};
     hop.p[k] = re_im[k] * re_im[k] + re_im[8 + k] * re_im[8 + k];
+    hop.mag[k] = std::sqrt(hop.p[k]);
   }
   hop.computed = true;
 }
@@ -582,12 +636,14 @@ DtmfDetector::Verdict DtmfDetector::judge(const HopResult& hop, const HopResult&
   if (!(l_low.real() > 0.0 && std::fabs(l_low.imag()) <= screen_tan_[row] * l_low.real()) ||
       !(l_high.real() > 0.0 && std::fabs(l_high.imag()) <= screen_tan_[column] * l_high.real()))
     return v;
+  // Offsets from the lag products (two arc tangents) only where they are
+  // used: the spectrum below, and the trace.
   const double to_hz = kFs / (2.0 * kPi * kH);
-  const double d_low = std::arg(l_low) * to_hz, d_high = std::arg(l_high) * to_hz;
-  if (trace_) {
-    last_trace_.offset_low = d_low;
-    last_trace_.offset_high = d_high;
-  }
+  auto offsets = [&](double& d_low, double& d_high) {
+    d_low = std::arg(l_low) * to_hz;
+    d_high = std::arg(l_high) * to_hz;
+  };
+  if (trace_) offsets(last_trace_.offset_low, last_trace_.offset_high);
   v.row = row;
   v.column = column - 4;
   ++stats_.screened;
@@ -606,6 +662,8 @@ DtmfDetector::Verdict DtmfDetector::judge(const HopResult& hop, const HopResult&
     v.valid = true;
     return v;
   }
+  double d_low, d_high;
+  offsets(d_low, d_high);
   v.valid = spectrally_pure(row, column, hop, kNominal[row] + d_low, kNominal[column] + d_high);
   if (v.valid) ++stats_.verified;
   return v;
@@ -624,22 +682,25 @@ bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, do
     const double d = f[i] - kNominal[ch[i]];
     const double r = t.response_at(d);
     if (r < 0.3) return false;  // too far off to model; the screen should not pass this
-    const std::complex<double> z(hop.z[ch[i]].real(), hop.z[ch[i]].imag());
-    c[i] = z / (t.window_sum * r * std::polar(1.0, 2.0 * kPi * d / kFs * centre));
+    // c = z exp(-j phi) / (W r), written out (std::complex division checks
+    // for infinities on every call).
+    const double phi = 2.0 * kPi * d / kFs * centre, scale = 1.0 / (t.window_sum * r);
+    const double cos_phi = std::cos(phi), sin_phi = std::sin(phi);
+    const double zr = hop.z[ch[i]].real(), zi = hop.z[ch[i]].imag();
+    c[i] = {scale * (zr * cos_phi + zi * sin_phi), scale * (zi * cos_phi - zr * sin_phi)};
   }
   float residual[kFft] = {};
-  const std::uint64_t start = hop.end - kL;
   {
-    std::complex<double> rl = 2.0 * c[0], rh = 2.0 * c[1];
-    const std::complex<double> sl = std::polar(1.0, 2.0 * kPi * f_low / kFs);
-    const std::complex<double> sh = std::polar(1.0, 2.0 * kPi * f_high / kFs);
-    for (unsigned n = 0; n < kL; ++n) {
-      residual[n] = static_cast<float>(
-          t.window[n] * (ring_[(start + n) % kRing] - rl.real() - rh.real()));
-      rl *= sl;
-      rh *= sh;
-    }
+    float x[kL];
+    copy_history(hop.end - kL, kL, x);
+    static_assert(kL % 8 == 0, "two_tone_model writes whole groups of eight");
+    float model[kL];
+    two_tone_model(2.0 * c[0], 2.0 * kPi * f_low / kFs, 2.0 * c[1], 2.0 * kPi * f_high / kFs, kL, model);
+    for (unsigned n = 0; n < kL; ++n) residual[n] = t.fft_window[n] * (x[n] - model[n]);
   }
+  float residual_energy = 0.0f;
+#pragma omp simd reduction(+ : residual_energy)
+  for (unsigned n = 0; n < kL; ++n) residual_energy += residual[n] * residual[n];
   // Windowed energy of the two tones (cross terms average out over the
   // window) and the spectral peak the stronger one shows.
   const double tone_energy = 2.0 * (power(c[0]) + power(c[1])) * t.window_energy;
@@ -647,11 +708,21 @@ bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, do
       std::max(power(c[0]), power(c[1])) * t.window_sum * t.window_sum;
   // Band energy of a spectrum in windowed-energy units (one-sided sum * 2/N).
   constexpr double kToEnergy = 2.0 / kFft;
+  // Parseval bounds both tests by the residual's energy E: the band's
+  // one-sided sum times 2/N is at most E, and any one bin at most E N/2.
+  // When E is too small for either test to fail (a clean digit, most of the
+  // time), the spectrum cannot change the verdict and is not computed.
+  if (!trace_ && residual_energy <= kMaxResidual * tone_energy &&
+      residual_energy * (kFft / 2.0) <= kMaxThirdPeak * strongest)
+    return true;
 
-  std::complex<float> spectrum[kFft / 2 + 1];
+  float spectrum_re[kFft / 2 + 1], spectrum_im[kFft / 2 + 1];
+  auto bin_power = [&](unsigned b) {
+    return double(spectrum_re[b]) * spectrum_re[b] + double(spectrum_im[b]) * spectrum_im[b];
+  };
   float frame[kFft];
   std::copy(residual, residual + kFft, frame);
-  t.real_fft128(frame, spectrum);
+  t.fft128.forward(frame, spectrum_re, spectrum_im);
   // Purity: little energy left in the band, and no other component near
   // the tones' strength. A "component" must stand out of the residual's
   // own floor: the largest bin of broadband noise is not one.
@@ -659,7 +730,7 @@ bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, do
     float bins[kBandHi - kBandLo + 1];
     energy = third = 0.0;
     for (unsigned b = kBandLo; b <= kBandHi; ++b) {
-      const double e = power(spectrum[b]);
+      const double e = bin_power(b);
       bins[b - kBandLo] = static_cast<float>(e);
       energy += e;
       third = std::max(third, e);
@@ -678,7 +749,7 @@ bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, do
     // below the band, take it out and look again. A voiced fundamental and
     // its harmonics are not explained by these fixed frequencies, so speech
     // keeps its evidence.
-    for (unsigned b = 2; b < kBandLo; ++b) low += power(spectrum[b]);
+    for (unsigned b = 2; b < kBandLo; ++b) low += bin_power(b);
     low *= kToEnergy;
     if (low >= kProgressWorthTrying * tone_energy) {
       int best = -1;
@@ -706,7 +777,7 @@ bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, do
           frame[n] = static_cast<float>(residual[n] - t.window[n] * fit);
         }
         for (unsigned n = kL; n < kFft; ++n) frame[n] = 0.0f;
-        t.real_fft128(frame, spectrum);
+        t.fft128.forward(frame, spectrum_re, spectrum_im);
         pure = judge_band(energy, third);
       }
     }
@@ -770,8 +841,8 @@ double DtmfDetector::reference(bool high) const {
 }
 
 double DtmfDetector::presence(const HopResult& hop) const {
-  const double rl = std::sqrt(hop.p[row_]) / std::max(reference(false), 1e-30);
-  const double rh = std::sqrt(hop.p[4 + column_]) / std::max(reference(true), 1e-30);
+  const double rl = hop.mag[row_] / std::max(reference(false), 1e-30);
+  const double rh = hop.mag[4 + column_] / std::max(reference(true), 1e-30);
   return 0.5 * (rl + rh);
 }
 
@@ -837,7 +908,7 @@ bool DtmfDetector::window_full(const HopResult& hop) const {
 void DtmfDetector::absorb(const HopResult& hop, const HopResult& previous) {
   // Steady windows refine the plateau (for edges and level) and the
   // frequency (phase advance from the previous window).
-  const double zl = std::sqrt(hop.p[row_]), zh = std::sqrt(hop.p[4 + column_]);
+  const double zl = hop.mag[row_], zh = hop.mag[4 + column_];
   peak_low_ = std::max(peak_low_, zl);
   peak_high_ = std::max(peak_high_, zh);
   if (!window_full(hop) || presence(hop) < kSteady) return;
@@ -957,10 +1028,12 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
   // residual carries everything else. Clipped samples (a flat top near full
   // scale) carry the clipping's intermodulation, which sits exactly on the
   // "harmonics" of two tones in a near-integer ratio: they get no weight.
+  float samples[kSieveMaxFrame];
+  copy_history(start, n, samples);
   double x[kSieveMaxFrame], weight[kSieveMaxFrame];
   double peak = 0.0;
   for (unsigned i = 0; i < n; ++i) {
-    x[i] = ring_[(start + i) % kRing];
+    x[i] = samples[i];
     peak = std::max(peak, std::fabs(x[i]));
   }
   // Lost audio (concealed, zeros in the history) says nothing either way.
@@ -970,19 +1043,15 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
     const bool lost = any_concealed_ && t >= concealed_from_ && t < concealed_until_;
     weight[i] = lost || std::fabs(x[i]) >= clip ? 0.0 : 1.0;
   }
-  double g[4][5] = {};
-  const std::complex<double> step_l = std::polar(1.0, 2.0 * kPi * f_low / kFs);
-  const std::complex<double> step_h = std::polar(1.0, 2.0 * kPi * f_high / kFs);
-  std::complex<double> rl = 1.0, rh = 1.0;
-  for (unsigned i = 0; i < n; ++i) {
-    const double b[4] = {rl.real(), rl.imag(), rh.real(), rh.imag()};
-    for (int r = 0; r < 4; ++r) {
-      for (int c = r; c < 4; ++c) g[r][c] += weight[i] * b[r] * b[c];
-      g[r][4] += weight[i] * b[r] * x[i];
-    }
-    rl *= step_l;
-    rh *= step_h;
-  }
+  // The four basis sinusoids, once: the normal equations and the residual
+  // both read them.
+  static_assert(kSieveMaxFrame % 8 == 0, "fill_rotation writes whole groups of eight");
+  double basis[4][kSieveMaxFrame];
+  fill_rotation(1.0, 2.0 * kPi * f_low / kFs, n, basis[0], basis[1]);
+  fill_rotation(1.0, 2.0 * kPi * f_high / kFs, n, basis[2], basis[3]);
+  double g[4][5];
+  const double* const columns[4] = {basis[0], basis[1], basis[2], basis[3]};
+  normal_equations(x, weight, columns, n, g);
   for (int r = 0; r < 4; ++r)
     for (int c = 0; c < r; ++c) g[r][c] = g[c][r];
   for (int col = 0; col < 4; ++col) {  // Gauss-Jordan; the matrix is well conditioned
@@ -996,32 +1065,34 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
     }
   }
   const double amp_l = std::hypot(g[0][4], g[1][4]), amp_h = std::hypot(g[2][4], g[3][4]);
-  rl = rh = 1.0;
+  // Residual under a Hann window, zero-padded to 512 points (15.6 Hz bins).
+  // Hann by rotation: cos(2 pi (i + 1/2) / n).
+  float padded[kSieveFft];
+  double hann_re[kSieveMaxFrame], hann_im[kSieveMaxFrame];
+  fill_rotation(std::polar(1.0, kPi / n), 2.0 * kPi / n, n, hann_re, hann_im);
   double hann_sum = 0.0;
-  // Hann window by rotation: cos(2 pi (i + 1/2) / n).
-  const std::complex<double> hann_step = std::polar(1.0, 2.0 * kPi / n);
-  std::complex<double> hann_rot = std::polar(1.0, kPi / n);
   for (unsigned i = 0; i < n; ++i) {
-    const double fit = g[0][4] * rl.real() + g[1][4] * rl.imag() + g[2][4] * rh.real() +
-                       g[3][4] * rh.imag();
-    const double h = 0.5 - 0.5 * hann_rot.real();
-    hann_rot *= hann_step;
-    x[i] = weight[i] * h * (x[i] - fit);
+    const double fit = g[0][4] * basis[0][i] + g[1][4] * basis[1][i] + g[2][4] * basis[2][i] +
+                       g[3][4] * basis[3][i];
+    const double h = 0.5 - 0.5 * hann_re[i];
+    padded[i] = static_cast<float>(weight[i] * h * (x[i] - fit));
     hann_sum += h;
-    rl *= step_l;
-    rh *= step_h;
   }
+  std::fill(padded + n, padded + kSieveFft, 0.0f);
   // Energy a tone of the stronger amplitude would show at a probe.
   const double strongest = std::pow(0.5 * std::max(amp_l, amp_h) * hann_sum, 2.0);
-  // One spectrum of the residual, zero-padded to 512 points (15.6 Hz bins);
-  // a probe reads the bin nearest its frequency.
-  float padded[kSieveFft] = {};
-  for (unsigned i = 0; i < n; ++i) padded[i] = static_cast<float>(x[i]);
-  std::complex<float> spectrum[kSieveFft / 2 + 1];
-  tables_->fft512.run(padded, spectrum);
+  // No bin of the residual's spectrum exceeds (sum |residual|)^2: when even
+  // that is under the sieve's floor, no series can qualify and the
+  // spectrum is not computed (a clean digit, most of the time).
+  double magnitude_sum = 0.0;
+  for (unsigned i = 0; i < n; ++i) magnitude_sum += std::fabs(padded[i]);
+  if (!trace_ && magnitude_sum * magnitude_sum < kSieveFloor * strongest) return false;
+  // One spectrum of the residual; a probe reads the bin nearest its frequency.
+  float spectrum_re[kSieveFft / 2 + 1], spectrum_im[kSieveFft / 2 + 1];
+  tables_->fft512.forward(padded, spectrum_re, spectrum_im);
   auto probe = [&](double f) {
-    const unsigned b = static_cast<unsigned>(std::lround(f * kSieveFft / kFs));
-    return double(power(spectrum[std::min(b, kSieveFft / 2)]));
+    const unsigned b = std::min(static_cast<unsigned>(f * (kSieveFft / kFs) + 0.5), kSieveFft / 2);
+    return double(spectrum_re[b]) * spectrum_re[b] + double(spectrum_im[b]) * spectrum_im[b];
   };
   double best_ratio = 0.0, best_level = 0.0;
   bool speech_like = false;

@@ -141,6 +141,7 @@ class DtmfDetector {
   struct HopResult {
     std::array<cfloat, 8> z{};  // window DFT at the 8 nominal frequencies
     float p[8] = {};            // |z|^2
+    float mag[8] = {};          // |z|
     std::uint64_t end = 0;      // the window covers [end - kWindow, end)
     bool computed = false;      // false: skipped (sparse mode, nothing tone-like)
     bool unknown = false;       // the window overlaps concealed samples
@@ -164,6 +165,7 @@ class DtmfDetector {
   void feed(const float* x, std::size_t n, std::vector<DtmfEvent>& events);  // nullptr: zeros
   void end_of_hop(std::uint64_t end, bool bank_hop, std::vector<DtmfEvent>& events);
   void set_window(HopResult& hop, const float* re_im);
+  void copy_history(std::uint64_t start, unsigned n, float* out) const;  // from ring_
   void compute_from_history(HopResult& hop);
   void enter_dense();
   Verdict judge(const HopResult& hop, const HopResult& previous);
