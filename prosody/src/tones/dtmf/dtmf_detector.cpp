@@ -96,6 +96,7 @@ struct DtmfTables {
   // Window amplitude response normalised to 1 at 0 Hz, 1 Hz steps (0..4000).
   float response[4002];
   std::complex<double> hop_rotation[8];  // exp(-j w_k kH)
+  std::complex<double> nominal_unit[8];  // exp(j w_k)
   double window_energy = 0.0;            // sum w^2
   // Low call-progress tone sets removed from a candidate's residual (dial
   // tone under DTMF): sinusoid bases over the window and the inverse of
@@ -141,6 +142,7 @@ struct DtmfTables {
     }
     for (int k = 0; k < 8; ++k)
       hop_rotation[k] = std::polar(1.0, -2.0 * kPi * kNominal[k] / kFs * kH);
+    for (int k = 0; k < 8; ++k) nominal_unit[k] = std::polar(1.0, 2.0 * kPi * kNominal[k] / kFs);
     for (unsigned n = 0; n < kL; ++n) window_energy += window[n] * window[n];
     static constexpr double kProgressHz[2][2] = {{350.0, 440.0}, {425.0, 0.0}};
     for (int s = 0; s < 2; ++s) {
@@ -238,7 +240,29 @@ void bank_accumulate(const float* x, std::size_t n, unsigned pos, float (*acc[kR
   v8f r2 = load8(*acc[2]), i2 = load8(*acc[2] + 8);
   const float* t = bank[pos];
   constexpr std::size_t kStride = 16 * kBH;  // the same sample in the next-older window
-  for (std::size_t i = 0; i < n; ++i, t += 16) {
+  std::size_t i = 0;
+  if (n >= 2) {
+    // Two samples a step into separate sums: twelve independent chains keep
+    // both FMA pipes busy (six would wait on the add latency).
+    v8f r0b = v8f{}, i0b = v8f{}, r1b = v8f{}, i1b = v8f{}, r2b = v8f{}, i2b = v8f{};
+    for (; i + 2 <= n; i += 2, t += 32) {
+      const v8f v = v8f{} + x[i], w = v8f{} + x[i + 1];
+      r0 += v * load8(t);
+      i0 += v * load8(t + 8);
+      r1 += v * load8(t + kStride);
+      i1 += v * load8(t + kStride + 8);
+      r2 += v * load8(t + 2 * kStride);
+      i2 += v * load8(t + 2 * kStride + 8);
+      r0b += w * load8(t + 16);
+      i0b += w * load8(t + 24);
+      r1b += w * load8(t + kStride + 16);
+      i1b += w * load8(t + kStride + 24);
+      r2b += w * load8(t + 2 * kStride + 16);
+      i2b += w * load8(t + 2 * kStride + 24);
+    }
+    r0 += r0b, i0 += i0b, r1 += r1b, i1 += i1b, r2 += r2b, i2 += i2b;
+  }
+  for (; i < n; ++i, t += 16) {
     const v8f v = v8f{} + x[i];
     r0 += v * load8(t);
     i0 += v * load8(t + 8);
@@ -255,17 +279,23 @@ void bank_accumulate(const float* x, std::size_t n, unsigned pos, float (*acc[kR
 // One whole window from contiguous samples (for hops between bank hops).
 PROSODY_DTMF_KERNEL
 void window_dft(const float* x, const float (*bank)[16], float* out) {
-  // Two sets of accumulators (even and odd samples) halve the add chain.
+  // Four samples a step into separate sums: eight independent chains.
+  static_assert(kL % 4 == 0, "window_dft takes four samples a step");
   v8f re0 = v8f{}, im0 = v8f{}, re1 = v8f{}, im1 = v8f{};
-  for (unsigned n = 0; n < kL; n += 2) {
-    const v8f v0 = v8f{} + x[n], v1 = v8f{} + x[n + 1];
+  v8f re2 = v8f{}, im2 = v8f{}, re3 = v8f{}, im3 = v8f{};
+  for (unsigned n = 0; n < kL; n += 4) {
+    const v8f v0 = v8f{} + x[n], v1 = v8f{} + x[n + 1], v2 = v8f{} + x[n + 2], v3 = v8f{} + x[n + 3];
     re0 += v0 * load8(bank[n]);
     im0 += v0 * load8(bank[n] + 8);
     re1 += v1 * load8(bank[n + 1]);
     im1 += v1 * load8(bank[n + 1] + 8);
+    re2 += v2 * load8(bank[n + 2]);
+    im2 += v2 * load8(bank[n + 2] + 8);
+    re3 += v3 * load8(bank[n + 3]);
+    im3 += v3 * load8(bank[n + 3] + 8);
   }
-  store8(out, re0 + re1);
-  store8(out + 8, im0 + im1);
+  store8(out, (re0 + re1) + (re2 + re3));
+  store8(out + 8, (im0 + im1) + (im2 + im3));
 }
 
 // re[i] + j im[i] = c exp(j w i) for i < n (n rounded up to a multiple of 8
@@ -306,18 +336,34 @@ void fill_rotation(std::complex<double> c, double w, unsigned n, double* re, dou
   }
 }
 
-// out[i] = Re(a exp(j wa i)) + Re(b exp(j wb i)) for i < n (n rounded up to
+// exp(j theta) for |theta| <= 0.1 by its Taylor series (error below 1e-16):
+// small frequency corrections without a call into libm.
+std::complex<double> small_rotation(double theta) {
+  const double t2 = theta * theta;
+  const double c = 1.0 - t2 / 2.0 * (1.0 - t2 / 12.0 * (1.0 - t2 / 30.0 * (1.0 - t2 / 56.0)));
+  const double s = theta * (1.0 - t2 / 6.0 * (1.0 - t2 / 20.0 * (1.0 - t2 / 42.0 * (1.0 - t2 / 72.0))));
+  return {c, s};
+}
+
+// z^k for k >= 0 by repeated squaring.
+std::complex<double> integer_power(std::complex<double> z, unsigned k) {
+  std::complex<double> r = 1.0;
+  for (; k; k >>= 1, z *= z)
+    if (k & 1u) r *= z;
+  return r;
+}
+
+// out[i] = Re(a unit_a^i) + Re(b unit_b^i) for i < n (n rounded up to
 // a multiple of 8 is written), in single precision: eight lanes per tone,
 // each chain n/8 long.
 PROSODY_DTMF_KERNEL
-void two_tone_model(std::complex<double> a, double wa, std::complex<double> b, double wb, unsigned n,
-                    float* out) {
+void two_tone_model(std::complex<double> a, std::complex<double> unit_a, std::complex<double> b,
+                    std::complex<double> unit_b, unsigned n, float* out) {
   float lane[4][8];  // a: re, im; b: re, im
-  const std::complex<double> start[2] = {a, b};
-  const double w[2] = {wa, wb};
+  const std::complex<double> start[2] = {a, b}, units[2] = {unit_a, unit_b};
   float step[4];
   for (int t = 0; t < 2; ++t) {
-    const std::complex<double> unit(std::cos(w[t]), std::sin(w[t]));
+    const std::complex<double> unit = units[t];
     std::complex<double> v = start[t], s8 = 1.0;
     for (int k = 0; k < 8; ++k, v *= unit, s8 *= unit) {
       lane[2 * t][k] = static_cast<float>(v.real());
@@ -583,11 +629,9 @@ void DtmfDetector::end_of_hop(std::uint64_t end, bool bank_hop, std::vector<Dtmf
 }
 
 void DtmfDetector::set_window(HopResult& hop, const float* re_im) {
-  for (int k = 0; k < 8; ++k) {
-    hop.z[k] = {re_im[k], re_im[8 + k]};
-    hop.p[k] = re_im[k] * re_im[k] + re_im[8 + k] * re_im[8 + k];
-    hop.mag[k] = std::sqrt(hop.p[k]);
-  }
+  for (int k = 0; k < 8; ++k) hop.z[k] = {re_im[k], re_im[8 + k]};
+  for (int k = 0; k < 8; ++k) hop.p[k] = re_im[k] * re_im[k] + re_im[8 + k] * re_im[8 + k];
+  for (int k = 0; k < 8; ++k) hop.mag[k] = std::sqrt(hop.p[k]);
   hop.computed = true;
 }
 
@@ -676,26 +720,29 @@ bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, do
   // from the channel output z = c * W(w - w_k), so x ~ 2 Re(c exp(j w n)).
   const int ch[2] = {row, column};
   const double f[2] = {f_low, f_high};
-  const double centre = (kL - 1) / 2.0;
-  std::complex<double> c[2];
+  std::complex<double> c[2], unit[2];  // amplitudes; exp(j w) at the measured frequencies
   for (int i = 0; i < 2; ++i) {
     const double d = f[i] - kNominal[ch[i]];
     const double r = t.response_at(d);
     if (r < 0.3) return false;  // too far off to model; the screen should not pass this
-    // c = z exp(-j phi) / (W r), written out (std::complex division checks
-    // for infinities on every call).
-    const double phi = 2.0 * kPi * d / kFs * centre, scale = 1.0 / (t.window_sum * r);
-    const double cos_phi = std::cos(phi), sin_phi = std::sin(phi);
+    // c = z exp(-j phi) / (W r), where delta = w - w_k and phi = delta (L - 1)/2
+    // (the window's centre): exp(j phi) = exp(j delta / 2)^(L - 1), so no
+    // libm calls; the division is written out.
+    const std::complex<double> half_step = small_rotation(kPi * d / kFs);
+    unit[i] = t.nominal_unit[ch[i]] * half_step * half_step;
+    const std::complex<double> rotation = integer_power(half_step, kL - 1);
+    const double scale = 1.0 / (t.window_sum * r);
     const double zr = hop.z[ch[i]].real(), zi = hop.z[ch[i]].imag();
+    const double cos_phi = rotation.real(), sin_phi = rotation.imag();
     c[i] = {scale * (zr * cos_phi + zi * sin_phi), scale * (zi * cos_phi - zr * sin_phi)};
   }
-  float residual[kFft] = {};
+  float residual[kFft];
   {
     float x[kL];
     copy_history(hop.end - kL, kL, x);
     static_assert(kL % 8 == 0, "two_tone_model writes whole groups of eight");
     float model[kL];
-    two_tone_model(2.0 * c[0], 2.0 * kPi * f_low / kFs, 2.0 * c[1], 2.0 * kPi * f_high / kFs, kL, model);
+    two_tone_model(2.0 * c[0], unit[0], 2.0 * c[1], unit[1], kL, model);
     for (unsigned n = 0; n < kL; ++n) residual[n] = t.fft_window[n] * (x[n] - model[n]);
   }
   float residual_energy = 0.0f;
@@ -715,6 +762,7 @@ bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, do
   if (!trace_ && residual_energy <= kMaxResidual * tone_energy &&
       residual_energy * (kFft / 2.0) <= kMaxThirdPeak * strongest)
     return true;
+  std::fill(residual + kL, residual + kFft, 0.0f);  // zero padding
 
   float spectrum_re[kFft / 2 + 1], spectrum_im[kFft / 2 + 1];
   auto bin_power = [&](unsigned b) {
@@ -869,6 +917,12 @@ double DtmfDetector::estimate_onset(double* concealed) const {
   // looked past (the edge may lie before a lost packet), and the span they
   // cover is reported so the caller can allow for it.
   *concealed = 0.0;
+  // presence() with the plateau's reciprocals taken once for the walk.
+  const double inv_low = 1.0 / std::max(reference(false), 1e-30);
+  const double inv_high = 1.0 / std::max(reference(true), 1e-30);
+  auto presence = [&](const HopResult& h) {
+    return 0.5 * (h.mag[row_] * inv_low + h.mag[4 + column_] * inv_high);
+  };
   const std::uint64_t depth = std::min<std::uint64_t>(hop_count_ - 1, kHistoryHops - 2);
   const HopResult* later = &hop_back(0);
   bool gap_between = false;  // unknown windows between `later` and the one examined
@@ -1031,11 +1085,11 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
   float samples[kSieveMaxFrame];
   copy_history(start, n, samples);
   double x[kSieveMaxFrame], weight[kSieveMaxFrame];
-  double peak = 0.0;
-  for (unsigned i = 0; i < n; ++i) {
-    x[i] = samples[i];
-    peak = std::max(peak, std::fabs(x[i]));
-  }
+  float peak_sample = 0.0f;
+#pragma omp simd reduction(max : peak_sample)
+  for (unsigned i = 0; i < n; ++i) peak_sample = std::max(peak_sample, std::fabs(samples[i]));
+  for (unsigned i = 0; i < n; ++i) x[i] = samples[i];
+  const double peak = peak_sample;
   // Lost audio (concealed, zeros in the history) says nothing either way.
   const double clip = peak >= kClipLevel ? kClipShare * peak : 1e30;
   for (unsigned i = 0; i < n; ++i) {
@@ -1070,21 +1124,21 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
   float padded[kSieveFft];
   double hann_re[kSieveMaxFrame], hann_im[kSieveMaxFrame];
   fill_rotation(std::polar(1.0, kPi / n), 2.0 * kPi / n, n, hann_re, hann_im);
-  double hann_sum = 0.0;
   for (unsigned i = 0; i < n; ++i) {
     const double fit = g[0][4] * basis[0][i] + g[1][4] * basis[1][i] + g[2][4] * basis[2][i] +
                        g[3][4] * basis[3][i];
     const double h = 0.5 - 0.5 * hann_re[i];
     padded[i] = static_cast<float>(weight[i] * h * (x[i] - fit));
-    hann_sum += h;
   }
+  const double hann_sum = 0.5 * n;  // the cosine sums to zero over its period
   std::fill(padded + n, padded + kSieveFft, 0.0f);
   // Energy a tone of the stronger amplitude would show at a probe.
   const double strongest = std::pow(0.5 * std::max(amp_l, amp_h) * hann_sum, 2.0);
   // No bin of the residual's spectrum exceeds (sum |residual|)^2: when even
   // that is under the sieve's floor, no series can qualify and the
   // spectrum is not computed (a clean digit, most of the time).
-  double magnitude_sum = 0.0;
+  float magnitude_sum = 0.0f;
+#pragma omp simd reduction(+ : magnitude_sum)
   for (unsigned i = 0; i < n; ++i) magnitude_sum += std::fabs(padded[i]);
   if (!trace_ && magnitude_sum * magnitude_sum < kSieveFloor * strongest) return false;
   // One spectrum of the residual; a probe reads the bin nearest its frequency.
