@@ -330,7 +330,6 @@ struct ProsodyToneSuppressInner
   std::deque < Anchor > anchors;
   Stats counted;                /* added to stats at the end of a buffer */
   std::vector < float >work;    /* float samples of the current buffer */
-  std::vector < float >work_out;        /* S16: the output, to compare */
   std::vector < float >history; /* ring of the latest raw input */
   std::vector < prosody::ToneEvent > events;
   std::vector < Report > reports;
@@ -981,20 +980,14 @@ process_buffer (ProsodyToneSuppress * self, GstBuffer * buf)
     store_samples (in, y, m, data);
   } else {
     float *x = input_samples (in, data, m);
-    float *y = x;               /* F32: in place */
-    if (!in.is_float) {
-      if (in.work_out.size () < m)
-        in.work_out.resize (m);
-      y = in.work_out.data ();
-    }
     remember (in, x, m);
-    in.ts->process (x, y, m, in.events);
+    in.ts->process (x, x, m, in.events);        /* in place */
     in.in_pos += m;
     in.counted.samples += m;
     collect_events (in);
     /* Most S16 buffers come out as they went in: then nothing to write. */
-    if (!in.is_float && (in.delay > 0 || memcmp (x, y, m * sizeof (float))))
-      store_samples (in, y, m, data);
+    if (!in.is_float && !in.ts->last_block_unchanged ())
+      store_samples (in, x, m, data);
   }
   gst_buffer_unmap (buf, &map);
   if (gap)
@@ -1183,7 +1176,6 @@ prosody_tone_suppress_setup (GstAudioFilter * filter, const GstAudioInfo * info)
   in.decrease_pending = false;
   in.history.assign (1024, 0.0f);       /* > 16 ms at 48 kHz */
   in.work.reserve (rate / 10);
-  in.work_out.reserve (rate / 10);
   in.events.reserve (16);
   in.reports.reserve (16);
   reset_stream (in);

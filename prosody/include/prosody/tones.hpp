@@ -80,6 +80,10 @@ class ToneSuppressor {
   std::size_t latency_samples() const noexcept;
   // True while a tone is being removed.
   bool suppressing() const noexcept;
+  // True if the last process() call wrote its input out unchanged (no
+  // look-ahead, no gain below one): a caller converting formats can then
+  // leave its own buffer as it was.
+  bool last_block_unchanged() const noexcept;
   std::uint64_t samples_processed() const noexcept;
 
  private:

@@ -199,6 +199,42 @@ TEST(ToneSuppressorSettings, SuppressOffReportsButDoesNotTouchTheAudio) {
   for (std::size_t n = 0; n < r.out.size(); ++n) ASSERT_EQ(r.out[n], s.samples()[n]);
 }
 
+TEST(ToneSuppressorSettings, LastBlockUnchangedTellsTheTruth) {
+  // The flag lets a caller skip writing back an untouched block, so it must
+  // never claim "unchanged" for a block that changed: checked against the
+  // samples, 10 ms block by block, through a suppressed digit, with and
+  // without look-ahead.
+  Stimulus s(8000.0, 5);
+  s.silence(60.0);
+  s.tone(Tone{});
+  s.silence(120.0);
+  for (int lookahead_ms : {0, 8}) {
+    ListenSettings l = listening();
+    l.lookahead_us = lookahead_ms * 1000;
+    ToneSuppressor ts(8000, l);
+    std::vector<ToneEvent> ev;
+    unsigned unchanged = 0, changed = 0;
+    for (std::size_t i = 0; i + 80 <= s.samples().size(); i += 80) {
+      std::vector<float> block(s.samples().begin() + i, s.samples().begin() + i + 80);
+      const std::vector<float> before = block;
+      ts.process(block.data(), block.data(), block.size(), ev);
+      const bool same = block == before;
+      if (ts.last_block_unchanged()) {
+        ASSERT_TRUE(same) << "block at " << i << " changed, look-ahead " << lookahead_ms << " ms";
+        ++unchanged;
+      } else {
+        ++changed;
+      }
+    }
+    if (lookahead_ms == 0) {
+      EXPECT_GE(unchanged, 10u);  // the silence around the digit (23 blocks in all)
+      EXPECT_GT(changed, 3u);     // the digit was removed
+    } else {
+      EXPECT_EQ(unchanged, 0u);  // delayed output is never the input
+    }
+  }
+}
+
 TEST(ToneSuppressorSettings, ToneSetOneReportsNoDigits) {
   Stimulus s(8000.0, 5);
   s.silence(40.0);

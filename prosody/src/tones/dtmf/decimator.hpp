@@ -33,6 +33,7 @@ class Decimator {
   // Output j is computed when input (j + 1) * ratio() - 1 arrives (counting
   // from reset) from the support() inputs up to and including that one.
   std::size_t support() const noexcept { return support_; }
+  bool identity() const noexcept { return count_ == 0; }  // 8 kHz in: process() copies
   void reset();
 
   // The filters' amplitude response at f Hz (for tests and documentation).

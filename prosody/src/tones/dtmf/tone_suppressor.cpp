@@ -98,6 +98,7 @@ struct ToneSuppressor::Impl {
   Interval intervals[kMaxIntervals];
   unsigned interval_count = 0;
   bool muting = false;  // the newest interval is open-ended
+  bool gained = false;  // the last run() went through the gain path (output may differ)
 
   // Scratch (sized at construction).
   std::vector<float> raw, x8;
@@ -275,6 +276,7 @@ struct ToneSuppressor::Impl {
   }
 
   void run(const float* in, float* out, std::size_t n, std::vector<ToneEvent>& events) {
+    gained = false;
     while (n > 0) {
       const std::size_t m = std::min(n, chunk_limit());
       const std::uint64_t first = in_count;
@@ -284,6 +286,7 @@ struct ToneSuppressor::Impl {
       if (interval_count == 0 && phase >= 1.0) {
         if (out) ring_read(first, out, m);  // nothing to remove: a plain delay
       } else {
+        gained = true;
         for (std::size_t i = 0; i < m; ++i) {
           const std::uint64_t t = first + i;
           const float g = gain_at(t >= delay ? t - delay : 0);
@@ -330,7 +333,10 @@ struct ToneSuppressor::Impl {
       std::copy(delay_line.data() + at, delay_line.data() + at + a, raw.data());
       std::copy(delay_line.data(), delay_line.data() + (m - a), raw.data() + a);
     }
-    const std::size_t m8 = decimator.process(raw.data(), m, x8.data());
+    // At 8 kHz the decimator is the identity: analyse the raw copy itself.
+    const bool identity = decimator.identity();
+    const float* x8p = identity ? raw.data() : x8.data();
+    const std::size_t m8 = identity ? m : decimator.process(raw.data(), m, x8.data());
     dtmf_events.clear();
     cp_events.clear();
     // Feed runs of good and lost samples to the detectors as process and
@@ -347,13 +353,13 @@ struct ToneSuppressor::Impl {
         if (lost)
           dtmf.conceal(run, dtmf_events);
         else
-          dtmf.process(x8.data() + i, run, dtmf_events);
+          dtmf.process(x8p + i, run, dtmf_events);
       }
       if (cp_on) {
         if (lost)
           cp.conceal(run, count8, cp_events);
         else
-          cp.process(x8.data() + i, run, count8, cp_events);
+          cp.process(x8p + i, run, count8, cp_events);
       }
       count8 += run;
       i = k;
@@ -433,6 +439,7 @@ std::size_t ToneSuppressor::latency_samples() const noexcept { return impl_->del
 bool ToneSuppressor::suppressing() const noexcept {
   return impl_->muting || impl_->phase < 1.0;
 }
+bool ToneSuppressor::last_block_unchanged() const noexcept { return impl_->delay == 0 && !impl_->gained; }
 std::uint64_t ToneSuppressor::samples_processed() const noexcept { return impl_->in_count; }
 
 }  // namespace prosody
