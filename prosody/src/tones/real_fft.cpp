@@ -18,14 +18,41 @@ namespace prosody::tones {
 namespace {
 
 #if defined(__GNUC__) || defined(__clang__)
-// Four floats in one SSE/NEON register; the compiler maps the operators.
+// The helpers take and return vectors by value; always inlined, so the
+// baseline-vs-AVX calling convention never applies.
+#pragma GCC diagnostic ignored "-Wpsabi"
+// Four and eight floats per operation; the compiler maps the operators
+// (eight lanes are one AVX register, or two SSE/NEON ones).
 typedef float Vec4 __attribute__((vector_size(16)));
-inline Vec4 load4(const float* p) {
-  Vec4 v;
+typedef float Vec8 __attribute__((vector_size(32)));
+template <typename V>
+__attribute__((always_inline)) inline V load(const float* p) {
+  V v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline void store4(float* p, Vec4 v) { std::memcpy(p, &v, sizeof v); }
+template <typename V>
+__attribute__((always_inline)) inline void store(float* p, V v) {
+  std::memcpy(p, &v, sizeof v);
+}
+// One run of butterflies of a radix-2 stage, sizeof(V)/4 at a time.
+template <typename V>
+__attribute__((always_inline)) inline void butterflies(float* zr, float* zi, const float* twr,
+                                                       const float* twi, unsigned a, unsigned half) {
+  constexpr unsigned kLanes = sizeof(V) / sizeof(float);
+  for (unsigned j = 0; j < half; j += kLanes) {
+    const unsigned lo = a + j, hi = lo + half;
+    const V wr = load<V>(twr + j), wi = load<V>(twi + j);
+    const V br = load<V>(zr + hi), bi = load<V>(zi + hi);
+    const V ar = load<V>(zr + lo), ai = load<V>(zi + lo);
+    const V tr = br * wr - bi * wi;
+    const V ti = br * wi + bi * wr;
+    store(zr + hi, ar - tr);
+    store(zi + hi, ai - ti);
+    store(zr + lo, ar + tr);
+    store(zi + lo, ai + ti);
+  }
+}
 #define PROSODY_FFT_VECTOR 1
 #endif
 
@@ -59,19 +86,20 @@ void RealFft::forward(const float* x, float* re, float* im) const noexcept {
   const unsigned h = half_;
   alignas(32) float zr[kMaxPoints / 2];
   alignas(32) float zi[kMaxPoints / 2];
+  // Bit-reversed order is gathered (rev is its own inverse: slot i takes
+  // input pair rev[i]) straight into the stages of length 2 and 4
+  // (twiddles 1 and -j): one pass, loads only from x.
   const unsigned short* rev = bit_reverse_.data();
-  zr[0] = x[0];  // rev[0] == 0; said outright so the compiler sees zr[0] set
-  zi[0] = x[1];
-  for (unsigned n = 1; n < h; ++n) {
-    zr[rev[n]] = x[2 * n];
-    zi[rev[n]] = x[2 * n + 1];
-  }
-  // Stages of length 2 and 4 (twiddles 1 and -j) together.
+  zr[0] = zi[0] = 0.0f;  // set below (h >= 8); said here so the compiler knows
   for (unsigned i = 0; i < h; i += 4) {
-    const float ar = zr[i] + zr[i + 1], ai = zi[i] + zi[i + 1];
-    const float br = zr[i] - zr[i + 1], bi = zi[i] - zi[i + 1];
-    const float cr = zr[i + 2] + zr[i + 3], ci = zi[i + 2] + zi[i + 3];
-    const float dr = zr[i + 2] - zr[i + 3], di = zi[i + 2] - zi[i + 3];
+    const float* p0 = x + 2 * rev[i];
+    const float* p1 = x + 2 * rev[i + 1];
+    const float* p2 = x + 2 * rev[i + 2];
+    const float* p3 = x + 2 * rev[i + 3];
+    const float ar = p0[0] + p1[0], ai = p0[1] + p1[1];
+    const float br = p0[0] - p1[0], bi = p0[1] - p1[1];
+    const float cr = p2[0] + p3[0], ci = p2[1] + p3[1];
+    const float dr = p2[0] - p3[0], di = p2[1] - p3[1];
     zr[i] = ar + cr;
     zi[i] = ai + ci;
     zr[i + 2] = ar - cr;
@@ -82,37 +110,30 @@ void RealFft::forward(const float* x, float* re, float* im) const noexcept {
     zr[i + 3] = br - di;
     zi[i + 3] = bi + dr;
   }
-  // Radix-2 stages from length 8: runs of four butterflies share nothing,
-  // so they go four at a time.
+  // Radix-2 stages from length 8: the butterflies of a run share nothing,
+  // so they go four (length 8) or eight (longer) at a time.
   const float* twr = twiddle_re_.data();
   const float* twi = twiddle_im_.data();
   for (unsigned len = 8; len <= h; len <<= 1) {
     const unsigned half = len >> 1;
     for (unsigned i = 0; i < h; i += len) {
-      for (unsigned j = 0; j < half; j += 4) {
-        const unsigned a = i + j, b = a + half;
 #ifdef PROSODY_FFT_VECTOR
-        const Vec4 wr = load4(twr + j), wi = load4(twi + j);
-        const Vec4 br = load4(zr + b), bi = load4(zi + b);
-        const Vec4 ar = load4(zr + a), ai = load4(zi + a);
-        const Vec4 tr = br * wr - bi * wi;
-        const Vec4 ti = br * wi + bi * wr;
-        store4(zr + b, ar - tr);
-        store4(zi + b, ai - ti);
-        store4(zr + a, ar + tr);
-        store4(zi + a, ai + ti);
+      if (half >= 8)
+        butterflies<Vec8>(zr, zi, twr, twi, i, half);
+      else
+        butterflies<Vec4>(zr, zi, twr, twi, i, half);
 #else
-        for (unsigned q = 0; q < 4; ++q) {
-          const float wr = twr[j + q], wi = twi[j + q];
-          const float tr = zr[b + q] * wr - zi[b + q] * wi;
-          const float ti = zr[b + q] * wi + zi[b + q] * wr;
-          zr[b + q] = zr[a + q] - tr;
-          zi[b + q] = zi[a + q] - ti;
-          zr[a + q] += tr;
-          zi[a + q] += ti;
-        }
-#endif
+      for (unsigned j = 0; j < half; ++j) {
+        const unsigned a = i + j, b = a + half;
+        const float wr = twr[j], wi = twi[j];
+        const float tr = zr[b] * wr - zi[b] * wi;
+        const float ti = zr[b] * wi + zi[b] * wr;
+        zr[b] = zr[a] - tr;
+        zi[b] = zi[a] - ti;
+        zr[a] += tr;
+        zi[a] += ti;
       }
+#endif
     }
     twr += half;
     twi += half;

@@ -193,6 +193,22 @@ void collect(const std::string& dir, std::vector<std::string>& out) {
 }
 }  // namespace
 
+std::string music_dir() {
+  if (const char* env = std::getenv("PROSODY_MUSIC_DIR"); env && *env) return env;
+  return "/usr/share/asterisk/moh";  // Debian asterisk-moh-opsound-wav
+}
+
+std::vector<std::string> music_files(std::string* why) {
+  std::vector<std::string> files;
+  const std::string dir = music_dir();
+  collect(dir, files);
+  std::sort(files.begin(), files.end());
+  if (files.empty() && why)
+    *why = "no music corpus at " + dir +
+           " (install the Debian package asterisk-moh-opsound-wav or set PROSODY_MUSIC_DIR)";
+  return files;
+}
+
 std::vector<std::string> speech_files(std::string* why) {
   std::vector<std::string> files;
   const std::string dir = speech_dir();

@@ -95,5 +95,8 @@ inline double reject_edge_hz(double f, int sign) { return sign * 0.035 * f; }
 // why if it is not there. PROSODY_SPEECH_DIR overrides the location.
 std::vector<std::string> speech_files(std::string* why);
 std::string speech_dir();
+// Music on hold (asterisk-moh-opsound-wav); PROSODY_MUSIC_DIR overrides.
+std::vector<std::string> music_files(std::string* why);
+std::string music_dir();
 
 }  // namespace dtmftest

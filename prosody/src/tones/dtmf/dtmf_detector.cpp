@@ -643,11 +643,9 @@ DtmfDetector::Verdict DtmfDetector::judge(const HopResult& hop, const HopResult&
   // Cheap screen, in the power domain (no logs or arcs on the common path).
   Verdict v;
   const float* p = hop.p;
-  int row = 0, column = 4;
-  for (int k = 1; k < 4; ++k)
-    if (p[k] > p[row]) row = k;
-  for (int k = 5; k < 8; ++k)
-    if (p[k] > p[column]) column = k;
+  int row = 0, column = 4;  // the strongest of each group (selects, not branches: noise is random)
+  for (int k = 1; k < 4; ++k) row = p[k] > p[row] ? k : row;
+  for (int k = 5; k < 8; ++k) column = p[k] > p[column] ? k : column;
   if (trace_) {
     const double scale = 2.0 / tables_->window_sum;
     last_trace_.row = row;
@@ -859,7 +857,8 @@ constexpr unsigned kGraceHops = 2;     // failed verifications tolerated in a ca
 constexpr unsigned kGapMinGoodHops = 3;  // candidates this established may bridge a gap
 constexpr double kFullTolerance = 4.0;   // samples: a window is full if it starts after the onset
 constexpr double kTwistBoundaryDb = 0.25;  // accept at the limit, reject 0.5 dB past it
-constexpr unsigned kMaxTotalMisses = 2;  // failed verifications allowed before confirmation,
+constexpr unsigned kMaxTotalMisses = 1;  // failed verifications allowed before confirmation (2 let a
+                                         // synth note in music on hold through, A10),
 constexpr unsigned kMissesPerGood = 3;   // or one per three verified hops if more
 // Steadiness: a DTMF tone holds its frequency and level; voiced speech glides.
 constexpr double kMaxDriftHz = 12.0;      // offset change, first vs second half
@@ -1151,9 +1150,11 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
   // One spectrum of the residual; a probe reads the bin nearest its frequency.
   float spectrum_re[kSieveFft / 2 + 1], spectrum_im[kSieveFft / 2 + 1];
   tables_->fft512.forward(padded, spectrum_re, spectrum_im);
+  double bin_power[kSieveFft / 2 + 1];
+  for (unsigned b = 0; b <= kSieveFft / 2; ++b)
+    bin_power[b] = double(spectrum_re[b]) * spectrum_re[b] + double(spectrum_im[b]) * spectrum_im[b];
   auto probe = [&](double f) {
-    const unsigned b = std::min(static_cast<unsigned>(f * (kSieveFft / kFs) + 0.5), kSieveFft / 2);
-    return double(spectrum_re[b]) * spectrum_re[b] + double(spectrum_im[b]) * spectrum_im[b];
+    return bin_power[std::min(static_cast<unsigned>(f * (kSieveFft / kFs) + 0.5), kSieveFft / 2)];
   };
   double best_ratio = 0.0, best_level = 0.0;
   bool speech_like = false;
@@ -1166,14 +1167,17 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
     if (std::fabs(f_high - q * f0) > kSieveRatioTolerance * f_high ||
         std::fabs(f_low - p * f0) > kSieveRatioTolerance * f_low)
       continue;
+    // Probes at k F0 for k = 1, 1.5, 2, ...: whole k on the series, half
+    // k between its members (k = j / 2).
     double harm = 0.0, between = 0.0;
     unsigned nh = 0, nb = 0;
-    for (double k = 1.0; k * f0 <= kSieveHiHz; k += 0.5) {
-      const double f = k * f0;
-      if (f < kSieveLoHz) continue;
-      if (std::fabs(f - f_low) < 0.75 * f0 || std::fabs(f - f_high) < 0.75 * f0) continue;
+    const double guard = 0.75 * f0;
+    for (unsigned j = 2;; ++j) {
+      const double f = (0.5 * j) * f0;
+      if (f > kSieveHiHz) break;
+      if (f < kSieveLoHz || std::fabs(f - f_low) < guard || std::fabs(f - f_high) < guard) continue;
       const double e = probe(f);
-      if (k == std::floor(k)) {
+      if (j % 2 == 0) {
         harm += e;
         ++nh;
       } else {
