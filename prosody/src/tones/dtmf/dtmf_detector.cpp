@@ -384,6 +384,18 @@ void two_tone_model(std::complex<double> a, std::complex<double> unit_a, std::co
 }
 #pragma GCC diagnostic pop
 
+// out[i] = weight[i] h[i] (x[i] - sum_r a[r] basis[r][i]), with the Hann
+// window h[i] = (1 - cos[i]) / 2.
+PROSODY_DTMF_KERNEL
+void windowed_residual(const double* x, const double* weight, const double* const basis[4],
+                       const double a[4], const double* cos, unsigned n, float* out) {
+  const double *b0 = basis[0], *b1 = basis[1], *b2 = basis[2], *b3 = basis[3];
+  for (unsigned i = 0; i < n; ++i) {
+    const double fit = a[0] * b0[i] + a[1] * b1[i] + a[2] * b2[i] + a[3] * b3[i];
+    out[i] = static_cast<float>(weight[i] * (0.5 - 0.5 * cos[i]) * (x[i] - fit));
+  }
+}
+
 // Weighted normal equations of a fit of x by four basis functions: g[r][c]
 // = sum w b_r b_c (upper triangle), g[r][4] = sum w b_r x. One pass, so the
 // fourteen sums are independent chains.
@@ -1130,12 +1142,8 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
   float padded[kSieveFft];
   double hann_re[kSieveMaxFrame], hann_im[kSieveMaxFrame];
   fill_rotation(std::polar(1.0, kPi / n), 2.0 * kPi / n, n, hann_re, hann_im);
-  for (unsigned i = 0; i < n; ++i) {
-    const double fit = g[0][4] * basis[0][i] + g[1][4] * basis[1][i] + g[2][4] * basis[2][i] +
-                       g[3][4] * basis[3][i];
-    const double h = 0.5 - 0.5 * hann_re[i];
-    padded[i] = static_cast<float>(weight[i] * h * (x[i] - fit));
-  }
+  const double coefficients[4] = {g[0][4], g[1][4], g[2][4], g[3][4]};
+  windowed_residual(x, weight, columns, coefficients, hann_re, n, padded);
   const double hann_sum = 0.5 * n;  // the cosine sums to zero over its period
   std::fill(padded + n, padded + kSieveFft, 0.0f);
   // Energy a tone of the stronger amplitude would show at a probe.
