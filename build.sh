@@ -108,7 +108,7 @@ case "$cmd" in
     log "Tests (normal build)"
     run_tests build
     log "Unit and element tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
-    configure build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=disabled
+    configure build-asan -Dbuildtype=debugoptimized -Dgst=enabled -Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=disabled
     ninja -C build-asan
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 \
       LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0 \
@@ -119,7 +119,7 @@ case "$cmd" in
     # slice allocator is off (G_SLICE, set by the tests), and races inside
     # GLib/GStreamer themselves are suppressed (tests/sanitizers/tsan.supp).
     log "Threaded tests (library and elements) under ThreadSanitizer (build-tsan/)"
-    configure build-tsan -Dbuildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dbenchmarks=disabled
+    configure build-tsan -Dbuildtype=debugoptimized -Dgst=enabled -Db_sanitize=thread -Db_lundef=false -Dbenchmarks=disabled
     ninja -C build-tsan
     TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sanitizers/tsan.supp \
       run_tests build-tsan --suite threads --no-suite plugin --timeout-multiplier 4

@@ -646,15 +646,15 @@ void DtmfDetector::end_of_hop(std::uint64_t end, bool bank_hop, std::vector<Dtmf
 
 void DtmfDetector::set_window(HopResult& hop, const float* re_im) {
   for (int k = 0; k < 8; ++k) hop.z[k] = {re_im[k], re_im[8 + k]};
-  for (int k = 0; k < 8; ++k) hop.p[k] = re_im[k] * re_im[k] + re_im[8 + k] * re_im[8 + k];
-  for (int k = 0; k < 8; ++k) hop.mag[k] = std::sqrt(hop.p[k]);
+  for (int k = 0; k < 8; ++k) hop.mag[k] = std::sqrt(re_im[k] * re_im[k] + re_im[8 + k] * re_im[8 + k]);
   hop.computed = true;
 }
 
 DtmfDetector::Verdict DtmfDetector::judge(const HopResult& hop, const HopResult& previous) {
   // Cheap screen, in the power domain (no logs or arcs on the common path).
   Verdict v;
-  const float* p = hop.p;
+  float p[8];  // |z|^2
+  for (int k = 0; k < 8; ++k) p[k] = hop.mag[k] * hop.mag[k];
   int row = 0, column = 4;  // the strongest of each group (selects, not branches: noise is random)
   for (int k = 1; k < 4; ++k) row = p[k] > p[row] ? k : row;
   for (int k = 5; k < 8; ++k) column = p[k] > p[column] ? k : column;
@@ -914,9 +914,9 @@ double DtmfDetector::presence(const HopResult& hop) const {
 
 bool DtmfDetector::tone_channels_dominate(const HopResult& hop) const {
   for (int k = 0; k < 4; ++k)
-    if (k != row_ && hop.p[k] > hop.p[row_]) return false;
+    if (k != row_ && hop.mag[k] > hop.mag[row_]) return false;
   for (int k = 4; k < 8; ++k)
-    if (k != 4 + column_ && hop.p[k] > hop.p[4 + column_]) return false;
+    if (k != 4 + column_ && hop.mag[k] > hop.mag[4 + column_]) return false;
   return true;
 }
 

@@ -138,9 +138,10 @@ class DtmfDetector {
   static constexpr unsigned kHistoryHops = 64;  // 128 ms of per-hop results
   static constexpr unsigned kRing = 512;        // sample history (window + sieve frame)
 
-  struct HopResult {
+  // 64-byte aligned: a hop is exactly two cache lines (with a thousand
+  // detectors in a module, each new hop is a cache miss; make it two, not three).
+  struct alignas(64) HopResult {
     std::array<cfloat, 8> z{};  // window DFT at the 8 nominal frequencies
-    float p[8] = {};            // |z|^2
     float mag[8] = {};          // |z|
     std::uint64_t end = 0;      // the window covers [end - kWindow, end)
     bool computed = false;      // false: skipped (sparse mode, nothing tone-like)
