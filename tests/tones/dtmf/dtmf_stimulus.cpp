@@ -198,26 +198,26 @@ std::string music_dir() {
   return "/usr/share/asterisk/moh";  // Debian asterisk-moh-opsound-wav
 }
 
-std::vector<std::string> music_files(std::string* why) {
+namespace {
+// The sorted .wav files under dir, or none and the reason in why.
+std::vector<std::string> corpus_files(const std::string& dir, const char* what, const char* package,
+                                      const char* variable, std::string* why) {
   std::vector<std::string> files;
-  const std::string dir = music_dir();
   collect(dir, files);
   std::sort(files.begin(), files.end());
   if (files.empty() && why)
-    *why = "no music corpus at " + dir +
-           " (install the Debian package asterisk-moh-opsound-wav or set PROSODY_MUSIC_DIR)";
+    *why = std::string("no ") + what + " corpus at " + dir + " (install the Debian package " + package +
+           " or set " + variable + ")";
   return files;
+}
+}  // namespace
+
+std::vector<std::string> music_files(std::string* why) {
+  return corpus_files(music_dir(), "music", "asterisk-moh-opsound-wav", "PROSODY_MUSIC_DIR", why);
 }
 
 std::vector<std::string> speech_files(std::string* why) {
-  std::vector<std::string> files;
-  const std::string dir = speech_dir();
-  collect(dir, files);
-  std::sort(files.begin(), files.end());
-  if (files.empty() && why)
-    *why = "no speech corpus at " + dir +
-           " (install the Debian package asterisk-core-sounds-en-wav or set PROSODY_SPEECH_DIR)";
-  return files;
+  return corpus_files(speech_dir(), "speech", "asterisk-core-sounds-en-wav", "PROSODY_SPEECH_DIR", why);
 }
 
 }  // namespace dtmftest

@@ -409,35 +409,32 @@ int talk_off(const std::vector<std::string>& files, double gain_db, Codec codec,
   }
   return static_cast<int>(starts_of(ev).size());
 }
+
+// A10: zero false digits on a corpus at nominal level and +10 dB, through
+// every codec.
+void expect_no_talk_off(const std::vector<std::string>& files, const char* what) {
+  for (double gain : {0.0, 10.0})
+    for (Codec codec : kCodecs) {
+      double seconds = 0;
+      const int falses = talk_off(files, gain, codec, &seconds);
+      EXPECT_EQ(falses, 0) << what << ", " << gain << " dB, " << codec_name(codec);
+      figure(fmt("A10 talk-off: %.0f false digits in %.0f s of ", falses, seconds) + what +
+             fmt(" at %+.0f dB", gain) + " (" + codec_name(codec) + ")");
+    }
+}
 }  // namespace
 
-// A10: zero false digits on the speech corpus at nominal level and +10 dB.
 TEST(DtmfRows, A10TalkOffOnSpeechCorpus) {
   std::string why;
   const auto files = speech_files(&why);
   if (files.empty()) GTEST_SKIP() << why;
-  for (double gain : {0.0, 10.0})
-    for (Codec codec : kCodecs) {
-      double seconds = 0;
-      const int falses = talk_off(files, gain, codec, &seconds);
-      EXPECT_EQ(falses, 0) << gain << " dB, " << codec_name(codec);
-      figure(fmt("A10 talk-off: %.0f false digits in %.0f s of speech at %+.0f dB", falses, seconds, gain) + " (" +
-             codec_name(codec) + ")");
-    }
+  expect_no_talk_off(files, "speech");
 }
 
-// A10, music: zero false digits on music on hold at nominal level and +10 dB.
 TEST(DtmfRows, A10TalkOffOnMusic) {
   std::string why;
   const auto files = music_files(&why);
   if (files.empty()) GTEST_SKIP() << why;
-  for (double gain : {0.0, 10.0})
-    for (Codec codec : kCodecs) {
-      double seconds = 0;
-      const int falses = talk_off(files, gain, codec, &seconds);
-      EXPECT_EQ(falses, 0) << gain << " dB, " << codec_name(codec);
-      figure(fmt("A10 talk-off: %.0f false digits in %.0f s of music at %+.0f dB", falses, seconds, gain) + " (" +
-             codec_name(codec) + ")");
-    }
+  expect_no_talk_off(files, "music");
 }
 #endif

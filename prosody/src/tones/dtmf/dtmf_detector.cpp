@@ -232,38 +232,12 @@ __attribute__((always_inline)) inline void store8(float* p, v8f v) { std::memcpy
 #define PROSODY_DTMF_KERNEL
 #endif
 
-PROSODY_DTMF_KERNEL
-void bank_accumulate(const float* x, std::size_t n, unsigned pos, float (*acc[kR])[16],
-                     const float (*bank)[16]) {
-  v8f r0 = load8(*acc[0]), i0 = load8(*acc[0] + 8);
-  v8f r1 = load8(*acc[1]), i1 = load8(*acc[1] + 8);
-  v8f r2 = load8(*acc[2]), i2 = load8(*acc[2] + 8);
-  const float* t = bank[pos];
-  constexpr std::size_t kStride = 16 * kBH;  // the same sample in the next-older window
-  std::size_t i = 0;
-  if (n >= 2) {
-    // Two samples a step into separate sums: twelve independent chains keep
-    // both FMA pipes busy (six would wait on the add latency).
-    v8f r0b = v8f{}, i0b = v8f{}, r1b = v8f{}, i1b = v8f{}, r2b = v8f{}, i2b = v8f{};
-    for (; i + 2 <= n; i += 2, t += 32) {
-      const v8f v = v8f{} + x[i], w = v8f{} + x[i + 1];
-      r0 += v * load8(t);
-      i0 += v * load8(t + 8);
-      r1 += v * load8(t + kStride);
-      i1 += v * load8(t + kStride + 8);
-      r2 += v * load8(t + 2 * kStride);
-      i2 += v * load8(t + 2 * kStride + 8);
-      r0b += w * load8(t + 16);
-      i0b += w * load8(t + 24);
-      r1b += w * load8(t + kStride + 16);
-      i1b += w * load8(t + kStride + 24);
-      r2b += w * load8(t + 2 * kStride + 16);
-      i2b += w * load8(t + 2 * kStride + 24);
-    }
-    r0 += r0b, i0 += i0b, r1 += r1b, i1 += i1b, r2 += r2b, i2 += i2b;
-  }
-  for (; i < n; ++i, t += 16) {
-    const v8f v = v8f{} + x[i];
+// The three windows' sums (real and imaginary, eight channels each).
+struct BankSums {
+  v8f r0, i0, r1, i1, r2, i2;
+  static constexpr std::size_t kStride = 16 * kBH;  // the same sample in the next-older window
+  // Adds one sample, v in every lane; t: its coefficient row in the newest window.
+  __attribute__((always_inline)) void add(v8f v, const float* t) {
     r0 += v * load8(t);
     i0 += v * load8(t + 8);
     r1 += v * load8(t + kStride);
@@ -271,9 +245,26 @@ void bank_accumulate(const float* x, std::size_t n, unsigned pos, float (*acc[kR
     r2 += v * load8(t + 2 * kStride);
     i2 += v * load8(t + 2 * kStride + 8);
   }
-  store8(*acc[0], r0), store8(*acc[0] + 8, i0);
-  store8(*acc[1], r1), store8(*acc[1] + 8, i1);
-  store8(*acc[2], r2), store8(*acc[2] + 8, i2);
+};
+
+PROSODY_DTMF_KERNEL
+void bank_accumulate(const float* x, std::size_t n, unsigned pos, float (*acc[kR])[16],
+                     const float (*bank)[16]) {
+  BankSums a{load8(*acc[0]), load8(*acc[0] + 8), load8(*acc[1]), load8(*acc[1] + 8),
+             load8(*acc[2]), load8(*acc[2] + 8)};
+  const float* t = bank[pos];
+  std::size_t i = 0;
+  // Two samples a step into separate sums: twelve independent chains keep
+  // both FMA pipes busy (six would wait on the add latency).
+  BankSums b{};
+  for (; i + 2 <= n; i += 2, t += 32) {
+    a.add(v8f{} + x[i], t);
+    b.add(v8f{} + x[i + 1], t + 16);
+  }
+  for (; i < n; ++i, t += 16) a.add(v8f{} + x[i], t);
+  store8(*acc[0], a.r0 + b.r0), store8(*acc[0] + 8, a.i0 + b.i0);
+  store8(*acc[1], a.r1 + b.r1), store8(*acc[1] + 8, a.i1 + b.i1);
+  store8(*acc[2], a.r2 + b.r2), store8(*acc[2] + 8, a.i2 + b.i2);
 }
 
 // One whole window from contiguous samples (for hops between bank hops).
