@@ -328,15 +328,19 @@ struct ToneSuppressor::Impl {
   }
 
   void analyse(std::uint64_t first, std::size_t m, std::vector<ToneEvent>& events) {
-    {
-      const std::size_t at = first & delay_mask, a = std::min(m, delay_line.size() - at);
+    // The chunk's raw input, contiguous: in place in the delay line unless
+    // it wraps there.
+    const std::size_t at = first & delay_mask, a = std::min(m, delay_line.size() - at);
+    const float* chunk = delay_line.data() + at;
+    if (a < m) {
       std::copy(delay_line.data() + at, delay_line.data() + at + a, raw.data());
       std::copy(delay_line.data(), delay_line.data() + (m - a), raw.data() + a);
+      chunk = raw.data();
     }
-    // At 8 kHz the decimator is the identity: analyse the raw copy itself.
+    // At 8 kHz the decimator is the identity: analyse the chunk itself.
     const bool identity = decimator.identity();
-    const float* x8p = identity ? raw.data() : x8.data();
-    const std::size_t m8 = identity ? m : decimator.process(raw.data(), m, x8.data());
+    const float* x8p = identity ? chunk : x8.data();
+    const std::size_t m8 = identity ? m : decimator.process(chunk, m, x8.data());
     dtmf_events.clear();
     cp_events.clear();
     // Feed runs of good and lost samples to the detectors as process and
