@@ -1146,46 +1146,68 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
 #pragma omp simd reduction(+ : magnitude_sum)
   for (unsigned i = 0; i < n; ++i) magnitude_sum += std::fabs(padded[i]);
   if (!trace_ && magnitude_sum * magnitude_sum < kSieveFloor * strongest) return false;
-  // One spectrum of the residual; a probe reads the bin nearest its frequency.
-  float spectrum_re[kSieveFft / 2 + 1], spectrum_im[kSieveFft / 2 + 1];
-  tables_->fft512.forward(padded, spectrum_re, spectrum_im);
-  double bin_power[kSieveFft / 2 + 1];
-  for (unsigned b = 0; b <= kSieveFft / 2; ++b)
-    bin_power[b] = double(spectrum_re[b]) * spectrum_re[b] + double(spectrum_im[b]) * spectrum_im[b];
-  auto probe = [&](double f) {
-    return bin_power[std::min(static_cast<unsigned>(f * (kSieveFft / kFs) + 0.5), kSieveFft / 2)];
+  // The candidate series: every F0 of which both tones are integer multiples
+  // (p F0 and q F0, within kSieveRatioTolerance), with its probes at k F0
+  // for k = 1, 1.5, 2, ...: whole k on the series, half k between its
+  // members. A probe reads the spectrum's bin nearest its frequency.
+  struct Series {
+    unsigned short harmonic[64], between[64];
+    unsigned nh = 0, nb = 0;
   };
-  double best_ratio = 0.0, best_level = 0.0;
-  bool speech_like = false;
+  Series series[12];
+  unsigned count = 0;
+  auto bin_of = [](double f) {
+    return static_cast<unsigned short>(std::min(static_cast<unsigned>(f * (kSieveFft / kFs) + 0.5), kSieveFft / 2));
+  };
   const int p_lo = static_cast<int>(std::ceil(f_low / kSieveMaxF0));
   const int p_hi = static_cast<int>(std::floor(f_low / kSieveMinF0));
-  for (int p = std::max(p_lo, 1); p <= p_hi; ++p) {
+  for (int p = std::max(p_lo, 1); p <= p_hi && count < 12; ++p) {
     const int q = static_cast<int>(std::lround(f_high * p / f_low));
     if (q <= p) continue;
     const double f0 = (f_low + f_high) / (p + q);
     if (std::fabs(f_high - q * f0) > kSieveRatioTolerance * f_high ||
         std::fabs(f_low - p * f0) > kSieveRatioTolerance * f_low)
       continue;
-    // Probes at k F0 for k = 1, 1.5, 2, ...: whole k on the series, half
-    // k between its members (k = j / 2).
-    double harm = 0.0, between = 0.0;
-    unsigned nh = 0, nb = 0;
+    Series& c = series[count];
+    c.nh = c.nb = 0;
     const double guard = 0.75 * f0;
     for (unsigned j = 2;; ++j) {
       const double f = (0.5 * j) * f0;
       if (f > kSieveHiHz) break;
       if (f < kSieveLoHz || std::fabs(f - f_low) < guard || std::fabs(f - f_high) < guard) continue;
-      const double e = probe(f);
       if (j % 2 == 0) {
-        harm += e;
-        ++nh;
-      } else {
-        between += e;
-        ++nb;
+        if (c.nh < 64) c.harmonic[c.nh++] = bin_of(f);
+      } else if (c.nb < 64) {
+        c.between[c.nb++] = bin_of(f);
       }
     }
-    if (nh < 2 || nb < 2) continue;
-    const double mh = harm / nh, mb = between / nb;
+    if (c.nh >= 2 && c.nb >= 2) ++count;
+  }
+  // Parseval again: the spectrum's interior bins together hold at most N/2
+  // times the residual's energy, and a series' harmonic probes are distinct
+  // interior bins, so their mean is at most that over their number. When
+  // that cannot reach the floor for any series, none can qualify.
+  if (!trace_) {
+    double energy = 0.0;
+    for (unsigned i = 0; i < n; ++i) energy += double(padded[i]) * padded[i];
+    bool possible = false;
+    for (unsigned k = 0; k < count; ++k)
+      possible |= (kSieveFft / 2.0) * energy / series[k].nh >= kSieveFloor * strongest;
+    if (!possible) return false;
+  }
+  float spectrum_re[kSieveFft / 2 + 1], spectrum_im[kSieveFft / 2 + 1];
+  tables_->fft512.forward(padded, spectrum_re, spectrum_im);
+  auto probe = [&](unsigned b) {
+    return double(spectrum_re[b]) * spectrum_re[b] + double(spectrum_im[b]) * spectrum_im[b];
+  };
+  double best_ratio = 0.0, best_level = 0.0;
+  bool speech_like = false;
+  for (unsigned k = 0; k < count; ++k) {
+    const Series& c = series[k];
+    double harm = 0.0, between = 0.0;
+    for (unsigned i = 0; i < c.nh; ++i) harm += probe(c.harmonic[i]);
+    for (unsigned i = 0; i < c.nb; ++i) between += probe(c.between[i]);
+    const double mh = harm / c.nh, mb = between / c.nb;
     const double ratio = mh / std::max(mb, 1e-30), level = mh / std::max(strongest, 1e-30);
     if (level > best_level) {
       best_level = level;
