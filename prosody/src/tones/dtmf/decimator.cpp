@@ -102,23 +102,30 @@ typedef float v8f __attribute__((vector_size(32)));
 PROSODY_DTMF_HOT
 #endif
 float dot(const float* a, const float* b, std::size_t n) {
-  // Four independent accumulators keep the multiply-add latency hidden.
-  v8f acc[4] = {};
+  // Four independent accumulators (named, so they stay in registers) keep
+  // the multiply-add latency hidden; n is a multiple of 16.
+  const auto load = [](const float* p) {
+    v8f v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  };
+  v8f s0 = v8f{}, s1 = v8f{}, s2 = v8f{}, s3 = v8f{};
   std::size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    v8f a0, a1, b0, b1;
-    std::memcpy(&a0, a + i, sizeof a0);
-    std::memcpy(&a1, a + i + 8, sizeof a1);
-    std::memcpy(&b0, b + i, sizeof b0);
-    std::memcpy(&b1, b + i + 8, sizeof b1);
-    acc[(i >> 4) & 1] += a0 * b0;
-    acc[2 + ((i >> 4) & 1)] += a1 * b1;
+  for (; i + 32 <= n; i += 32) {
+    s0 += load(a + i) * load(b + i);
+    s1 += load(a + i + 8) * load(b + i + 8);
+    s2 += load(a + i + 16) * load(b + i + 16);
+    s3 += load(a + i + 24) * load(b + i + 24);
   }
-  const v8f acc0 = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-  float s = 0.0f;
-  for (int k = 0; k < 8; ++k) s += acc0[k];
-  for (; i < n; ++i) s += a[i] * b[i];
-  return s;
+  for (; i + 16 <= n; i += 16) {
+    s0 += load(a + i) * load(b + i);
+    s1 += load(a + i + 8) * load(b + i + 8);
+  }
+  const v8f sum = (s0 + s1) + (s2 + s3);
+  float total = 0.0f;
+  for (int k = 0; k < 8; ++k) total += sum[k];
+  for (; i < n; ++i) total += a[i] * b[i];
+  return total;
 }
 #pragma GCC diagnostic pop
 
