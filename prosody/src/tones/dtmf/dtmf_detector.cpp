@@ -499,10 +499,13 @@ void DtmfDetector::feed(const float* x, std::size_t n, std::vector<DtmfEvent>& e
     // in between, if crossed, is judged from the history afterwards.
     const std::size_t run = std::min<std::size_t>(n, kBH - pos_);
     const float* src = x ? x : zeros;
-    const std::size_t at = now_ % kRing;
-    const std::size_t first = std::min(run, kRing - at);
-    std::memcpy(ring_ + at, src, first * sizeof(float));
-    std::memcpy(ring_, src + first, (run - first) * sizeof(float));
+    // A run never crosses a bank hop, and the ring holds a whole number of
+    // bank hops, so it never wraps either: a short copy, inline.
+    static_assert(kRing % kBH == 0, "the ring holds whole bank hops");
+    float* to = ring_ + now_ % kRing;
+    std::size_t i = 0;
+    for (; i + 4 <= run; i += 4) std::memcpy(to + i, src + i, 4 * sizeof(float));  // one 16-byte move
+    for (; i < run; ++i) to[i] = src[i];
     // Input below Q.24's must-reject level (-55 dBm0 per tone) cannot hold
     // a digit: while nothing tone-like is about, the bank treats it as the
     // zeros it effectively is, which costs nothing (most channels, most of
