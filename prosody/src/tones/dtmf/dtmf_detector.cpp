@@ -91,6 +91,10 @@ struct DtmfTables {
   // Bank coefficients per window position: w[n]cos(w_k n) for k = 0..7, then
   // -w[n]sin(w_k n): the window DFT is sum x[n] * these.
   alignas(64) float bank[kL][16];
+  // The same window folded about its centre (window_dft): w cos(w_k u),
+  // w sin(w_k u) for u = (L-1)/2 - n, n < L/2; and exp(-j w_k (L-1)/2).
+  alignas(64) float folded[kL / 2][16];
+  alignas(64) float centre[16];
   float fft_window[kL];
   double cumulative[kL + 1];  // share of the window's weight before sample c
   // Window amplitude response normalised to 1 at 0 Hz, 1 Hz steps (0..4000).
@@ -125,6 +129,19 @@ struct DtmfTables {
         bank[n][k] = static_cast<float>(window[n] * std::cos(ph));
         bank[n][8 + k] = static_cast<float>(-window[n] * std::sin(ph));
       }
+    }
+    for (unsigned n = 0; n < kL / 2; ++n) {
+      const double u = (kL - 1) / 2.0 - n;
+      for (int k = 0; k < 8; ++k) {
+        const double wk = 2.0 * kPi * kNominal[k] / kFs;
+        folded[n][k] = static_cast<float>(window[n] * std::cos(wk * u));
+        folded[n][8 + k] = static_cast<float>(window[n] * std::sin(wk * u));
+      }
+    }
+    for (int k = 0; k < 8; ++k) {
+      const double phase = 2.0 * kPi * kNominal[k] / kFs * (kL - 1) / 2.0;
+      centre[k] = static_cast<float>(std::cos(phase));
+      centre[8 + k] = static_cast<float>(-std::sin(phase));
     }
     for (unsigned f = 0; f < 4002; ++f) {
       // The window is symmetric about (L-1)/2: sum pairs as cos((m + 1/2) a)
@@ -268,25 +285,27 @@ void bank_accumulate(const float* x, std::size_t n, unsigned pos, float (*acc[kR
 }
 
 // One whole window from contiguous samples (for hops between bank hops).
+// The window is symmetric about its centre c = (L-1)/2, so samples n and
+// L-1-n fold together: with u = c - n, sum and difference s, d,
+//   z = exp(-j w c) sum_{n < L/2} w[n] (s cos(w u) + j d sin(w u)),
+// half the multiply-adds of the direct sum. `folded` holds w cos(w u)
+// then w sin(w u) per pair, `centre` cos(w c) then -sin(w c) per channel.
 PROSODY_DTMF_KERNEL
-void window_dft(const float* x, const float (*bank)[16], float* out) {
-  // Four samples a step into separate sums: eight independent chains.
-  static_assert(kL % 4 == 0, "window_dft takes four samples a step");
+void window_dft(const float* x, const float (*folded)[16], const float* centre, float* out) {
+  static_assert(kL % 4 == 0, "window_dft folds two pairs a step");
   v8f re0 = v8f{}, im0 = v8f{}, re1 = v8f{}, im1 = v8f{};
-  v8f re2 = v8f{}, im2 = v8f{}, re3 = v8f{}, im3 = v8f{};
-  for (unsigned n = 0; n < kL; n += 4) {
-    const v8f v0 = v8f{} + x[n], v1 = v8f{} + x[n + 1], v2 = v8f{} + x[n + 2], v3 = v8f{} + x[n + 3];
-    re0 += v0 * load8(bank[n]);
-    im0 += v0 * load8(bank[n] + 8);
-    re1 += v1 * load8(bank[n + 1]);
-    im1 += v1 * load8(bank[n + 1] + 8);
-    re2 += v2 * load8(bank[n + 2]);
-    im2 += v2 * load8(bank[n + 2] + 8);
-    re3 += v3 * load8(bank[n + 3]);
-    im3 += v3 * load8(bank[n + 3] + 8);
+  for (unsigned n = 0; n < kL / 2; n += 2) {
+    const float s0 = x[n] + x[kL - 1 - n], d0 = x[n] - x[kL - 1 - n];
+    const float s1 = x[n + 1] + x[kL - 2 - n], d1 = x[n + 1] - x[kL - 2 - n];
+    re0 += (v8f{} + s0) * load8(folded[n]);
+    im0 += (v8f{} + d0) * load8(folded[n] + 8);
+    re1 += (v8f{} + s1) * load8(folded[n + 1]);
+    im1 += (v8f{} + d1) * load8(folded[n + 1] + 8);
   }
-  store8(out, (re0 + re1) + (re2 + re3));
-  store8(out + 8, (im0 + im1) + (im2 + im3));
+  const v8f re = re0 + re1, im = im0 + im1;
+  const v8f cr = load8(centre), ci = load8(centre + 8);  // exp(-j w c)
+  store8(out, re * cr - im * ci);
+  store8(out + 8, re * ci + im * cr);
 }
 
 // re[i] + j im[i] = c exp(j w i) for i < n (n rounded up to a multiple of 8
@@ -551,7 +570,7 @@ void DtmfDetector::compute_from_history(HopResult& hop) {
     copy_history(start, kL, x);
     window = x;
   }
-  window_dft(window, tables_->bank, out);
+  window_dft(window, tables_->folded, tables_->centre, out);
   set_window(hop, out);
   ++stats_.direct;
 }
