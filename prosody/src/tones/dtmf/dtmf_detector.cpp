@@ -668,9 +668,18 @@ DtmfDetector::Verdict DtmfDetector::judge(const HopResult& hop, const HopResult&
   Verdict v;
   float p[8];  // |z|^2
   for (int k = 0; k < 8; ++k) p[k] = hop.mag[k] * hop.mag[k];
-  int row = 0, column = 4;  // the strongest of each group (selects, not branches: noise is random)
-  for (int k = 1; k < 4; ++k) row = p[k] > p[row] ? k : row;
-  for (int k = 5; k < 8; ++k) column = p[k] > p[column] ? k : column;
+  // The strongest of each group (first on a tie), by selects that carry
+  // the maximum along: no load waits on the index found so far.
+  int row = 0, column = 4;
+  float low_max = p[0], high_max = p[4];
+  for (int k = 1; k < 4; ++k) {
+    row = p[k] > low_max ? k : row;
+    low_max = std::max(low_max, p[k]);
+  }
+  for (int k = 5; k < 8; ++k) {
+    column = p[k] > high_max ? k : column;
+    high_max = std::max(high_max, p[k]);
+  }
   if (trace_) {
     const double scale = 2.0 / tables_->window_sum;
     last_trace_.row = row;
