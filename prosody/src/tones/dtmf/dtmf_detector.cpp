@@ -230,6 +230,7 @@ const DtmfTables& tables() {
 // twice (AVX2+FMA and baseline) and picked at load time.
 typedef float v8f __attribute__((vector_size(32)));
 typedef double v4d __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
 // The helpers pass 32-byte vectors by value; they are always inlined into
 // the kernels, so the baseline-vs-AVX calling convention never matters.
 #pragma GCC diagnostic push
@@ -292,27 +293,33 @@ void bank_accumulate(const float* x, std::size_t n, unsigned pos, float (*acc[kR
 // then w sin(w u) per pair, `centre` cos(w c) then -sin(w c) per channel.
 PROSODY_DTMF_KERNEL
 void window_dft(const float* x, const float (*folded)[16], const float* centre, float* out) {
-  static_assert(kL % 4 == 0, "window_dft folds two pairs a step");
-  v8f re0 = v8f{}, im0 = v8f{}, re1 = v8f{}, im1 = v8f{};
-  for (unsigned n = 0; n < kL / 2; n += 2) {
-    const float s0 = x[n] + x[kL - 1 - n], d0 = x[n] - x[kL - 1 - n];
-    const float s1 = x[n + 1] + x[kL - 2 - n], d1 = x[n + 1] - x[kL - 2 - n];
-    re0 += (v8f{} + s0) * load8(folded[n]);
-    im0 += (v8f{} + d0) * load8(folded[n] + 8);
-    re1 += (v8f{} + s1) * load8(folded[n + 1]);
-    im1 += (v8f{} + d1) * load8(folded[n + 1] + 8);
+  constexpr unsigned kPairs = kL / 2;
+  static_assert(kPairs % 4 == 0, "window_dft takes four pairs a step");
+  // Fold first (vectorised), then broadcast each pair from memory: four
+  // independent chains each for the real and imaginary sums.
+  float sum[kPairs], difference[kPairs];
+  for (unsigned n = 0; n < kPairs; ++n) {
+    sum[n] = x[n] + x[kL - 1 - n];
+    difference[n] = x[n] - x[kL - 1 - n];
   }
-  const v8f re = re0 + re1, im = im0 + im1;
+  v8f re[4] = {}, im[4] = {};
+  for (unsigned n = 0; n < kPairs; n += 4) {
+    for (unsigned k = 0; k < 4; ++k) {
+      re[k] += (v8f{} + sum[n + k]) * load8(folded[n + k]);
+      im[k] += (v8f{} + difference[n + k]) * load8(folded[n + k] + 8);
+    }
+  }
+  const v8f r = (re[0] + re[1]) + (re[2] + re[3]), i = (im[0] + im[1]) + (im[2] + im[3]);
   const v8f cr = load8(centre), ci = load8(centre + 8);  // exp(-j w c)
-  store8(out, re * cr - im * ci);
-  store8(out + 8, re * ci + im * cr);
+  store8(out, r * cr - i * ci);
+  store8(out + 8, r * ci + i * cr);
 }
 
 // re[i] + j im[i] = c exp(j w i) for i < n (n rounded up to a multiple of 8
 // is written). Eight interleaved recurrences, so each chain is n/8 long and
-// the lanes go side by side.
+// the lanes go side by side; run in double, stored in single precision.
 PROSODY_DTMF_KERNEL
-void fill_rotation(std::complex<double> c, double w, unsigned n, double* re, double* im) {
+void fill_rotation(std::complex<double> c, double w, unsigned n, float* re, float* im) {
   // Lane k starts at c exp(j w k); every lane steps by exp(j 8 w).
   const double cr = std::cos(w), ci = std::sin(w);
   double lr[8], li[8];
@@ -334,10 +341,12 @@ void fill_rotation(std::complex<double> c, double w, unsigned n, double* re, dou
   std::memcpy(&i0, li, sizeof i0);
   std::memcpy(&i1, li + 4, sizeof i1);
   for (std::size_t b = 0; b < n; b += 8) {
-    std::memcpy(re + b, &r0, sizeof r0);
-    std::memcpy(re + b + 4, &r1, sizeof r1);
-    std::memcpy(im + b, &i0, sizeof i0);
-    std::memcpy(im + b + 4, &i1, sizeof i1);
+    const v4f fr0 = __builtin_convertvector(r0, v4f), fr1 = __builtin_convertvector(r1, v4f);
+    const v4f fi0 = __builtin_convertvector(i0, v4f), fi1 = __builtin_convertvector(i1, v4f);
+    std::memcpy(re + b, &fr0, sizeof fr0);
+    std::memcpy(re + b + 4, &fr1, sizeof fr1);
+    std::memcpy(im + b, &fi0, sizeof fi0);
+    std::memcpy(im + b + 4, &fi1, sizeof fi1);
     const v4d n0 = r0 * sr - i0 * si, n1 = r1 * sr - i1 * si;
     i0 = r0 * si + i0 * sr;
     i1 = r1 * si + i1 * sr;
@@ -355,12 +364,13 @@ std::complex<double> small_rotation(double theta) {
   return {c, s};
 }
 
-// out[i] = Re(a unit_a^i) + Re(b unit_b^i) for i < n (n rounded up to
-// a multiple of 8 is written), in single precision: eight lanes per tone,
-// each chain n/8 long.
+// residual[i] = window[i] (x[i] - Re(a unit_a^i) - Re(b unit_b^i)) for
+// i < n (a multiple of 8), in single precision: eight lanes per tone, each
+// chain n/8 long. Returns the residual's energy.
 PROSODY_DTMF_KERNEL
-void two_tone_model(std::complex<double> a, std::complex<double> unit_a, std::complex<double> b,
-                    std::complex<double> unit_b, unsigned n, float* out) {
+float two_tone_residual(std::complex<double> a, std::complex<double> unit_a, std::complex<double> b,
+                        std::complex<double> unit_b, const float* x, const float* window, unsigned n,
+                        float* residual) {
   float lane[4][8];  // a: re, im; b: re, im
   const std::complex<double> start[2] = {a, b}, units[2] = {unit_a, unit_b};
   float step[4];
@@ -383,42 +393,74 @@ void two_tone_model(std::complex<double> a, std::complex<double> unit_a, std::co
   }
   v8f ar = load8(lane[0]), ai = load8(lane[1]), br = load8(lane[2]), bi = load8(lane[3]);
   const float sar = step[0], sai = step[1], sbr = step[2], sbi = step[3];
+  v8f energy = v8f{};
   for (std::size_t i = 0; i < n; i += 8) {
-    store8(out + i, ar + br);
+    const v8f r = load8(window + i) * (load8(x + i) - (ar + br));
+    store8(residual + i, r);
+    energy += r * r;
     const v8f na = ar * sar - ai * sai, nb = br * sbr - bi * sbi;
     ai = ar * sai + ai * sar;
     bi = br * sbi + bi * sbr;
     ar = na;
     br = nb;
   }
+  float sum = 0.0f;
+  for (int k = 0; k < 8; ++k) sum += energy[k];
+  return sum;
+}
+
+// to[i] = x[i] for i < n; returns max |x[i]| (one pass: the copy into the
+// sample history and the quiet test read the input once).
+PROSODY_DTMF_KERNEL
+float copy_and_peak(const float* x, std::size_t n, float* to) {
+  float peak = 0.0f;
+#pragma omp simd reduction(max : peak)
+  for (std::size_t i = 0; i < n; ++i) {
+    to[i] = x[i];
+    peak = std::max(peak, std::fabs(x[i]));
+  }
+  return peak;
+}
+
+// sum x[i]^2, in double.
+PROSODY_DTMF_KERNEL
+double energy_of(const float* x, unsigned n) {
+  double e = 0.0;
+#pragma omp simd reduction(+ : e)
+  for (unsigned i = 0; i < n; ++i) e += double(x[i]) * x[i];
+  return e;
 }
 #pragma GCC diagnostic pop
 
 // out[i] = weight[i] h[i] (x[i] - sum_r a[r] basis[r][i]), with the Hann
 // window h[i] = (1 - cos[i]) / 2.
 PROSODY_DTMF_KERNEL
-void windowed_residual(const double* x, const double* weight, const double* const basis[4],
-                       const double a[4], const double* cos, unsigned n, float* out) {
-  const double *b0 = basis[0], *b1 = basis[1], *b2 = basis[2], *b3 = basis[3];
+void windowed_residual(const float* x, const float* weight, const float* const basis[4],
+                       const double a[4], const float* cos, unsigned n, float* out) {
+  const float *b0 = basis[0], *b1 = basis[1], *b2 = basis[2], *b3 = basis[3];
+  const float a0 = static_cast<float>(a[0]), a1 = static_cast<float>(a[1]), a2 = static_cast<float>(a[2]),
+              a3 = static_cast<float>(a[3]);
+#pragma omp simd
   for (unsigned i = 0; i < n; ++i) {
-    const double fit = a[0] * b0[i] + a[1] * b1[i] + a[2] * b2[i] + a[3] * b3[i];
-    out[i] = static_cast<float>(weight[i] * (0.5 - 0.5 * cos[i]) * (x[i] - fit));
+    const float fit = a0 * b0[i] + a1 * b1[i] + a2 * b2[i] + a3 * b3[i];
+    out[i] = weight[i] * (0.5f - 0.5f * cos[i]) * (x[i] - fit);
   }
 }
 
 // Weighted normal equations of a fit of x by four basis functions: g[r][c]
 // = sum w b_r b_c (upper triangle), g[r][4] = sum w b_r x. One pass, so the
-// fourteen sums are independent chains.
+// fourteen sums are independent chains (single precision, eight lanes each:
+// the frame is at most 256 samples and the system well conditioned).
 PROSODY_DTMF_KERNEL
-void normal_equations(const double* x, const double* weight, const double* const basis[4], unsigned n,
+void normal_equations(const float* x, const float* weight, const float* const basis[4], unsigned n,
                       double g[4][5]) {
-  const double *b0 = basis[0], *b1 = basis[1], *b2 = basis[2], *b3 = basis[3];
-  double s00 = 0, s01 = 0, s02 = 0, s03 = 0, s11 = 0, s12 = 0, s13 = 0, s22 = 0, s23 = 0, s33 = 0;
-  double x0 = 0, x1 = 0, x2 = 0, x3 = 0;
+  const float *b0 = basis[0], *b1 = basis[1], *b2 = basis[2], *b3 = basis[3];
+  float s00 = 0, s01 = 0, s02 = 0, s03 = 0, s11 = 0, s12 = 0, s13 = 0, s22 = 0, s23 = 0, s33 = 0;
+  float x0 = 0, x1 = 0, x2 = 0, x3 = 0;
 #pragma omp simd reduction(+ : s00, s01, s02, s03, s11, s12, s13, s22, s23, s33, x0, x1, x2, x3)
   for (unsigned i = 0; i < n; ++i) {
-    const double w0 = weight[i] * b0[i], w1 = weight[i] * b1[i], w2 = weight[i] * b2[i],
-                 w3 = weight[i] * b3[i];
+    const float w0 = weight[i] * b0[i], w1 = weight[i] * b1[i], w2 = weight[i] * b2[i],
+                w3 = weight[i] * b3[i];
     s00 += w0 * b0[i], s01 += w0 * b1[i], s02 += w0 * b2[i], s03 += w0 * b3[i];
     s11 += w1 * b1[i], s12 += w1 * b2[i], s13 += w1 * b3[i];
     s22 += w2 * b2[i], s23 += w2 * b3[i];
@@ -519,17 +561,13 @@ void DtmfDetector::feed(const float* x, std::size_t n, std::vector<DtmfEvent>& e
     const std::size_t run = std::min<std::size_t>(n, kBH - pos_);
     const float* src = x ? x : zeros;
     // A run never crosses a bank hop, and the ring holds a whole number of
-    // bank hops, so it never wraps either: a short copy, inline.
+    // bank hops, so its copy into the ring never wraps.
     static_assert(kRing % kBH == 0, "the ring holds whole bank hops");
-    float* to = ring_ + now_ % kRing;
-    std::size_t i = 0;
-    for (; i + 4 <= run; i += 4) std::memcpy(to + i, src + i, 4 * sizeof(float));  // one 16-byte move
-    for (; i < run; ++i) to[i] = src[i];
     // Input below Q.24's must-reject level (-55 dBm0 per tone) cannot hold
     // a digit: while nothing tone-like is about, the bank treats it as the
     // zeros it effectively is, which costs nothing (most channels, most of
     // the time, are quiet).
-    const bool quiet = x == nullptr || quiet_run(src, run);
+    const bool quiet = copy_and_peak(src, run, ring_ + now_ % kRing) < quiet_peak_ || x == nullptr;
     quiet_samples_ = quiet ? quiet_samples_ + run : 0;
     if (!(quiet && x != nullptr && !dense_ && phase_ == Phase::idle)) run_bank(src, run);
     const unsigned before = pos_;
@@ -540,13 +578,6 @@ void DtmfDetector::feed(const float* x, std::size_t n, std::vector<DtmfEvent>& e
     if (before < kH && pos_ >= kH) end_of_hop(now_ - (pos_ - kH), false, events);
     if (pos_ == kBH) end_of_hop(now_, true, events);
   }
-}
-
-bool DtmfDetector::quiet_run(const float* x, std::size_t n) const {
-  float peak = 0.0f;
-#pragma omp simd reduction(max : peak)
-  for (std::size_t i = 0; i < n; ++i) peak = std::max(peak, std::fabs(x[i]));
-  return peak < quiet_peak_;
 }
 
 void DtmfDetector::run_bank(const float* x, std::size_t n) {
@@ -632,14 +663,14 @@ void DtmfDetector::end_of_hop(std::uint64_t end, bool bank_hop, std::vector<Dtmf
   // nothing to judge.
   const bool all_quiet = quiet_samples_ >= kL && phase_ == Phase::idle && !dense_;
   if (!hop.unknown && !all_quiet) {
-    verdict = judge(hop, hop_back(1));
+    judge(hop, hop_back(1), verdict);
     const bool tracked = (phase_ == Phase::confirmed || phase_ == Phase::ending ||
                           phase_ == Phase::rejected) &&
                          verdict.row == row_ && verdict.column == column_;
     if (verdict.screened && !tracked) last_screened_ = hop_count_;
     if (verdict.screened && !dense_ && !tracked) {
       enter_dense();  // the previous hop now exists: judge again with its phase
-      verdict = judge(hop, hop_back(1));
+      judge(hop, hop_back(1), verdict);
     }
   }
   track(hop, verdict, events);
@@ -663,9 +694,9 @@ void DtmfDetector::set_window(HopResult& hop, const float* re_im) {
   hop.computed = true;
 }
 
-DtmfDetector::Verdict DtmfDetector::judge(const HopResult& hop, const HopResult& previous) {
+void DtmfDetector::judge(const HopResult& hop, const HopResult& previous, Verdict& v) {
   // Cheap screen, in the power domain (no logs or arcs on the common path).
-  Verdict v;
+  v = Verdict{};
   float p[8];  // |z|^2
   for (int k = 0; k < 8; ++k) p[k] = hop.mag[k] * hop.mag[k];
   // The strongest of each group (first on a tie), by selects that carry
@@ -694,17 +725,24 @@ DtmfDetector::Verdict DtmfDetector::judge(const HopResult& hop, const HopResult&
   const float level = coarse ? screen_power_ * kCoarseLevel : screen_power_;
   const float far = coarse ? kCoarseFarChannel : kScreenFarChannel;
   const float twist = coarse ? kCoarseTwist : 1.0f;
-  if (p[row] < level || p[column] < level) return v;
   // In-group purity: a single tone leaks into the channel next to it (73 to
   // 156 Hz away) but not into the ones beyond. Noise and voiced speech fill
-  // the group more evenly.
-  for (int k = 0; k < 4; ++k)
-    if (std::abs(k - row) >= 2 && p[k] > far * p[row]) return v;
-  for (int k = 4; k < 8; ++k)
-    if (std::abs(k - column) >= 2 && p[k] > far * p[column]) return v;
-  if (p[column] > twist * screen_reverse_ * p[row] || p[row] > twist * screen_normal_ * p[column]) return v;
+  // the group more evenly. The tests are combined without branches: on
+  // noise their outcomes are coin tosses, which a branch predictor loses.
+  bool fail = (low_max < level) | (high_max < level);
+  const float far_low = far * low_max, far_high = far * high_max;
+  for (int k = 0; k < 4; ++k) fail |= (std::abs(k - row) >= 2) & (p[k] > far_low);
+  for (int k = 4; k < 8; ++k) fail |= (std::abs(k - column) >= 2) & (p[k] > far_high);
+  fail |= (high_max > twist * screen_reverse_ * low_max) | (low_max > twist * screen_normal_ * high_max);
+  if (fail) return;
   v.screened = true;  // tone-like enough to look closely (and to go dense)
-  if (coarse) return v;
+  if (coarse) {
+    // Name the pair (not valid: unverified), so a tone already judged is
+    // recognised and followed at 4 ms without going dense.
+    v.row = row;
+    v.column = column - 4;
+    return;
+  }
   // Phase advance since the previous hop within the screening band: the lag
   // product must point within +/-theta of the nominal advance.
   auto lag = [&](int k) {
@@ -715,7 +753,7 @@ DtmfDetector::Verdict DtmfDetector::judge(const HopResult& hop, const HopResult&
   const std::complex<double> l_low = lag(row), l_high = lag(column);
   if (!(l_low.real() > 0.0 && std::fabs(l_low.imag()) <= screen_tan_[row] * l_low.real()) ||
       !(l_high.real() > 0.0 && std::fabs(l_high.imag()) <= screen_tan_[column] * l_high.real()))
-    return v;
+    return;
   // Offsets from the lag products (two arc tangents) only where they are
   // used: the spectrum below, and the trace.
   const double to_hz = kFs / (2.0 * kPi * kH);
@@ -733,20 +771,20 @@ DtmfDetector::Verdict DtmfDetector::judge(const HopResult& hop, const HopResult&
   const bool same = v.row == row_ && v.column == column_;
   if (judged && same) {
     v.valid = true;
-    return v;
+    return;
   }
   // An established candidate is verified on every other hop; the tests at
   // qualification (steadiness, harmonic sieve) see all of it anyway.
   if (phase_ == Phase::candidate && same && good_hops_ >= kVerifyEveryHop && misses_ == 0 &&
       hop_count_ % 2 == 0) {
     v.valid = true;
-    return v;
+    return;
   }
   double d_low, d_high;
   offsets(d_low, d_high);
   v.valid = spectrally_pure(row, column, hop, kNominal[row] + d_low, kNominal[column] + d_high);
   if (v.valid) ++stats_.verified;
-  return v;
+  return;
 }
 
 bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, double f_low,
@@ -776,17 +814,11 @@ bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, do
     c[i] = {scale * (zr * cos_phi + zi * sin_phi), scale * (zi * cos_phi - zr * sin_phi)};
   }
   float residual[kFft];
-  {
-    float x[kL];
-    copy_history(hop.end - kL, kL, x);
-    static_assert(kL % 8 == 0, "two_tone_model writes whole groups of eight");
-    float model[kL];
-    two_tone_model(2.0 * c[0], unit[0], 2.0 * c[1], unit[1], kL, model);
-    for (unsigned n = 0; n < kL; ++n) residual[n] = t.fft_window[n] * (x[n] - model[n]);
-  }
-  float residual_energy = 0.0f;
-#pragma omp simd reduction(+ : residual_energy)
-  for (unsigned n = 0; n < kL; ++n) residual_energy += residual[n] * residual[n];
+  float x[kL];
+  copy_history(hop.end - kL, kL, x);
+  static_assert(kL % 8 == 0, "two_tone_residual works in groups of eight");
+  const float residual_energy =
+      two_tone_residual(2.0 * c[0], unit[0], 2.0 * c[1], unit[1], x, t.fft_window, kL, residual);
   // Windowed energy of the two tones (cross terms average out over the
   // window) and the spectral peak the stronger one shows.
   const double tone_energy = 2.0 * (power(c[0]) + power(c[1])) * t.window_energy;
@@ -921,6 +953,45 @@ double accept_offset_hz(double f) {
   const double accept = 0.015 * f + 2.0, reject = 0.035 * f;
   return accept + 0.3 * (reject - accept);
 }
+
+// The sieve's harmonic probes of the series with fundamental f0: whole
+// multiples k f0 (k >= 1) in [kSieveLoHz, kSieveHiHz] at least 0.75 f0 from
+// both tones. Counted, not listed: the band's multiples less those beside a
+// tone, with every boundary decided by the same comparison that lists them.
+unsigned harmonic_probe_count(double f0, double f_low, double f_high) {
+  const double guard = 0.75 * f0;
+  auto in_band = [&](long k) {
+    const double f = static_cast<double>(k) * f0;
+    return f >= kSieveLoHz && f <= kSieveHiHz;
+  };
+  auto guarded = [&](long k) {
+    const double f = static_cast<double>(k) * f0;
+    return std::fabs(f - f_low) < guard || std::fabs(f - f_high) < guard;
+  };
+  long first = std::max(1L, static_cast<long>(std::ceil(kSieveLoHz / f0)));
+  while (first > 1 && in_band(first - 1)) --first;
+  while (!in_band(first) && static_cast<double>(first) * f0 < kSieveLoHz) ++first;
+  long last = static_cast<long>(std::floor(kSieveHiHz / f0));
+  while (in_band(last + 1)) ++last;
+  while (last >= first && !in_band(last)) --last;
+  if (last < first) return 0;
+  long count = last - first + 1;
+  // Guarded multiples lie within a multiple of each tone (the guard is under
+  // f0): at most three candidates per tone, the two sets apart or equal.
+  long candidates[6];
+  int m = 0;
+  for (double f : {f_low, f_high}) {
+    const long centre = std::lround(f / f0);
+    for (long k = centre - 1; k <= centre + 1; ++k) {
+      bool seen = false;
+      for (int i = 0; i < m; ++i) seen |= candidates[i] == k;
+      if (!seen) candidates[m++] = k;
+    }
+  }
+  for (int i = 0; i < m; ++i)
+    count -= candidates[i] >= first && candidates[i] <= last && guarded(candidates[i]);
+  return static_cast<unsigned>(count);
+}
 }  // namespace
 
 double DtmfDetector::reference(bool high) const {
@@ -950,12 +1021,14 @@ double DtmfDetector::falling_edge(const HopResult& hop, double rho) const {
   return static_cast<double>(hop.end) - kL + tables_->cumulative_inverse(rho);
 }
 
-double DtmfDetector::estimate_onset(double* concealed) const {
+double DtmfDetector::estimate_onset(double* concealed, double stop_below) const {
   // Walk back from the newest window to the last one in which the tone was
   // less than half present; the onset is read from whichever of that window
   // and its successor is nearer the half-way point. Concealed windows are
   // looked past (the edge may lie before a lost packet), and the span they
-  // cover is reported so the caller can allow for it.
+  // cover is reported so the caller can allow for it. Once every window
+  // left ends before stop_below, so would any edge read from them: the
+  // walk stops there.
   *concealed = 0.0;
   // presence() with the plateau's reciprocals taken once for the walk.
   const double inv_low = 1.0 / std::max(reference(false), 1e-30);
@@ -968,7 +1041,7 @@ double DtmfDetector::estimate_onset(double* concealed) const {
   bool gap_between = false;  // unknown windows between `later` and the one examined
   for (unsigned k = 1; k <= depth; ++k) {
     const HopResult& h = hop_back(k);
-    if (h.end < kL) break;
+    if (h.end < kL || static_cast<double>(later->end) < stop_below) break;
     if (!h.computed) continue;
     if (h.unknown) {
       // A window just after lost audio that the tone only partly fills
@@ -1060,9 +1133,11 @@ double DtmfDetector::clamped_onset() const {
   // window before the first verified window (plus any concealed span): a
   // vowel that slowly turned tone-like must earn its duration while it
   // looks like DTMF.
+  // (Lost audio lowers the bound as the walk finds it: then it walks on.)
   double concealed = 0.0;
-  const double estimate = estimate_onset(&concealed);
-  return std::max(estimate, first_valid_end_ - kL - kOnsetSlack - concealed);
+  const double bound = first_valid_end_ - kL - kOnsetSlack;
+  const double estimate = estimate_onset(&concealed, any_concealed_ ? -1e300 : bound);
+  return std::max(estimate, bound - concealed);
 }
 
 bool DtmfDetector::steady() {
@@ -1124,27 +1199,32 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
   // "harmonics" of two tones in a near-integer ratio: they get no weight.
   float samples[kSieveMaxFrame];
   copy_history(start, n, samples);
-  double x[kSieveMaxFrame], weight[kSieveMaxFrame];
+  const float* x = samples;
+  float weight[kSieveMaxFrame];
   float peak_sample = 0.0f;
 #pragma omp simd reduction(max : peak_sample)
   for (unsigned i = 0; i < n; ++i) peak_sample = std::max(peak_sample, std::fabs(samples[i]));
-  for (unsigned i = 0; i < n; ++i) x[i] = samples[i];
   const double peak = peak_sample;
   // Lost audio (concealed, zeros in the history) says nothing either way.
   const double clip = peak >= kClipLevel ? kClipShare * peak : 1e30;
-  for (unsigned i = 0; i < n; ++i) {
-    const std::uint64_t t = start + i;
-    const bool lost = any_concealed_ && t >= concealed_from_ && t < concealed_until_;
-    weight[i] = lost || std::fabs(x[i]) >= clip ? 0.0 : 1.0;
+  const bool overlaps_lost = any_concealed_ && start < concealed_until_ && end > concealed_from_;
+  if (!overlaps_lost && clip > 1.0) {
+    std::fill(weight, weight + n, 1.0f);
+  } else {
+    for (unsigned i = 0; i < n; ++i) {
+      const std::uint64_t t = start + i;
+      const bool lost = any_concealed_ && t >= concealed_from_ && t < concealed_until_;
+      weight[i] = lost || std::fabs(x[i]) >= clip ? 0.0f : 1.0f;
+    }
   }
   // The four basis sinusoids, once: the normal equations and the residual
   // both read them.
   static_assert(kSieveMaxFrame % 8 == 0, "fill_rotation writes whole groups of eight");
-  double basis[4][kSieveMaxFrame];
+  float basis[4][kSieveMaxFrame];
   fill_rotation(1.0, 2.0 * kPi * f_low / kFs, n, basis[0], basis[1]);
   fill_rotation(1.0, 2.0 * kPi * f_high / kFs, n, basis[2], basis[3]);
   double g[4][5];
-  const double* const columns[4] = {basis[0], basis[1], basis[2], basis[3]};
+  const float* const columns[4] = {basis[0], basis[1], basis[2], basis[3]};
   normal_equations(x, weight, columns, n, g);
   for (int r = 0; r < 4; ++r)
     for (int c = 0; c < r; ++c) g[r][c] = g[c][r];
@@ -1162,7 +1242,7 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
   // Residual under a Hann window, zero-padded to 512 points (15.6 Hz bins).
   // Hann by rotation: cos(2 pi (i + 1/2) / n).
   float padded[kSieveFft];
-  double hann_re[kSieveMaxFrame], hann_im[kSieveMaxFrame];
+  float hann_re[kSieveMaxFrame], hann_im[kSieveMaxFrame];
   fill_rotation(std::polar(1.0, kPi / n), 2.0 * kPi / n, n, hann_re, hann_im);
   const double coefficients[4] = {g[0][4], g[1][4], g[2][4], g[3][4]};
   windowed_residual(x, weight, columns, coefficients, hann_re, n, padded);
@@ -1181,6 +1261,34 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
   // (p F0 and q F0, within kSieveRatioTolerance), with its probes at k F0
   // for k = 1, 1.5, 2, ...: whole k on the series, half k between its
   // members. A probe reads the spectrum's bin nearest its frequency.
+  const int p_lo = std::max(static_cast<int>(std::ceil(f_low / kSieveMaxF0)), 1);
+  const int p_hi = static_cast<int>(std::floor(f_low / kSieveMinF0));
+  auto series_f0 = [&](int p) {  // 0: no series with f_low its p-th member
+    const int q = static_cast<int>(std::lround(f_high * p / f_low));
+    if (q <= p) return 0.0;
+    const double f0 = (f_low + f_high) / (p + q);
+    if (std::fabs(f_high - q * f0) > kSieveRatioTolerance * f_high ||
+        std::fabs(f_low - p * f0) > kSieveRatioTolerance * f_low)
+      return 0.0;
+    return f0;
+  };
+  // Parseval again: the spectrum's interior bins together hold at most N/2
+  // times the residual's energy, and a series' harmonic probes are distinct
+  // interior bins, so their mean is at most that over their number. When
+  // that cannot reach the floor for any series, none can qualify. The
+  // probes are counted first (listing them costs more than the bound).
+  const double energy = energy_of(padded, n);
+  const double needed = kSieveFloor * strongest;
+  if (!trace_) {
+    bool possible = false;
+    for (int p = p_lo; p <= p_hi && !possible; ++p) {
+      const double f0 = series_f0(p);
+      if (f0 == 0.0) continue;
+      const unsigned nh = std::min(harmonic_probe_count(f0, f_low, f_high), 64u);
+      possible = nh >= 2 && (kSieveFft / 2.0) * energy / nh >= needed;
+    }
+    if (!possible) return false;
+  }
   struct Series {
     unsigned short harmonic[64], between[64];
     unsigned nh = 0, nb = 0;
@@ -1190,15 +1298,9 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
   auto bin_of = [](double f) {
     return static_cast<unsigned short>(std::min(static_cast<unsigned>(f * (kSieveFft / kFs) + 0.5), kSieveFft / 2));
   };
-  const int p_lo = static_cast<int>(std::ceil(f_low / kSieveMaxF0));
-  const int p_hi = static_cast<int>(std::floor(f_low / kSieveMinF0));
-  for (int p = std::max(p_lo, 1); p <= p_hi && count < 12; ++p) {
-    const int q = static_cast<int>(std::lround(f_high * p / f_low));
-    if (q <= p) continue;
-    const double f0 = (f_low + f_high) / (p + q);
-    if (std::fabs(f_high - q * f0) > kSieveRatioTolerance * f_high ||
-        std::fabs(f_low - p * f0) > kSieveRatioTolerance * f_low)
-      continue;
+  for (int p = p_lo; p <= p_hi && count < 12; ++p) {
+    const double f0 = series_f0(p);
+    if (f0 == 0.0) continue;
     Series& c = series[count];
     c.nh = c.nb = 0;
     const double guard = 0.75 * f0;
@@ -1213,18 +1315,6 @@ bool DtmfDetector::harmonic_series(double f_low, double f_high) {
       }
     }
     if (c.nh >= 2 && c.nb >= 2) ++count;
-  }
-  // Parseval again: the spectrum's interior bins together hold at most N/2
-  // times the residual's energy, and a series' harmonic probes are distinct
-  // interior bins, so their mean is at most that over their number. When
-  // that cannot reach the floor for any series, none can qualify.
-  if (!trace_) {
-    double energy = 0.0;
-    for (unsigned i = 0; i < n; ++i) energy += double(padded[i]) * padded[i];
-    bool possible = false;
-    for (unsigned k = 0; k < count; ++k)
-      possible |= (kSieveFft / 2.0) * energy / series[k].nh >= kSieveFloor * strongest;
-    if (!possible) return false;
   }
   float spectrum_re[kSieveFft / 2 + 1], spectrum_im[kSieveFft / 2 + 1];
   tables_->fft512.forward(padded, spectrum_re, spectrum_im);

@@ -162,14 +162,16 @@ class DtmfDetector {
   };
 
   void run_bank(const float* x, std::size_t n);
-  bool quiet_run(const float* x, std::size_t n) const;
   void feed(const float* x, std::size_t n, std::vector<DtmfEvent>& events);  // nullptr: zeros
   void end_of_hop(std::uint64_t end, bool bank_hop, std::vector<DtmfEvent>& events);
   void set_window(HopResult& hop, const float* re_im);
   void copy_history(std::uint64_t start, unsigned n, float* out) const;  // from ring_
   void compute_from_history(HopResult& hop);
   void enter_dense();
-  Verdict judge(const HopResult& hop, const HopResult& previous);
+  // Fills `v` (an out-parameter: returned by value, the mixed-size struct
+  // was assembled on the stack and read back whole, a store-forwarding stall
+  // on every hop).
+  void judge(const HopResult& hop, const HopResult& previous, Verdict& v);
   bool spectrally_pure(int row, int column, const HopResult& hop, double f_low, double f_high);
   void track(const HopResult& hop, const Verdict& verdict, std::vector<DtmfEvent>& events);
 
@@ -178,7 +180,7 @@ class DtmfDetector {
   bool tone_channels_dominate(const HopResult& hop) const;
   double rising_edge(const HopResult& hop, double presence) const;
   double falling_edge(const HopResult& hop, double presence) const;
-  double estimate_onset(double* concealed) const;
+  double estimate_onset(double* concealed, double stop_below) const;
   double clamped_onset() const;
   bool window_full(const HopResult& hop) const;
   void absorb(const HopResult& hop, const HopResult& previous);
