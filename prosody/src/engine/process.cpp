@@ -460,15 +460,17 @@ void Engine::process_participant(InputRt& in) {
   const float* src = in.raw;
 
   // Tones: detection on the raw input, suppression on what enters the mix.
+  bool suppressed = false;  // src differs from the raw input
   if (in.tones) {
     in.tone_events.clear();
     in.tones->process(in.raw, in.processed.data(), n, in.tone_events);
-    src = in.processed.data();
+    suppressed = !in.tones->last_block_unchanged();
+    if (suppressed) src = in.processed.data();
     deliver_tones(in);
   }
   if (!in.participant) return;
 
-  const double ms = in.tones ? dsp::sum_squares(src, n) / double(n) : in.raw_ms;
+  const double ms = suppressed ? dsp::sum_squares(src, n) / double(n) : in.raw_ms;
   const bool active = dsp::track_activity(in.tracker, in.tracker_coeff, dsp::frame_energy(ms));
   const bool audible_active = active && in.volume_gain > 0.0f;
   if (audible_active != in.active) {

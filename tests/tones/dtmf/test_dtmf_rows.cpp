@@ -366,6 +366,66 @@ TEST(DtmfRows, MinimumDurationModes) {
   }
 }
 
+// Quiet stretches (below the -55 dBm0 must-reject level, nothing tone-like
+// about) are skipped without writing history, and the history is filled in
+// when the input wakes up. A detector with a trace callback takes the
+// per-hop path throughout: both must report the same digits at the same
+// measured times, through losses in silence and inside digits, and after
+// silences longer than the history.
+namespace {
+std::vector<DtmfEvent> detect_with_losses(const std::vector<float>& x, bool per_hop, std::uint64_t* hops) {
+  prosody::tones::DtmfDetector d;
+  if (per_hop) d.set_trace([](const prosody::tones::DtmfDetector::Trace&, void*) {}, nullptr);
+  std::vector<DtmfEvent> events;
+  for (std::size_t i = 0, frame = 0; i + 80 <= x.size(); i += 80, ++frame) {
+    if (frame % 37 == 11)
+      d.conceal(80, events);  // a lost packet now and then, in silence or in a digit
+    else
+      d.process(x.data() + i, 80, events);
+  }
+  *hops = d.stats().hops;
+  return events;
+}
+}  // namespace
+
+TEST(DtmfDetector, SkippingQuietInputChangesNothing) {
+  for (double hiss_dbm0 : {-300.0, -75.0}) {  // digital silence, then quiet hiss
+    Stimulus s(8000.0, 91);
+    for (int i = 0; i < 40; ++i) {
+      Tone t;
+      t.digit = kDigits[i % 16];
+      t.duration_ms = 40.0 + (i * 7) % 60;
+      t.low_level_dbm0 = -5.0 - (i % 30);
+      t.high_level_dbm0 = t.low_level_dbm0 - 1.0;
+      s.tone(t);
+      s.silence(i % 5 == 0 ? 700.0 : 60.0 + (i * 37) % 240, 7);  // some longer than the 128 ms history
+    }
+    if (hiss_dbm0 > -200.0) s.add_white_noise(hiss_dbm0);
+    std::uint64_t hops_per_hop = 0, hops_skipping = 0;
+    const auto a = detect_with_losses(s.samples(), true, &hops_per_hop);
+    const auto b = detect_with_losses(s.samples(), false, &hops_skipping);
+    EXPECT_EQ(hops_per_hop, hops_skipping);
+    ASSERT_EQ(a.size(), b.size()) << "hiss " << hiss_dbm0 << " dBm0";
+    ASSERT_GE(starts_of(a).size(), 30u);  // most digits survive the losses
+    double worst_time = 0.0, worst_level = 0.0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].digit, b[i].digit);
+      EXPECT_EQ(a[i].is_end, b[i].is_end);
+      for (auto [u, v] : {std::pair{a[i].start_sample, b[i].start_sample}, std::pair{a[i].end_sample, b[i].end_sample},
+                          std::pair{a[i].decided_sample, b[i].decided_sample}})
+        worst_time = std::max(worst_time, std::fabs(double(u) - double(v)) / 8.0);
+      worst_level = std::max(worst_level, std::fabs(a[i].level_dbm0 - b[i].level_dbm0));
+    }
+    // Digital silence: identical. Hiss: the skipped path counts it as the
+    // zeros it effectively is, which moves nothing measurably.
+    const bool silent = hiss_dbm0 < -200.0;
+    EXPECT_LE(worst_time, silent ? 0.0 : 0.25) << "ms";
+    EXPECT_LE(worst_level, silent ? 0.0 : 0.01) << "dB";
+    figure(fmt("quiet skipping, %.0f dBm0 hiss: %.0f events, same digits; times within %.3f ms, levels within %.4f dB",
+               silent ? -999.0 : hiss_dbm0, double(a.size()), worst_time, worst_level));
+  }
+}
+
 // The measured frequencies are reported, to better than 1 Hz on clean tones.
 TEST(DtmfRows, ReportedFrequencies) {
   for (int i = 0; i < 32; ++i) {

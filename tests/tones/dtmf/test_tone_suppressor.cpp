@@ -284,6 +284,38 @@ TEST(ToneSuppressorSettings, ReconfigureWhileRunning) {
   EXPECT_EQ(ts.samples_processed(), s.samples().size());
 }
 
+// Look-ahead switched on mid-stream: without look-ahead no input is kept,
+// so the new delay starts with silence, then the input follows exactly
+// `delay` samples late. Switched off again: the input itself, at once.
+TEST(ToneSuppressorSettings, LookaheadSwitchedMidStream) {
+  const unsigned rate = 16000;
+  std::vector<float> x(rate);  // 1 s of a ramp: every sample identifies its time
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.1f + 0.5f * float(i) / float(x.size());
+  ToneSuppressor ts(rate, listening(0));
+  std::vector<ToneEvent> ev;
+  std::vector<float> y(x.size());
+  const std::size_t frame = rate / 100, switch_on = 30 * frame, switch_off = 70 * frame;
+  for (std::size_t i = 0; i < x.size(); i += frame) {
+    if (i == switch_on) ts.configure(listening(16000));
+    if (i == switch_off) ts.configure(listening(0));
+    ts.process(x.data() + i, y.data() + i, frame, ev);
+  }
+  const std::size_t delay = 16 * rate / 1000;
+  double worst = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    float want;
+    if (i < switch_on || i >= switch_off)
+      want = x[i];
+    else if (i < switch_on + delay)
+      want = 0.0f;
+    else
+      want = x[i - delay];
+    worst = std::max(worst, double(std::fabs(y[i] - want)));
+  }
+  EXPECT_EQ(worst, 0.0);
+  EXPECT_TRUE(ev.empty());
+}
+
 // Detection switched off and on again mid-stream: events still land on the
 // input timeline, at every rate.
 TEST(ToneSuppressorSettings, ReEnabledDetectionKeepsTheTimeline) {

@@ -409,6 +409,15 @@ float two_tone_residual(std::complex<double> a, std::complex<double> unit_a, std
   return sum;
 }
 
+// max |x[i]| for i < n.
+PROSODY_DTMF_KERNEL
+float peak_of(const float* x, std::size_t n) {
+  float peak = 0.0f;
+#pragma omp simd reduction(max : peak)
+  for (std::size_t i = 0; i < n; ++i) peak = std::max(peak, std::fabs(x[i]));
+  return peak;
+}
+
 // to[i] = x[i] for i < n; returns max |x[i]| (one pass: the copy into the
 // sample history and the quiet test read the input once).
 PROSODY_DTMF_KERNEL
@@ -515,6 +524,8 @@ void DtmfDetector::reset() {
   dense_ = false;
   last_screened_ = 0;
   hop_count_ = 0;
+  quiet_samples_ = 0;
+  skipping_ = false;
   any_concealed_ = false;
   concealed_from_ = concealed_until_ = 0;
   phase_ = Phase::idle;
@@ -545,6 +556,7 @@ void DtmfDetector::process(const float* x, std::size_t n, std::vector<DtmfEvent>
 
 void DtmfDetector::conceal(std::size_t n, std::vector<DtmfEvent>& events) {
   if (n == 0) return;
+  catch_up();  // the skipped hops predate this loss
   if (!any_concealed_ || now_ > concealed_until_) concealed_from_ = now_;
   any_concealed_ = true;
   concealed_until_ = now_ + n;
@@ -563,11 +575,27 @@ void DtmfDetector::feed(const float* x, std::size_t n, std::vector<DtmfEvent>& e
     // A run never crosses a bank hop, and the ring holds a whole number of
     // bank hops, so its copy into the ring never wraps.
     static_assert(kRing % kBH == 0, "the ring holds whole bank hops");
+    float* to = ring_ + now_ % kRing;
     // Input below Q.24's must-reject level (-55 dBm0 per tone) cannot hold
     // a digit: while nothing tone-like is about, the bank treats it as the
     // zeros it effectively is, which costs nothing (most channels, most of
-    // the time, are quiet).
-    const bool quiet = copy_and_peak(src, run, ring_ + now_ % kRing) < quiet_peak_ || x == nullptr;
+    // the time, are quiet). Once every window is quiet, not even the
+    // history is written (skip_quiet).
+    bool quiet;
+    if (x && quiet_samples_ >= kL && phase_ == Phase::idle && !dense_ && !trace_) {
+      if (peak_of(x, run) < quiet_peak_) {
+        skip_quiet(run);
+        x += run;
+        n -= run;
+        continue;
+      }
+      catch_up();
+      std::copy(x, x + run, to);
+      quiet = false;
+    } else {
+      catch_up();
+      quiet = copy_and_peak(src, run, to) < quiet_peak_ || x == nullptr;
+    }
     quiet_samples_ = quiet ? quiet_samples_ + run : 0;
     if (!(quiet && x != nullptr && !dense_ && phase_ == Phase::idle)) run_bank(src, run);
     const unsigned before = pos_;
@@ -578,6 +606,54 @@ void DtmfDetector::feed(const float* x, std::size_t n, std::vector<DtmfEvent>& e
     if (before < kH && pos_ >= kH) end_of_hop(now_ - (pos_ - kH), false, events);
     if (pos_ == kBH) end_of_hop(now_, true, events);
   }
+}
+
+void DtmfDetector::skip_quiet(std::size_t run) {
+  if (!skipping_) {
+    // What the skipped hops would have held is known (zeros), so only where
+    // the stretch began is kept; catch_up() writes it when needed. Partial
+    // sums of earlier quiet input go too: quiet input counts as zeros.
+    skipping_ = true;
+    skip_from_hop_ = hop_count_;
+    skip_from_sample_ = now_;
+    for (auto& a : acc_) std::fill(std::begin(a), std::end(a), 0.0f);
+  }
+  quiet_samples_ += run;
+  const unsigned before = pos_;
+  pos_ += static_cast<unsigned>(run);
+  now_ += run;
+  if (before < kH && pos_ >= kH) {
+    ++hop_count_;
+    ++stats_.hops;
+  }
+  if (pos_ == kBH) {
+    ++hop_count_;
+    ++stats_.hops;
+    pos_ = 0;
+  }
+}
+
+void DtmfDetector::catch_up() {
+  if (!skipping_) return;
+  skipping_ = false;
+  // The history as the per-hop path would have left it: zeros in the ring
+  // (as far back as it reaches), zero windows at the bank hops, the hops
+  // between not computed.
+  const std::uint64_t first_sample = std::max<std::uint64_t>(skip_from_sample_, now_ >= kRing ? now_ - kRing : 0);
+  const std::size_t at = first_sample % kRing, count = now_ - first_sample;
+  const std::size_t before_wrap = std::min(count, kRing - at);
+  std::fill(ring_ + at, ring_ + at + before_wrap, 0.0f);
+  std::fill(ring_, ring_ + (count - before_wrap), 0.0f);
+  const std::uint64_t first_hop =
+      std::max<std::uint64_t>(skip_from_hop_, hop_count_ >= kHistoryHops ? hop_count_ - kHistoryHops : 0);
+  for (std::uint64_t j = first_hop; j < hop_count_; ++j) {
+    HopResult& h = hops_[j % kHistoryHops];
+    h = HopResult{};
+    h.end = (j + 1) * kH;
+    h.computed = h.end % kBH == 0;
+    h.unknown = any_concealed_ && h.end - kL < concealed_until_;
+  }
+  if (hop_count_ > skip_from_hop_) hop_end_ = hop_count_ * kH;
 }
 
 void DtmfDetector::run_bank(const float* x, std::size_t n) {

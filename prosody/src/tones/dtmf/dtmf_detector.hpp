@@ -162,6 +162,8 @@ class DtmfDetector {
   };
 
   void run_bank(const float* x, std::size_t n);
+  void skip_quiet(std::size_t n);  // a quiet run while idle: counted, nothing written
+  void catch_up();                 // writes the history a skipped stretch left
   void feed(const float* x, std::size_t n, std::vector<DtmfEvent>& events);  // nullptr: zeros
   void end_of_hop(std::uint64_t end, bool bank_hop, std::vector<DtmfEvent>& events);
   void set_window(HopResult& hop, const float* re_im);
@@ -212,6 +214,9 @@ class DtmfDetector {
   // Peak of a -55 dBm0 sine: quieter input is skipped by the bank.
   static constexpr float quiet_peak_ = 0.00124f;
   std::uint64_t quiet_samples_ = 0;  // consecutive quiet samples so far
+  bool skipping_ = false;            // history not yet written since...
+  std::uint64_t skip_from_hop_ = 0;     // ...this hop
+  std::uint64_t skip_from_sample_ = 0;  // ...and this sample
   unsigned head_ = 0;
   unsigned pos_ = 0;  // sample position inside the current bank hop
   bool dense_ = false;             // computing every hop

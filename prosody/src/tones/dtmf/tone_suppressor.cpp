@@ -82,10 +82,11 @@ struct ToneSuppressor::Impl {
   // 8 kHz sample whose filter support touches it is lost too.
   std::uint64_t lost_from = 0, lost_until = 0;
 
-  // Look-ahead delay line (raw input).
+  // Look-ahead delay line (raw input), kept only while there is look-ahead.
   std::vector<float> delay_line;
   std::size_t delay_mask = 0;
   std::size_t delay = 0;
+  bool line_current = true;  // false: input went by without look-ahead
 
   // Gain: a raised-cosine of `phase` (1 = open, 0 = closed), stepped per
   // output sample toward what the intervals ask for.
@@ -101,7 +102,7 @@ struct ToneSuppressor::Impl {
   bool gained = false;  // the last run() went through the gain path (output may differ)
 
   // Scratch (sized at construction).
-  std::vector<float> raw, x8;
+  std::vector<float> raw, x8, zeros;
   std::vector<tones::DtmfEvent> dtmf_events;
   std::vector<ToneEvent> cp_events;
 
@@ -114,6 +115,7 @@ struct ToneSuppressor::Impl {
     delay_line.assign(cap, 0.0f);
     delay_mask = cap - 1;
     raw.assign(hop_in, 0.0f);
+    zeros.assign(hop_in, 0.0f);
     x8.assign(tones::DtmfDetector::kBankHop + 1, 0.0f);
     dtmf_events.reserve(16);
     cp_events.reserve(16);
@@ -129,6 +131,12 @@ struct ToneSuppressor::Impl {
     settings = s;
     settings.lookahead_us = std::min(s.lookahead_us, kMaxLookaheadUs);
     delay = std::size_t(std::llround(double(settings.lookahead_us) * rate / 1e6));
+    if (delay > 0 && !line_current) {
+      // Look-ahead switched on mid-stream: the input before now was not
+      // kept, so the delay starts with silence.
+      std::fill(delay_line.begin(), delay_line.end(), 0.0f);
+      line_current = true;
+    }
     dtmf_on = s.enabled && s.tone_set == 0;
     cp_on = s.enabled && (s.tone_set == 1 || s.cptone_recognition);
     if ((dtmf_on || cp_on) && !was_analysing) {
@@ -165,6 +173,7 @@ struct ToneSuppressor::Impl {
     dtmf.reset();
     cp.reset();
     std::fill(delay_line.begin(), delay_line.end(), 0.0f);
+    line_current = true;
     phase = 1.0;
     interval_count = 0;
     muting = false;
@@ -280,30 +289,52 @@ struct ToneSuppressor::Impl {
     while (n > 0) {
       const std::size_t m = std::min(n, chunk_limit());
       const std::uint64_t first = in_count;
-      // 1. Delay line in, output out (in and out may alias: in is read
-      // into the delay line before anything is written to out).
-      ring_write(first, in, m);
-      if (interval_count == 0 && phase >= 1.0) {
-        if (out) ring_read(first, out, m);  // nothing to remove: a plain delay
+      // Without look-ahead the output is the input itself, and the delay
+      // line is not kept (a thousand inputs' lines are a lot of cache).
+      const bool direct = delay == 0;
+      if (direct) {
+        line_current = false;
       } else {
-        gained = true;
-        for (std::size_t i = 0; i < m; ++i) {
-          const std::uint64_t t = first + i;
-          const float g = gain_at(t >= delay ? t - delay : 0);
-          if (out) out[i] = t >= delay ? delay_line[(t - delay) & delay_mask] * g : 0.0f;
-        }
+        ring_write(first, in, m);
       }
       if (!in) {
         // A new loss close behind the previous one extends it.
         if (lost_until + decimator.support() < first) lost_from = first;
         lost_until = first + m;
       }
+      // 1. Analysis of the raw input, before anything is written to out
+      // (in and out may alias). It only reads: the gain below follows the
+      // schedule as it stood, as the delay requires.
+      if (dtmf_on || cp_on) {
+        const float* chunk = direct ? (in ? in : zeros.data()) : line_chunk(first, m);
+        analyse(chunk, m, events);
+      }
+      // 2. Output.
+      if (interval_count == 0 && phase >= 1.0) {
+        if (out && direct) {  // nothing to remove: the input, or a plain delay
+          if (!in)
+            std::fill(out, out + m, 0.0f);
+          else if (out != in)
+            std::copy(in, in + m, out);
+        } else if (out) {
+          ring_read(first, out, m);
+        }
+      } else {
+        gained = true;
+        for (std::size_t i = 0; i < m; ++i) {
+          const std::uint64_t t = first + i;
+          const float g = gain_at(t >= delay ? t - delay : 0);
+          if (!out) continue;
+          if (direct)
+            out[i] = in ? in[i] * g : 0.0f;
+          else
+            out[i] = t >= delay ? delay_line[(t - delay) & delay_mask] * g : 0.0f;
+        }
+      }
       in_count += m;
       if (in) in += m;
       if (out) out += m;
       n -= m;
-      // 2. Analysis of the raw input.
-      if (dtmf_on || cp_on) analyse(first, m, events);
       // 3. Schedule.
       update_schedule();
     }
@@ -327,16 +358,17 @@ struct ToneSuppressor::Impl {
     return oldest < lost_until && newest >= lost_from;
   }
 
-  void analyse(std::uint64_t first, std::size_t m, std::vector<ToneEvent>& events) {
-    // The chunk's raw input, contiguous: in place in the delay line unless
-    // it wraps there.
+  // Input samples [first, first + m) contiguous: in place in the delay line
+  // unless they wrap there.
+  const float* line_chunk(std::uint64_t first, std::size_t m) {
     const std::size_t at = first & delay_mask, a = std::min(m, delay_line.size() - at);
-    const float* chunk = delay_line.data() + at;
-    if (a < m) {
-      std::copy(delay_line.data() + at, delay_line.data() + at + a, raw.data());
-      std::copy(delay_line.data(), delay_line.data() + (m - a), raw.data() + a);
-      chunk = raw.data();
-    }
+    if (a == m) return delay_line.data() + at;
+    std::copy(delay_line.data() + at, delay_line.data() + at + a, raw.data());
+    std::copy(delay_line.data(), delay_line.data() + (m - a), raw.data() + a);
+    return raw.data();
+  }
+
+  void analyse(const float* chunk, std::size_t m, std::vector<ToneEvent>& events) {
     // At 8 kHz the decimator is the identity: analyse the chunk itself.
     const bool identity = decimator.identity();
     const float* x8p = identity ? chunk : x8.data();
