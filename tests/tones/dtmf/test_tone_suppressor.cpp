@@ -554,6 +554,78 @@ TEST(ToneSuppressorConceal, TwentyMillisecondGaps) {
 
 // The anti-alias decimator: flat to 3.4 kHz, >= 60 dB from 4 kHz up, both as
 // designed and as measured with sines.
+// skip(n) leaves the decimator exactly as n zeros through process() would:
+// the same number of outputs due, then the same outputs, sample for sample,
+// whether the skip is shorter than the filters or far longer.
+TEST(ToneSuppressorDecimator, SkipIsExactlyZerosIn) {
+  for (unsigned rate : {16000u, 32000u, 48000u}) {
+    const auto before = testsig::sine(1000.0, -10.0, rate / 10, rate, 0.3);
+    const auto after = testsig::sine(1300.0, -10.0, rate / 10, rate, 0.7);
+    for (std::size_t gap : {std::size_t(1), std::size_t(7), std::size_t(97), std::size_t(rate / 5)}) {
+      prosody::tones::Decimator a(rate), b(rate);
+      std::vector<float> ya(before.size() + gap + after.size()), yb(ya.size()), zeros(gap, 0.0f);
+      std::size_t na = a.process(before.data(), before.size(), ya.data());
+      std::size_t nb = b.process(before.data(), before.size(), yb.data());
+      na += a.process(zeros.data(), gap, ya.data() + na);
+      nb += b.skip(gap);
+      ASSERT_EQ(na, nb) << rate << " Hz, gap " << gap;
+      const std::size_t ka = a.process(after.data(), after.size(), ya.data() + na);
+      const std::size_t kb = b.process(after.data(), after.size(), yb.data() + nb);
+      ASSERT_EQ(ka, kb);
+      ASSERT_GT(ka, 100u);
+      for (std::size_t i = 0; i < ka; ++i) ASSERT_EQ(ya[na + i], yb[nb + i]) << rate << " Hz, gap " << gap << ", output " << i;
+    }
+  }
+}
+
+// Quiet wideband input is not decimated while the DTMF detector skips quiet
+// input. Call-progress recognition (on the right) has no such shortcut, so
+// the two must report the same digits at the same times.
+TEST(ToneSuppressorDecimator, QuietInputSkipsTheFilterAndChangesNothing) {
+  for (unsigned rate : {16000u, 48000u}) {
+    for (double hiss : {-300.0, -75.0}) {
+      Stimulus s(rate, 70 + rate / 1000);
+      for (int i = 0; i < 24; ++i) {
+        Tone t;
+        t.digit = kDigits[(i * 3) % 16];
+        t.duration_ms = 45.0 + (i * 11) % 50;
+        s.tone(t);
+        s.silence(i % 4 == 0 ? 600.0 : 80.0 + (i * 29) % 200, rate / 400);
+      }
+      if (hiss > -200.0) s.add_white_noise(hiss);
+      ListenSettings plain = listening(), with_cp = listening();
+      with_cp.cptone_recognition = true;
+      auto run = [&](const ListenSettings& l) {
+        ToneSuppressor ts(rate, l);
+        std::vector<ToneEvent> ev;
+        const std::size_t frame = rate / 100;
+        std::vector<float> out(frame);
+        for (std::size_t i = 0, k = 0; i + frame <= s.samples().size(); i += frame, ++k) {
+          if (k % 41 == 17)
+            ts.conceal(frame, ev);
+          else
+            ts.process(s.samples().data() + i, out.data(), frame, ev);
+        }
+        std::vector<ToneEvent> digits;
+        for (const ToneEvent& e : ev)
+          if (e.type == RecognitionType::digit) digits.push_back(e);
+        return digits;
+      };
+      const auto a = run(plain), b = run(with_cp);
+      ASSERT_EQ(a.size(), b.size()) << rate << " Hz, hiss " << hiss;
+      ASSERT_GE(a.size(), 40u);
+      double worst_ms = 0.0;
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].code, b[i].code);
+        EXPECT_EQ(a[i].is_end, b[i].is_end);
+        worst_ms = std::max({worst_ms, std::fabs(double(a[i].start_sample) - double(b[i].start_sample)) * 1000.0 / rate,
+                             std::fabs(double(a[i].end_sample) - double(b[i].end_sample)) * 1000.0 / rate});
+      }
+      EXPECT_LE(worst_ms, hiss < -200.0 ? 0.0 : 0.25) << rate << " Hz, hiss " << hiss;
+    }
+  }
+}
+
 TEST(ToneSuppressorDecimator, FlatPassbandAndAliasRejection) {
   for (unsigned rate : {16000u, 32000u, 48000u}) {
     prosody::tones::Decimator d(rate);

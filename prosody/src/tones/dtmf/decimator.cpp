@@ -217,6 +217,38 @@ void Decimator::Stage::reset() {
   std::fill(history.begin(), history.end(), 0.0f);
   head = 0;
   phase = 0;
+  zero_run = taps.size();
+}
+
+std::size_t Decimator::Stage::skip(std::size_t n) {
+  // Only while the history is all zeros: zeros in, zeros out.
+  const std::size_t len = taps.size();
+  head = (head + len - n % len) % len;  // where n pushes would leave it
+  const std::size_t total = phase + n;
+  phase = static_cast<unsigned>(total % factor);
+  return total / factor;
+}
+
+std::size_t Decimator::skip(std::size_t n) {
+  if (count_ == 0) return n;
+  // Until every stage holds nothing but zeros, zeros in still bring the
+  // earlier input's tail out: those samples go through the filters (their
+  // outputs dropped). After that nothing but the bookkeeping moves.
+  std::size_t produced = 0;
+  auto all_silent = [&] {
+    for (int i = 0; i < count_; ++i)
+      if (stages_[i].zero_run < stages_[i].taps.size()) return false;
+    return true;
+  };
+  while (n > 0 && !all_silent()) {
+    --n;
+    float y, z;
+    if (!stages_[0].push(0.0f, y)) continue;
+    if (count_ == 1 || stages_[1].push(y, z)) ++produced;
+  }
+  std::size_t m = n;
+  for (int i = 0; i < count_; ++i) m = stages_[i].skip(m);
+  return produced + m;
 }
 
 void Decimator::reset() {
@@ -230,6 +262,7 @@ bool Decimator::Stage::push(float x, float& y) {
   head = head == 0 ? n - 1 : head - 1;
   history[head] = x;
   history[head + n] = x;
+  zero_run = x == 0.0f ? zero_run + 1 : 0;
   if (++phase < factor) return false;
   phase = 0;
   // history[head + k] is x[now - k]: y = sum taps[k] x[now - k].

@@ -34,6 +34,10 @@ class Decimator {
   // from reset) from the support() inputs up to and including that one.
   std::size_t support() const noexcept { return support_; }
   bool identity() const noexcept { return count_ == 0; }  // 8 kHz in: process() copies
+  // Takes n input samples as zeros whose outputs nobody reads (quiet input
+  // the detectors would skip anyway): the state moves on as process() would
+  // move it, with no filtering. Returns how many outputs were due.
+  std::size_t skip(std::size_t n);
   void reset();
 
   // The filters' amplitude response at f Hz (for tests and documentation).
@@ -47,9 +51,11 @@ class Decimator {
     std::vector<float> history;  // 2 * taps.size(): a doubled ring for contiguous reads
     std::size_t head = 0;
     unsigned phase = 0;  // inputs since the last output
+    std::size_t zero_run = 0;  // newest inputs that were zeros (>= taps.size(): history all zeros)
     void reset();
     // Feeds one sample; returns true and sets y when an output is due.
     bool push(float x, float& y);
+    std::size_t skip(std::size_t n);  // n zeros into an all-zero history
   };
   static Stage design(unsigned rate, unsigned factor, double pass_hz, double stop_hz,
                       double atten_db);

@@ -582,8 +582,8 @@ void DtmfDetector::feed(const float* x, std::size_t n, std::vector<DtmfEvent>& e
     // the time, are quiet). Once every window is quiet, not even the
     // history is written (skip_quiet).
     bool quiet;
-    if (x && quiet_samples_ >= kL && phase_ == Phase::idle && !dense_ && !trace_) {
-      if (peak_of(x, run) < quiet_peak_) {
+    if (x && skipping_quiet_input()) {
+      if (peak_of(x, run) < kQuietPeak) {
         skip_quiet(run);
         x += run;
         n -= run;
@@ -594,7 +594,7 @@ void DtmfDetector::feed(const float* x, std::size_t n, std::vector<DtmfEvent>& e
       quiet = false;
     } else {
       catch_up();
-      quiet = copy_and_peak(src, run, to) < quiet_peak_ || x == nullptr;
+      quiet = copy_and_peak(src, run, to) < kQuietPeak || x == nullptr;
     }
     quiet_samples_ = quiet ? quiet_samples_ + run : 0;
     if (!(quiet && x != nullptr && !dense_ && phase_ == Phase::idle)) run_bank(src, run);

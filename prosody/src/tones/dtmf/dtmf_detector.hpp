@@ -95,6 +95,15 @@ class DtmfDetector {
   void reset();
 
   DtmfActivity activity() const noexcept;
+  // Peak of a -55 dBm0 sine (Q.24's must-reject level): input peaking below
+  // it cannot hold a digit.
+  static constexpr float kQuietPeak = 0.00124f;
+  // True while quiet input (peak under kQuietPeak) is skipped outright:
+  // nothing tone-like about and every window quiet. Quiet input then counts
+  // as the zeros it effectively is, so a caller may pass zeros instead.
+  bool skipping_quiet_input() const noexcept {
+    return quiet_samples_ >= kWindow && phase_ == Phase::idle && !dense_ && !trace_;
+  }
   std::uint64_t samples_processed() const noexcept { return now_; }
   // Samples until the next analysis (the suppressor steps hop by hop).
   std::size_t samples_to_next_hop() const noexcept { return kHop - pos_ % kHop; }
@@ -211,8 +220,6 @@ class DtmfDetector {
   // Bank state: kBankWindows concurrent windows, each 8 complex accumulators
   // (re[8] then im[8]); slot (head_ + age) % kBankWindows is age bank hops old.
   alignas(64) float acc_[kBankWindows][16]{};
-  // Peak of a -55 dBm0 sine: quieter input is skipped by the bank.
-  static constexpr float quiet_peak_ = 0.00124f;
   std::uint64_t quiet_samples_ = 0;  // consecutive quiet samples so far
   bool skipping_ = false;            // history not yet written since...
   std::uint64_t skip_from_hop_ = 0;     // ...this hop

@@ -53,6 +53,13 @@ constexpr double kGuardMs = 1.0;  // margin before a measured onset and after an
 constexpr unsigned kMaxIntervals = 4;
 constexpr std::uint64_t kOpenEnded = std::numeric_limits<std::uint64_t>::max();
 
+float peak_of(const float* x, std::size_t n) {
+  float peak = 0.0f;
+#pragma omp simd reduction(max : peak)
+  for (std::size_t i = 0; i < n; ++i) peak = std::max(peak, std::fabs(x[i]));
+  return peak;
+}
+
 unsigned min_duration_ms(ToneMinDuration d) {
   switch (d) {
     case ToneMinDuration::ms40: return 40;
@@ -103,6 +110,7 @@ struct ToneSuppressor::Impl {
 
   // Scratch (sized at construction).
   std::vector<float> raw, x8, zeros;
+
   std::vector<tones::DtmfEvent> dtmf_events;
   std::vector<ToneEvent> cp_events;
 
@@ -369,6 +377,19 @@ struct ToneSuppressor::Impl {
   }
 
   void analyse(const float* chunk, std::size_t m, std::vector<ToneEvent>& events) {
+    // Quiet wideband input (peaking below a -55 dBm0 sine, as the detector
+    // defines quiet at 8 kHz) while the DTMF detector skips quiet input: it
+    // gets zeros, and the decimator does not filter what nobody reads.
+    // (Call-progress detection has no such shortcut.)
+    if (!decimator.identity() && dtmf_on && !cp_on && dtmf.skipping_quiet_input() &&
+        (lost_until == 0 || !lost8_any(count8, m / ratio + 1)) && peak_of(chunk, m) < tones::DtmfDetector::kQuietPeak) {
+      const std::size_t m8 = decimator.skip(m);
+      dtmf_events.clear();
+      dtmf.process(zeros.data(), m8, dtmf_events);
+      count8 += m8;
+      for (const tones::DtmfEvent& d : dtmf_events) events.push_back(convert(d));
+      return;
+    }
     // At 8 kHz the decimator is the identity: analyse the chunk itself.
     const bool identity = decimator.identity();
     const float* x8p = identity ? chunk : x8.data();
