@@ -832,10 +832,11 @@ void DtmfDetector::judge(const HopResult& hop, const HopResult& previous, Verdic
     return;
   // Offsets from the lag products (two arc tangents) only where they are
   // used: the spectrum below, and the trace.
+  // Single precision is plenty here (1e-7 rad is 1e-5 Hz) and cheaper.
   const double to_hz = kFs / (2.0 * kPi * kH);
   auto offsets = [&](double& d_low, double& d_high) {
-    d_low = std::arg(l_low) * to_hz;
-    d_high = std::arg(l_high) * to_hz;
+    d_low = std::atan2(static_cast<float>(l_low.imag()), static_cast<float>(l_low.real())) * to_hz;
+    d_high = std::atan2(static_cast<float>(l_high.imag()), static_cast<float>(l_high.real())) * to_hz;
   };
   if (trace_) offsets(last_trace_.offset_low, last_trace_.offset_high);
   v.row = row;
