@@ -5,18 +5,16 @@
  */
 #include "prosodyelements.h"
 
-static gboolean
-plugin_init (GstPlugin * plugin)
-{
+static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ret = FALSE;
 
   /* One line per element; a plugin that registers any element loads. */
-  ret |= GST_ELEMENT_REGISTER (prosodyconfmix, plugin);
-  ret |= GST_ELEMENT_REGISTER (prosodytonesuppress, plugin);
+  ret |= GST_ELEMENT_REGISTER(prosodyconfmix, plugin);
+  ret |= GST_ELEMENT_REGISTER(prosodytonesuppress, plugin);
 
   return ret;
 }
 
-GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, prosody,
-    "Software Prosody processor: conferencing, tones, record and replay",
-    plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, prosody,
+                  "Software Prosody processor: conferencing, tones, record and replay", plugin_init, VERSION,
+                  GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

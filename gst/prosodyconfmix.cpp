@@ -77,24 +77,23 @@
 
 #include "prosodyconfmixprivate.h"
 
-GST_DEBUG_CATEGORY (prosody_conf_mix_debug);
+GST_DEBUG_CATEGORY(prosody_conf_mix_debug);
 
 using prosody_gst::Inner;
 using prosody_gst::Party;
 using prosody_gst::PartyPtr;
 
-#define CONF_MIX_CAPS \
-  "audio/x-raw, format = (string) { S16LE, F32LE }, " \
+#define CONF_MIX_CAPS                                                \
+  "audio/x-raw, format = (string) { S16LE, F32LE }, "                \
   "rate = (int) { 8000, 16000, 32000, 48000 }, channels = (int) 1, " \
   "layout = (string) interleaved"
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
-    GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS (CONF_MIX_CAPS));
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src_%u",
-    GST_PAD_SRC, GST_PAD_REQUEST, GST_STATIC_CAPS (CONF_MIX_CAPS));
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink_%u", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS(CONF_MIX_CAPS));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src_%u", GST_PAD_SRC, GST_PAD_REQUEST, GST_STATIC_CAPS(CONF_MIX_CAPS));
 
-enum
-{
+enum {
   PROP_0,
   PROP_RATE,
   PROP_FRAME_DURATION,
@@ -107,93 +106,65 @@ enum
   PROP_STATS,
 };
 
-static void prosody_conf_mix_child_proxy_init (gpointer g_iface,
-    gpointer iface_data);
+static void prosody_conf_mix_child_proxy_init(gpointer g_iface, gpointer iface_data);
 
-G_DEFINE_TYPE_WITH_CODE (ProsodyConfMix, prosody_conf_mix, GST_TYPE_ELEMENT,
-    G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY,
-        prosody_conf_mix_child_proxy_init);
-    GST_DEBUG_CATEGORY_INIT (prosody_conf_mix_debug, "prosodyconfmix", 0,
-        "Prosody conference mixer"));
+G_DEFINE_TYPE_WITH_CODE(ProsodyConfMix, prosody_conf_mix, GST_TYPE_ELEMENT,
+                        G_IMPLEMENT_INTERFACE(GST_TYPE_CHILD_PROXY, prosody_conf_mix_child_proxy_init);
+                        GST_DEBUG_CATEGORY_INIT(prosody_conf_mix_debug, "prosodyconfmix", 0,
+                                                "Prosody conference mixer"));
 
-GST_ELEMENT_REGISTER_DEFINE (prosodyconfmix, "prosodyconfmix", GST_RANK_NONE,
-    PROSODY_TYPE_CONF_MIX);
+GST_ELEMENT_REGISTER_DEFINE(prosodyconfmix, "prosodyconfmix", GST_RANK_NONE, PROSODY_TYPE_CONF_MIX);
 
 /* ---- Inner and Party ---- */
 
 namespace prosody_gst {
 
-Party::Party (guint i):index (i)
-{
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-}
+Party::Party(guint i) : index(i) { gst_segment_init(&segment, GST_FORMAT_TIME); }
 
-Party::~Party ()
-{
-  clear_queue ();
-}
+Party::~Party() { clear_queue(); }
 
-void
-Party::clear_queue ()
-{
-  for (Chunk & c:queue) {
-    gst_buffer_unmap (c.buffer, &c.map);
-    gst_buffer_unref (c.buffer);
+void Party::clear_queue() {
+  for (Chunk& c : queue) {
+    gst_buffer_unmap(c.buffer, &c.map);
+    gst_buffer_unref(c.buffer);
   }
-  queue.clear ();
+  queue.clear();
   queued = 0;
 }
 
-void
-Party::drop_consumed (guint64 until)
-{
-  while (!queue.empty ()) {
-    Chunk & c = queue.front ();
-    if (c.pos + c.n > until && c.done < c.n)
-      break;
+void Party::drop_consumed(guint64 until) {
+  while (!queue.empty()) {
+    Chunk& c = queue.front();
+    if (c.pos + c.n > until && c.done < c.n) break;
     queued -= c.n - c.done;
-    gst_buffer_unmap (c.buffer, &c.map);
-    gst_buffer_unref (c.buffer);
-    queue.pop_front ();
+    gst_buffer_unmap(c.buffer, &c.map);
+    gst_buffer_unref(c.buffer);
+    queue.pop_front();
   }
 }
 
-Inner::Inner ()
-{
-  g_rec_mutex_init (&task_lock);
+Inner::Inner() { g_rec_mutex_init(&task_lock); }
+
+Inner::~Inner() {
+  clear_snapshots();
+  if (combiner) gst_flow_combiner_free(combiner);
+  if (task) gst_object_unref(task);
+  g_rec_mutex_clear(&task_lock);
 }
 
-Inner::~Inner ()
-{
-  clear_snapshots ();
-  if (combiner)
-    gst_flow_combiner_free (combiner);
-  if (task)
-    gst_object_unref (task);
-  g_rec_mutex_clear (&task_lock);
-}
-
-void
-Inner::clear_snapshots ()
-{
-  for (PadRef & o:out_snapshot)
-    gst_object_unref (o.pad);
-  for (PadRef & o:sink_snapshot)
-    gst_object_unref (o.pad);
-  out_snapshot.clear ();
-  sink_snapshot.clear ();
-  if (combiner)
-    gst_flow_combiner_clear (combiner);
+void Inner::clear_snapshots() {
+  for (PadRef& o : out_snapshot) gst_object_unref(o.pad);
+  for (PadRef& o : sink_snapshot) gst_object_unref(o.pad);
+  out_snapshot.clear();
+  sink_snapshot.clear();
+  if (combiner) gst_flow_combiner_clear(combiner);
   parties_changed = true;
 }
 
 /* Keeps n_ready equal to the number of active parties whose input covers
  * the frame being assembled (or that have ended). */
-void
-Inner::update_ready (Party & p)
-{
-  const bool ready = p.counted_active && frame_samples > 0 &&
-      (p.eos || p.known_until >= frame_end ());
+void Inner::update_ready(Party& p) {
+  const bool ready = p.counted_active && frame_samples > 0 && (p.eos || p.known_until >= frame_end());
   if (ready != p.counted_ready) {
     p.counted_ready = ready;
     if (ready)
@@ -203,11 +174,8 @@ Inner::update_ready (Party & p)
   }
 }
 
-void
-Inner::set_active (Party & p, bool active)
-{
-  if (active == p.counted_active)
-    return;
+void Inner::set_active(Party& p, bool active) {
+  if (active == p.counted_active) return;
   if (!active && p.counted_ready) {
     p.counted_ready = false;
     --n_ready;
@@ -217,161 +185,126 @@ Inner::set_active (Party & p, bool active)
     ++n_active;
   else
     --n_active;
-  update_ready (p);
+  update_ready(p);
 }
 
-GstClockTime
-Inner::pos_to_time (guint64 pos) const
-{
-  return start_rt + gst_util_uint64_scale_int_round (pos, GST_SECOND, rate);
+GstClockTime Inner::pos_to_time(guint64 pos) const {
+  return start_rt + gst_util_uint64_scale_int_round(pos, GST_SECOND, rate);
 }
 
-}  /* namespace prosody_gst */
+} /* namespace prosody_gst */
 
 /* ---- Module and routing (Inner::lock held) ---- */
 
-void
-prosody_conf_mix_report_error (ProsodyConfMix * self, const char *what,
-    const std::exception & e)
-{
-  GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
-      ("Prosody module call failed: %s", what), ("%s", e.what ()));
+void prosody_conf_mix_report_error(ProsodyConfMix* self, const char* what, const std::exception& e) {
+  GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Prosody module call failed: %s", what), ("%s", e.what()));
 }
 
 /* Creates the module once the rate is known, with a channel per party. */
-bool
-prosody_conf_mix_ensure_module (ProsodyConfMix * self)
-{
-  Inner & in = *self->inner;
-  if (in.module)
-    return true;
-  if (in.rate == 0)
-    return false;
-  PROSODY_OBJECT_LOCK (self);
+bool prosody_conf_mix_ensure_module(ProsodyConfMix* self) {
+  Inner& in = *self->inner;
+  if (in.module) return true;
+  if (in.rate == 0) return false;
+  PROSODY_OBJECT_LOCK(self);
   const guint64 frame_ns = in.frame_duration;
-  PROSODY_OBJECT_UNLOCK (self);
+  PROSODY_OBJECT_UNLOCK(self);
   prosody::ModuleConfig config;
   config.sample_rate = in.rate;
-  config.frame_us = static_cast < unsigned >(frame_ns / 1000);
+  config.frame_us = static_cast<unsigned>(frame_ns / 1000);
   config.drive = prosody::DriveMode::stepped;
   try {
-    in.module = prosody::Module::create (config);
-    in.frame_samples = in.module.frame_samples ();
-  }
-  catch (const std::exception & e) {
-    prosody_conf_mix_report_error (self, "creating the module", e);
+    in.module = prosody::Module::create(config);
+    in.frame_samples = in.module.frame_samples();
+  } catch (const std::exception& e) {
+    prosody_conf_mix_report_error(self, "creating the module", e);
     return false;
   }
-  in.zeros.assign (in.frame_samples, 0.0f);
+  in.zeros.assign(in.frame_samples, 0.0f);
   in.module_origin = in.read_pos;
-  GST_INFO_OBJECT (self, "module at %u Hz, %u samples per frame", in.rate,
-      in.frame_samples);
+  GST_INFO_OBJECT(self, "module at %u Hz, %u samples per frame", in.rate, in.frame_samples);
   /* Inputs first, so outputs can add them as they start. */
-  for (auto & kv:in.parties)
-    prosody_conf_mix_party_setup (self, *kv.second);
-  for (auto & kv:in.parties) {
-    in.update_ready (*kv.second);
+  for (auto& kv : in.parties) prosody_conf_mix_party_setup(self, *kv.second);
+  for (auto& kv : in.parties) {
+    in.update_ready(*kv.second);
   }
-  prosody_conf_mix_apply_activity (self);
+  prosody_conf_mix_apply_activity(self);
   in.parties_changed = true;
-  in.task_cond.notify_all ();   /* the task may be waiting for a module */
+  in.task_cond.notify_all(); /* the task may be waiting for a module */
   return true;
 }
 
-static bool
-hears (const Party & talker, guint listener)
-{
-  if (talker.index == listener)
-    return false;
-  if (talker.heard_by.empty ())
-    return true;
-  for (guint l:talker.heard_by)
-    if (l == listener)
-      return true;
+static bool hears(const Party& talker, guint listener) {
+  if (talker.index == listener) return false;
+  if (talker.heard_by.empty()) return true;
+  for (guint l : talker.heard_by)
+    if (l == listener) return true;
   return false;
 }
 
 /* Brings a party's channel up to date with its pads: allocates it, attaches
  * its input, starts its output and adds the members that it hears. */
-void
-prosody_conf_mix_party_setup (ProsodyConfMix * self, Party & p)
-{
-  Inner & in = *self->inner;
-  if (!in.module)
-    return;
+void prosody_conf_mix_party_setup(ProsodyConfMix* self, Party& p) {
+  Inner& in = *self->inner;
+  if (!in.module) return;
   try {
     if (!p.channel) {
-      p.channel = in.module.allocate (prosody::ChannelType::full_duplex);
-      p.channel.enable_host_input (4);
-      p.channel.enable_host_output (4);
+      p.channel = in.module.allocate(prosody::ChannelType::full_duplex);
+      p.channel.enable_host_input(4);
+      p.channel.enable_host_output(4);
     }
     if (p.sinkpad && !p.finished && p.pid < 0) {
-      p.pid = p.channel.conf_attach ();
-      prosody_conf_mix_apply_sink (self, p);
-      for (auto & kv:in.parties) {
-        Party & o = *kv.second;
-        if (o.output_started && hears (p, o.index))
-          o.channel.conf_add (p.channel);
+      p.pid = p.channel.conf_attach();
+      prosody_conf_mix_apply_sink(self, p);
+      for (auto& kv : in.parties) {
+        Party& o = *kv.second;
+        if (o.output_started && hears(p, o.index)) o.channel.conf_add(p.channel);
       }
-      if (in.activity_channel)
-        in.activity_channel.conf_add (p.channel);
+      if (in.activity_channel) in.activity_channel.conf_add(p.channel);
     }
     if (p.srcpad && !p.output_started) {
-      PROSODY_OBJECT_LOCK (p.srcpad);
-      auto *sp = PROSODY_CONF_MIX_SRC_PAD (p.srcpad);
+      PROSODY_OBJECT_LOCK(p.srcpad);
+      auto* sp = PROSODY_CONF_MIX_SRC_PAD(p.srcpad);
       prosody::OutputSettings os;
       os.volume_db = sp->volume_db;
       os.agc = sp->agc;
       os.mute = sp->deaf;
-      PROSODY_OBJECT_UNLOCK (p.srcpad);
-      p.channel.conf_start (os);
+      PROSODY_OBJECT_UNLOCK(p.srcpad);
+      p.channel.conf_start(os);
       p.output_started = true;
-      for (auto & kv:in.parties) {
-        Party & t = *kv.second;
-        if (t.pid >= 0 && hears (t, p.index))
-          p.channel.conf_add (t.channel);
+      for (auto& kv : in.parties) {
+        Party& t = *kv.second;
+        if (t.pid >= 0 && hears(t, p.index)) p.channel.conf_add(t.channel);
       }
     }
-  }
-  catch (const std::exception & e) {
-    prosody_conf_mix_report_error (self, "setting up a party", e);
+  } catch (const std::exception& e) {
+    prosody_conf_mix_report_error(self, "setting up a party", e);
   }
 }
 
 /* The party's input leaves every output (ramped out by the module). */
-void
-prosody_conf_mix_party_detach_input (ProsodyConfMix * self, Party & p)
-{
-  if (p.pid < 0 || !p.channel)
-    return;
-  Inner & in = *self->inner;
+void prosody_conf_mix_party_detach_input(ProsodyConfMix* self, Party& p) {
+  if (p.pid < 0 || !p.channel) return;
+  Inner& in = *self->inner;
   try {
     /* Out of every output first (each leave is ramped), then detached. */
-    for (auto & kv:in.parties)
-      if (kv.second->output_started)
-        kv.second->channel.conf_leave (p.pid);
-    if (in.activity_channel)
-      in.activity_channel.conf_leave (p.pid);
-    p.channel.conf_detach ();
-    p.channel.listen_for (prosody::ListenSettings {});
-    if (p.tones != PROSODY_CONF_MIX_TONES_NONE)
-      p.tone_reports_due = 2;
+    for (auto& kv : in.parties)
+      if (kv.second->output_started) kv.second->channel.conf_leave(p.pid);
+    if (in.activity_channel) in.activity_channel.conf_leave(p.pid);
+    p.channel.conf_detach();
+    p.channel.listen_for(prosody::ListenSettings{});
+    if (p.tones != PROSODY_CONF_MIX_TONES_NONE) p.tone_reports_due = 2;
     p.tones = PROSODY_CONF_MIX_TONES_NONE;
-  }
-  catch (const std::exception & e) {
-    prosody_conf_mix_report_error (self, "detaching an input", e);
+  } catch (const std::exception& e) {
+    prosody_conf_mix_report_error(self, "detaching an input", e);
   }
   p.pid = -1;
 }
 
 /* Input settings of a party from its sink pad properties. */
-void
-prosody_conf_mix_apply_sink (ProsodyConfMix * self, Party & p)
-{
-  if (!p.channel || !p.sinkpad || p.pid < 0)
-    return;                     /* applied when the input attaches */
-  auto *sp = PROSODY_CONF_MIX_SINK_PAD (p.sinkpad);
-  PROSODY_OBJECT_LOCK (sp);
+void prosody_conf_mix_apply_sink(ProsodyConfMix* self, Party& p) {
+  if (!p.channel || !p.sinkpad || p.pid < 0) return; /* applied when the input attaches */
+  auto* sp = PROSODY_CONF_MIX_SINK_PAD(p.sinkpad);
+  PROSODY_OBJECT_LOCK(sp);
   prosody::InputSettings is;
   is.volume_db = sp->volume_db;
   is.mute = sp->mute;
@@ -379,9 +312,8 @@ prosody_conf_mix_apply_sink (ProsodyConfMix * self, Party & p)
   const gint gate = sp->gate;
   const gint tones = sp->detect_tones;
   const bool suppress = sp->suppress_tones;
-  PROSODY_OBJECT_UNLOCK (sp);
-  const bool gating = gate == PROSODY_CONF_MIX_GATE_ON ||
-      (gate == PROSODY_CONF_MIX_GATE_AUTO && p.srcpad != nullptr);
+  PROSODY_OBJECT_UNLOCK(sp);
+  const bool gating = gate == PROSODY_CONF_MIX_GATE_ON || (gate == PROSODY_CONF_MIX_GATE_AUTO && p.srcpad != nullptr);
   prosody::ListenSettings ls;
   if (tones != PROSODY_CONF_MIX_TONES_NONE) {
     ls.enabled = true;
@@ -392,243 +324,197 @@ prosody_conf_mix_apply_sink (ProsodyConfMix * self, Party & p)
     ls.suppress = suppress;
   }
   try {
-    p.channel.conf_adjust_input (is);
-    p.channel.conf_set_gating (gating);
-    if (tones != p.tones || suppress != p.suppress_applied)
-      p.channel.listen_for (ls);
-    if (tones != p.tones)
-      p.tone_reports_due = 2;   /* the end of a tone cut short, or old reports */
+    p.channel.conf_adjust_input(is);
+    p.channel.conf_set_gating(gating);
+    if (tones != p.tones || suppress != p.suppress_applied) p.channel.listen_for(ls);
+    if (tones != p.tones) p.tone_reports_due = 2; /* the end of a tone cut short, or old reports */
     p.tones = tones;
     p.suppress_applied = suppress;
-  }
-  catch (const std::exception & e) {
-    prosody_conf_mix_report_error (self, "adjusting an input", e);
+  } catch (const std::exception& e) {
+    prosody_conf_mix_report_error(self, "adjusting an input", e);
   }
 }
 
-void
-prosody_conf_mix_apply_src (ProsodyConfMix * self, Party & p)
-{
-  if (!p.channel || !p.srcpad || !p.output_started)
-    return;
-  auto *sp = PROSODY_CONF_MIX_SRC_PAD (p.srcpad);
-  PROSODY_OBJECT_LOCK (sp);
+void prosody_conf_mix_apply_src(ProsodyConfMix* self, Party& p) {
+  if (!p.channel || !p.srcpad || !p.output_started) return;
+  auto* sp = PROSODY_CONF_MIX_SRC_PAD(p.srcpad);
+  PROSODY_OBJECT_LOCK(sp);
   prosody::OutputSettings os;
   os.volume_db = sp->volume_db;
   os.agc = sp->agc;
   os.mute = sp->deaf;
-  PROSODY_OBJECT_UNLOCK (sp);
+  PROSODY_OBJECT_UNLOCK(sp);
   try {
-    p.channel.conf_adjust_output (os);
-  }
-  catch (const std::exception & e) {
-    prosody_conf_mix_report_error (self, "adjusting an output", e);
+    p.channel.conf_adjust_output(os);
+  } catch (const std::exception& e) {
+    prosody_conf_mix_report_error(self, "adjusting an output", e);
   }
 }
 
 /* The activity reporter: a hidden output that every input joins. */
-void
-prosody_conf_mix_apply_activity (ProsodyConfMix * self)
-{
-  Inner & in = *self->inner;
-  if (!in.module)
-    return;
-  PROSODY_OBJECT_LOCK (self);
+void prosody_conf_mix_apply_activity(ProsodyConfMix* self) {
+  Inner& in = *self->inner;
+  if (!in.module) return;
+  PROSODY_OBJECT_LOCK(self);
   const guint64 interval = in.activity_interval;
   const guint sensitivity = in.activity_sensitivity;
-  PROSODY_OBJECT_UNLOCK (self);
+  PROSODY_OBJECT_UNLOCK(self);
   try {
     if (interval == 0) {
-      if (in.activity_channel)
-        in.activity_channel.release ();
+      if (in.activity_channel) in.activity_channel.release();
       in.activity_interval_applied = 0;
       return;
     }
     if (!in.activity_channel) {
-      in.activity_channel = in.module.allocate (prosody::ChannelType::output);
-      in.activity_channel.conf_start ();
-      for (auto & kv:in.parties)
-        if (kv.second->pid >= 0)
-          in.activity_channel.conf_add (kv.second->channel);
+      in.activity_channel = in.module.allocate(prosody::ChannelType::output);
+      in.activity_channel.conf_start();
+      for (auto& kv : in.parties)
+        if (kv.second->pid >= 0) in.activity_channel.conf_add(kv.second->channel);
     }
-    const guint64 ms = MAX (interval / GST_MSECOND, (guint64) 1);
-    in.activity_channel.conf_config_activity (static_cast < unsigned >(
-            MIN (ms, (guint64) G_MAXUINT)), sensitivity);
+    const guint64 ms = MAX(interval / GST_MSECOND, (guint64)1);
+    in.activity_channel.conf_config_activity(static_cast<unsigned>(MIN(ms, (guint64)G_MAXUINT)), sensitivity);
     in.activity_interval_applied = interval;
     in.activity_sensitivity_applied = sensitivity;
-  }
-  catch (const std::exception & e) {
-    prosody_conf_mix_report_error (self, "configuring activity reports", e);
+  } catch (const std::exception& e) {
+    prosody_conf_mix_report_error(self, "configuring activity reports", e);
   }
 }
 
 /* A pad property changed: apply it to the module. */
-void
-prosody_conf_mix_pad_changed (ProsodyConfMixPad * pad, gboolean routing)
-{
-  GstElement *parent = gst_pad_get_parent_element (GST_PAD (pad));
-  if (!parent)
-    return;                     /* not in an element yet: applied on setup */
-  ProsodyConfMix *self = PROSODY_CONF_MIX (parent);
-  Inner & in = *self->inner;
-  const guint index = prosody_conf_mix_pad_get_index (pad);
-  const bool is_sink = PROSODY_IS_CONF_MIX_SINK_PAD (pad);
+void prosody_conf_mix_pad_changed(ProsodyConfMixPad* pad, gboolean routing) {
+  GstElement* parent = gst_pad_get_parent_element(GST_PAD(pad));
+  if (!parent) return; /* not in an element yet: applied on setup */
+  ProsodyConfMix* self = PROSODY_CONF_MIX(parent);
+  Inner& in = *self->inner;
+  const guint index = prosody_conf_mix_pad_get_index(pad);
+  const bool is_sink = PROSODY_IS_CONF_MIX_SINK_PAD(pad);
   {
-    std::lock_guard < std::mutex > lk (in.lock);
-    auto it = in.parties.find (index);
-    if (it != in.parties.end ()) {
-      Party & p = *it->second;
-      if (is_sink && p.sinkpad == GST_PAD (pad)) {
+    std::lock_guard<std::mutex> lk(in.lock);
+    auto it = in.parties.find(index);
+    if (it != in.parties.end()) {
+      Party& p = *it->second;
+      if (is_sink && p.sinkpad == GST_PAD(pad)) {
         if (routing) {
-          std::vector < guint > old = p.heard_by;
-          PROSODY_OBJECT_LOCK (pad);
-          prosody_gst::parse_heard_by (PROSODY_CONF_MIX_SINK_PAD (pad)->
-              heard_by, p.heard_by);
-          PROSODY_OBJECT_UNLOCK (pad);
+          std::vector<guint> old = p.heard_by;
+          PROSODY_OBJECT_LOCK(pad);
+          prosody_gst::parse_heard_by(PROSODY_CONF_MIX_SINK_PAD(pad)->heard_by, p.heard_by);
+          PROSODY_OBJECT_UNLOCK(pad);
           if (p.pid >= 0 && old != p.heard_by) {
             try {
-              for (auto & kv:in.parties) {
-                Party & o = *kv.second;
-                if (!o.output_started || o.index == p.index)
-                  continue;
-                const bool now = hears (p, o.index);
+              for (auto& kv : in.parties) {
+                Party& o = *kv.second;
+                if (!o.output_started || o.index == p.index) continue;
+                const bool now = hears(p, o.index);
                 if (now)
-                  o.channel.conf_add (p.channel);
+                  o.channel.conf_add(p.channel);
                 else
-                  o.channel.conf_leave (p.pid);     /* no-op if not a member */
+                  o.channel.conf_leave(p.pid); /* no-op if not a member */
               }
-            }
-            catch (const std::exception & e) {
-              prosody_conf_mix_report_error (self, "re-routing", e);
+            } catch (const std::exception& e) {
+              prosody_conf_mix_report_error(self, "re-routing", e);
             }
           }
         }
-        prosody_conf_mix_apply_sink (self, p);
-      } else if (!is_sink && p.srcpad == GST_PAD (pad)) {
-        prosody_conf_mix_apply_src (self, p);
+        prosody_conf_mix_apply_sink(self, p);
+      } else if (!is_sink && p.srcpad == GST_PAD(pad)) {
+        prosody_conf_mix_apply_src(self, p);
       }
     }
   }
-  gst_object_unref (parent);
+  gst_object_unref(parent);
 }
 
-GstStructure *
-prosody_conf_mix_pad_stats (ProsodyConfMixPad * pad)
-{
-  const bool is_sink = PROSODY_IS_CONF_MIX_SINK_PAD (pad);
-  GstStructure *s = gst_structure_new_empty (is_sink ? "prosody-sink-stats" :
-      "prosody-src-stats");
-  GstElement *parent = gst_pad_get_parent_element (GST_PAD (pad));
-  if (!parent)
-    return s;
-  Inner & in = *PROSODY_CONF_MIX (parent)->inner;
+GstStructure* prosody_conf_mix_pad_stats(ProsodyConfMixPad* pad) {
+  const bool is_sink = PROSODY_IS_CONF_MIX_SINK_PAD(pad);
+  GstStructure* s = gst_structure_new_empty(is_sink ? "prosody-sink-stats" : "prosody-src-stats");
+  GstElement* parent = gst_pad_get_parent_element(GST_PAD(pad));
+  if (!parent) return s;
+  Inner& in = *PROSODY_CONF_MIX(parent)->inner;
   {
-    std::lock_guard < std::mutex > lk (in.lock);
-    auto it = in.parties.find (prosody_conf_mix_pad_get_index (pad));
-    if (it != in.parties.end ()) {
-      Party & p = *it->second;
+    std::lock_guard<std::mutex> lk(in.lock);
+    auto it = in.parties.find(prosody_conf_mix_pad_get_index(pad));
+    if (it != in.parties.end()) {
+      Party& p = *it->second;
       try {
         if (is_sink) {
           prosody::InputStats st;
-          if (p.channel)
-            st = p.channel.input_stats ();
-          gst_structure_set (s,
-              "buffers-in", G_TYPE_UINT64, (guint64) p.buffers_in,
-              "frames-in", G_TYPE_UINT64, (guint64) st.frames_in,
-              "frames-concealed", G_TYPE_UINT64, (guint64) st.frames_concealed,
-              "late-buffers", G_TYPE_UINT64, (guint64) p.late_buffers,
-              "late-samples", G_TYPE_UINT64, (guint64) p.late_samples,
-              "overlap-samples", G_TYPE_UINT64, (guint64) p.overlap_samples,
-              "gap-samples", G_TYPE_UINT64, (guint64) p.gap_samples,
-              "dropped-samples", G_TYPE_UINT64,
-              (guint64) (st.samples_dropped + p.dropped_bytes / 2),
-              "level", G_TYPE_DOUBLE, st.level_dbm0,
-              "active", G_TYPE_BOOLEAN, (gboolean) st.active,
-              "participant-id", G_TYPE_INT, p.pid, nullptr);
+          if (p.channel) st = p.channel.input_stats();
+          gst_structure_set(s, "buffers-in", G_TYPE_UINT64, (guint64)p.buffers_in, "frames-in", G_TYPE_UINT64,
+                            (guint64)st.frames_in, "frames-concealed", G_TYPE_UINT64, (guint64)st.frames_concealed,
+                            "late-buffers", G_TYPE_UINT64, (guint64)p.late_buffers, "late-samples", G_TYPE_UINT64,
+                            (guint64)p.late_samples, "overlap-samples", G_TYPE_UINT64, (guint64)p.overlap_samples,
+                            "gap-samples", G_TYPE_UINT64, (guint64)p.gap_samples, "dropped-samples", G_TYPE_UINT64,
+                            (guint64)(st.samples_dropped + p.dropped_bytes / 2), "level", G_TYPE_DOUBLE, st.level_dbm0,
+                            "active", G_TYPE_BOOLEAN, (gboolean)st.active, "participant-id", G_TYPE_INT, p.pid,
+                            nullptr);
         } else {
           prosody::OutputStats st;
-          if (p.channel && p.output_started)
-            st = p.channel.output_stats ();
-          gst_structure_set (s,
-              "buffers-out", G_TYPE_UINT64, (guint64) p.buffers_out,
-              "frames-out", G_TYPE_UINT64, (guint64) st.frames_out,
-              "limited-frames", G_TYPE_UINT64, (guint64) st.limited_frames,
-              "dropped-samples", G_TYPE_UINT64, (guint64) st.samples_dropped,
-              "level", G_TYPE_DOUBLE, st.level_dbm0, nullptr);
+          if (p.channel && p.output_started) st = p.channel.output_stats();
+          gst_structure_set(s, "buffers-out", G_TYPE_UINT64, (guint64)p.buffers_out, "frames-out", G_TYPE_UINT64,
+                            (guint64)st.frames_out, "limited-frames", G_TYPE_UINT64, (guint64)st.limited_frames,
+                            "dropped-samples", G_TYPE_UINT64, (guint64)st.samples_dropped, "level", G_TYPE_DOUBLE,
+                            st.level_dbm0, nullptr);
         }
-      }
-      catch (const std::exception & e) {
-        GST_WARNING_OBJECT (pad, "stats: %s", e.what ());
+      } catch (const std::exception& e) {
+        GST_WARNING_OBJECT(pad, "stats: %s", e.what());
       }
     }
   }
-  gst_object_unref (parent);
+  gst_object_unref(parent);
   return s;
 }
 
 /* ---- Request and release pads ---- */
 
-static bool
-parse_pad_index (const gchar * name, const char *prefix, guint & index)
-{
-  const gsize len = strlen (prefix);
-  if (!name || strncmp (name, prefix, len) != 0 || !g_ascii_isdigit (name[len]))
-    return false;
-  gchar *end = nullptr;
-  const guint64 v = g_ascii_strtoull (name + len, &end, 10);
-  if (*end != '\0' || v > G_MAXUINT)
-    return false;
-  index = static_cast < guint > (v);
+static bool parse_pad_index(const gchar* name, const char* prefix, guint& index) {
+  const gsize len = strlen(prefix);
+  if (!name || strncmp(name, prefix, len) != 0 || !g_ascii_isdigit(name[len])) return false;
+  gchar* end = nullptr;
+  const guint64 v = g_ascii_strtoull(name + len, &end, 10);
+  if (*end != '\0' || v > G_MAXUINT) return false;
+  index = static_cast<guint>(v);
   return true;
 }
 
-static GstPad *
-prosody_conf_mix_request_new_pad (GstElement * element, GstPadTemplate * templ,
-    const gchar * req_name, const GstCaps *)
-{
-  ProsodyConfMix *self = PROSODY_CONF_MIX (element);
-  Inner & in = *self->inner;
-  const bool is_sink = GST_PAD_TEMPLATE_DIRECTION (templ) == GST_PAD_SINK;
-  const char *prefix = is_sink ? "sink_" : "src_";
+static GstPad* prosody_conf_mix_request_new_pad(GstElement* element, GstPadTemplate* templ, const gchar* req_name,
+                                                const GstCaps*) {
+  ProsodyConfMix* self = PROSODY_CONF_MIX(element);
+  Inner& in = *self->inner;
+  const bool is_sink = GST_PAD_TEMPLATE_DIRECTION(templ) == GST_PAD_SINK;
+  const char* prefix = is_sink ? "sink_" : "src_";
   guint index = 0;
-  GstPad *pad;
+  GstPad* pad;
 
   {
-    std::lock_guard < std::mutex > lk (in.lock);
-    if (req_name && !parse_pad_index (req_name, prefix, index)) {
-      GST_WARNING_OBJECT (self, "pad name %s is not %s<number>", req_name,
-          prefix);
+    std::lock_guard<std::mutex> lk(in.lock);
+    if (req_name && !parse_pad_index(req_name, prefix, index)) {
+      GST_WARNING_OBJECT(self, "pad name %s is not %s<number>", req_name, prefix);
       return nullptr;
     }
     if (!req_name) {
       /* The lowest party without this kind of pad, so that unnamed requests
        * pair up: sink_0, sink_1, then src_0, src_1. */
-      for (auto & kv:in.parties) {
-        if (kv.first != index)
-          break;
-        if (is_sink ? kv.second->sinkpad == nullptr : kv.second->srcpad ==
-            nullptr)
-          break;
+      for (auto& kv : in.parties) {
+        if (kv.first != index) break;
+        if (is_sink ? kv.second->sinkpad == nullptr : kv.second->srcpad == nullptr) break;
         ++index;
       }
     }
-    auto it = in.parties.find (index);
-    if (it != in.parties.end () && (is_sink ? it->second->sinkpad != nullptr :
-            it->second->srcpad != nullptr)) {
-      GST_WARNING_OBJECT (self, "pad %s%u exists already", prefix, index);
+    auto it = in.parties.find(index);
+    if (it != in.parties.end() && (is_sink ? it->second->sinkpad != nullptr : it->second->srcpad != nullptr)) {
+      GST_WARNING_OBJECT(self, "pad %s%u exists already", prefix, index);
       return nullptr;
     }
-    gchar *name = g_strdup_printf ("%s%u", prefix, index);
-    pad = GST_PAD (g_object_new (is_sink ? PROSODY_TYPE_CONF_MIX_SINK_PAD :
-            PROSODY_TYPE_CONF_MIX_SRC_PAD, "name", name, "direction",
-            GST_PAD_TEMPLATE_DIRECTION (templ), "template", templ, nullptr));
-    prosody_conf_mix_pad_set_index (PROSODY_CONF_MIX_PAD (pad), index);
+    gchar* name = g_strdup_printf("%s%u", prefix, index);
+    pad = GST_PAD(g_object_new(is_sink ? PROSODY_TYPE_CONF_MIX_SINK_PAD : PROSODY_TYPE_CONF_MIX_SRC_PAD, "name", name,
+                               "direction", GST_PAD_TEMPLATE_DIRECTION(templ), "template", templ, nullptr));
+    prosody_conf_mix_pad_set_index(PROSODY_CONF_MIX_PAD(pad), index);
     PartyPtr party;
-    if (it != in.parties.end ()) {
+    if (it != in.parties.end()) {
       party = it->second;
     } else {
-      party = std::make_shared < Party > (index);
-      in.parties.emplace (index, party);
+      party = std::make_shared<Party>(index);
+      in.parties.emplace(index, party);
     }
     if (is_sink) {
       party->sink_name = name;
@@ -638,8 +524,7 @@ prosody_conf_mix_request_new_pad (GstElement * element, GstPadTemplate * templ,
       party->known_until = in.read_pos;
       party->flushing = false;
       ++in.sinks_ever;
-      if (in.started)
-        in.set_active (*party, true);
+      if (in.started) in.set_active(*party, true);
     } else {
       party->src_name = name;
       party->srcpad = pad;
@@ -648,109 +533,93 @@ prosody_conf_mix_request_new_pad (GstElement * element, GstPadTemplate * templ,
       party->src_eos_sent = false;
       party->buffers_out = 0;
       /* gate=auto depends on whether the party has a src pad */
-      prosody_conf_mix_apply_sink (self, *party);
+      prosody_conf_mix_apply_sink(self, *party);
     }
-    g_free (name);
+    g_free(name);
     if (is_sink)
-      prosody_conf_mix_setup_sink_pad (self, pad);
+      prosody_conf_mix_setup_sink_pad(self, pad);
     else
-      prosody_conf_mix_setup_src_pad (self, pad);
-    prosody_conf_mix_party_setup (self, *party);
+      prosody_conf_mix_setup_src_pad(self, pad);
+    prosody_conf_mix_party_setup(self, *party);
     in.parties_changed = true;
     in.latency_valid = false;
     ++in.pads_generation;
   }
-  GST_DEBUG_OBJECT (self, "new pad %s", GST_PAD_NAME (pad));
-  if (!gst_element_add_pad (element, pad)) {
-    GST_WARNING_OBJECT (self, "could not add pad %s", GST_PAD_NAME (pad));
+  GST_DEBUG_OBJECT(self, "new pad %s", GST_PAD_NAME(pad));
+  if (!gst_element_add_pad(element, pad)) {
+    GST_WARNING_OBJECT(self, "could not add pad %s", GST_PAD_NAME(pad));
     return nullptr;
   }
-  gst_child_proxy_child_added (GST_CHILD_PROXY (element), G_OBJECT (pad),
-      GST_OBJECT_NAME (pad));
+  gst_child_proxy_child_added(GST_CHILD_PROXY(element), G_OBJECT(pad), GST_OBJECT_NAME(pad));
   return pad;
 }
 
-static void
-prosody_conf_mix_release_pad (GstElement * element, GstPad * pad)
-{
-  ProsodyConfMix *self = PROSODY_CONF_MIX (element);
-  Inner & in = *self->inner;
-  const guint index = prosody_conf_mix_pad_get_index (PROSODY_CONF_MIX_PAD (pad));
-  const bool is_sink = GST_PAD_IS_SINK (pad);
+static void prosody_conf_mix_release_pad(GstElement* element, GstPad* pad) {
+  ProsodyConfMix* self = PROSODY_CONF_MIX(element);
+  Inner& in = *self->inner;
+  const guint index = prosody_conf_mix_pad_get_index(PROSODY_CONF_MIX_PAD(pad));
+  const bool is_sink = GST_PAD_IS_SINK(pad);
 
-  GST_DEBUG_OBJECT (self, "release pad %s", GST_PAD_NAME (pad));
+  GST_DEBUG_OBJECT(self, "release pad %s", GST_PAD_NAME(pad));
   {
-    std::lock_guard < std::mutex > lk (in.lock);
-    auto it = in.parties.find (index);
-    if (it != in.parties.end ()) {
+    std::lock_guard<std::mutex> lk(in.lock);
+    auto it = in.parties.find(index);
+    if (it != in.parties.end()) {
       PartyPtr party = it->second;
-      Party & p = *party;
+      Party& p = *party;
       try {
         if (is_sink && p.sinkpad == pad) {
           p.sinkpad = nullptr;
-          p.flushing = true;    /* wakes a chain blocked on a full queue */
-          p.space_cond.notify_all ();
-          in.set_active (p, false);
-          prosody_conf_mix_party_detach_input (self, p);
-          p.clear_queue ();
+          p.flushing = true; /* wakes a chain blocked on a full queue */
+          p.space_cond.notify_all();
+          in.set_active(p, false);
+          prosody_conf_mix_party_detach_input(self, p);
+          p.clear_queue();
         } else if (!is_sink && p.srcpad == pad) {
           p.srcpad = nullptr;
-          if (p.output_started && p.channel)
-            p.channel.conf_stop (false);
+          if (p.output_started && p.channel) p.channel.conf_stop(false);
           p.output_started = false;
-          prosody_conf_mix_apply_sink (self, p);        /* gate=auto */
+          prosody_conf_mix_apply_sink(self, p); /* gate=auto */
         }
+      } catch (const std::exception& e) {
+        prosody_conf_mix_report_error(self, "releasing a pad", e);
       }
-      catch (const std::exception & e) {
-        prosody_conf_mix_report_error (self, "releasing a pad", e);
-      }
-      if (!p.sinkpad && !p.srcpad)
-        in.parties.erase (it);
+      if (!p.sinkpad && !p.srcpad) in.parties.erase(it);
       in.parties_changed = true;
       in.latency_valid = false;
       ++in.pads_generation;
-      in.task_cond.notify_all ();
+      in.task_cond.notify_all();
     }
   }
-  gst_child_proxy_child_removed (GST_CHILD_PROXY (element), G_OBJECT (pad),
-      GST_OBJECT_NAME (pad));
-  gst_element_remove_pad (element, pad);
+  gst_child_proxy_child_removed(GST_CHILD_PROXY(element), G_OBJECT(pad), GST_OBJECT_NAME(pad));
+  gst_element_remove_pad(element, pad);
 }
 
 /* ---- GstChildProxy: the pads, so that m::sink_0::volume works ---- */
 
-static GObject *
-child_proxy_get_child_by_name (GstChildProxy * proxy, const gchar * name)
-{
-  return G_OBJECT (gst_element_get_static_pad (GST_ELEMENT (proxy), name));
+static GObject* child_proxy_get_child_by_name(GstChildProxy* proxy, const gchar* name) {
+  return G_OBJECT(gst_element_get_static_pad(GST_ELEMENT(proxy), name));
 }
 
-static GObject *
-child_proxy_get_child_by_index (GstChildProxy * proxy, guint index)
-{
-  GstElement *element = GST_ELEMENT (proxy);
-  GObject *obj = nullptr;
-  PROSODY_OBJECT_LOCK (element);
-  if (gpointer pad = g_list_nth_data (element->pads, index))
-    obj = G_OBJECT (gst_object_ref (pad));
-  PROSODY_OBJECT_UNLOCK (element);
+static GObject* child_proxy_get_child_by_index(GstChildProxy* proxy, guint index) {
+  GstElement* element = GST_ELEMENT(proxy);
+  GObject* obj = nullptr;
+  PROSODY_OBJECT_LOCK(element);
+  if (gpointer pad = g_list_nth_data(element->pads, index)) obj = G_OBJECT(gst_object_ref(pad));
+  PROSODY_OBJECT_UNLOCK(element);
   return obj;
 }
 
-static guint
-child_proxy_get_children_count (GstChildProxy * proxy)
-{
-  GstElement *element = GST_ELEMENT (proxy);
-  PROSODY_OBJECT_LOCK (element);
+static guint child_proxy_get_children_count(GstChildProxy* proxy) {
+  GstElement* element = GST_ELEMENT(proxy);
+  PROSODY_OBJECT_LOCK(element);
   const guint count = element->numpads;
-  PROSODY_OBJECT_UNLOCK (element);
+  PROSODY_OBJECT_UNLOCK(element);
   return count;
 }
 
-static void
-prosody_conf_mix_child_proxy_init (gpointer g_iface, gpointer)
-{
-  auto *iface = static_cast < GstChildProxyInterface * >(g_iface);
+static void prosody_conf_mix_child_proxy_init(gpointer g_iface, gpointer) {
+  auto* iface = static_cast<GstChildProxyInterface*>(g_iface);
   iface->get_child_by_name = child_proxy_get_child_by_name;
   iface->get_child_by_index = child_proxy_get_child_by_index;
   iface->get_children_count = child_proxy_get_children_count;
@@ -758,9 +627,7 @@ prosody_conf_mix_child_proxy_init (gpointer g_iface, gpointer)
 
 /* ---- States ---- */
 
-static void
-reset_timeline (Inner & in, gint start_selection)
-{
+static void reset_timeline(Inner& in, gint start_selection) {
   in.read_pos = 0;
   in.end_pos = 0;
   in.n_active = in.n_ready = 0;
@@ -768,111 +635,103 @@ reset_timeline (Inner & in, gint start_selection)
   in.frames_mixed = 0;
   in.start_known = start_selection == PROSODY_CONF_MIX_START_TIME_ZERO;
   in.start_rt = 0;
-  for (auto & kv:in.parties) {
-    Party & p = *kv.second;
+  for (auto& kv : in.parties) {
+    Party& p = *kv.second;
     p.counted_active = p.counted_ready = false;
     p.eos = p.finished = false;
     p.flushing = false;
     p.have_next = false;
     p.known_until = 0;
-    p.clear_queue ();
+    p.clear_queue();
     p.src_need_stream_start = p.src_need_caps = true;
     p.src_need_segment = p.src_discont = true;
     p.src_eos_sent = false;
-    gst_segment_init (&p.segment, GST_FORMAT_TIME);
+    gst_segment_init(&p.segment, GST_FORMAT_TIME);
   }
 }
 
-static GstStateChangeReturn
-prosody_conf_mix_change_state (GstElement * element, GstStateChange transition)
-{
-  ProsodyConfMix *self = PROSODY_CONF_MIX (element);
-  Inner & in = *self->inner;
+static GstStateChangeReturn prosody_conf_mix_change_state(GstElement* element, GstStateChange transition) {
+  ProsodyConfMix* self = PROSODY_CONF_MIX(element);
+  Inner& in = *self->inner;
   GstStateChangeReturn ret;
 
   /* The streaming threads about to start see what this thread set up. */
-  PROSODY_TSAN_RELEASE (self);
+  PROSODY_TSAN_RELEASE(self);
 
   switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_PAUSED:{
-      PROSODY_OBJECT_LOCK (self);
+    case GST_STATE_CHANGE_READY_TO_PAUSED: {
+      PROSODY_OBJECT_LOCK(self);
       const guint rate = in.rate_property;
       const gint start_selection = in.start_time_selection;
-      PROSODY_OBJECT_UNLOCK (self);
-      std::lock_guard < std::mutex > lk (in.lock);
-      reset_timeline (in, start_selection);
+      PROSODY_OBJECT_UNLOCK(self);
+      std::lock_guard<std::mutex> lk(in.lock);
+      reset_timeline(in, start_selection);
       in.stopping = false;
       in.started = true;
       in.latency_valid = false;
       in.rate = rate;
-      if (rate)
-        prosody_conf_mix_ensure_module (self);
-      for (auto & kv:in.parties)
-        if (kv.second->sinkpad)
-          in.set_active (*kv.second, true);
+      if (rate) prosody_conf_mix_ensure_module(self);
+      for (auto& kv : in.parties)
+        if (kv.second->sinkpad) in.set_active(*kv.second, true);
       in.parties_changed = true;
       break;
     }
-    case GST_STATE_CHANGE_PAUSED_TO_READY:{
+    case GST_STATE_CHANGE_PAUSED_TO_READY: {
       /* Wake every waiter before the pads are deactivated (deactivation
        * takes the stream locks that blocked chain functions hold). */
       {
-        std::lock_guard < std::mutex > lk (in.lock);
+        std::lock_guard<std::mutex> lk(in.lock);
         in.stopping = true;
-        for (auto & kv:in.parties) {
+        for (auto& kv : in.parties) {
           kv.second->flushing = true;
-          kv.second->space_cond.notify_all ();
+          kv.second->space_cond.notify_all();
         }
-        in.task_cond.notify_all ();
-        prosody_conf_mix_unschedule (in);
-        if (in.task)
-          gst_task_stop (in.task);
+        in.task_cond.notify_all();
+        prosody_conf_mix_unschedule(in);
+        if (in.task) gst_task_stop(in.task);
       }
       break;
     }
-    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:{
-      std::lock_guard < std::mutex > lk (in.lock);
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED: {
+      std::lock_guard<std::mutex> lk(in.lock);
       in.playing = false;
-      prosody_conf_mix_unschedule (in);
-      in.task_cond.notify_all ();
+      prosody_conf_mix_unschedule(in);
+      in.task_cond.notify_all();
       break;
     }
     default:
       break;
   }
 
-  ret = GST_ELEMENT_CLASS (prosody_conf_mix_parent_class)->change_state
-      (element, transition);
-  if (ret == GST_STATE_CHANGE_FAILURE)
-    return ret;
+  ret = GST_ELEMENT_CLASS(prosody_conf_mix_parent_class)->change_state(element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) return ret;
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (!in.task) {
-        in.task = gst_task_new (prosody_conf_mix_task_loop, self, nullptr);
-        gst_task_set_lock (in.task, &in.task_lock);
-        gchar *name = g_strdup_printf ("%s:mix", GST_OBJECT_NAME (self));
-        gst_object_set_name (GST_OBJECT (in.task), name);
-        g_free (name);
+        in.task = gst_task_new(prosody_conf_mix_task_loop, self, nullptr);
+        gst_task_set_lock(in.task, &in.task_lock);
+        gchar* name = g_strdup_printf("%s:mix", GST_OBJECT_NAME(self));
+        gst_object_set_name(GST_OBJECT(in.task), name);
+        g_free(name);
       }
-      gst_task_start (in.task);
+      gst_task_start(in.task);
       break;
-    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:{
-      std::lock_guard < std::mutex > lk (in.lock);
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING: {
+      std::lock_guard<std::mutex> lk(in.lock);
       in.playing = true;
-      in.task_cond.notify_all ();
+      in.task_cond.notify_all();
       break;
     }
-    case GST_STATE_CHANGE_PAUSED_TO_READY:{
-      if (in.task)
-        gst_task_join (in.task);
+    case GST_STATE_CHANGE_PAUSED_TO_READY: {
+      if (in.task) gst_task_join(in.task);
       /* The module goes with the stream: the rate may change next time. */
-      std::lock_guard < std::mutex > lk (in.lock);
-      in.clear_snapshots ();
-      for (auto & kv:in.parties) {
-        Party & p = *kv.second;
-        p.clear_queue ();
-        p.channel = prosody::Channel ();
+      std::lock_guard<std::mutex> lk(in.lock);
+      in.clear_snapshots();
+      for (auto& kv : in.parties) {
+        Party& p = *kv.second;
+        p.clear_queue();
+        p.channel = prosody::Channel();
         p.pid = -1;
         p.tones = PROSODY_CONF_MIX_TONES_NONE;
         p.tone_reports_due = 0;
@@ -880,8 +739,8 @@ prosody_conf_mix_change_state (GstElement * element, GstStateChange transition)
         p.have_caps = false;
         p.counted_active = p.counted_ready = false;
       }
-      in.activity_channel = prosody::Channel ();
-      in.module = prosody::Module ();
+      in.activity_channel = prosody::Channel();
+      in.module = prosody::Module();
       in.rate = 0;
       in.frame_samples = 0;
       in.n_active = in.n_ready = 0;
@@ -897,232 +756,210 @@ prosody_conf_mix_change_state (GstElement * element, GstStateChange transition)
 
 /* ---- Properties ---- */
 
-static void
-prosody_conf_mix_set_property (GObject * object, guint id, const GValue * value,
-    GParamSpec * pspec)
-{
-  ProsodyConfMix *self = PROSODY_CONF_MIX (object);
-  Inner & in = *self->inner;
+static void prosody_conf_mix_set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
+  ProsodyConfMix* self = PROSODY_CONF_MIX(object);
+  Inner& in = *self->inner;
   bool activity = false, latency = false;
 
-  PROSODY_OBJECT_LOCK (self);
+  PROSODY_OBJECT_LOCK(self);
   switch (id) {
-    case PROP_RATE:{
-      const guint r = g_value_get_uint (value);
+    case PROP_RATE: {
+      const guint r = g_value_get_uint(value);
       if (r == 0 || r == 8000 || r == 16000 || r == 32000 || r == 48000)
         in.rate_property = r;
       else
-        GST_WARNING_OBJECT (self, "rate %u Hz ignored: use 0, 8000, 16000, "
-            "32000 or 48000", r);
+        GST_WARNING_OBJECT(self,
+                           "rate %u Hz ignored: use 0, 8000, 16000, "
+                           "32000 or 48000",
+                           r);
       break;
     }
-    case PROP_FRAME_DURATION:{
-      const guint64 d = g_value_get_uint64 (value);
+    case PROP_FRAME_DURATION: {
+      const guint64 d = g_value_get_uint64(value);
       if (d == 5 * GST_MSECOND || d == 10 * GST_MSECOND || d == 20 * GST_MSECOND)
         in.frame_duration = d;
       else
-        GST_WARNING_OBJECT (self, "frame-duration %" G_GUINT64_FORMAT
-            " ns ignored: use 5, 10 or 20 ms", d);
+        GST_WARNING_OBJECT(self, "frame-duration %" G_GUINT64_FORMAT " ns ignored: use 5, 10 or 20 ms", d);
       break;
     }
     case PROP_LATENCY:
-      in.latency = g_value_get_uint64 (value);
+      in.latency = g_value_get_uint64(value);
       latency = true;
       break;
     case PROP_ALIGNMENT_THRESHOLD:
-      in.alignment_threshold = g_value_get_uint64 (value);
+      in.alignment_threshold = g_value_get_uint64(value);
       break;
     case PROP_QUEUE_TIME:
-      in.queue_time = g_value_get_uint64 (value);
+      in.queue_time = g_value_get_uint64(value);
       break;
     case PROP_START_TIME_SELECTION:
-      in.start_time_selection = g_value_get_enum (value);
+      in.start_time_selection = g_value_get_enum(value);
       break;
     case PROP_ACTIVITY_INTERVAL:
-      in.activity_interval = g_value_get_uint64 (value);
+      in.activity_interval = g_value_get_uint64(value);
       activity = true;
       break;
     case PROP_ACTIVITY_SENSITIVITY:
-      in.activity_sensitivity = g_value_get_uint (value);
+      in.activity_sensitivity = g_value_get_uint(value);
       activity = true;
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
       break;
   }
-  PROSODY_OBJECT_UNLOCK (self);
+  PROSODY_OBJECT_UNLOCK(self);
   if (activity) {
-    std::lock_guard < std::mutex > lk (in.lock);
-    prosody_conf_mix_apply_activity (self);
+    std::lock_guard<std::mutex> lk(in.lock);
+    prosody_conf_mix_apply_activity(self);
   }
-  if (latency)
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_latency (GST_OBJECT (self)));
+  if (latency) gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
 }
 
-static void
-prosody_conf_mix_get_property (GObject * object, guint id, GValue * value,
-    GParamSpec * pspec)
-{
-  ProsodyConfMix *self = PROSODY_CONF_MIX (object);
-  Inner & in = *self->inner;
+static void prosody_conf_mix_get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
+  ProsodyConfMix* self = PROSODY_CONF_MIX(object);
+  Inner& in = *self->inner;
 
   if (id == PROP_STATS) {
-    std::lock_guard < std::mutex > lk (in.lock);
-    g_value_take_boxed (value, gst_structure_new ("prosody-conf-mix-stats",
-            "rate", G_TYPE_UINT, in.rate,
-            "frame-samples", G_TYPE_UINT, in.frame_samples,
-            "frames-mixed", G_TYPE_UINT64, (guint64) in.frames_mixed,
-            "parties", G_TYPE_UINT, (guint) in.parties.size (),
-            "live", G_TYPE_BOOLEAN, (gboolean) in.live,
-            "position", G_TYPE_UINT64,
-            (guint64) (in.rate ? in.pos_to_time (in.read_pos) : 0), nullptr));
+    std::lock_guard<std::mutex> lk(in.lock);
+    g_value_take_boxed(
+        value,
+        gst_structure_new("prosody-conf-mix-stats", "rate", G_TYPE_UINT, in.rate, "frame-samples", G_TYPE_UINT,
+                          in.frame_samples, "frames-mixed", G_TYPE_UINT64, (guint64)in.frames_mixed, "parties",
+                          G_TYPE_UINT, (guint)in.parties.size(), "live", G_TYPE_BOOLEAN, (gboolean)in.live, "position",
+                          G_TYPE_UINT64, (guint64)(in.rate ? in.pos_to_time(in.read_pos) : 0), nullptr));
     return;
   }
-  PROSODY_OBJECT_LOCK (self);
+  PROSODY_OBJECT_LOCK(self);
   switch (id) {
     case PROP_RATE:
-      g_value_set_uint (value, in.rate_property);
+      g_value_set_uint(value, in.rate_property);
       break;
     case PROP_FRAME_DURATION:
-      g_value_set_uint64 (value, in.frame_duration);
+      g_value_set_uint64(value, in.frame_duration);
       break;
     case PROP_LATENCY:
-      g_value_set_uint64 (value, in.latency);
+      g_value_set_uint64(value, in.latency);
       break;
     case PROP_ALIGNMENT_THRESHOLD:
-      g_value_set_uint64 (value, in.alignment_threshold);
+      g_value_set_uint64(value, in.alignment_threshold);
       break;
     case PROP_QUEUE_TIME:
-      g_value_set_uint64 (value, in.queue_time);
+      g_value_set_uint64(value, in.queue_time);
       break;
     case PROP_START_TIME_SELECTION:
-      g_value_set_enum (value, in.start_time_selection);
+      g_value_set_enum(value, in.start_time_selection);
       break;
     case PROP_ACTIVITY_INTERVAL:
-      g_value_set_uint64 (value, in.activity_interval);
+      g_value_set_uint64(value, in.activity_interval);
       break;
     case PROP_ACTIVITY_SENSITIVITY:
-      g_value_set_uint (value, in.activity_sensitivity);
+      g_value_set_uint(value, in.activity_sensitivity);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
       break;
   }
-  PROSODY_OBJECT_UNLOCK (self);
+  PROSODY_OBJECT_UNLOCK(self);
 }
 
 /* ---- Class ---- */
 
-static void
-prosody_conf_mix_finalize (GObject * object)
-{
-  ProsodyConfMix *self = PROSODY_CONF_MIX (object);
+static void prosody_conf_mix_finalize(GObject* object) {
+  ProsodyConfMix* self = PROSODY_CONF_MIX(object);
   delete self->inner;
   self->inner = nullptr;
-  G_OBJECT_CLASS (prosody_conf_mix_parent_class)->finalize (object);
+  G_OBJECT_CLASS(prosody_conf_mix_parent_class)->finalize(object);
 }
 
-static void
-prosody_conf_mix_init (ProsodyConfMix * self)
-{
-  self->inner = new Inner ();
-  PROSODY_TSAN_RELEASE (self);
+static void prosody_conf_mix_init(ProsodyConfMix* self) {
+  self->inner = new Inner();
+  PROSODY_TSAN_RELEASE(self);
 }
 
-static void
-prosody_conf_mix_class_init (ProsodyConfMixClass * klass)
-{
-  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
-  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  const auto ready = static_cast < GParamFlags > (G_PARAM_READWRITE |
-      G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
-  const auto playing = static_cast < GParamFlags > (G_PARAM_READWRITE |
-      G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+static void prosody_conf_mix_class_init(ProsodyConfMixClass* klass) {
+  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
+  const auto ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  const auto playing = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
 
   gobject_class->set_property = prosody_conf_mix_set_property;
   gobject_class->get_property = prosody_conf_mix_get_property;
   gobject_class->finalize = prosody_conf_mix_finalize;
 
-  g_object_class_install_property (gobject_class, PROP_RATE,
-      g_param_spec_uint ("rate", "Rate",
-          "Sample rate of every pad in Hz: 8000, 16000, 32000 or 48000; 0 = "
-          "the rate of the first input caps, fixed until READY. Inputs at "
-          "another rate are refused (put audioresample in front)",
-          0, 48000, 0, ready));
-  g_object_class_install_property (gobject_class, PROP_FRAME_DURATION,
-      g_param_spec_uint64 ("frame-duration", "Frame duration",
-          "Duration of a mixing frame and of every output buffer, in "
-          "nanoseconds: 5, 10 or 20 ms", 5 * GST_MSECOND, 20 * GST_MSECOND,
-          10 * GST_MSECOND, ready));
-  g_object_class_install_property (gobject_class, PROP_LATENCY,
-      g_param_spec_uint64 ("latency", "Latency",
-          "Live: extra time to wait for late inputs beyond the upstream "
-          "latency, in nanoseconds. Input arriving after its frame was mixed "
-          "is dropped, counted in the sink pad's stats and reported with a "
-          "QoS message from the sink pad", 0, G_MAXUINT64, 0, playing));
-  g_object_class_install_property (gobject_class, PROP_ALIGNMENT_THRESHOLD,
-      g_param_spec_uint64 ("alignment-threshold", "Alignment threshold",
-          "Timestamp jitter, in nanoseconds, up to which an input buffer is "
-          "taken as contiguous with the previous one; beyond it the buffer "
-          "is placed by its timestamp (gaps concealed, overlaps trimmed)",
-          0, G_MAXUINT64, 40 * GST_MSECOND, playing));
-  g_object_class_install_property (gobject_class, PROP_QUEUE_TIME,
-      g_param_spec_uint64 ("queue-time", "Queue time",
-          "Input audio queued per sink pad before its upstream is blocked, "
-          "in nanoseconds (live: raise it above the latency)",
-          20 * GST_MSECOND, G_MAXUINT64, GST_SECOND, playing));
-  g_object_class_install_property (gobject_class, PROP_START_TIME_SELECTION,
-      g_param_spec_enum ("start-time-selection", "Start time selection",
-          "Running time of the first output sample",
-          PROSODY_TYPE_CONF_MIX_START_TIME, PROSODY_CONF_MIX_START_TIME_ZERO,
-          ready));
-  g_object_class_install_property (gobject_class, PROP_ACTIVITY_INTERVAL,
-      g_param_spec_uint64 ("activity-interval", "Activity interval",
-          "Least time between two prosody-activity element messages, in "
-          "nanoseconds; 0 = no messages. Fields: talkers (sink pad names of "
-          "the speech-active inputs, loudest first, at most 4), parties "
-          "(guint), levels (gdouble dBm0), timestamp, running-time, "
-          "stream-time (ns)", 0, G_MAXUINT64, 0, playing));
-  g_object_class_install_property (gobject_class, PROP_ACTIVITY_SENSITIVITY,
-      g_param_spec_uint ("activity-sensitivity", "Activity sensitivity",
-          "When a prosody-activity message is posted: on a change of the "
-          "ranking, or of a level by more than (100 - sensitivity) / 5 dB "
-          "(100 = any change, 0 = 20 dB)", 0, 100, 50, playing));
-  g_object_class_install_property (gobject_class, PROP_STATS,
-      g_param_spec_boxed ("stats", "Statistics",
-          "prosody-conf-mix-stats: rate (Hz), frame-samples, frames-mixed, "
-          "parties, live, position (ns)", GST_TYPE_STRUCTURE,
-          static_cast < GParamFlags > (G_PARAM_READABLE |
-              G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property(gobject_class, PROP_RATE,
+                                  g_param_spec_uint("rate", "Rate",
+                                                    "Sample rate of every pad in Hz: 8000, 16000, 32000 or 48000; 0 = "
+                                                    "the rate of the first input caps, fixed until READY. Inputs at "
+                                                    "another rate are refused (put audioresample in front)",
+                                                    0, 48000, 0, ready));
+  g_object_class_install_property(gobject_class, PROP_FRAME_DURATION,
+                                  g_param_spec_uint64("frame-duration", "Frame duration",
+                                                      "Duration of a mixing frame and of every output buffer, in "
+                                                      "nanoseconds: 5, 10 or 20 ms",
+                                                      5 * GST_MSECOND, 20 * GST_MSECOND, 10 * GST_MSECOND, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_LATENCY,
+      g_param_spec_uint64("latency", "Latency",
+                          "Live: extra time to wait for late inputs beyond the upstream "
+                          "latency, in nanoseconds. Input arriving after its frame was mixed "
+                          "is dropped, counted in the sink pad's stats and reported with a "
+                          "QoS message from the sink pad",
+                          0, G_MAXUINT64, 0, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_ALIGNMENT_THRESHOLD,
+      g_param_spec_uint64("alignment-threshold", "Alignment threshold",
+                          "Timestamp jitter, in nanoseconds, up to which an input buffer is "
+                          "taken as contiguous with the previous one; beyond it the buffer "
+                          "is placed by its timestamp (gaps concealed, overlaps trimmed)",
+                          0, G_MAXUINT64, 40 * GST_MSECOND, playing));
+  g_object_class_install_property(gobject_class, PROP_QUEUE_TIME,
+                                  g_param_spec_uint64("queue-time", "Queue time",
+                                                      "Input audio queued per sink pad before its upstream is blocked, "
+                                                      "in nanoseconds (live: raise it above the latency)",
+                                                      20 * GST_MSECOND, G_MAXUINT64, GST_SECOND, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_START_TIME_SELECTION,
+      g_param_spec_enum("start-time-selection", "Start time selection", "Running time of the first output sample",
+                        PROSODY_TYPE_CONF_MIX_START_TIME, PROSODY_CONF_MIX_START_TIME_ZERO, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_ACTIVITY_INTERVAL,
+      g_param_spec_uint64("activity-interval", "Activity interval",
+                          "Least time between two prosody-activity element messages, in "
+                          "nanoseconds; 0 = no messages. Fields: talkers (sink pad names of "
+                          "the speech-active inputs, loudest first, at most 4), parties "
+                          "(guint), levels (gdouble dBm0), timestamp, running-time, "
+                          "stream-time (ns)",
+                          0, G_MAXUINT64, 0, playing));
+  g_object_class_install_property(gobject_class, PROP_ACTIVITY_SENSITIVITY,
+                                  g_param_spec_uint("activity-sensitivity", "Activity sensitivity",
+                                                    "When a prosody-activity message is posted: on a change of the "
+                                                    "ranking, or of a level by more than (100 - sensitivity) / 5 dB "
+                                                    "(100 = any change, 0 = 20 dB)",
+                                                    0, 100, 50, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_STATS,
+      g_param_spec_boxed("stats", "Statistics",
+                         "prosody-conf-mix-stats: rate (Hz), frame-samples, frames-mixed, "
+                         "parties, live, position (ns)",
+                         GST_TYPE_STRUCTURE, static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
-  gst_element_class_add_static_pad_template_with_gtype (element_class,
-      &sink_template, PROSODY_TYPE_CONF_MIX_SINK_PAD);
-  gst_element_class_add_static_pad_template_with_gtype (element_class,
-      &src_template, PROSODY_TYPE_CONF_MIX_SRC_PAD);
-  gst_element_class_set_static_metadata (element_class,
-      "Prosody conference mixer", "Filter/Audio/Mixer",
-      "N-party audio conference: each party (sink_N, src_N) hears every "
-      "other party; speak-only and listen-only parties, coach/whisper "
-      "routing, per-party gain, AGC, mute, deaf, tone detection, talker "
-      "activity", "Prosody project");
+  gst_element_class_add_static_pad_template_with_gtype(element_class, &sink_template, PROSODY_TYPE_CONF_MIX_SINK_PAD);
+  gst_element_class_add_static_pad_template_with_gtype(element_class, &src_template, PROSODY_TYPE_CONF_MIX_SRC_PAD);
+  gst_element_class_set_static_metadata(element_class, "Prosody conference mixer", "Filter/Audio/Mixer",
+                                        "N-party audio conference: each party (sink_N, src_N) hears every "
+                                        "other party; speak-only and listen-only parties, coach/whisper "
+                                        "routing, per-party gain, AGC, mute, deaf, tone detection, talker "
+                                        "activity",
+                                        "Prosody project");
 
-  element_class->request_new_pad =
-      GST_DEBUG_FUNCPTR (prosody_conf_mix_request_new_pad);
-  element_class->release_pad = GST_DEBUG_FUNCPTR (prosody_conf_mix_release_pad);
-  element_class->change_state =
-      GST_DEBUG_FUNCPTR (prosody_conf_mix_change_state);
+  element_class->request_new_pad = GST_DEBUG_FUNCPTR(prosody_conf_mix_request_new_pad);
+  element_class->release_pad = GST_DEBUG_FUNCPTR(prosody_conf_mix_release_pad);
+  element_class->change_state = GST_DEBUG_FUNCPTR(prosody_conf_mix_change_state);
 
-  gst_type_mark_as_plugin_api (PROSODY_TYPE_CONF_MIX_PAD,
-      static_cast < GstPluginAPIFlags > (0));
-  gst_type_mark_as_plugin_api (PROSODY_TYPE_CONF_MIX_SINK_PAD,
-      static_cast < GstPluginAPIFlags > (0));
-  gst_type_mark_as_plugin_api (PROSODY_TYPE_CONF_MIX_SRC_PAD,
-      static_cast < GstPluginAPIFlags > (0));
-  gst_type_mark_as_plugin_api (PROSODY_TYPE_CONF_MIX_GATE,
-      static_cast < GstPluginAPIFlags > (0));
-  gst_type_mark_as_plugin_api (PROSODY_TYPE_CONF_MIX_TONES,
-      static_cast < GstPluginAPIFlags > (0));
-  gst_type_mark_as_plugin_api (PROSODY_TYPE_CONF_MIX_START_TIME,
-      static_cast < GstPluginAPIFlags > (0));
+  gst_type_mark_as_plugin_api(PROSODY_TYPE_CONF_MIX_PAD, static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(PROSODY_TYPE_CONF_MIX_SINK_PAD, static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(PROSODY_TYPE_CONF_MIX_SRC_PAD, static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(PROSODY_TYPE_CONF_MIX_GATE, static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(PROSODY_TYPE_CONF_MIX_TONES, static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(PROSODY_TYPE_CONF_MIX_START_TIME, static_cast<GstPluginAPIFlags>(0));
 }

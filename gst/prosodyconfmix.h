@@ -11,31 +11,26 @@
 
 G_BEGIN_DECLS
 
-#define PROSODY_TYPE_CONF_MIX (prosody_conf_mix_get_type ())
-G_DECLARE_FINAL_TYPE (ProsodyConfMix, prosody_conf_mix, PROSODY, CONF_MIX,
-    GstElement)
+#define PROSODY_TYPE_CONF_MIX (prosody_conf_mix_get_type())
+G_DECLARE_FINAL_TYPE(ProsodyConfMix, prosody_conf_mix, PROSODY, CONF_MIX, GstElement)
 
 /* Base type of both pad types: the party index shared by sink_N and src_N. */
-#define PROSODY_TYPE_CONF_MIX_PAD (prosody_conf_mix_pad_get_type ())
-G_DECLARE_DERIVABLE_TYPE (ProsodyConfMixPad, prosody_conf_mix_pad, PROSODY,
-    CONF_MIX_PAD, GstPad)
-struct _ProsodyConfMixPadClass
-{
+#define PROSODY_TYPE_CONF_MIX_PAD (prosody_conf_mix_pad_get_type())
+G_DECLARE_DERIVABLE_TYPE(ProsodyConfMixPad, prosody_conf_mix_pad, PROSODY, CONF_MIX_PAD, GstPad)
+struct _ProsodyConfMixPadClass {
   GstPadClass parent_class;
 };
 
 /* sink_%u: a party's input (what it says). */
-#define PROSODY_TYPE_CONF_MIX_SINK_PAD (prosody_conf_mix_sink_pad_get_type ())
-G_DECLARE_FINAL_TYPE (ProsodyConfMixSinkPad, prosody_conf_mix_sink_pad,
-    PROSODY, CONF_MIX_SINK_PAD, ProsodyConfMixPad)
+#define PROSODY_TYPE_CONF_MIX_SINK_PAD (prosody_conf_mix_sink_pad_get_type())
+G_DECLARE_FINAL_TYPE(ProsodyConfMixSinkPad, prosody_conf_mix_sink_pad, PROSODY, CONF_MIX_SINK_PAD, ProsodyConfMixPad)
 
 /* src_%u: a party's output (what it hears). */
-#define PROSODY_TYPE_CONF_MIX_SRC_PAD (prosody_conf_mix_src_pad_get_type ())
-G_DECLARE_FINAL_TYPE (ProsodyConfMixSrcPad, prosody_conf_mix_src_pad,
-    PROSODY, CONF_MIX_SRC_PAD, ProsodyConfMixPad)
+#define PROSODY_TYPE_CONF_MIX_SRC_PAD (prosody_conf_mix_src_pad_get_type())
+G_DECLARE_FINAL_TYPE(ProsodyConfMixSrcPad, prosody_conf_mix_src_pad, PROSODY, CONF_MIX_SRC_PAD, ProsodyConfMixPad)
 
 /* The party index of a pad (N in sink_N / src_N). */
-guint prosody_conf_mix_pad_get_index (ProsodyConfMixPad * pad);
+guint prosody_conf_mix_pad_get_index(ProsodyConfMixPad* pad);
 
 /**
  * ProsodyConfMixGate:
@@ -44,8 +39,7 @@ guint prosody_conf_mix_pad_get_index (ProsodyConfMixPad * pad);
  * @PROSODY_CONF_MIX_GATE_ON: only speech-active frames are mixed
  * @PROSODY_CONF_MIX_GATE_OFF: the input is always mixed
  */
-typedef enum
-{
+typedef enum {
   PROSODY_CONF_MIX_GATE_AUTO = 0,
   PROSODY_CONF_MIX_GATE_ON = 1,
   PROSODY_CONF_MIX_GATE_OFF = 2,
@@ -58,8 +52,7 @@ typedef enum
  * @PROSODY_CONF_MIX_TONES_CALL_PROGRESS: call-progress and fax tones
  *   (prosody-tone messages)
  */
-typedef enum
-{
+typedef enum {
   PROSODY_CONF_MIX_TONES_NONE = 0,
   PROSODY_CONF_MIX_TONES_DTMF = 1,
   PROSODY_CONF_MIX_TONES_CALL_PROGRESS = 2,
@@ -73,22 +66,20 @@ typedef enum
  * @PROSODY_CONF_MIX_START_TIME_NOW: live only: output starts at the running
  *   time at which the element starts mixing in PLAYING
  */
-typedef enum
-{
+typedef enum {
   PROSODY_CONF_MIX_START_TIME_ZERO = 0,
   PROSODY_CONF_MIX_START_TIME_FIRST = 1,
   PROSODY_CONF_MIX_START_TIME_NOW = 2,
 } ProsodyConfMixStartTime;
 
-GType prosody_conf_mix_gate_get_type (void);
-GType prosody_conf_mix_tones_get_type (void);
-GType prosody_conf_mix_start_time_get_type (void);
+GType prosody_conf_mix_gate_get_type(void);
+GType prosody_conf_mix_tones_get_type(void);
+GType prosody_conf_mix_start_time_get_type(void);
 
-#define PROSODY_TYPE_CONF_MIX_GATE (prosody_conf_mix_gate_get_type ())
-#define PROSODY_TYPE_CONF_MIX_TONES (prosody_conf_mix_tones_get_type ())
-#define PROSODY_TYPE_CONF_MIX_START_TIME \
-  (prosody_conf_mix_start_time_get_type ())
+#define PROSODY_TYPE_CONF_MIX_GATE (prosody_conf_mix_gate_get_type())
+#define PROSODY_TYPE_CONF_MIX_TONES (prosody_conf_mix_tones_get_type())
+#define PROSODY_TYPE_CONF_MIX_START_TIME (prosody_conf_mix_start_time_get_type())
 
-GST_ELEMENT_REGISTER_DECLARE (prosodyconfmix);
+GST_ELEMENT_REGISTER_DECLARE(prosodyconfmix);
 
 G_END_DECLS

@@ -9,134 +9,87 @@
 
 /* ---- Enums ---- */
 
-GType
-prosody_conf_mix_gate_get_type (void)
-{
+GType prosody_conf_mix_gate_get_type(void) {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {PROSODY_CONF_MIX_GATE_AUTO,
-        "On when the party also has a src pad, off for a speak-only party",
-        "auto"},
-    {PROSODY_CONF_MIX_GATE_ON, "Only speech-active frames are mixed", "on"},
-    {PROSODY_CONF_MIX_GATE_OFF, "The input is always mixed", "off"},
-    {0, nullptr, nullptr}
-  };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type,
-        g_enum_register_static ("ProsodyConfMixGate", values));
+      {PROSODY_CONF_MIX_GATE_AUTO, "On when the party also has a src pad, off for a speak-only party", "auto"},
+      {PROSODY_CONF_MIX_GATE_ON, "Only speech-active frames are mixed", "on"},
+      {PROSODY_CONF_MIX_GATE_OFF, "The input is always mixed", "off"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("ProsodyConfMixGate", values));
   return type;
 }
 
-GType
-prosody_conf_mix_tones_get_type (void)
-{
+GType prosody_conf_mix_tones_get_type(void) {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {PROSODY_CONF_MIX_TONES_NONE, "No tone detection", "none"},
-    {PROSODY_CONF_MIX_TONES_DTMF, "DTMF digits (dtmf-event messages)", "dtmf"},
-    {PROSODY_CONF_MIX_TONES_CALL_PROGRESS,
-        "Call-progress and fax tones (prosody-tone messages)", "call-progress"},
-    {0, nullptr, nullptr}
-  };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type,
-        g_enum_register_static ("ProsodyConfMixTones", values));
+      {PROSODY_CONF_MIX_TONES_NONE, "No tone detection", "none"},
+      {PROSODY_CONF_MIX_TONES_DTMF, "DTMF digits (dtmf-event messages)", "dtmf"},
+      {PROSODY_CONF_MIX_TONES_CALL_PROGRESS, "Call-progress and fax tones (prosody-tone messages)", "call-progress"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("ProsodyConfMixTones", values));
   return type;
 }
 
-GType
-prosody_conf_mix_start_time_get_type (void)
-{
+GType prosody_conf_mix_start_time_get_type(void) {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {PROSODY_CONF_MIX_START_TIME_ZERO, "Output running time starts at 0",
-        "zero"},
-    {PROSODY_CONF_MIX_START_TIME_FIRST,
-        "Output starts at the running time of the first input buffer", "first"},
-    {PROSODY_CONF_MIX_START_TIME_NOW,
-        "Live: output starts at the running time mixing starts in PLAYING",
-        "now"},
-    {0, nullptr, nullptr}
-  };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type,
-        g_enum_register_static ("ProsodyConfMixStartTime", values));
+      {PROSODY_CONF_MIX_START_TIME_ZERO, "Output running time starts at 0", "zero"},
+      {PROSODY_CONF_MIX_START_TIME_FIRST, "Output starts at the running time of the first input buffer", "first"},
+      {PROSODY_CONF_MIX_START_TIME_NOW, "Live: output starts at the running time mixing starts in PLAYING", "now"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("ProsodyConfMixStartTime", values));
   return type;
 }
 
 /* ---- heard-by ---- */
 
-bool
-prosody_gst::parse_heard_by (const char *text, std::vector < guint > &out)
-{
-  out.clear ();
-  if (!text)
-    return true;
-  const char *p = text;
+bool prosody_gst::parse_heard_by(const char* text, std::vector<guint>& out) {
+  out.clear();
+  if (!text) return true;
+  const char* p = text;
   for (;;) {
-    while (g_ascii_isspace (*p))
-      ++p;
-    if (*p == '\0')
-      return out.empty ();       /* "" is fine; "1," is not */
-    if (!g_ascii_isdigit (*p))
-      return false;
-    char *end = nullptr;
+    while (g_ascii_isspace(*p)) ++p;
+    if (*p == '\0') return out.empty(); /* "" is fine; "1," is not */
+    if (!g_ascii_isdigit(*p)) return false;
+    char* end = nullptr;
     errno = 0;
-    const unsigned long v = std::strtoul (p, &end, 10);
-    if (errno != 0 || v > G_MAXUINT)
-      return false;
-    out.push_back (static_cast < guint > (v));
+    const unsigned long v = std::strtoul(p, &end, 10);
+    if (errno != 0 || v > G_MAXUINT) return false;
+    out.push_back(static_cast<guint>(v));
     p = end;
-    while (g_ascii_isspace (*p))
-      ++p;
-    if (*p == '\0')
-      return true;
-    if (*p != ',')
-      return false;
+    while (g_ascii_isspace(*p)) ++p;
+    if (*p == '\0') return true;
+    if (*p != ',') return false;
     ++p;
   }
 }
 
 /* ---- Base pad ---- */
 
-typedef struct
-{
+typedef struct {
   guint index;
 } ProsodyConfMixPadPrivate;
 
-G_DEFINE_TYPE_WITH_PRIVATE (ProsodyConfMixPad, prosody_conf_mix_pad,
-    GST_TYPE_PAD);
+G_DEFINE_TYPE_WITH_PRIVATE(ProsodyConfMixPad, prosody_conf_mix_pad, GST_TYPE_PAD);
 
-static void
-prosody_conf_mix_pad_class_init (ProsodyConfMixPadClass *)
-{
-}
+static void prosody_conf_mix_pad_class_init(ProsodyConfMixPadClass*) {}
 
-static void
-prosody_conf_mix_pad_init (ProsodyConfMixPad *)
-{
-}
+static void prosody_conf_mix_pad_init(ProsodyConfMixPad*) {}
 
-guint
-prosody_conf_mix_pad_get_index (ProsodyConfMixPad * pad)
-{
-  auto *priv = static_cast < ProsodyConfMixPadPrivate * >(
-      prosody_conf_mix_pad_get_instance_private (pad));
+guint prosody_conf_mix_pad_get_index(ProsodyConfMixPad* pad) {
+  auto* priv = static_cast<ProsodyConfMixPadPrivate*>(prosody_conf_mix_pad_get_instance_private(pad));
   return priv->index;
 }
 
-void
-prosody_conf_mix_pad_set_index (ProsodyConfMixPad * pad, guint index)
-{
-  auto *priv = static_cast < ProsodyConfMixPadPrivate * >(
-      prosody_conf_mix_pad_get_instance_private (pad));
+void prosody_conf_mix_pad_set_index(ProsodyConfMixPad* pad, guint index) {
+  auto* priv = static_cast<ProsodyConfMixPadPrivate*>(prosody_conf_mix_pad_get_instance_private(pad));
   priv->index = index;
 }
 
 /* ---- Sink pad ---- */
 
-enum
-{
+enum {
   PROP_SINK_0,
   PROP_SINK_VOLUME,
   PROP_SINK_AGC,
@@ -148,194 +101,181 @@ enum
   PROP_SINK_STATS,
 };
 
-G_DEFINE_TYPE (ProsodyConfMixSinkPad, prosody_conf_mix_sink_pad,
-    PROSODY_TYPE_CONF_MIX_PAD);
+G_DEFINE_TYPE(ProsodyConfMixSinkPad, prosody_conf_mix_sink_pad, PROSODY_TYPE_CONF_MIX_PAD);
 
-static void
-sink_pad_finalize (GObject * object)
-{
-  g_free (PROSODY_CONF_MIX_SINK_PAD (object)->heard_by);
-  G_OBJECT_CLASS (prosody_conf_mix_sink_pad_parent_class)->finalize (object);
+static void sink_pad_finalize(GObject* object) {
+  g_free(PROSODY_CONF_MIX_SINK_PAD(object)->heard_by);
+  G_OBJECT_CLASS(prosody_conf_mix_sink_pad_parent_class)->finalize(object);
 }
 
-static void
-sink_pad_set_property (GObject * object, guint id, const GValue * value,
-    GParamSpec * pspec)
-{
-  auto *pad = PROSODY_CONF_MIX_SINK_PAD (object);
+static void sink_pad_set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
+  auto* pad = PROSODY_CONF_MIX_SINK_PAD(object);
   gboolean routing = FALSE;
 
-  PROSODY_OBJECT_LOCK (pad);
+  PROSODY_OBJECT_LOCK(pad);
   switch (id) {
     case PROP_SINK_VOLUME:
-      pad->volume_db = g_value_get_double (value);
+      pad->volume_db = g_value_get_double(value);
       break;
     case PROP_SINK_AGC:
-      pad->agc = g_value_get_boolean (value);
+      pad->agc = g_value_get_boolean(value);
       break;
     case PROP_SINK_MUTE:
-      pad->mute = g_value_get_boolean (value);
+      pad->mute = g_value_get_boolean(value);
       break;
     case PROP_SINK_GATE:
-      pad->gate = g_value_get_enum (value);
+      pad->gate = g_value_get_enum(value);
       break;
     case PROP_SINK_DETECT_TONES:
-      pad->detect_tones = g_value_get_enum (value);
+      pad->detect_tones = g_value_get_enum(value);
       break;
     case PROP_SINK_SUPPRESS_TONES:
-      pad->suppress_tones = g_value_get_boolean (value);
+      pad->suppress_tones = g_value_get_boolean(value);
       break;
-    case PROP_SINK_HEARD_BY:{
-      const gchar *text = g_value_get_string (value);
-      std::vector < guint > parsed;
-      if (!prosody_gst::parse_heard_by (text, parsed)) {
-        gchar *old = g_strdup (pad->heard_by);
-        PROSODY_OBJECT_UNLOCK (pad);
+    case PROP_SINK_HEARD_BY: {
+      const gchar* text = g_value_get_string(value);
+      std::vector<guint> parsed;
+      if (!prosody_gst::parse_heard_by(text, parsed)) {
+        gchar* old = g_strdup(pad->heard_by);
+        PROSODY_OBJECT_UNLOCK(pad);
         /* A clear warning on the bus, and the old routing kept. */
-        GstElement *parent = gst_pad_get_parent_element (GST_PAD (pad));
+        GstElement* parent = gst_pad_get_parent_element(GST_PAD(pad));
         if (parent) {
-          GST_ELEMENT_WARNING (parent, LIBRARY, SETTINGS,
-              ("%s: heard-by \"%s\" is not a list of party numbers such as "
-                  "\"1\" or \"1,2\"; keeping \"%s\"",
-                  GST_PAD_NAME (pad), text, old), (nullptr));
-          gst_object_unref (parent);
+          GST_ELEMENT_WARNING(parent, LIBRARY, SETTINGS,
+                              ("%s: heard-by \"%s\" is not a list of party numbers such as "
+                               "\"1\" or \"1,2\"; keeping \"%s\"",
+                               GST_PAD_NAME(pad), text, old),
+                              (nullptr));
+          gst_object_unref(parent);
         } else {
-          GST_WARNING_OBJECT (pad, "bad heard-by \"%s\" ignored", text);
+          GST_WARNING_OBJECT(pad, "bad heard-by \"%s\" ignored", text);
         }
-        g_free (old);
+        g_free(old);
         return;
       }
-      g_free (pad->heard_by);
-      pad->heard_by = g_strdup (text ? text : "");
+      g_free(pad->heard_by);
+      pad->heard_by = g_strdup(text ? text : "");
       routing = TRUE;
       break;
     }
     default:
-      PROSODY_OBJECT_UNLOCK (pad);
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+      PROSODY_OBJECT_UNLOCK(pad);
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
       return;
   }
-  PROSODY_OBJECT_UNLOCK (pad);
-  prosody_conf_mix_pad_changed (PROSODY_CONF_MIX_PAD (pad), routing);
+  PROSODY_OBJECT_UNLOCK(pad);
+  prosody_conf_mix_pad_changed(PROSODY_CONF_MIX_PAD(pad), routing);
 }
 
-static void
-sink_pad_get_property (GObject * object, guint id, GValue * value,
-    GParamSpec * pspec)
-{
-  auto *pad = PROSODY_CONF_MIX_SINK_PAD (object);
+static void sink_pad_get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
+  auto* pad = PROSODY_CONF_MIX_SINK_PAD(object);
 
   if (id == PROP_SINK_STATS) {
-    g_value_take_boxed (value,
-        prosody_conf_mix_pad_stats (PROSODY_CONF_MIX_PAD (pad)));
+    g_value_take_boxed(value, prosody_conf_mix_pad_stats(PROSODY_CONF_MIX_PAD(pad)));
     return;
   }
-  PROSODY_OBJECT_LOCK (pad);
+  PROSODY_OBJECT_LOCK(pad);
   switch (id) {
     case PROP_SINK_VOLUME:
-      g_value_set_double (value, pad->volume_db);
+      g_value_set_double(value, pad->volume_db);
       break;
     case PROP_SINK_AGC:
-      g_value_set_boolean (value, pad->agc);
+      g_value_set_boolean(value, pad->agc);
       break;
     case PROP_SINK_MUTE:
-      g_value_set_boolean (value, pad->mute);
+      g_value_set_boolean(value, pad->mute);
       break;
     case PROP_SINK_GATE:
-      g_value_set_enum (value, pad->gate);
+      g_value_set_enum(value, pad->gate);
       break;
     case PROP_SINK_DETECT_TONES:
-      g_value_set_enum (value, pad->detect_tones);
+      g_value_set_enum(value, pad->detect_tones);
       break;
     case PROP_SINK_SUPPRESS_TONES:
-      g_value_set_boolean (value, pad->suppress_tones);
+      g_value_set_boolean(value, pad->suppress_tones);
       break;
     case PROP_SINK_HEARD_BY:
-      g_value_set_string (value, pad->heard_by);
+      g_value_set_string(value, pad->heard_by);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
       break;
   }
-  PROSODY_OBJECT_UNLOCK (pad);
+  PROSODY_OBJECT_UNLOCK(pad);
 }
 
-static constexpr GParamFlags kRW = static_cast < GParamFlags > (
-    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
-static constexpr GParamFlags kRWC = static_cast < GParamFlags > (
-    kRW | GST_PARAM_CONTROLLABLE);
-static constexpr GParamFlags kRO = static_cast < GParamFlags > (
-    G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+static constexpr GParamFlags kRW =
+    static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+static constexpr GParamFlags kRWC = static_cast<GParamFlags>(kRW | GST_PARAM_CONTROLLABLE);
+static constexpr GParamFlags kRO = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
-static void
-prosody_conf_mix_sink_pad_class_init (ProsodyConfMixSinkPadClass * klass)
-{
-  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+static void prosody_conf_mix_sink_pad_class_init(ProsodyConfMixSinkPadClass* klass) {
+  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
   gobject_class->set_property = sink_pad_set_property;
   gobject_class->get_property = sink_pad_get_property;
   gobject_class->finalize = sink_pad_finalize;
 
-  g_object_class_install_property (gobject_class, PROP_SINK_VOLUME,
-      g_param_spec_double ("volume", "Volume",
-          "Gain applied to this party's input before it is mixed, in dB "
-          "(ramped, no clicks); with agc, an offset from the AGC target",
-          -60.0, 24.0, 0.0, kRWC));
-  g_object_class_install_property (gobject_class, PROP_SINK_AGC,
-      g_param_spec_boolean ("agc", "AGC",
-          "Automatic gain control on this party's input (toward about "
-          "-20 dBm0)", FALSE, kRW));
-  g_object_class_install_property (gobject_class, PROP_SINK_MUTE,
-      g_param_spec_boolean ("mute", "Mute",
-          "Nobody hears this party (ramped out); its output is unaffected",
-          FALSE, kRWC));
-  g_object_class_install_property (gobject_class, PROP_SINK_GATE,
-      g_param_spec_enum ("gate", "Gate",
-          "Speech-activity gating of this input: auto = on when the party "
-          "also has a src pad (talkers), off for speak-only parties (music "
-          "is steady and must not be gated away as noise)",
-          PROSODY_TYPE_CONF_MIX_GATE, PROSODY_CONF_MIX_GATE_AUTO, kRW));
-  g_object_class_install_property (gobject_class, PROP_SINK_DETECT_TONES,
-      g_param_spec_enum ("detect-tones", "Detect tones",
-          "Tones to detect on this input. dtmf: dtmf-event element messages "
-          "(type=1, number 0-15, method=2, start, volume (-dBm0), timestamp, "
-          "running-time, stream-time, duration (ns, at the end), pad, party), "
-          "one at the digit's start and one at its end. call-progress: "
-          "prosody-tone messages (tone: busy, ring, dial, fax-cng, "
-          "fax-ced...; id, start, level (dBm0), timestamp, running-time, "
-          "stream-time, duration, pad, party)",
-          PROSODY_TYPE_CONF_MIX_TONES, PROSODY_CONF_MIX_TONES_NONE, kRW));
-  g_object_class_install_property (gobject_class, PROP_SINK_SUPPRESS_TONES,
-      g_param_spec_boolean ("suppress-tones", "Suppress tones",
-          "Remove detected tones from what the other parties hear (only "
-          "while detect-tones is not none)", TRUE, kRW));
-  g_object_class_install_property (gobject_class, PROP_SINK_HEARD_BY,
-      g_param_spec_string ("heard-by", "Heard by",
-          "Comma-separated party numbers (the N of src_N) that hear this "
-          "input, e.g. \"1\" or \"1,2\" for a coach or whisper; empty = "
-          "every party. A bad list is refused with a warning",
-          "", kRW));
-  g_object_class_install_property (gobject_class, PROP_SINK_STATS,
-      g_param_spec_boxed ("stats", "Statistics",
-          "prosody-sink-stats: buffers-in, frames-in, frames-concealed, "
-          "late-buffers, late-samples, overlap-samples, gap-samples, "
-          "dropped-samples, level (dBm0), active, participant-id",
-          GST_TYPE_STRUCTURE, kRO));
+  g_object_class_install_property(gobject_class, PROP_SINK_VOLUME,
+                                  g_param_spec_double("volume", "Volume",
+                                                      "Gain applied to this party's input before it is mixed, in dB "
+                                                      "(ramped, no clicks); with agc, an offset from the AGC target",
+                                                      -60.0, 24.0, 0.0, kRWC));
+  g_object_class_install_property(gobject_class, PROP_SINK_AGC,
+                                  g_param_spec_boolean("agc", "AGC",
+                                                       "Automatic gain control on this party's input (toward about "
+                                                       "-20 dBm0)",
+                                                       FALSE, kRW));
+  g_object_class_install_property(
+      gobject_class, PROP_SINK_MUTE,
+      g_param_spec_boolean("mute", "Mute", "Nobody hears this party (ramped out); its output is unaffected", FALSE,
+                           kRWC));
+  g_object_class_install_property(gobject_class, PROP_SINK_GATE,
+                                  g_param_spec_enum("gate", "Gate",
+                                                    "Speech-activity gating of this input: auto = on when the party "
+                                                    "also has a src pad (talkers), off for speak-only parties (music "
+                                                    "is steady and must not be gated away as noise)",
+                                                    PROSODY_TYPE_CONF_MIX_GATE, PROSODY_CONF_MIX_GATE_AUTO, kRW));
+  g_object_class_install_property(
+      gobject_class, PROP_SINK_DETECT_TONES,
+      g_param_spec_enum("detect-tones", "Detect tones",
+                        "Tones to detect on this input. dtmf: dtmf-event element messages "
+                        "(type=1, number 0-15, method=2, start, volume (-dBm0), timestamp, "
+                        "running-time, stream-time, duration (ns, at the end), pad, party), "
+                        "one at the digit's start and one at its end. call-progress: "
+                        "prosody-tone messages (tone: busy, ring, dial, fax-cng, "
+                        "fax-ced...; id, start, level (dBm0), timestamp, running-time, "
+                        "stream-time, duration, pad, party)",
+                        PROSODY_TYPE_CONF_MIX_TONES, PROSODY_CONF_MIX_TONES_NONE, kRW));
+  g_object_class_install_property(gobject_class, PROP_SINK_SUPPRESS_TONES,
+                                  g_param_spec_boolean("suppress-tones", "Suppress tones",
+                                                       "Remove detected tones from what the other parties hear (only "
+                                                       "while detect-tones is not none)",
+                                                       TRUE, kRW));
+  g_object_class_install_property(gobject_class, PROP_SINK_HEARD_BY,
+                                  g_param_spec_string("heard-by", "Heard by",
+                                                      "Comma-separated party numbers (the N of src_N) that hear this "
+                                                      "input, e.g. \"1\" or \"1,2\" for a coach or whisper; empty = "
+                                                      "every party. A bad list is refused with a warning",
+                                                      "", kRW));
+  g_object_class_install_property(gobject_class, PROP_SINK_STATS,
+                                  g_param_spec_boxed("stats", "Statistics",
+                                                     "prosody-sink-stats: buffers-in, frames-in, frames-concealed, "
+                                                     "late-buffers, late-samples, overlap-samples, gap-samples, "
+                                                     "dropped-samples, level (dBm0), active, participant-id",
+                                                     GST_TYPE_STRUCTURE, kRO));
 }
 
-static void
-prosody_conf_mix_sink_pad_init (ProsodyConfMixSinkPad * pad)
-{
+static void prosody_conf_mix_sink_pad_init(ProsodyConfMixSinkPad* pad) {
   pad->volume_db = 0.0;
   pad->gate = PROSODY_CONF_MIX_GATE_AUTO;
   pad->detect_tones = PROSODY_CONF_MIX_TONES_NONE;
   pad->suppress_tones = TRUE;
-  pad->heard_by = g_strdup ("");
+  pad->heard_by = g_strdup("");
 }
 
 /* ---- Src pad ---- */
 
-enum
-{
+enum {
   PROP_SRC_0,
   PROP_SRC_VOLUME,
   PROP_SRC_AGC,
@@ -343,87 +283,76 @@ enum
   PROP_SRC_STATS,
 };
 
-G_DEFINE_TYPE (ProsodyConfMixSrcPad, prosody_conf_mix_src_pad,
-    PROSODY_TYPE_CONF_MIX_PAD);
+G_DEFINE_TYPE(ProsodyConfMixSrcPad, prosody_conf_mix_src_pad, PROSODY_TYPE_CONF_MIX_PAD);
 
-static void
-src_pad_set_property (GObject * object, guint id, const GValue * value,
-    GParamSpec * pspec)
-{
-  auto *pad = PROSODY_CONF_MIX_SRC_PAD (object);
-  PROSODY_OBJECT_LOCK (pad);
+static void src_pad_set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
+  auto* pad = PROSODY_CONF_MIX_SRC_PAD(object);
+  PROSODY_OBJECT_LOCK(pad);
   switch (id) {
     case PROP_SRC_VOLUME:
-      pad->volume_db = g_value_get_double (value);
+      pad->volume_db = g_value_get_double(value);
       break;
     case PROP_SRC_AGC:
-      pad->agc = g_value_get_boolean (value);
+      pad->agc = g_value_get_boolean(value);
       break;
     case PROP_SRC_DEAF:
-      pad->deaf = g_value_get_boolean (value);
+      pad->deaf = g_value_get_boolean(value);
       break;
     default:
-      PROSODY_OBJECT_UNLOCK (pad);
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+      PROSODY_OBJECT_UNLOCK(pad);
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
       return;
   }
-  PROSODY_OBJECT_UNLOCK (pad);
-  prosody_conf_mix_pad_changed (PROSODY_CONF_MIX_PAD (pad), FALSE);
+  PROSODY_OBJECT_UNLOCK(pad);
+  prosody_conf_mix_pad_changed(PROSODY_CONF_MIX_PAD(pad), FALSE);
 }
 
-static void
-src_pad_get_property (GObject * object, guint id, GValue * value,
-    GParamSpec * pspec)
-{
-  auto *pad = PROSODY_CONF_MIX_SRC_PAD (object);
+static void src_pad_get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
+  auto* pad = PROSODY_CONF_MIX_SRC_PAD(object);
   if (id == PROP_SRC_STATS) {
-    g_value_take_boxed (value,
-        prosody_conf_mix_pad_stats (PROSODY_CONF_MIX_PAD (pad)));
+    g_value_take_boxed(value, prosody_conf_mix_pad_stats(PROSODY_CONF_MIX_PAD(pad)));
     return;
   }
-  PROSODY_OBJECT_LOCK (pad);
+  PROSODY_OBJECT_LOCK(pad);
   switch (id) {
     case PROP_SRC_VOLUME:
-      g_value_set_double (value, pad->volume_db);
+      g_value_set_double(value, pad->volume_db);
       break;
     case PROP_SRC_AGC:
-      g_value_set_boolean (value, pad->agc);
+      g_value_set_boolean(value, pad->agc);
       break;
     case PROP_SRC_DEAF:
-      g_value_set_boolean (value, pad->deaf);
+      g_value_set_boolean(value, pad->deaf);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
       break;
   }
-  PROSODY_OBJECT_UNLOCK (pad);
+  PROSODY_OBJECT_UNLOCK(pad);
 }
 
-static void
-prosody_conf_mix_src_pad_class_init (ProsodyConfMixSrcPadClass * klass)
-{
-  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+static void prosody_conf_mix_src_pad_class_init(ProsodyConfMixSrcPadClass* klass) {
+  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
   gobject_class->set_property = src_pad_set_property;
   gobject_class->get_property = src_pad_get_property;
 
-  g_object_class_install_property (gobject_class, PROP_SRC_VOLUME,
-      g_param_spec_double ("volume", "Volume",
-          "Gain applied to what this party hears, in dB (ramped); with agc, "
-          "an offset from about 0 dBm0", -60.0, 24.0, 0.0, kRWC));
-  g_object_class_install_property (gobject_class, PROP_SRC_AGC,
-      g_param_spec_boolean ("agc", "AGC",
-          "Automatic gain control on this party's output", FALSE, kRW));
-  g_object_class_install_property (gobject_class, PROP_SRC_DEAF,
-      g_param_spec_boolean ("deaf", "Deaf",
-          "This party hears silence (ramped); others still hear it",
-          FALSE, kRWC));
-  g_object_class_install_property (gobject_class, PROP_SRC_STATS,
-      g_param_spec_boxed ("stats", "Statistics",
-          "prosody-src-stats: buffers-out, frames-out, limited-frames, "
-          "dropped-samples, level (dBm0)", GST_TYPE_STRUCTURE, kRO));
+  g_object_class_install_property(
+      gobject_class, PROP_SRC_VOLUME,
+      g_param_spec_double("volume", "Volume",
+                          "Gain applied to what this party hears, in dB (ramped); with agc, "
+                          "an offset from about 0 dBm0",
+                          -60.0, 24.0, 0.0, kRWC));
+  g_object_class_install_property(
+      gobject_class, PROP_SRC_AGC,
+      g_param_spec_boolean("agc", "AGC", "Automatic gain control on this party's output", FALSE, kRW));
+  g_object_class_install_property(
+      gobject_class, PROP_SRC_DEAF,
+      g_param_spec_boolean("deaf", "Deaf", "This party hears silence (ramped); others still hear it", FALSE, kRWC));
+  g_object_class_install_property(gobject_class, PROP_SRC_STATS,
+                                  g_param_spec_boxed("stats", "Statistics",
+                                                     "prosody-src-stats: buffers-out, frames-out, limited-frames, "
+                                                     "dropped-samples, level (dBm0)",
+                                                     GST_TYPE_STRUCTURE, kRO));
 }
 
-static void
-prosody_conf_mix_src_pad_init (ProsodyConfMixSrcPad *)
-{
-}
+static void prosody_conf_mix_src_pad_init(ProsodyConfMixSrcPad*) {}

@@ -9,7 +9,7 @@
 
 G_BEGIN_DECLS
 
-GST_ELEMENT_REGISTER_DECLARE (prosodyconfmix);
-GST_ELEMENT_REGISTER_DECLARE (prosodytonesuppress);
+GST_ELEMENT_REGISTER_DECLARE(prosodyconfmix);
+GST_ELEMENT_REGISTER_DECLARE(prosodytonesuppress);
 
 G_END_DECLS

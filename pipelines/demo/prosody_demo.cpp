@@ -88,7 +88,8 @@ std::vector<float> synthetic_voice(std::size_t who, std::size_t n) {
     const double t = double(i) / kRate;
     const double syllable = std::max(0.0, std::sin(2.0 * kPi * (3.0 + 0.3 * double(who)) * t));
     const double pulse = (std::fmod(t * f0, 1.0) < 0.02) ? 1.0 : 0.0;
-    const double f1 = 500.0 + 200.0 * std::sin(2.0 * kPi * 0.7 * t), f2 = 1500.0 + 400.0 * std::cos(2.0 * kPi * 0.5 * t);
+    const double f1 = 500.0 + 200.0 * std::sin(2.0 * kPi * 0.7 * t),
+                 f2 = 1500.0 + 400.0 * std::cos(2.0 * kPi * 0.5 * t);
     // Two resonators (bandwidth ~100 Hz).
     const double a = std::exp(-kPi * 100.0 / kRate);
     const double y1 = pulse + 2.0 * a * std::cos(2.0 * kPi * f1 / kRate) * r1 - a * a * r2;
@@ -110,7 +111,8 @@ std::vector<float> music(std::size_t n) {
     const double t = double(i) / kRate;
     const std::size_t k = static_cast<std::size_t>(t * 2.0) % 6;
     const double env = 0.5 + 0.5 * std::cos(2.0 * kPi * std::fmod(t * 2.0, 1.0));
-    x[i] = static_cast<float>(0.05 * env * std::sin(2.0 * kPi * notes[k] * t) + 0.02 * std::sin(2.0 * kPi * 130.81 * t));
+    x[i] =
+        static_cast<float>(0.05 * env * std::sin(2.0 * kPi * notes[k] * t) + 0.02 * std::sin(2.0 * kPi * 130.81 * t));
   }
   return x;
 }
@@ -162,8 +164,8 @@ int main(int argc, char** argv) {
   };
   std::vector<Source> sources;
   for (std::size_t i = 0; i < 4; ++i)
-    sources.push_back({"caller " + std::to_string(i),
-                       real_speech ? voice_from_corpus(files, i, n) : synthetic_voice(i, n)});
+    sources.push_back(
+        {"caller " + std::to_string(i), real_speech ? voice_from_corpus(files, i, n) : synthetic_voice(i, n)});
   sources.push_back({"music", music(n)});
   sources.push_back({"coach", real_speech ? voice_from_corpus(files, 9, n) : synthetic_voice(5, n)});
   enum { kMusic = 4, kCoach = 5, kMonitor = 6 };
@@ -220,8 +222,8 @@ int main(int argc, char** argv) {
   const std::vector<std::vector<float>> heard = run(std::vector<bool>(sources.size(), false));
   const std::size_t frame = prosody::Module::create({}).frame_samples();
 
-  const char* names[] = {"caller0_hears", "caller1_hears", "caller2_hears", "caller3_hears", nullptr,
-                         "coach_hears",   "monitor_recording"};
+  const char* names[] = {"caller0_hears", "caller1_hears", "caller2_hears",    "caller3_hears",
+                         nullptr,         "coach_hears",   "monitor_recording"};
   std::printf("Prosody software processor demo: %s, %.0f s at %u Hz, frames of %zu samples\n",
               real_speech ? "recorded speech" : "synthetic voices (asterisk-core-sounds-en-wav not found)", kSeconds,
               kRate, frame);
@@ -236,8 +238,10 @@ int main(int argc, char** argv) {
       std::printf("  %s.wav\n", names[o]);
     }
 
-  std::printf("\nHow loud each source is in each output, in dB relative to the source (a joint\n"
-              "least-squares fit; -- = below -50 dB, the fit's floor on a gated, time-varying mix):\n\n%-18s", "");
+  std::printf(
+      "\nHow loud each source is in each output, in dB relative to the source (a joint\n"
+      "least-squares fit; -- = below -50 dB, the fit's floor on a gated, time-varying mix):\n\n%-18s",
+      "");
   for (const auto& s : sources) std::printf("%10s", s.name.c_str());
   std::printf("\n");
   int problems = 0;
@@ -289,8 +293,9 @@ int main(int argc, char** argv) {
     std::printf("  %-9s silenced: unchanged:%s  %s\n", sources[s].name.c_str(), unaffected.c_str(), ok ? "ok" : "FAIL");
     problems += !ok;
   }
-  std::printf("\n%s\n", problems ? "PROBLEM: someone hears what they should not (see above)"
-                                 : "Every caller hears the other callers and the music, never itself (exactly);\n"
-                                   "only caller 2 hears the coach (exactly); the monitor recorded the whole conference.");
+  std::printf("\n%s\n", problems
+                            ? "PROBLEM: someone hears what they should not (see above)"
+                            : "Every caller hears the other callers and the music, never itself (exactly);\n"
+                              "only caller 2 hears the coach (exactly); the monitor recorded the whole conference.");
   return problems ? 1 : 0;
 }

@@ -18,155 +18,150 @@
 #define RATE 8000
 #define TURNS 5
 
-static gfloat *heard;
+static gfloat* heard;
 static gsize n_heard, cap_heard;
 
-static void
-drain (GstElement * sink)
-{
-  GstSample *s;
-  while ((s = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 0))) {
-    GstBuffer *b = gst_sample_get_buffer (s);
+static void drain(GstElement* sink) {
+  GstSample* s;
+  while ((s = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 0))) {
+    GstBuffer* b = gst_sample_get_buffer(s);
     GstMapInfo map;
-    gst_buffer_map (b, &map, GST_MAP_READ);
-    const gint16 *v = (const gint16 *) map.data;
+    gst_buffer_map(b, &map, GST_MAP_READ);
+    const gint16* v = (const gint16*)map.data;
     for (gsize i = 0; i < map.size / 2; ++i) {
       if (n_heard == cap_heard) {
         cap_heard = cap_heard ? 2 * cap_heard : 65536;
-        heard = g_renew (gfloat, heard, cap_heard);
+        heard = g_renew(gfloat, heard, cap_heard);
       }
       heard[n_heard++] = v[i] / 32768.0f;
     }
-    gst_buffer_unmap (b, &map);
-    gst_sample_unref (s);
+    gst_buffer_unmap(b, &map);
+    gst_sample_unref(s);
   }
 }
 
-static gboolean
-run_for (GstElement * pipeline, GstElement * sink, gint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-  GstBus *bus = gst_element_get_bus (pipeline);
+static gboolean run_for(GstElement* pipeline, GstElement* sink, gint ms) {
+  gint64 end = g_get_monotonic_time() + ms * 1000;
+  GstBus* bus = gst_element_get_bus(pipeline);
   gboolean ok = TRUE;
-  while (g_get_monotonic_time () < end) {
-    drain (sink);
-    GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  while (g_get_monotonic_time() < end) {
+    drain(sink);
+    GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
     if (m) {
-      GError *e;
-      gst_message_parse_error (m, &e, NULL);
-      fprintf (stderr, "error: %s\n", e->message);
-      g_error_free (e);
-      gst_message_unref (m);
+      GError* e;
+      gst_message_parse_error(m, &e, NULL);
+      fprintf(stderr, "error: %s\n", e->message);
+      g_error_free(e);
+      gst_message_unref(m);
       ok = FALSE;
       break;
     }
-    g_usleep (10000);
+    g_usleep(10000);
   }
-  gst_object_unref (bus);
+  gst_object_unref(bus);
   return ok;
 }
 
 /* dBm0 of the component at freq in heard[from, to) (Hann-windowed DFT bin). */
-static double
-tone_dbm0 (double freq, gsize from, gsize to)
-{
+static double tone_dbm0(double freq, gsize from, gsize to) {
   double re = 0, im = 0, wsum = 0;
   gsize n = to - from;
   for (gsize i = 0; i < n; ++i) {
-    double w = 0.5 - 0.5 * cos (2 * G_PI * i / (n - 1));
-    re += w * heard[from + i] * cos (2 * G_PI * freq * i / RATE);
-    im -= w * heard[from + i] * sin (2 * G_PI * freq * i / RATE);
+    double w = 0.5 - 0.5 * cos(2 * G_PI * i / (n - 1));
+    re += w * heard[from + i] * cos(2 * G_PI * freq * i / RATE);
+    im -= w * heard[from + i] * sin(2 * G_PI * freq * i / RATE);
     wsum += w;
   }
-  double amp = 2 * sqrt (re * re + im * im) / wsum, ms = amp * amp / 2;
-  return ms > 1e-30 ? 10 * log10 (ms / 0.5) + 3.14 : -300;
+  double amp = 2 * sqrt(re * re + im * im) / wsum, ms = amp * amp / 2;
+  return ms > 1e-30 ? 10 * log10(ms / 0.5) + 3.14 : -300;
 }
 
-int
-main (int argc, char **argv)
-{
-  gst_init (&argc, &argv);
-  GError *err = NULL;
-  GstElement *pipeline = gst_parse_launch ("prosodyconfmix name=m rate=8000 "
+int main(int argc, char** argv) {
+  gst_init(&argc, &argv);
+  GError* err = NULL;
+  GstElement* pipeline = gst_parse_launch(
+      "prosodyconfmix name=m rate=8000 "
       "audiotestsrc is-live=true freq=440 volume=0.3 samplesperbuffer=80 ! "
       "audio/x-raw,format=S16LE,rate=8000,channels=1 ! m.sink_0 "
       "m.src_0 ! queue ! fakesink async=false "
       "m.src_1 ! queue ! appsink name=heard sync=false async=false "
-      "caps=audio/x-raw,format=S16LE", &err);
+      "caps=audio/x-raw,format=S16LE",
+      &err);
   if (!pipeline) {
-    fprintf (stderr, "%s\n", err->message);
+    fprintf(stderr, "%s\n", err->message);
     return 2;
   }
-  GstElement *mix = gst_bin_get_by_name (GST_BIN (pipeline), "m");
-  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "heard");
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  gboolean ok = run_for (pipeline, sink, 400);
+  GstElement* mix = gst_bin_get_by_name(GST_BIN(pipeline), "m");
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "heard");
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  gboolean ok = run_for(pipeline, sink, 400);
 
   double freq[TURNS];
   gsize joined[TURNS], left[TURNS];
-  GstElement *talker = NULL;
-  GstPad *pads[2] = { NULL, NULL };
+  GstElement* talker = NULL;
+  GstPad* pads[2] = {NULL, NULL};
   for (int t = 0; t < TURNS && ok; ++t) {
     /* The previous newcomer leaves... */
     if (talker) {
-      gst_element_set_state (talker, GST_STATE_NULL);
-      gst_bin_remove (GST_BIN (pipeline), talker);
-      gst_element_release_request_pad (mix, pads[0]);
-      gst_element_release_request_pad (mix, pads[1]);
-      gst_object_unref (pads[0]);
-      gst_object_unref (pads[1]);
+      gst_element_set_state(talker, GST_STATE_NULL);
+      gst_bin_remove(GST_BIN(pipeline), talker);
+      gst_element_release_request_pad(mix, pads[0]);
+      gst_element_release_request_pad(mix, pads[1]);
+      gst_object_unref(pads[0]);
+      gst_object_unref(pads[1]);
       left[t - 1] = n_heard;
     }
     /* ...and a new one joins, as party 2 + t, with its own tone. */
     freq[t] = 600 + 150 * t;
-    gchar *desc = g_strdup_printf ("audiotestsrc is-live=true freq=%g "
+    gchar* desc = g_strdup_printf(
+        "audiotestsrc is-live=true freq=%g "
         "volume=0.3 samplesperbuffer=80 ! capsfilter caps=audio/x-raw,"
-        "format=S16LE,rate=8000,channels=1", freq[t]);
-    talker = gst_parse_bin_from_description (desc, TRUE, NULL);
-    g_free (desc);
-    gst_bin_add (GST_BIN (pipeline), talker);
-    gchar *sname = g_strdup_printf ("sink_%d", 2 + t);
-    gchar *oname = g_strdup_printf ("src_%d", 2 + t);
-    pads[0] = gst_element_request_pad_simple (mix, sname);
-    pads[1] = gst_element_request_pad_simple (mix, oname);
-    g_free (sname);
-    g_free (oname);
-    GstPad *tsrc = gst_element_get_static_pad (talker, "src");
-    gst_pad_link (tsrc, pads[0]);
-    gst_object_unref (tsrc);
-    gst_element_sync_state_with_parent (talker);
+        "format=S16LE,rate=8000,channels=1",
+        freq[t]);
+    talker = gst_parse_bin_from_description(desc, TRUE, NULL);
+    g_free(desc);
+    gst_bin_add(GST_BIN(pipeline), talker);
+    gchar* sname = g_strdup_printf("sink_%d", 2 + t);
+    gchar* oname = g_strdup_printf("src_%d", 2 + t);
+    pads[0] = gst_element_request_pad_simple(mix, sname);
+    pads[1] = gst_element_request_pad_simple(mix, oname);
+    g_free(sname);
+    g_free(oname);
+    GstPad* tsrc = gst_element_get_static_pad(talker, "src");
+    gst_pad_link(tsrc, pads[0]);
+    gst_object_unref(tsrc);
+    gst_element_sync_state_with_parent(talker);
     joined[t] = n_heard;
-    ok = run_for (pipeline, sink, 400);
+    ok = run_for(pipeline, sink, 400);
   }
   if (talker) {
-    gst_element_set_state (talker, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (pipeline), talker);
-    gst_element_release_request_pad (mix, pads[0]);
-    gst_element_release_request_pad (mix, pads[1]);
-    gst_object_unref (pads[0]);
-    gst_object_unref (pads[1]);
+    gst_element_set_state(talker, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(pipeline), talker);
+    gst_element_release_request_pad(mix, pads[0]);
+    gst_element_release_request_pad(mix, pads[1]);
+    gst_object_unref(pads[0]);
+    gst_object_unref(pads[1]);
     left[TURNS - 1] = n_heard;
   }
-  ok = ok && run_for (pipeline, sink, 400);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
+  ok = ok && run_for(pipeline, sink, 400);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
 
-  const gsize q = RATE / 8;     /* skip 125 ms around changes: latency, ramps */
+  const gsize q = RATE / 8; /* skip 125 ms around changes: latency, ramps */
   for (int t = 0; t < TURNS && ok; ++t) {
-    double in = tone_dbm0 (freq[t], joined[t] + q, left[t]);
+    double in = tone_dbm0(freq[t], joined[t] + q, left[t]);
     gsize after_end = t + 1 < TURNS ? left[t + 1] : n_heard;
-    double out = tone_dbm0 (freq[t], left[t] + q, after_end);
+    double out = tone_dbm0(freq[t], left[t] + q, after_end);
     gboolean good = in > -20 && out < -55;
-    printf ("party %d (%g Hz): %.1f dBm0 while there, %.1f dBm0 after %s\n",
-        2 + t, freq[t], in, out, good ? "ok" : "WRONG");
+    printf("party %d (%g Hz): %.1f dBm0 while there, %.1f dBm0 after %s\n", 2 + t, freq[t], in, out,
+           good ? "ok" : "WRONG");
     ok &= good;
   }
-  double base = tone_dbm0 (440, RATE / 10, n_heard);
-  printf ("party 0 (440 Hz) throughout: %.1f dBm0 %s\n", base,
-      base > -20 ? "ok" : "WRONG");
+  double base = tone_dbm0(440, RATE / 10, n_heard);
+  printf("party 0 (440 Hz) throughout: %.1f dBm0 %s\n", base, base > -20 ? "ok" : "WRONG");
   ok &= base > -20;
-  gst_object_unref (mix);
-  gst_object_unref (sink);
-  gst_object_unref (pipeline);
-  g_free (heard);
+  gst_object_unref(mix);
+  gst_object_unref(sink);
+  gst_object_unref(pipeline);
+  g_free(heard);
   return ok ? 0 : 1;
 }

@@ -29,7 +29,7 @@
 
 static const double freqs[PARTIES] = {440.0, 690.0, 1010.0, 1330.0};
 
-static void die(const char *what, int rc) {
+static void die(const char* what, int rc) {
   SM_ERROR_NAME_PARMS e;
   memset(&e, 0, sizeof e);
   e.code = rc;
@@ -37,10 +37,10 @@ static void die(const char *what, int rc) {
   exit(2);
 }
 
-#define CHECK(call)                   \
-  do {                                \
-    int rc_ = (call);                 \
-    if (rc_ != 0) die(#call, rc_);    \
+#define CHECK(call)                \
+  do {                             \
+    int rc_ = (call);              \
+    if (rc_ != 0) die(#call, rc_); \
   } while (0)
 
 static tSMChannelId alloc_channel(tSMModuleId module, enum kSMChannelType type) {
@@ -83,7 +83,7 @@ static void connect_feed(tSMDatafeedId source, tSMChannelId sink) {
 
 /* Level in dBm0 (A-law convention: full-scale sine is +3.14 dBm0) of the
  * component at freq, by a Hann-windowed single-bin DFT. */
-static double tone_dbm0(const int16_t *x, size_t n, double freq) {
+static double tone_dbm0(const int16_t* x, size_t n, double freq) {
   double re = 0.0, im = 0.0, wsum = 0.0, amp;
   size_t i;
   for (i = 0; i < n; ++i) {
@@ -116,7 +116,7 @@ struct recorder {
 static struct phone phones[PARTIES];
 static struct recorder recorders[PARTIES];
 
-static void feed_phone(struct phone *p) {
+static void feed_phone(struct phone* p) {
   const size_t total = sizeof p->pcm;
   for (;;) {
     SM_REPLAY_STATUS_PARMS st;
@@ -133,7 +133,7 @@ static void feed_phone(struct phone *p) {
     if (p->sent >= total || st.status == kSMReplayStatusNoCapacity) return;
     memset(&d, 0, sizeof d);
     d.channel = p->channel;
-    d.data = (char *)p->pcm + p->sent;
+    d.data = (char*)p->pcm + p->sent;
     d.length = (tSM_INT)((total - p->sent) < kSMMaxReplayDataBufferSize ? total - p->sent : kSMMaxReplayDataBufferSize);
     rc = (p->sent + (size_t)d.length == total) ? sm_put_last_replay_data(&d) : sm_put_replay_data(&d);
     if (rc == ERR_SM_NO_CAPACITY) return;
@@ -142,7 +142,7 @@ static void feed_phone(struct phone *p) {
   }
 }
 
-static void drain_recorder(struct recorder *r) {
+static void drain_recorder(struct recorder* r) {
   for (;;) {
     SM_RECORD_STATUS_PARMS st;
     memset(&st, 0, sizeof st);
@@ -167,7 +167,7 @@ static void drain_recorder(struct recorder *r) {
       d.data = buf;
       CHECK(sm_get_recorded_data(&d));
       if ((size_t)d.length > room) d.length = (tSM_INT)room;
-      memcpy((char *)r->pcm + r->got * 2, buf, (size_t)d.length);
+      memcpy((char*)r->pcm + r->got * 2, buf, (size_t)d.length);
       r->got += (size_t)d.length / 2;
       if (d.length == 0 && st.status != kSMRecordStatusCompleteData) return;
     }
@@ -258,7 +258,7 @@ int main(void) {
   printf("\n");
   for (i = 0; i < PARTIES; ++i) {
     int t;
-    const int16_t *x = recorders[i].pcm + RATE / 5;
+    const int16_t* x = recorders[i].pcm + RATE / 5;
     const size_t n = recorders[i].got - RATE / 5;
     if (recorders[i].got < (size_t)RATE) {
       fprintf(stderr, "party %d: only %zu samples recorded\n", i, recorders[i].got);

@@ -430,7 +430,8 @@ TEST(ConfMixStream, ReleasingAPadUnblocksItsChain) {
   std::atomic<bool> done{false};
   std::thread pusher([&] {
     const std::vector<float> second(kRate, 0.1f);
-    for (int i = 0; i < 4 && last == GST_FLOW_OK; ++i) last = gst_harness_push(t.h0.get(), float_buffer(second, i * GST_SECOND));
+    for (int i = 0; i < 4 && last == GST_FLOW_OK; ++i)
+      last = gst_harness_push(t.h0.get(), float_buffer(second, i * GST_SECOND));
     done = true;
   });
   g_usleep(200000);

@@ -98,8 +98,7 @@ void join_and_leave(int cycles) {
   EXPECT_LT(testsig::max_second_difference(heard.samples.data() + skip, heard.samples.size() - skip), 2.0 * smooth)
       << "a click at a remaining output (party 0: " << late << " late buffers, " << concealed
       << " frames concealed; concealment of a late input also makes one)";
-  EXPECT_NEAR(tone_db(heard.samples, 300.0, 8000.0, skip, heard.samples.size() - skip),
-              audiotestsrc_dbm0(0.3), 0.5);
+  EXPECT_NEAR(tone_db(heard.samples, 300.0, 8000.0, skip, heard.samples.size() - skip), audiotestsrc_dbm0(0.3), 0.5);
 }
 
 TEST(ConfMixStress, PartiesJoinAndLeaveWhilePlaying) { join_and_leave(60); }

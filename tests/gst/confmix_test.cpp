@@ -32,8 +32,8 @@ std::string talker(int pad, double freq, double volume, int buffers = 125, const
 
 std::string listener(int pad, const char* format = "F32LE") {
   char s[256];
-  std::snprintf(s, sizeof s, "m.src_%d ! queue ! appsink name=out%d sync=false caps=audio/x-raw,format=%s ", pad,
-                pad, format);
+  std::snprintf(s, sizeof s, "m.src_%d ! queue ! appsink name=out%d sync=false caps=audio/x-raw,format=%s ", pad, pad,
+                format);
   return s;
 }
 
@@ -195,7 +195,8 @@ TEST(ConfMix, PadVolumeFollowsAController) {
     g_object_set(cs, "mode", GST_INTERPOLATION_MODE_LINEAR, nullptr);
     gst_timed_value_control_source_set(GST_TIMED_VALUE_CONTROL_SOURCE(cs), 0, -20.0);
     gst_timed_value_control_source_set(GST_TIMED_VALUE_CONTROL_SOURCE(cs), GST_SECOND, 0.0);
-    gst_object_add_control_binding(GST_OBJECT(pad), gst_direct_control_binding_new_absolute(GST_OBJECT(pad), "volume", cs));
+    gst_object_add_control_binding(GST_OBJECT(pad),
+                                   gst_direct_control_binding_new_absolute(GST_OBJECT(pad), "volume", cs));
     gst_object_unref(cs);
     gst_object_unref(pad);
     gst_object_unref(m);

@@ -21,7 +21,7 @@ void fail_on_log(const gchar* domain, GLogLevelFlags level, const gchar* message
 namespace gsttest {
 
 PipelineRun run_pipeline(const std::string& description, double timeout_s,
-                 const std::function<void(GstElement*)>& setup) {
+                         const std::function<void(GstElement*)>& setup) {
   PipelineRun run;
   GError* err = nullptr;
   ElementPtr pipeline(gst_parse_launch(description.c_str(), &err));
@@ -49,8 +49,7 @@ PipelineRun run_pipeline(const std::string& description, double timeout_s,
     for (GstElement* s : sinks) drain_appsink(s, run.sinks[GST_OBJECT_NAME(s)]);
     MessagePtr msg(gst_bus_timed_pop_filtered(
         bus.get(), 5 * GST_MSECOND,
-        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING |
-                                    GST_MESSAGE_ELEMENT)));
+        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING | GST_MESSAGE_ELEMENT)));
     if (g_get_monotonic_time() > deadline) {
       run.error = "timeout";
       break;

@@ -41,8 +41,8 @@ using StructurePtr = std::unique_ptr<GstStructure, Unref>;
 // What one appsink received: samples as floats, first PTS, caps.
 struct Capture {
   std::vector<float> samples;
-  std::vector<GstClockTime> pts;  // per buffer
-  std::vector<std::size_t> sizes; // samples per buffer
+  std::vector<GstClockTime> pts;   // per buffer
+  std::vector<std::size_t> sizes;  // samples per buffer
   int rate = 0;
   int channels = 1;
   std::string format;
@@ -51,9 +51,9 @@ struct Capture {
 // Result of running a pipeline to its end.
 struct PipelineRun {
   bool eos = false;
-  std::string error;             // first error message, if any
+  std::string error;  // first error message, if any
   std::vector<std::string> warnings;
-  std::map<std::string, Capture> sinks;  // by appsink name
+  std::map<std::string, Capture> sinks;         // by appsink name
   std::vector<GstStructure*> element_messages;  // owned copies
   ~PipelineRun() {
     for (GstStructure* s : element_messages) gst_structure_free(s);
@@ -96,7 +96,7 @@ inline void drain_appsink(GstElement* sink, Capture& c) {
 // error, collecting samples and element messages. The appsinks should have
 // sync=false; their queues are drained as the pipeline runs.
 PipelineRun run_pipeline(const std::string& description, double timeout_s = 60.0,
-                 const std::function<void(GstElement*)>& setup = nullptr);
+                         const std::function<void(GstElement*)>& setup = nullptr);
 
 // Level, in dBm0, of the component at freq in x[from, from+len).
 inline double tone_db(const std::vector<float>& x, double freq, double rate, std::size_t from, std::size_t len) {

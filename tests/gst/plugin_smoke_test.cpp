@@ -13,8 +13,8 @@ std::string inspect(const char* what) {
   gint status = 0;
   const gchar* argv[] = {"gst-inspect-1.0", what, nullptr};
   GError* err = nullptr;
-  if (!g_spawn_sync(nullptr, const_cast<gchar**>(argv), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out,
-                    nullptr, &status, &err)) {
+  if (!g_spawn_sync(nullptr, const_cast<gchar**>(argv), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out, nullptr,
+                    &status, &err)) {
     std::string msg = err->message;
     g_error_free(err);
     return "spawn failed: " + msg;

@@ -54,8 +54,8 @@ struct ToneMsg {
   bool has_duration = false;
   double level = 0.0;
   std::string tone;
-  GstClockTime timestamp = GST_CLOCK_TIME_NONE, running_time = GST_CLOCK_TIME_NONE,
-               stream_time = GST_CLOCK_TIME_NONE, duration = GST_CLOCK_TIME_NONE;
+  GstClockTime timestamp = GST_CLOCK_TIME_NONE, running_time = GST_CLOCK_TIME_NONE, stream_time = GST_CLOCK_TIME_NONE,
+               duration = GST_CLOCK_TIME_NONE;
 };
 
 ToneMsg parse_tone_message(const GstStructure* s) {
@@ -94,8 +94,7 @@ std::vector<ToneMsg> only(const std::vector<ToneMsg>& all, const char* name, int
 // negotiated format), output and bus messages collected.
 class Rig {
  public:
-  Rig(int rate, bool f32, std::vector<std::pair<const char*, const char*>> props = {})
-      : rate_(rate), f32_(f32) {
+  Rig(int rate, bool f32, std::vector<std::pair<const char*, const char*>> props = {}) : rate_(rate), f32_(f32) {
     h_.reset(gst_harness_new("prosodytonesuppress"));
     gst_harness_set_live(h_.get(), FALSE);
     for (const auto& p : props) gst_util_set_object_arg(G_OBJECT(h_->element), p.first, p.second);
@@ -123,8 +122,8 @@ class Rig {
   void set_caps(int rate, bool f32) {
     rate_ = rate;
     f32_ = f32;
-    gchar* caps = g_strdup_printf("audio/x-raw,format=%s,rate=%d,channels=1,layout=interleaved",
-                                  f32 ? "F32LE" : "S16LE", rate);
+    gchar* caps =
+        g_strdup_printf("audio/x-raw,format=%s,rate=%d,channels=1,layout=interleaved", f32 ? "F32LE" : "S16LE", rate);
     if (!caps_sent_) {
       gst_harness_set_src_caps_str(h_.get(), caps);
       caps_sent_ = true;
@@ -145,8 +144,7 @@ class Rig {
       std::copy(x, x + n, reinterpret_cast<float*>(map.data));
     } else {
       gint16* d = reinterpret_cast<gint16*>(map.data);
-      for (std::size_t i = 0; i < n; ++i)
-        d[i] = gint16(std::clamp(std::lround(x[i] * 32768.0f), -32768L, 32767L));
+      for (std::size_t i = 0; i < n; ++i) d[i] = gint16(std::clamp(std::lround(x[i] * 32768.0f), -32768L, 32767L));
     }
     gst_buffer_unmap(b, &map);
     GST_BUFFER_PTS(b) = pts;
@@ -317,8 +315,8 @@ namespace {
 
 // What the output did to each digit and to everything else.
 struct Suppression {
-  double min_depth_db = 1e9;  // tone level in minus out, over each digit from 20 ms on
-  double max_leak_ms = 0.0;   // 1 ms blocks of a digit whose output is within 30 dB of the tone
+  double min_depth_db = 1e9;     // tone level in minus out, over each digit from 20 ms on
+  double max_leak_ms = 0.0;      // 1 ms blocks of a digit whose output is within 30 dB of the tone
   std::size_t changed_away = 0;  // samples differing from the input away from digits
   std::size_t compared_away = 0;
 };
@@ -407,8 +405,8 @@ TEST(ToneSuppress, SuppressionDepthLeakAndBitExactElsewhere) {
         EXPECT_LE(s.max_leak_ms, ahead ? 3.0 : 15.0);
         EXPECT_GT(s.compared_away, in.size() / 8);
         EXPECT_EQ(s.changed_away, 0u);
-        std::printf("[ figures  ] %s, look-ahead %s ns: depth >= %.0f dB, leak <= %.0f ms\n",
-                    label(rate, f32).c_str(), lookahead, std::min(s.min_depth_db, 999.0), s.max_leak_ms);
+        std::printf("[ figures  ] %s, look-ahead %s ns: depth >= %.0f dB, leak <= %.0f ms\n", label(rate, f32).c_str(),
+                    lookahead, std::min(s.min_depth_db, 999.0), s.max_leak_ms);
         expect_contiguous(r);
         EXPECT_EQ(only(r.messages, "dtmf-event", 1).size(), 16u);
       }
@@ -451,8 +449,8 @@ TEST(ToneSuppress, SpeechGivesNoDigits) {
   std::size_t changed = 0;
   for (std::size_t i = 0; i < in.size(); ++i) changed += r.out[i] != in[i];
   EXPECT_LE(double(changed) / double(in.size()), 0.005) << changed << " samples changed";
-  std::printf("[ figures  ] %zu s of speech: %zu dtmf-event messages, %.3f %% of samples muted\n",
-              speech.size() / 8000, only(r.messages, "dtmf-event").size(), 100.0 * double(changed) / double(in.size()));
+  std::printf("[ figures  ] %zu s of speech: %zu dtmf-event messages, %.3f %% of samples muted\n", speech.size() / 8000,
+              only(r.messages, "dtmf-event").size(), 100.0 * double(changed) / double(in.size()));
 }
 
 namespace {
@@ -460,9 +458,12 @@ namespace {
 enum class Loss { discont_jump, gap_event, gap_buffer };
 const char* loss_name(Loss l) {
   switch (l) {
-    case Loss::discont_jump: return "DISCONT + timestamp jump";
-    case Loss::gap_event: return "GAP event";
-    default: return "GAP buffer";
+    case Loss::discont_jump:
+      return "DISCONT + timestamp jump";
+    case Loss::gap_event:
+      return "GAP event";
+    default:
+      return "GAP buffer";
   }
 }
 
@@ -941,7 +942,8 @@ TEST(ToneSuppress, DigitsFromAFile) {
   const std::string path = std::string(dir) + "/digits.wav";
   auto st = sixteen_digits(8000, 60, 60, 51);
   ASSERT_TRUE(testsig::write_wav(path, st.samples(), 8000));
-  PipelineRun run = run_pipeline("filesrc location=\"" + path + "\" ! wavparse ! audioconvert ! "
+  PipelineRun run = run_pipeline("filesrc location=\"" + path +
+                                 "\" ! wavparse ! audioconvert ! "
                                  "audio/x-raw,format=S16LE ! prosodytonesuppress ! fakesink");
   g_unlink(path.c_str());
   g_rmdir(dir);
@@ -957,8 +959,8 @@ TEST(ToneSuppress, DigitsFromAFile) {
 TEST(ToneSuppress, OtherCapsAreRefused) {
   for (const char* caps : {"rate=44100,channels=1,format=S16LE", "rate=8000,channels=2,format=S16LE",
                            "rate=8000,channels=1,format=S32LE", "rate=8000,channels=1,format=S16BE"}) {
-    PipelineRun run =
-        run_pipeline(std::string("audiotestsrc num-buffers=5 ! audio/x-raw,") + caps + " ! prosodytonesuppress ! fakesink");
+    PipelineRun run = run_pipeline(std::string("audiotestsrc num-buffers=5 ! audio/x-raw,") + caps +
+                                   " ! prosodytonesuppress ! fakesink");
     EXPECT_FALSE(run.eos) << caps;
     EXPECT_NE(run.error, "") << caps;
   }
@@ -1003,8 +1005,7 @@ struct ConfMixToneRun {
 
 ConfMixToneRun run_confmix_tones(const std::vector<float>& x, int rate) {
   ConfMixToneRun out;
-  const std::string caps =
-      "audio/x-raw,format=F32LE,rate=" + std::to_string(rate) + ",channels=1,layout=interleaved";
+  const std::string caps = "audio/x-raw,format=F32LE,rate=" + std::to_string(rate) + ",channels=1,layout=interleaved";
   ElementPtr mix(gst_element_factory_make("prosodyconfmix", "m"));
   EXPECT_TRUE(mix);
   if (!mix) return out;

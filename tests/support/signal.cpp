@@ -23,8 +23,8 @@ std::vector<float> sine(double f, double level, std::size_t n, double rate, doub
   return x;
 }
 
-void add_sine(std::vector<float>& x, double f, double level, double rate, double phase,
-              std::size_t start, std::size_t count) {
+void add_sine(std::vector<float>& x, double f, double level, double rate, double phase, std::size_t start,
+              std::size_t count) {
   const double a = sine_peak(level);
   const std::size_t end = count == SIZE_MAX ? x.size() : std::min(x.size(), start + count);
   for (std::size_t i = start; i < end; ++i)

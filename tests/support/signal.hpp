@@ -22,11 +22,10 @@ double sine_peak(double level_dbm0);
 double ms_to_dbm0(double mean_square);
 double dbm0_to_ms(double level_dbm0);
 
-std::vector<float> sine(double freq_hz, double level_dbm0, std::size_t n, double rate,
-                        double phase = 0.0);
+std::vector<float> sine(double freq_hz, double level_dbm0, std::size_t n, double rate, double phase = 0.0);
 // Adds a sine into x in place.
-void add_sine(std::vector<float>& x, double freq_hz, double level_dbm0, double rate,
-              double phase = 0.0, std::size_t start = 0, std::size_t count = SIZE_MAX);
+void add_sine(std::vector<float>& x, double freq_hz, double level_dbm0, double rate, double phase = 0.0,
+              std::size_t start = 0, std::size_t count = SIZE_MAX);
 // Gaussian white noise at level_dbm0 (deterministic seed).
 std::vector<float> white_noise(double level_dbm0, std::size_t n, std::uint32_t seed = 1);
 

@@ -416,7 +416,8 @@ struct Feeder {
       d.channel = channel;
       d.data = reinterpret_cast<char*>(bytes.data() + at);
       d.length = static_cast<tSM_INT>(std::min<std::size_t>(kSMMaxReplayDataBufferSize, bytes.size() - at));
-      const int r = at + static_cast<std::size_t>(d.length) == bytes.size() ? sm_put_last_replay_data(&d) : sm_put_replay_data(&d);
+      const int r = at + static_cast<std::size_t>(d.length) == bytes.size() ? sm_put_last_replay_data(&d)
+                                                                            : sm_put_replay_data(&d);
       if (r == ERR_SM_NO_CAPACITY) return;
       ASSERT_EQ(r, 0);
       at += static_cast<std::size_t>(d.length);
@@ -581,7 +582,8 @@ TEST_F(CApi, ReplayVolumeAndBackgroundMixing) {
   r.type = kSMDataFormat16bit;
   ASSERT_EQ(sm_replay_start(&r), 0);
   const auto pcm_t = tone16(500.0, -10.0, 16000);
-  talk.bytes.assign(reinterpret_cast<const std::uint8_t*>(pcm_t.data()), reinterpret_cast<const std::uint8_t*>(pcm_t.data() + pcm_t.size()));
+  talk.bytes.assign(reinterpret_cast<const std::uint8_t*>(pcm_t.data()),
+                    reinterpret_cast<const std::uint8_t*>(pcm_t.data() + pcm_t.size()));
   SM_CHANNEL_DATAFEED_PARMS df{};
   df.channel = talker;
   ASSERT_EQ(sm_channel_get_datafeed(&df), 0);
@@ -600,7 +602,8 @@ TEST_F(CApi, ReplayVolumeAndBackgroundMixing) {
   r.volume = -6;
   ASSERT_EQ(sm_replay_start(&r), 0);
   const auto pcm_m = tone16(1200.0, -10.0, 16000);
-  music.bytes.assign(reinterpret_cast<const std::uint8_t*>(pcm_m.data()), reinterpret_cast<const std::uint8_t*>(pcm_m.data() + pcm_m.size()));
+  music.bytes.assign(reinterpret_cast<const std::uint8_t*>(pcm_m.data()),
+                     reinterpret_cast<const std::uint8_t*>(pcm_m.data() + pcm_m.size()));
   df.channel = m;
   ASSERT_EQ(sm_channel_get_datafeed(&df), 0);
   SM_RECORD_PARMS rp{};
@@ -631,7 +634,7 @@ TEST_F(CApi, RecordStatesLimitsAndAbort) {
   ASSERT_EQ(sm_replay_start(&r), 0);
   const auto pcm = tone16(800.0, -10.0, 8000);
   Feeder f{src, std::vector<std::uint8_t>(reinterpret_cast<const std::uint8_t*>(pcm.data()),
-                                           reinterpret_cast<const std::uint8_t*>(pcm.data() + pcm.size()))};
+                                          reinterpret_cast<const std::uint8_t*>(pcm.data() + pcm.size()))};
   SM_RECORD_PARMS rp{};
   rp.channel = rec;
   rp.alt_data_source = src;
@@ -663,7 +666,8 @@ TEST_F(CApi, RecordStatesLimitsAndAbort) {
   EXPECT_EQ(d.length, 1000);
   // A-law decode of what was recorded: the tone at -10 dBm0 (G.711 accuracy).
   std::vector<float> y(static_cast<std::size_t>(d.length));
-  for (std::size_t i = 0; i < y.size(); ++i) y[i] = float(::alaw_to_linear(static_cast<std::uint8_t>(buf[i]))) / 32768.0f;
+  for (std::size_t i = 0; i < y.size(); ++i)
+    y[i] = float(::alaw_to_linear(static_cast<std::uint8_t>(buf[i]))) / 32768.0f;
   EXPECT_NEAR(testsig::tone_level_dbm0(y.data() + 200, 800, 800.0, 8000.0), -10.0, 0.2);
   ASSERT_EQ(sm_record_status(&st), 0);
   EXPECT_EQ(st.status, kSMRecordStatusComplete);
@@ -690,7 +694,7 @@ TEST_F(CApi, RecordingAConferenceInputTapsTheRawInput) {
   ASSERT_EQ(sm_replay_start(&r), 0);
   const auto pcm = tone16(700.0, -15.0, 16000);
   Feeder f{phone, std::vector<std::uint8_t>(reinterpret_cast<const std::uint8_t*>(pcm.data()),
-                                             reinterpret_cast<const std::uint8_t*>(pcm.data() + pcm.size()))};
+                                            reinterpret_cast<const std::uint8_t*>(pcm.data() + pcm.size()))};
   SM_CHANNEL_DATAFEED_PARMS df{};
   df.channel = phone;
   ASSERT_EQ(sm_channel_get_datafeed(&df), 0);
@@ -804,7 +808,8 @@ TEST_F(CApi, EventsAreLevelStyleAndFollowTheirCause) {
   EXPECT_EQ(smd_ev_free(recog_ev), 0);
   tSMEventId bad{};
   EXPECT_EQ(smd_ev_create(&bad, ch, 9, kSMChannelSpecificEvent), ERR_SM_BAD_PARAMETER);
-  EXPECT_EQ(smd_ev_create(&bad, kSMNullChannelId, kSMEventTypeReadData, kSMChannelSpecificEvent), ERR_SM_NO_SUCH_CHANNEL);
+  EXPECT_EQ(smd_ev_create(&bad, kSMNullChannelId, kSMEventTypeReadData, kSMChannelSpecificEvent),
+            ERR_SM_NO_SUCH_CHANNEL);
 }
 
 // ---------------------------------------------------------------------------

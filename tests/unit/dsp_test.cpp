@@ -118,7 +118,9 @@ TEST(G711, SqnrMatchesIdealQuantiser) {
   // A-law within +/-0.3 dB from +3 to -50 dBm0. The reference's mu-law
   // column differs from any bit-exact G.711 mu-law (this one matches
   // spandsp code for code) by up to 0.7 dB, so mu-law is held to 0.8 dB.
-  struct Row { double level, ulaw, alaw; };
+  struct Row {
+    double level, ulaw, alaw;
+  };
   const Row rows[] = {{3, 39.2, 39.4},   {0, 36.9, 37.1},   {-10, 38.7, 38.2}, {-20, 37.0, 37.3},
                       {-30, 36.6, 37.4}, {-40, 32.4, 30.7}, {-45, 29.9, 25.3}, {-50, 27.1, 21.4}};
   for (const auto& r : rows) {
@@ -166,7 +168,8 @@ LimiterRun run_limiter(std::vector<float> x, unsigned rate, std::size_t frame) {
   LimiterRun r;
   for (std::size_t at = 0; at + frame <= x.size(); at += frame) {
     subblock_stats(x.data() + at, frame, c.subblock, peaks.data());
-    r.lowest = std::min(r.lowest, limit_with_gain(x.data() + at, frame, peaks.data(), 1.0f, 1.0f, st, c, scratch.data()));
+    r.lowest =
+        std::min(r.lowest, limit_with_gain(x.data() + at, frame, peaks.data(), 1.0f, 1.0f, st, c, scratch.data()));
   }
   r.out = std::move(x);
   return r;

@@ -349,9 +349,11 @@ TEST(Primitives, BelowFullScaleTheMixIsBitExact) {
   }
   std::vector<std::vector<std::int16_t>> out(5, std::vector<std::int16_t>(8000));
   for (int f = 0; f < 100; ++f) {
-    for (int i = 0; i < 5; ++i) ch[std::size_t(i)].write_input(Span<const std::int16_t>(in[std::size_t(i)].data() + f * 80, 80));
+    for (int i = 0; i < 5; ++i)
+      ch[std::size_t(i)].write_input(Span<const std::int16_t>(in[std::size_t(i)].data() + f * 80, 80));
     m.step(1);
-    for (int i = 0; i < 5; ++i) ch[std::size_t(i)].read_output(Span<std::int16_t>(out[std::size_t(i)].data() + f * 80, 80));
+    for (int i = 0; i < 5; ++i)
+      ch[std::size_t(i)].read_output(Span<std::int16_t>(out[std::size_t(i)].data() + f * 80, 80));
   }
   for (int l = 0; l < 5; ++l)
     for (int s = 0; s < 8000; ++s) {
@@ -371,7 +373,8 @@ TEST(Primitives, GatingSilencesANoisyIdlePartyAndPassesTalk) {
   r.p[2].input = testsig::white_noise(-45.0, 8000 * 8, 11);
   r.p[1].input.resize(8000 * 8, 0.0f);
   for (std::size_t i = 0; i < r.p[1].input.size(); ++i)  // talk in bursts
-    r.p[1].input[i] = ((i / 2400) % 2 == 0) ? float(0.3 * std::sin(2.0 * testsig::kPi * 600.0 * double(i) / kRate)) : 0.0f;
+    r.p[1].input[i] =
+        ((i / 2400) % 2 == 0) ? float(0.3 * std::sin(2.0 * testsig::kPi * 600.0 * double(i) / kRate)) : 0.0f;
   r.freq[1] = 600.0;
   r.run(800);
   const auto& y = r.p[0].output;
@@ -399,9 +402,8 @@ TEST(Primitives, ActivityReportsRankTalkersByLevelAndAreRateLimited) {
   ASSERT_FALSE(reports.empty());
   const ActivityReport& last = reports.back();
   // Party 0 listens: the others ranked by level: 1 (-10), 4 (-15), 2 (-20), 3 (-25).
-  const int id[5] = {r.p[0].channel.participant_id(), r.p[1].channel.participant_id(),
-                     r.p[2].channel.participant_id(), r.p[3].channel.participant_id(),
-                     r.p[4].channel.participant_id()};
+  const int id[5] = {r.p[0].channel.participant_id(), r.p[1].channel.participant_id(), r.p[2].channel.participant_id(),
+                     r.p[3].channel.participant_id(), r.p[4].channel.participant_id()};
   EXPECT_EQ(last.ranks[0].id, id[1]);
   EXPECT_EQ(last.ranks[1].id, id[4]);
   EXPECT_EQ(last.ranks[2].id, id[2]);
@@ -447,7 +449,8 @@ TEST(Primitives, OutputAgcAimsAtZeroDbm0PlusVolume) {
   Room r(2);
   r.p[1].input.assign(8000 * 12, 0.0f);
   for (std::size_t i = 0; i < r.p[1].input.size(); ++i)
-    if ((i / 1600) % 3 != 2) r.p[1].input[i] = float(testsig::sine_peak(-20.0) * std::sin(2.0 * testsig::kPi * 700.0 * double(i) / kRate));
+    if ((i / 1600) % 3 != 2)
+      r.p[1].input[i] = float(testsig::sine_peak(-20.0) * std::sin(2.0 * testsig::kPi * 700.0 * double(i) / kRate));
   r.p[0].channel.conf_start({-12.0, true, false});
   r.p[0].channel.conf_add(r.p[1].channel);
   r.run(1200);
@@ -461,7 +464,8 @@ TEST(Primitives, InputAgcConvergesToItsTarget) {
   Room r(2);
   r.p[1].input.assign(8000 * 12, 0.0f);
   for (std::size_t i = 0; i < r.p[1].input.size(); ++i)
-    if ((i / 1600) % 3 != 2) r.p[1].input[i] = float(testsig::sine_peak(-35.0) * std::sin(2.0 * testsig::kPi * 700.0 * double(i) / kRate));
+    if ((i / 1600) % 3 != 2)
+      r.p[1].input[i] = float(testsig::sine_peak(-35.0) * std::sin(2.0 * testsig::kPi * 700.0 * double(i) / kRate));
   r.p[0].channel.conf_start();
   r.p[0].channel.conf_add(r.p[1].channel);
   r.p[1].channel.conf_adjust_input({0.0, false, true});

@@ -52,10 +52,18 @@ TEST(Threads, ControlChurnWhileRealTimeAudioFlows) {
       Channel& p = party[rng() % kParties];
       Channel& q = party[rng() % kParties];
       switch (rng() % 7) {
-        case 0: p.conf_adjust_input({double(int(rng() % 30) - 20), rng() % 2 == 0, rng() % 2 == 0}); break;
-        case 1: p.conf_adjust_output({double(int(rng() % 20) - 10), rng() % 2 == 0, false}); break;
-        case 2: p.conf_config_activity(50, 80); break;
-        case 3: (void)p.conf_poll_activity(); break;
+        case 0:
+          p.conf_adjust_input({double(int(rng() % 30) - 20), rng() % 2 == 0, rng() % 2 == 0});
+          break;
+        case 1:
+          p.conf_adjust_output({double(int(rng() % 20) - 10), rng() % 2 == 0, false});
+          break;
+        case 2:
+          p.conf_config_activity(50, 80);
+          break;
+        case 3:
+          (void)p.conf_poll_activity();
+          break;
         case 4:
           if (&p != &q) {
             const int id = q.participant_id();
@@ -63,8 +71,14 @@ TEST(Threads, ControlChurnWhileRealTimeAudioFlows) {
             p.conf_add(q);
           }
           break;
-        case 5: (void)p.conf_active_ids(); (void)p.input_stats(); (void)p.output_stats(); break;
-        case 6: (void)conf.speaking(); break;
+        case 5:
+          (void)p.conf_active_ids();
+          (void)p.input_stats();
+          (void)p.output_stats();
+          break;
+        case 6:
+          (void)conf.speaking();
+          break;
       }
     }
   });
@@ -130,8 +144,10 @@ TEST(Threads, SteppedModuleWithConcurrentControl) {
   for (int i = 0; i < 200000; ++i) {
     Channel& o = ch[rng() % ch.size()];
     Channel& p = ch[rng() % ch.size()];
-    if (rng() % 2) o.conf_add(p);
-    else if (p.participant_id() >= 0) o.conf_leave(p.participant_id());
+    if (rng() % 2)
+      o.conf_add(p);
+    else if (p.participant_id() >= 0)
+      o.conf_leave(p.participant_id());
   }
   stop = true;
   stepper.join();

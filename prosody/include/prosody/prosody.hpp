@@ -80,9 +80,7 @@ class Span {
   constexpr T& operator[](std::size_t i) const noexcept { return data_[i]; }
   constexpr T* begin() const noexcept { return data_; }
   constexpr T* end() const noexcept { return data_ + size_; }
-  constexpr Span subspan(std::size_t offset, std::size_t count) const noexcept {
-    return Span(data_ + offset, count);
-  }
+  constexpr Span subspan(std::size_t offset, std::size_t count) const noexcept { return Span(data_ + offset, count); }
 
  private:
   T* data_ = nullptr;
@@ -108,7 +106,7 @@ struct ModuleConfig {
 namespace detail {
 class Engine;
 struct ChannelIo;
-}
+}  // namespace detail
 
 class Channel;
 
@@ -195,8 +193,8 @@ struct TrackingSettings {
 
 // Input AGC tuning (sm_conf_prim_adj_input_settings).
 struct InputAgcSettings {
-  double max_level_decay = 0.5;     // 0..1: how fast the peak follower decays
-  double target_level_db = -20.0;   // -90..+3 dBm0
+  double max_level_decay = 0.5;    // 0..1: how fast the peak follower decays
+  double target_level_db = -20.0;  // -90..+3 dBm0
 };
 
 struct ActiveInput {
@@ -245,11 +243,11 @@ enum class DtmfStandard {
 };
 
 struct ListenSettings {
-  bool enabled = false;          // false = kSMToneDetectionNone
+  bool enabled = false;  // false = kSMToneDetectionNone
   ToneReport report = ToneReport::at_start;
   ToneMinDuration min_duration = ToneMinDuration::none;
-  int tone_set = 0;              // 0 = DTMF, 1 = call progress and fax
-  bool map_to_digits = true;     // kSMDTMFToneSetDigitMapping
+  int tone_set = 0;           // 0 = DTMF, 1 = call progress and fax
+  bool map_to_digits = true;  // kSMDTMFToneSetDigitMapping
   bool cptone_recognition = false;
   DtmfStandard standard = DtmfStandard::q24;
   double twist_normal_db = 8.0;   // low tone louder
@@ -272,12 +270,12 @@ enum class RecognitionType {
 
 struct Recognition {
   RecognitionType type = RecognitionType::nothing;
-  int param0 = 0;  // digit character, tone index or CP-tone id (C API meaning)
-  int param1 = 0;  // second tone index, or duration in ms in with_length mode
-  bool is_end = false;               // the report marks the tone's end
-  std::uint64_t start_sample = 0;    // module sample clock at the tone's onset
-  std::uint32_t duration_ms = 0;     // at end: measured length
-  double level_dbm0 = -100.0;        // level of the (strongest) tone
+  int param0 = 0;                  // digit character, tone index or CP-tone id (C API meaning)
+  int param1 = 0;                  // second tone index, or duration in ms in with_length mode
+  bool is_end = false;             // the report marks the tone's end
+  std::uint64_t start_sample = 0;  // module sample clock at the tone's onset
+  std::uint32_t duration_ms = 0;   // at end: measured length
+  double level_dbm0 = -100.0;      // level of the (strongest) tone
 };
 
 // ---------------------------------------------------------------------------
@@ -311,8 +309,8 @@ enum class RecordSource { own_input, alt_input, alt_output };
 struct RecordSettings {
   DataFormat format = DataFormat::linear16;
   RecordSource source = RecordSource::own_input;
-  ChannelId alt_source;           // for alt_input / alt_output
-  std::uint64_t max_octets = 0;   // 0 = no limit
+  ChannelId alt_source;          // for alt_input / alt_output
+  std::uint64_t max_octets = 0;  // 0 = no limit
   std::uint32_t max_elapsed_ms = 0;
   std::uint32_t max_silence_ms = 0;
   std::uint32_t max_initial_silence_ms = 0;
@@ -378,13 +376,13 @@ class Channel {
   std::size_t output_available() const;
 
   // -- Datafeeds
-  Datafeed datafeed();                   // this channel's output datafeed
-  void connect_input(Datafeed source);   // feed this channel's input
+  Datafeed datafeed();                  // this channel's output datafeed
+  void connect_input(Datafeed source);  // feed this channel's input
   void disconnect_input();
 
   // -- Conference output (output half)
   void conf_start(const OutputSettings& settings = {});
-  void conf_clone(const Channel& model);  // model = empty Channel: as conf_start()
+  void conf_clone(const Channel& model);     // model = empty Channel: as conf_start()
   int conf_add(const Channel& participant);  // returns the participant id
   int conf_add(ChannelId participant);
   void conf_leave(int id);
@@ -429,8 +427,7 @@ class Channel {
   OutputStats output_stats() const;
 
   // Internal
-  Channel(std::shared_ptr<detail::Engine> engine, ChannelId id) noexcept
-      : engine_(std::move(engine)), id_(id) {}
+  Channel(std::shared_ptr<detail::Engine> engine, ChannelId id) noexcept : engine_(std::move(engine)), id_(id) {}
 
  private:
   detail::ChannelIo& io() const;

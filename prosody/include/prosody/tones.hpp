@@ -23,7 +23,7 @@ struct ToneEvent {
   // cptone: the Prosody call-progress id (1..255; 6 = fax CNG, 7 = fax CED);
   // tone: the band-1 frequency index of the active tone set.
   int code = 0;
-  int code2 = 0;                  // tone: the band-2 index
+  int code2 = 0;  // tone: the band-2 index
   bool is_end = false;
   std::uint64_t start_sample = 0;  // onset, in input samples since construction/reset
   std::uint64_t end_sample = 0;    // end events: first sample after the tone

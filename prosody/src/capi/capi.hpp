@@ -49,6 +49,6 @@ int map_format(int type, unsigned long sampling_rate, unsigned module_rate, Data
 }  // namespace prosody::capi
 
 // Resolve the engine of a channel argument or return ERR_SM_NO_SUCH_CHANNEL.
-#define PROSODY_ENGINE_OR_RETURN(var, channel)                              \
-  auto var = ::prosody::capi::engine_of(channel);                           \
+#define PROSODY_ENGINE_OR_RETURN(var, channel)    \
+  auto var = ::prosody::capi::engine_of(channel); \
   if (!var) return ERR_SM_NO_SUCH_CHANNEL

@@ -194,8 +194,7 @@ int sm_channel_datafeed_connect(struct sm_channel_datafeed_connect_parms* p) {
 int smd_ev_create(tSMEventId* event, tSMChannelId channel, int type, int binding) {
   if (!event) return ERR_SM_BAD_PARAMETER;
   if (type < kSMEventTypeWriteData || type > kSMEventTypeRecog) return ERR_SM_BAD_PARAMETER;
-  if (binding != kSMChannelSpecificEvent && binding != kSMChannelSpecificEventNonIdle &&
-      binding != kSMAnyChannelEvent)
+  if (binding != kSMChannelSpecificEvent && binding != kSMChannelSpecificEventNonIdle && binding != kSMAnyChannelEvent)
     return ERR_SM_BAD_PARAMETER;
   if (binding != kSMAnyChannelEvent && channel == kSMNullChannelId) return ERR_SM_NO_SUCH_CHANNEL;
   auto object = std::make_shared<detail::EventObject>();

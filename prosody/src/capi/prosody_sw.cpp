@@ -17,9 +17,14 @@ int prosody_sw_configure_module(struct prosody_sw_module_config_parms* p) {
   c.sample_rate = p->sample_rate ? static_cast<unsigned>(p->sample_rate) : 8000u;
   c.frame_us = p->frame_us ? static_cast<unsigned>(p->frame_us) : 10000u;
   switch (capi::enum_value(p->drive_mode)) {
-    case kProsodySwDriveRealTime: c.drive = DriveMode::realtime; break;
-    case kProsodySwDriveStepped: c.drive = DriveMode::stepped; break;
-    default: return ERR_SM_BAD_PARAMETER;
+    case kProsodySwDriveRealTime:
+      c.drive = DriveMode::realtime;
+      break;
+    case kProsodySwDriveStepped:
+      c.drive = DriveMode::stepped;
+      break;
+    default:
+      return ERR_SM_BAD_PARAMETER;
   }
   return rc(detail::Registry::instance().configure_card_module(static_cast<unsigned>(p->module_ix), c));
 }

@@ -15,22 +15,55 @@ namespace prosody::capi {
 int map_format(int type, unsigned long sampling_rate, unsigned module_rate, DataFormat& out) {
   unsigned long implied_rate = 0;
   switch (type) {
-    case kSMDataFormatALawPCM: out = DataFormat::alaw; break;
-    case kSMDataFormatULawPCM: out = DataFormat::ulaw; break;
-    case kSMDataFormat16bit: out = DataFormat::linear16; break;
-    case kSMDataFormat8bit: out = DataFormat::unsigned8; break;
-    case kSMDataFormatSigned8bit: out = DataFormat::signed8; break;
+    case kSMDataFormatALawPCM:
+      out = DataFormat::alaw;
+      break;
+    case kSMDataFormatULawPCM:
+      out = DataFormat::ulaw;
+      break;
+    case kSMDataFormat16bit:
+      out = DataFormat::linear16;
+      break;
+    case kSMDataFormat8bit:
+      out = DataFormat::unsigned8;
+      break;
+    case kSMDataFormatSigned8bit:
+      out = DataFormat::signed8;
+      break;
     // Legacy "format plus rate" codes: 8 kHz.
-    case 8: out = DataFormat::alaw; implied_rate = 8000; break;
-    case 7: out = DataFormat::ulaw; implied_rate = 8000; break;
-    case 14: out = DataFormat::linear16; implied_rate = 8000; break;
-    case 15: out = DataFormat::unsigned8; implied_rate = 8000; break;
-    case 20: out = DataFormat::signed8; implied_rate = 8000; break;
+    case 8:
+      out = DataFormat::alaw;
+      implied_rate = 8000;
+      break;
+    case 7:
+      out = DataFormat::ulaw;
+      implied_rate = 8000;
+      break;
+    case 14:
+      out = DataFormat::linear16;
+      implied_rate = 8000;
+      break;
+    case 15:
+      out = DataFormat::unsigned8;
+      implied_rate = 8000;
+      break;
+    case 20:
+      out = DataFormat::signed8;
+      implied_rate = 8000;
+      break;
     case kSMDataFormatOKIADPCM:
     case kSMDataFormatACUBLKPCM:
     case kSMDataFormatIMAADPCM:
     case kSMDataFormatSpeex:
-    case 1: case 2: case 3: case 4: case 5: case 6: case 9: case 18: case 19:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+    case 9:
+    case 18:
+    case 19:
       return ERR_SM_NOT_IMPLEMENTED;
     default:
       return ERR_SM_BAD_PARAMETER;
@@ -52,16 +85,45 @@ bool agc_flag_ok(int agc) { return agc == 0 || agc == 1; }
 bool map_tone_mode(int mode, ListenSettings& s) {
   s.enabled = true;
   switch (mode) {
-    case kSMToneDetectionNone: s.enabled = false; return true;
-    case kSMToneDetectionNoMinDuration: s.report = ToneReport::at_start; s.min_duration = ToneMinDuration::none; return true;
-    case kSMToneDetectionMinDuration64: s.report = ToneReport::at_start; s.min_duration = ToneMinDuration::ms64; return true;
-    case kSMToneDetectionMinDuration40: s.report = ToneReport::at_start; s.min_duration = ToneMinDuration::ms40; return true;
-    case kSMToneEndDetectionNoMinDuration: s.report = ToneReport::at_end; s.min_duration = ToneMinDuration::none; return true;
-    case kSMToneEndDetectionMinDuration64: s.report = ToneReport::at_end; s.min_duration = ToneMinDuration::ms64; return true;
-    case kSMToneEndDetectionMinDuration40: s.report = ToneReport::at_end; s.min_duration = ToneMinDuration::ms40; return true;
-    case kSMToneLenDetectionNoMinDuration: s.report = ToneReport::with_length; s.min_duration = ToneMinDuration::none; return true;
-    case kSMToneLenDetectionMinDuration64: s.report = ToneReport::with_length; s.min_duration = ToneMinDuration::ms64; return true;
-    case kSMToneLenDetectionMinDuration40: s.report = ToneReport::with_length; s.min_duration = ToneMinDuration::ms40; return true;
+    case kSMToneDetectionNone:
+      s.enabled = false;
+      return true;
+    case kSMToneDetectionNoMinDuration:
+      s.report = ToneReport::at_start;
+      s.min_duration = ToneMinDuration::none;
+      return true;
+    case kSMToneDetectionMinDuration64:
+      s.report = ToneReport::at_start;
+      s.min_duration = ToneMinDuration::ms64;
+      return true;
+    case kSMToneDetectionMinDuration40:
+      s.report = ToneReport::at_start;
+      s.min_duration = ToneMinDuration::ms40;
+      return true;
+    case kSMToneEndDetectionNoMinDuration:
+      s.report = ToneReport::at_end;
+      s.min_duration = ToneMinDuration::none;
+      return true;
+    case kSMToneEndDetectionMinDuration64:
+      s.report = ToneReport::at_end;
+      s.min_duration = ToneMinDuration::ms64;
+      return true;
+    case kSMToneEndDetectionMinDuration40:
+      s.report = ToneReport::at_end;
+      s.min_duration = ToneMinDuration::ms40;
+      return true;
+    case kSMToneLenDetectionNoMinDuration:
+      s.report = ToneReport::with_length;
+      s.min_duration = ToneMinDuration::none;
+      return true;
+    case kSMToneLenDetectionMinDuration64:
+      s.report = ToneReport::with_length;
+      s.min_duration = ToneMinDuration::ms64;
+      return true;
+    case kSMToneLenDetectionMinDuration40:
+      s.report = ToneReport::with_length;
+      s.min_duration = ToneMinDuration::ms40;
+      return true;
   }
   return false;
 }
@@ -155,7 +217,9 @@ int sm_record_start(struct sm_record_parms* p) {
     case kSMRecordAltSourceDefault:
       s.source = p->alt_data_source ? RecordSource::alt_input : RecordSource::own_input;
       break;
-    case kSMRecordAltSourceInput: s.source = p->alt_data_source ? RecordSource::alt_input : RecordSource::own_input; break;
+    case kSMRecordAltSourceInput:
+      s.source = p->alt_data_source ? RecordSource::alt_input : RecordSource::own_input;
+      break;
     case kSMRecordAltSourceOutput:
       if (!p->alt_data_source) return ERR_SM_BAD_PARAMETER;
       s.source = RecordSource::alt_output;
@@ -184,8 +248,8 @@ int sm_get_recorded_data(struct sm_ts_data_parms* p) {
   // As the hardware library: up to kSMMaxRecordDataBufferSize octets whatever
   // length holds on entry; length is set to what was delivered.
   std::size_t got = 0;
-  const Errc r = e->record_get(raw(p->channel), reinterpret_cast<std::uint8_t*>(p->data),
-                               kSMMaxRecordDataBufferSize, got);
+  const Errc r =
+      e->record_get(raw(p->channel), reinterpret_cast<std::uint8_t*>(p->data), kSMMaxRecordDataBufferSize, got);
   p->length = static_cast<tSM_INT>(got);
   return rc(r);
 }
@@ -198,11 +262,21 @@ int sm_record_status(struct sm_record_status_parms* p) {
   const Errc r = e->record_status(raw(p->channel), s);
   if (r != Errc::ok) return rc(r);
   switch (s.state) {
-    case RecordState::complete: p->status = kSMRecordStatusComplete; break;
-    case RecordState::complete_data: p->status = kSMRecordStatusCompleteData; break;
-    case RecordState::overrun: p->status = kSMRecordStatusOverrun; break;
-    case RecordState::data: p->status = kSMRecordStatusData; break;
-    case RecordState::no_data: p->status = kSMRecordStatusNoData; break;
+    case RecordState::complete:
+      p->status = kSMRecordStatusComplete;
+      break;
+    case RecordState::complete_data:
+      p->status = kSMRecordStatusCompleteData;
+      break;
+    case RecordState::overrun:
+      p->status = kSMRecordStatusOverrun;
+      break;
+    case RecordState::data:
+      p->status = kSMRecordStatusData;
+      break;
+    case RecordState::no_data:
+      p->status = kSMRecordStatusNoData;
+      break;
   }
   p->recog_type = kSMRecognisedNothing;
   p->param0 = p->param1 = 0;
@@ -371,8 +445,8 @@ int sm_conf_prim_config_activity_reporting(struct sm_conf_prim_config_activity_r
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
   if (p->sensitivity > 100) return ERR_SM_BAD_PARAMETER;
   if (p->delay > 3600000UL) return ERR_SM_BAD_PARAMETER;
-  return rc(e->conf_config_activity(raw(p->channel), static_cast<unsigned>(p->delay),
-                                    static_cast<unsigned>(p->sensitivity)));
+  return rc(
+      e->conf_config_activity(raw(p->channel), static_cast<unsigned>(p->delay), static_cast<unsigned>(p->sensitivity)));
 }
 
 int sm_conf_prim_status(struct sm_conf_prim_status_parms* p) {
@@ -383,8 +457,12 @@ int sm_conf_prim_status(struct sm_conf_prim_status_parms* p) {
   const Errc r = e->conf_status(raw(p->channel), status, report);
   if (r != Errc::ok) return rc(r);
   switch (status) {
-    case detail::Engine::ConfStatus::running: p->status = kSMConfStatusRunning; break;
-    case detail::Engine::ConfStatus::stopped: p->status = kSMConfStatusStopped; break;
+    case detail::Engine::ConfStatus::running:
+      p->status = kSMConfStatusRunning;
+      break;
+    case detail::Engine::ConfStatus::stopped:
+      p->status = kSMConfStatusStopped;
+      break;
     case detail::Engine::ConfStatus::active_inputs:
       p->status = kSMConfStatusActiveInputs;
       for (int i = 0; i < 4; ++i) {

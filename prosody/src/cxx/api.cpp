@@ -14,31 +14,49 @@ using detail::Registry;
 
 const char* errc_name(Errc code) noexcept {
   switch (code) {
-    case Errc::ok: return "OK";
-    case Errc::deverr: return "ERR_SM_DEVERR";
-    case Errc::not_implemented: return "ERR_SM_NOT_IMPLEMENTED";
-    case Errc::bad_parameter: return "ERR_SM_BAD_PARAMETER";
-    case Errc::no_such_module: return "ERR_SM_NO_SUCH_MODULE";
-    case Errc::no_resources: return "ERR_SM_NO_RESOURCES";
-    case Errc::no_such_channel: return "ERR_SM_NO_SUCH_CHANNEL";
-    case Errc::no_data_available: return "ERR_SM_NO_DATA_AVAILABLE";
-    case Errc::no_record_in_progress: return "ERR_SM_NO_RECORD_IN_PROGRESS";
-    case Errc::no_capacity: return "ERR_SM_NO_CAPACITY";
-    case Errc::no_replay_in_progress: return "ERR_SM_NO_REPLAY_IN_PROGRESS";
-    case Errc::bad_data_length: return "ERR_SM_BAD_DATA_LENGTH";
-    case Errc::wrong_channel_state: return "ERR_SM_WRONG_CHANNEL_STATE";
-    case Errc::wrong_channel_type: return "ERR_SM_WRONG_CHANNEL_TYPE";
-    case Errc::not_same_module: return "ERR_SM_NOT_SAME_MODULE";
-    case Errc::os_resource_problem: return "ERR_SM_OS_RESOURCE_PROBLEM";
-    case Errc::wrong_module_state: return "ERR_SM_WRONG_MODULE_STATE";
-    case Errc::os_other_problem: return "ERR_SM_OS_OTHER_PROBLEM";
-    case Errc::os_interrupted_wait: return "ERR_SM_OS_INTERRUPTED_WAIT";
+    case Errc::ok:
+      return "OK";
+    case Errc::deverr:
+      return "ERR_SM_DEVERR";
+    case Errc::not_implemented:
+      return "ERR_SM_NOT_IMPLEMENTED";
+    case Errc::bad_parameter:
+      return "ERR_SM_BAD_PARAMETER";
+    case Errc::no_such_module:
+      return "ERR_SM_NO_SUCH_MODULE";
+    case Errc::no_resources:
+      return "ERR_SM_NO_RESOURCES";
+    case Errc::no_such_channel:
+      return "ERR_SM_NO_SUCH_CHANNEL";
+    case Errc::no_data_available:
+      return "ERR_SM_NO_DATA_AVAILABLE";
+    case Errc::no_record_in_progress:
+      return "ERR_SM_NO_RECORD_IN_PROGRESS";
+    case Errc::no_capacity:
+      return "ERR_SM_NO_CAPACITY";
+    case Errc::no_replay_in_progress:
+      return "ERR_SM_NO_REPLAY_IN_PROGRESS";
+    case Errc::bad_data_length:
+      return "ERR_SM_BAD_DATA_LENGTH";
+    case Errc::wrong_channel_state:
+      return "ERR_SM_WRONG_CHANNEL_STATE";
+    case Errc::wrong_channel_type:
+      return "ERR_SM_WRONG_CHANNEL_TYPE";
+    case Errc::not_same_module:
+      return "ERR_SM_NOT_SAME_MODULE";
+    case Errc::os_resource_problem:
+      return "ERR_SM_OS_RESOURCE_PROBLEM";
+    case Errc::wrong_module_state:
+      return "ERR_SM_WRONG_MODULE_STATE";
+    case Errc::os_other_problem:
+      return "ERR_SM_OS_OTHER_PROBLEM";
+    case Errc::os_interrupted_wait:
+      return "ERR_SM_OS_INTERRUPTED_WAIT";
   }
   return "ERR_SM_UNKNOWN";
 }
 
-Error::Error(Errc code, const std::string& what)
-    : std::runtime_error(what + ": " + errc_name(code)), code_(code) {}
+Error::Error(Errc code, const std::string& what) : std::runtime_error(what + ": " + errc_name(code)), code_(code) {}
 
 namespace {
 
@@ -139,8 +157,7 @@ void Channel::disable_host_input() {
   check(PROSODY_ENGINE("Channel::disable_host_input").disable_host_input(id_.value), "Channel::disable_host_input");
 }
 void Channel::disable_host_output() {
-  check(PROSODY_ENGINE("Channel::disable_host_output").disable_host_output(id_.value),
-        "Channel::disable_host_output");
+  check(PROSODY_ENGINE("Channel::disable_host_output").disable_host_output(id_.value), "Channel::disable_host_output");
 }
 
 detail::ChannelIo& Channel::io() const {
@@ -171,29 +188,28 @@ std::size_t host_transfer(detail::ChannelIo& io, std::shared_ptr<detail::SpscRin
 
 std::size_t Channel::write_input(Span<const float> samples) {
   detail::ChannelIo& port = io();
-  const std::size_t n = host_transfer(port, &detail::ChannelIo::host_in, samples.data(), samples.size(),
-                                      "Channel::write_input",
-                                      [](auto& ring, const float* d, std::size_t k) { return ring.write(d, k); });
+  const std::size_t n =
+      host_transfer(port, &detail::ChannelIo::host_in, samples.data(), samples.size(), "Channel::write_input",
+                    [](auto& ring, const float* d, std::size_t k) { return ring.write(d, k); });
   if (n < samples.size()) port.in_dropped.fetch_add(samples.size() - n, std::memory_order_relaxed);
   return n;
 }
 
 std::size_t Channel::write_input(Span<const std::int16_t> samples) {
   detail::ChannelIo& port = io();
-  const std::size_t n = host_transfer(
-      port, &detail::ChannelIo::host_in, samples.data(), samples.size(), "Channel::write_input",
-      [](auto& ring, const std::int16_t* d, std::size_t k) {
-        float tmp[512];
-        std::size_t total = 0;
-        while (total < k) {
-          const std::size_t m = std::min<std::size_t>(512, k - total);
-          dsp::s16_to_float(d + total, tmp, m);
-          const std::size_t w = ring.write(tmp, m);
-          total += w;
-          if (w < m) break;
-        }
-        return total;
-      });
+  const std::size_t n = host_transfer(port, &detail::ChannelIo::host_in, samples.data(), samples.size(),
+                                      "Channel::write_input", [](auto& ring, const std::int16_t* d, std::size_t k) {
+                                        float tmp[512];
+                                        std::size_t total = 0;
+                                        while (total < k) {
+                                          const std::size_t m = std::min<std::size_t>(512, k - total);
+                                          dsp::s16_to_float(d + total, tmp, m);
+                                          const std::size_t w = ring.write(tmp, m);
+                                          total += w;
+                                          if (w < m) break;
+                                        }
+                                        return total;
+                                      });
   if (n < samples.size()) port.in_dropped.fetch_add(samples.size() - n, std::memory_order_relaxed);
   return n;
 }
@@ -356,7 +372,8 @@ void Channel::record_start(const RecordSettings& s) {
 }
 std::size_t Channel::record_get(Span<std::uint8_t> out) {
   std::size_t got = 0;
-  check(PROSODY_ENGINE("Channel::record_get").record_get(id_.value, out.data(), out.size(), got), "Channel::record_get");
+  check(PROSODY_ENGINE("Channel::record_get").record_get(id_.value, out.data(), out.size(), got),
+        "Channel::record_get");
   return got;
 }
 RecordStatus Channel::record_status() {

@@ -35,16 +35,16 @@ struct AgcCoefficients {
   double target_ms = 0.0;  // mean square of the target level
   double max_gain = 10.0;
   double min_gain = 0.03;
-  double rise_ratio = 1.0;      // per frame, > 1
-  double fall_ratio = 1.0;      // per frame, < 1
-  double release_ratio = 1.0;   // level estimate (mean square) per frame, < 1
-  double min_level_ms = 0.0;    // ignore frames below -80 dBm0
+  double rise_ratio = 1.0;     // per frame, > 1
+  double fall_ratio = 1.0;     // per frame, < 1
+  double release_ratio = 1.0;  // level estimate (mean square) per frame, < 1
+  double min_level_ms = 0.0;   // ignore frames below -80 dBm0
   ActivityCoefficients activity;
 };
 
 struct AgcState {
   double gain = 1.0;
-  double level_ms = 0.0;  // active-level estimate; 0 = none yet
+  double level_ms = 0.0;   // active-level estimate; 0 = none yet
   ActivityState activity;  // used only when the caller has no verdict of its own
 };
 

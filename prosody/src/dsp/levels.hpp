@@ -20,9 +20,7 @@ inline double gain_to_db(double gain) { return gain > 0.0 ? 20.0 * std::log10(ga
 inline double mean_square_to_dbm0(double ms) {
   return ms > 1e-30 ? 10.0 * std::log10(ms * 2.0) + kFullScaleSineDbm0 : -300.0;
 }
-inline double dbm0_to_mean_square(double dbm0) {
-  return 0.5 * std::pow(10.0, (dbm0 - kFullScaleSineDbm0) / 10.0);
-}
+inline double dbm0_to_mean_square(double dbm0) { return 0.5 * std::pow(10.0, (dbm0 - kFullScaleSineDbm0) / 10.0); }
 
 // Aculab's energy scale: dB -> 10^((dB + 90) / 10).
 inline double aculab_energy(double db) { return std::pow(10.0, (db + 90.0) / 10.0); }

@@ -22,8 +22,8 @@ LimiterCoefficients limiter_coefficients(const LimiterParams& p, unsigned rate) 
   return c;
 }
 
-PROSODY_HOT float limit_with_gain(float* x, std::size_t n, const float* peaks, float g0, float g1,
-                                  LimiterState& state, const LimiterCoefficients& c, float* g) {
+PROSODY_HOT float limit_with_gain(float* x, std::size_t n, const float* peaks, float g0, float g1, LimiterState& state,
+                                  const LimiterCoefficients& c, float* g) {
   if (n == 0) return 1.0f;
   const std::size_t sb = c.subblock;
   const std::size_t nb = (n + sb - 1) / sb;

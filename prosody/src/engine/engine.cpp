@@ -79,9 +79,7 @@ Engine::Engine(std::uint32_t module_no, const ModuleConfig& config)
 
 Engine::~Engine() { stop_realtime(); }
 
-DriveMode Engine::drive_mode() const {
-  return rt_running_.load() ? DriveMode::realtime : DriveMode::stepped;
-}
+DriveMode Engine::drive_mode() const { return rt_running_.load() ? DriveMode::realtime : DriveMode::stepped; }
 
 ModuleStats Engine::stats() const {
   ModuleStats s;
@@ -159,14 +157,12 @@ Errc Engine::lookup(std::uintptr_t id, ChannelCtl*& ch, ChannelKey* key_out) {
 // channel of another module is a bad parameter, as the TiNG library reports.
 Errc Engine::lookup_any_module(std::uintptr_t id, ChannelCtl*& ch, ChannelKey& key) {
   if (!decode_channel(id, key)) return Errc::no_such_channel;
-  if (key.module != module_no_) return Registry::instance().find(key.module) ? Errc::bad_parameter
-                                                                              : Errc::no_such_channel;
+  if (key.module != module_no_)
+    return Registry::instance().find(key.module) ? Errc::bad_parameter : Errc::no_such_channel;
   return lookup(id, ch, &key);
 }
 
-bool Engine::input_half_busy(const ChannelCtl& ch) const {
-  return ch.pid >= 0 || (ch.io && ch.io->record_busy.load());
-}
+bool Engine::input_half_busy(const ChannelCtl& ch) const { return ch.pid >= 0 || (ch.io && ch.io->record_busy.load()); }
 
 // ---------------------------------------------------------------------------
 // Channels
@@ -637,15 +633,13 @@ Errc Engine::conf_adjust_output(std::uintptr_t out, const OutputSettings& settin
   std::lock_guard<std::mutex> lock(ctl_mutex_);
   ChannelCtl* ch;
   if (Errc e = lookup(out, ch); e != Errc::ok) return e;
-  if (ch->out_job != OutputJob::conference || ch->conf.conf_type != kConfTypeStandard)
-    return Errc::wrong_channel_state;
+  if (ch->out_job != OutputJob::conference || ch->conf.conf_type != kConfTypeStandard) return Errc::wrong_channel_state;
   ch->conf.settings = settings;
   changed();
   return Errc::ok;
 }
 
-Errc Engine::conf_members(std::uintptr_t out, std::vector<int>* members, std::vector<int>* active,
-                          bool standard_only) {
+Errc Engine::conf_members(std::uintptr_t out, std::vector<int>* members, std::vector<int>* active, bool standard_only) {
   std::lock_guard<std::mutex> lock(ctl_mutex_);
   ChannelCtl* ch;
   if (Errc e = lookup(out, ch); e != Errc::ok) return e;
@@ -716,8 +710,7 @@ Errc Engine::conf_attach(std::uintptr_t in, int conf_type, int& id) {
   if (Errc e = lookup(in, ch); e != Errc::ok) return e;
   if (!has_input(ch->type)) return Errc::wrong_channel_type;
   if (ch->pid >= 0 && ch->attach_type != conf_type) return Errc::wrong_channel_state;
-  if (ch->pid < 0 && ch->type == ChannelType::half_duplex && output_half_busy(*ch))
-    return Errc::wrong_channel_state;
+  if (ch->pid < 0 && ch->type == ChannelType::half_duplex && output_half_busy(*ch)) return Errc::wrong_channel_state;
   id = attach_input(*ch, true, conf_type);  // a no-op if already attached
   changed();
   return Errc::ok;

@@ -175,7 +175,7 @@ struct InputRt {
   // Two frame buffers: one holds the last complete frame (for concealment),
   // the other receives the next one, so nothing is copied per frame.
   std::vector<float> buf[2];
-  int last_good = -1;  // index of the buffer holding the last complete frame
+  int last_good = -1;    // index of the buffer holding the last complete frame
   float* raw = nullptr;  // this frame, as received (the record tap point)
   std::uint32_t missing_run = 0;
 
@@ -203,7 +203,7 @@ struct InputRt {
   // the frame loop touches as little shared memory as possible.
   std::uint32_t pending_frames = 0;
   std::uint32_t pending_concealed = 0;
-  std::uint32_t contrib = 0;     // index of its contribution
+  std::uint32_t contrib = 0;  // index of its contribution
 };
 
 struct ReplayRt {
@@ -233,7 +233,7 @@ struct OutputRt {
   bool keeps_cur = false;
   bool keeps_prev = false;
   std::shared_ptr<SpscRing<float>> host;
-  double last_ms = 0.0;  // mean square of the last frame (echo suppression, stats)
+  double last_ms = 0.0;              // mean square of the last frame (echo suppression, stats)
   std::uint32_t pending_frames = 0;  // published to ChannelIo every few frames
   std::uint32_t pending_limited = 0;
 
@@ -245,8 +245,8 @@ struct OutputRt {
   std::uint64_t members_version = ~std::uint64_t{0};
   bool subtractive = false;
   std::uint32_t group = 0;
-  std::vector<std::uint32_t> terms;    // contributions to add (direct) or subtract
-  std::vector<float> term_factors;     // individual-volume type only
+  std::vector<std::uint32_t> terms;     // contributions to add (direct) or subtract
+  std::vector<float> term_factors;      // individual-volume type only
   std::vector<Transition> transitions;  // this frame only
   float gain_prev = 1.0f;
   dsp::AgcState agc;
@@ -334,8 +334,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   Errc conf_input_agc(std::uintptr_t in, const InputAgcSettings& settings);
   Errc conf_tracking(std::uintptr_t in, const TrackingSettings& settings);
   Errc conf_gating(std::uintptr_t in, bool enabled);
-  Errc conf_members(std::uintptr_t out, std::vector<int>* members, std::vector<int>* active,
-                    bool standard_only);
+  Errc conf_members(std::uintptr_t out, std::vector<int>* members, std::vector<int>* active, bool standard_only);
   Errc conf_config_activity(std::uintptr_t out, unsigned delay_ms, unsigned sensitivity);
   enum class ConfStatus { running, stopped, active_inputs };
   Errc conf_status(std::uintptr_t out, ConfStatus& status, ActivityReport& report);
@@ -351,8 +350,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   // -- Replay and record
   Errc replay_start(std::uintptr_t out, const ReplaySettings& settings);
-  Errc replay_put(std::uintptr_t out, const std::uint8_t* data, std::size_t n, bool last,
-                  bool partial, std::size_t& accepted);
+  Errc replay_put(std::uintptr_t out, const std::uint8_t* data, std::size_t n, bool last, bool partial,
+                  std::size_t& accepted);
   Errc replay_status(std::uintptr_t out, ReplayStatus& status);
   Errc replay_abort(std::uintptr_t out, std::uint64_t& offset);
   Errc replay_adjust(std::uintptr_t out, std::uintptr_t background, int volume_db, bool agc);
@@ -416,9 +415,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::vector<ChannelCtl> slots_;
   std::vector<std::uint32_t> free_slots_;
   IdAllocator pids_;
-  std::vector<std::uint32_t> pid_slot_;  // participant id -> slot
+  std::vector<std::uint32_t> pid_slot_;                  // participant id -> slot
   std::vector<std::shared_ptr<RecordJob>> records_ctl_;  // by slot (null = none)
-  std::atomic<std::uint64_t> version_{0};  // bumped on every change (under ctl_mutex_)
+  std::atomic<std::uint64_t> version_{0};                // bumped on every change (under ctl_mutex_)
   bool plan_dirty_ = true;
 
   // Processing
@@ -439,7 +438,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::vector<ChannelKey> pid_key_;  // who held each pid at the last plan
   std::vector<MixGroup> groups_;
   std::vector<std::int32_t> group_of_contrib_;  // the group sum a contribution adds into, or -1
-  std::vector<float> contrib_;   // contribution storage, frame_ floats each
+  std::vector<float> contrib_;                  // contribution storage, frame_ floats each
   // Each contribution this frame: its samples (the input itself when it
   // passes at unity gain, else contrib_ storage), or null when silent.
   std::vector<const float*> contrib_ptr_;
@@ -448,13 +447,13 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::vector<double> group_sum_;  // frame_ doubles per group
   std::vector<double> acc_;
   std::vector<float> scratch_;
-  std::vector<float> peaks_;  // limiter sub-block peaks
+  std::vector<float> peaks_;        // limiter sub-block peaks
   std::vector<float> out_scratch_;  // the output being computed, when not kept
-  std::vector<float> fade_out_;  // 1 - (i+1)/frame
+  std::vector<float> fade_out_;     // 1 - (i+1)/frame
   dsp::LimiterCoefficients limiter_coeff_;
-  double level_alpha_ = 0.1;          // one-pole smoothing of levels, ~100 ms
-  double echo_min_output_ms_ = 0.0;   // echo suppression: output must be this loud...
-  double echo_margin_ratio_ = 0.01;   // ...and the input this much quieter
+  double level_alpha_ = 0.1;         // one-pole smoothing of levels, ~100 ms
+  double echo_min_output_ms_ = 0.0;  // echo suppression: output must be this loud...
+  double echo_margin_ratio_ = 0.01;  // ...and the input this much quieter
   dsp::AgcCoefficients output_agc_coeff_;
   dsp::AgcCoefficients replay_agc_coeff_;
   dsp::AgcCoefficients record_agc_coeff_;

@@ -37,7 +37,9 @@ void Engine::rebuild_plan() {
     holder[static_cast<std::size_t>(in.pid)] = in.key;
   }
   if (pid_key_.size() < holder.size()) pid_key_.resize(holder.size());
-  auto same = [](const ChannelKey& a, const ChannelKey& b) { return a.slot == b.slot && a.gen == b.gen && a.module == b.module; };
+  auto same = [](const ChannelKey& a, const ChannelKey& b) {
+    return a.slot == b.slot && a.gen == b.gen && a.module == b.module;
+  };
   // Ids whose holder changed since the last plan (detached, re-attached).
   std::vector<std::size_t> changed_pids;
   for (std::size_t pid = 0; pid < pid_key_.size(); ++pid) {

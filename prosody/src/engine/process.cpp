@@ -82,7 +82,8 @@ void encode(DataFormat f, const float* in, std::uint8_t* out, std::size_t n) {
       break;
     case DataFormat::signed8:
       for (std::size_t i = 0; i < n; ++i)
-        out[i] = static_cast<std::uint8_t>(static_cast<std::int8_t>(std::clamp(std::nearbyint(in[i] * 128.0f), -128.0f, 127.0f)));
+        out[i] = static_cast<std::uint8_t>(
+            static_cast<std::int8_t>(std::clamp(std::nearbyint(in[i] * 128.0f), -128.0f, 127.0f)));
       break;
   }
 }
@@ -131,7 +132,8 @@ void Engine::rebuild_runtime() {
   }
   for (std::size_t s = 0; s < nslots; ++s) {
     const ChannelCtl& ch = slots_[s];
-    if (!ch.allocated || ch.out_job != OutputJob::replay || !ch.io->replay || !ch.io->replay->settings.background) continue;
+    if (!ch.allocated || ch.out_job != OutputJob::replay || !ch.io->replay || !ch.io->replay->settings.background)
+      continue;
     ChannelKey bk;
     if (decode_channel(ch.io->replay->settings.background.value, bk) && bk.slot < nslots) need_cur[bk.slot] = 1;
   }
@@ -177,9 +179,8 @@ void Engine::rebuild_runtime() {
       in.io = ch.io;
       in.feed = ch.feed;
       in.feed_slot = ch.feed_source.slot;
-      if (ch.feed == InputFeed::datafeed &&
-          !(ch.feed_source.slot < nslots && slots_[ch.feed_source.slot].allocated &&
-            slots_[ch.feed_source.slot].gen == ch.feed_source.gen))
+      if (ch.feed == InputFeed::datafeed && !(ch.feed_source.slot < nslots && slots_[ch.feed_source.slot].allocated &&
+                                              slots_[ch.feed_source.slot].gen == ch.feed_source.gen))
         in.feed = InputFeed::none;
       if (ch.feed == InputFeed::host) {
         std::lock_guard<std::mutex> io_lock(ch.io->api_mutex);
@@ -266,8 +267,10 @@ void Engine::rebuild_runtime() {
     if (!need_out[s]) continue;
     const ChannelCtl& ch = slots_[s];
     int rank = 0;
-    if (ch.out_job == OutputJob::replay) rank = 1 + replay_depth(s);
-    else if (ch.out_job == OutputJob::none) rank = 1000;
+    if (ch.out_job == OutputJob::replay)
+      rank = 1 + replay_depth(s);
+    else if (ch.out_job == OutputJob::none)
+      rank = 1000;
     depth[s] = rank;
     order.emplace_back(rank, s);
   }
@@ -331,8 +334,8 @@ void Engine::rebuild_runtime() {
       out.replay.agc = rs.agc;
       out.replay.background_slot = -1;
       ChannelKey bk;
-      if (rs.background && decode_channel(rs.background.value, bk) && bk.slot < nslots &&
-          slots_[bk.slot].allocated && slots_[bk.slot].gen == bk.gen)
+      if (rs.background && decode_channel(rs.background.value, bk) && bk.slot < nslots && slots_[bk.slot].allocated &&
+          slots_[bk.slot].gen == bk.gen)
         out.replay.background_slot = static_cast<int>(bk.slot);
     } else {
       out.replay = ReplayRt{};
@@ -505,8 +508,10 @@ void Engine::process_participant(InputRt& in) {
     if (sum) dsp::accumulate(sum, src, n);
   } else {
     float* c = contrib_.data() + static_cast<std::size_t>(in.contrib) * n;
-    if (sum) dsp::copy_gain_ramp_accumulate(src, c, sum, n, g0, g1);
-    else dsp::copy_gain_ramp(src, c, n, g0, g1);
+    if (sum)
+      dsp::copy_gain_ramp_accumulate(src, c, sum, n, g0, g1);
+    else
+      dsp::copy_gain_ramp(src, c, n, g0, g1);
     contrib_ptr_[in.contrib] = c;
   }
 }
@@ -517,7 +522,8 @@ void Engine::deliver_tones(InputRt& in) {
   const ListenSettings& ls = in.tones->settings();
   bool any = false;
   for (const ToneEvent& ev : in.tone_events) {
-    const bool want = ls.report == ToneReport::start_and_end || (ls.report == ToneReport::at_start ? !ev.is_end : ev.is_end);
+    const bool want =
+        ls.report == ToneReport::start_and_end || (ls.report == ToneReport::at_start ? !ev.is_end : ev.is_end);
     if (!want) continue;
     Recognition r;
     r.is_end = ev.is_end;
@@ -578,16 +584,20 @@ double Engine::mix_output(OutputRt& out) {
   } else {
     // A single talker heard alone (a two-party call) needs no bus at all.
     if (out.terms.size() == 1 && out.term_factors.empty() && out.transitions.empty()) {
-      if (const float* x = c[out.terms[0]]) dsp::copy(x, y, n);
-      else dsp::zero(y, n);
+      if (const float* x = c[out.terms[0]])
+        dsp::copy(x, y, n);
+      else
+        dsp::zero(y, n);
       return dsp::subblock_stats(y, n, sub, peaks) / double(n);
     }
     dsp::zero(acc, n);
     for (std::size_t k = 0; k < out.terms.size(); ++k) {
       const float* x = c[out.terms[k]];
       if (!x) continue;
-      if (out.term_factors.empty()) dsp::accumulate(acc, x, n);
-      else dsp::accumulate_scaled(acc, x, out.term_factors[k], n);
+      if (out.term_factors.empty())
+        dsp::accumulate(acc, x, n);
+      else
+        dsp::accumulate_scaled(acc, x, out.term_factors[k], n);
     }
   }
   for (const Transition& tr : out.transitions)
@@ -776,7 +786,8 @@ void Engine::report_activity() {
     const double threshold_db = (100.0 - out.activity_sensitivity) * 0.2;
     bool significant = !out.reported_once;
     for (std::size_t i = 0; i < 4 && !significant; ++i) {
-      if (r.ranks[i].id != out.last_report.ranks[i].id) significant = true;
+      if (r.ranks[i].id != out.last_report.ranks[i].id)
+        significant = true;
       else if (r.ranks[i].id >= 0 &&
                std::fabs(r.ranks[i].level_dbm0 - out.last_report.ranks[i].level_dbm0) > threshold_db)
         significant = true;

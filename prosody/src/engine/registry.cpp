@@ -82,15 +82,13 @@ Errc Registry::create(const ModuleConfig& config, std::shared_ptr<Engine>& out) 
   return Errc::ok;
 }
 
-Errc Registry::open_shared(const std::string& name, const ModuleConfig& config,
-                           std::shared_ptr<Engine>& out) {
+Errc Registry::open_shared(const std::string& name, const ModuleConfig& config, std::shared_ptr<Engine>& out) {
   {
     std::lock_guard<std::mutex> lock(m_);
     auto it = named_.find(name);
     if (it != named_.end()) {
       if (auto existing = it->second.lock()) {
-        if (existing->sample_rate() != config.sample_rate ||
-            existing->config().frame_us != config.frame_us)
+        if (existing->sample_rate() != config.sample_rate || existing->config().frame_us != config.frame_us)
           return Errc::bad_parameter;
         out = existing;
         return Errc::ok;

@@ -37,8 +37,8 @@ __attribute__((always_inline)) inline void store(float* p, V v) {
 }
 // One run of butterflies of a radix-2 stage, sizeof(V)/4 at a time.
 template <typename V>
-__attribute__((always_inline)) inline void butterflies(float* zr, float* zi, const float* twr,
-                                                       const float* twi, unsigned a, unsigned half) {
+__attribute__((always_inline)) inline void butterflies(float* zr, float* zi, const float* twr, const float* twi,
+                                                       unsigned a, unsigned half) {
   constexpr unsigned kLanes = sizeof(V) / sizeof(float);
   for (unsigned j = 0; j < half; j += kLanes) {
     const unsigned lo = a + j, hi = lo + half;

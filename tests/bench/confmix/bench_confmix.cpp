@@ -153,17 +153,18 @@ int main(int argc, char** argv) {
     std::printf("| %d | %.3f | %.3f | %.0fx |\n", n, a.cpu, b.cpu, ratio);
     std::fflush(stdout);
   }
-  std::printf("\n| N | prosodyconfmix CPU s (wall s) | floor: N x audiotestsrc ! fakesink CPU s (wall s) | "
-              "prosodyconfmix / floor |\n");
+  std::printf(
+      "\n| N | prosodyconfmix CPU s (wall s) | floor: N x audiotestsrc ! fakesink CPU s (wall s) | "
+      "prosodyconfmix / floor |\n");
   std::printf("|---|---|---|---|\n");
   const Result c = run(confmix_pipeline(big_n, buffers));
   const Result f = run(floor_pipeline(big_n, buffers));
   ok &= c.ok && f.ok;
   const double floor_ratio = f.cpu > 0 ? c.cpu / f.cpu : 0.0;
   std::printf("| %d | %.3f (%.2f) | %.3f (%.2f) | %.2fx |\n", big_n, c.cpu, c.wall, f.cpu, f.wall, floor_ratio);
-  std::printf("\nbars: stock/prosodyconfmix at N = 32 >= 100x: %s (%.0fx); "
-              "prosodyconfmix/floor at N = %d <= 2x: %s (%.2fx)\n",
-              ratio32 >= 100.0 ? "met" : "NOT met", ratio32, big_n, floor_ratio <= 2.0 ? "met" : "NOT met",
-              floor_ratio);
+  std::printf(
+      "\nbars: stock/prosodyconfmix at N = 32 >= 100x: %s (%.0fx); "
+      "prosodyconfmix/floor at N = %d <= 2x: %s (%.2fx)\n",
+      ratio32 >= 100.0 ? "met" : "NOT met", ratio32, big_n, floor_ratio <= 2.0 ? "met" : "NOT met", floor_ratio);
   return ok ? 0 : 1;
 }

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     party.back().enable_host_input(2);
     party.back().enable_host_output(2);
   }
-  party[0].conf_start({0.0, true, false});  // output AGC on
+  party[0].conf_start({0.0, true, false});     // output AGC on
   for (auto& p : party) party[0].conf_add(p);  // everyone; each output then drops itself
   for (int i = 1; i < n; ++i) {
     party[std::size_t(i)].conf_clone(party[0]);
@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < n; ++i) {
       const double freq = 150.0 + 37.0 * (i % 90);
       for (std::size_t k = 0; k < frame; ++k)
-        in[k] = float(0.03 * std::sin(2.0 * 3.14159265358979 * freq * double(std::size_t(f) * frame + k) / cfg.sample_rate));
+        in[k] = float(0.03 *
+                      std::sin(2.0 * 3.14159265358979 * freq * double(std::size_t(f) * frame + k) / cfg.sample_rate));
       party[std::size_t(i)].write_input(prosody::Span<const float>(in.data(), frame));
     }
     m.step(1);

@@ -132,8 +132,7 @@ std::string pct(double v) {
   return b;
 }
 
-void add(const std::string& row, const std::string& point,
-         const std::function<double(const Factory&)>& measure) {
+void add(const std::string& row, const std::string& point, const std::function<double(const Factory&)>& measure) {
   table.push_back({row, point, pct(measure(ours)), pct(measure(spandsp))});
   std::printf("  %-4s %-52s ours %8s  spandsp %8s\n", row.c_str(), point.c_str(), table.back().ours.c_str(),
               table.back().spandsp.c_str());
@@ -178,8 +177,7 @@ Errors digits_in_noise(const Factory& make, double snr, int digits, std::uint32_
   return e;
 }
 
-int talk_off(const Factory& make, const std::vector<std::string>& files, double gain_db, Codec codec,
-             double* seconds) {
+int talk_off(const Factory& make, const std::vector<std::string>& files, double gain_db, Codec codec, double* seconds) {
   auto r = make();
   const double g = std::pow(10.0, gain_db / 20.0);
   const std::vector<float> gap(800, 0.0f);
@@ -216,67 +214,81 @@ int main() {
     double sum = 0;
     for (int tone = 0; tone < 8; ++tone)
       for (int sign : {-1, 1})
-        sum += percent(f, n / 3, 100 + tone * 10 + sign, [&](Stimulus& s, Tone& t, int i) {
-          const double nom = tone < 4 ? kRowHz[tone] : kColumnHz[tone - 4];
-          t.digit = tone < 4 ? kDigits[tone * 4 + i % 4] : kDigits[(i % 4) * 4 + tone - 4];
-          (tone < 4 ? t.low_offset_hz : t.high_offset_hz) = accept_edge_hz(nom, sign);
-          t.duration_ms = 40.0;
-          t.low_level_dbm0 = t.high_level_dbm0 = -3.0 - (i % 22);
-          s.tone(t);
-          finish(s, i);
-        }, one_right);
+        sum += percent(
+            f, n / 3, 100 + tone * 10 + sign,
+            [&](Stimulus& s, Tone& t, int i) {
+              const double nom = tone < 4 ? kRowHz[tone] : kColumnHz[tone - 4];
+              t.digit = tone < 4 ? kDigits[tone * 4 + i % 4] : kDigits[(i % 4) * 4 + tone - 4];
+              (tone < 4 ? t.low_offset_hz : t.high_offset_hz) = accept_edge_hz(nom, sign);
+              t.duration_ms = 40.0;
+              t.low_level_dbm0 = t.high_level_dbm0 = -3.0 - (i % 22);
+              s.tone(t);
+              finish(s, i);
+            },
+            one_right);
     return sum / 16.0;
   });
   add("A2", "+/-3.5 %, each tone, 40 and 500 ms, -25..0 dBm0: accepted", [&](const Factory& f) {
     double sum = 0;
     for (int tone = 0; tone < 8; ++tone)
       for (int sign : {-1, 1})
-        sum += percent(f, n / 3, 200 + tone * 10 + sign, [&](Stimulus& s, Tone& t, int i) {
-          const double nom = tone < 4 ? kRowHz[tone] : kColumnHz[tone - 4];
-          t.digit = tone < 4 ? kDigits[tone * 4 + i % 4] : kDigits[(i % 4) * 4 + tone - 4];
-          (tone < 4 ? t.low_offset_hz : t.high_offset_hz) = reject_edge_hz(nom, sign);
-          t.duration_ms = i % 2 ? 500.0 : 40.0;
-          t.low_level_dbm0 = t.high_level_dbm0 = -(i % 26);
-          s.tone(t);
-          finish(s, i);
-        }, any);
+        sum += percent(
+            f, n / 3, 200 + tone * 10 + sign,
+            [&](Stimulus& s, Tone& t, int i) {
+              const double nom = tone < 4 ? kRowHz[tone] : kColumnHz[tone - 4];
+              t.digit = tone < 4 ? kDigits[tone * 4 + i % 4] : kDigits[(i % 4) * 4 + tone - 4];
+              (tone < 4 ? t.low_offset_hz : t.high_offset_hz) = reject_edge_hz(nom, sign);
+              t.duration_ms = i % 2 ? 500.0 : 40.0;
+              t.low_level_dbm0 = t.high_level_dbm0 = -(i % 26);
+              s.tone(t);
+              finish(s, i);
+            },
+            any);
     return sum / 16.0;
   });
   add("A2", "697 Hz at -4.4 %, 200 ms, -4 dBm0: accepted", [&](const Factory& f) {
-    return percent(f, n, 250, [&](Stimulus& s, Tone& t, int i) {
-      t.digit = kDigits[(i % 4)];
-      t.low_offset_hz = -0.044 * 697.0;
-      t.duration_ms = 200.0;
-      t.low_level_dbm0 = t.high_level_dbm0 = -4.0;
-      s.tone(t);
-      finish(s, i);
-    }, any);
+    return percent(
+        f, n, 250,
+        [&](Stimulus& s, Tone& t, int i) {
+          t.digit = kDigits[(i % 4)];
+          t.low_offset_hz = -0.044 * 697.0;
+          t.duration_ms = 200.0;
+          t.low_level_dbm0 = t.high_level_dbm0 = -4.0;
+          s.tone(t);
+          finish(s, i);
+        },
+        any);
   });
 
   // --- A3: duration ---------------------------------------------------------
   for (double ms : {40.0, 23.0, 20.0}) {
-    add("A3", std::to_string(int(ms)) + " ms tones, -3..-25 dBm0: " +
-                  (ms >= 40 ? "detected" : "accepted"),
+    add("A3", std::to_string(int(ms)) + " ms tones, -3..-25 dBm0: " + (ms >= 40 ? "detected" : "accepted"),
         [&](const Factory& f) {
-          return percent(f, 2 * n, 300 + int(ms), [&](Stimulus& s, Tone& t, int i) {
-            t.duration_ms = ms;
-            t.low_level_dbm0 = t.high_level_dbm0 = -3.0 - (i % 23);
-            s.tone(t);
-            finish(s, i);
-          }, ms >= 40 ? one_right : any);
+          return percent(
+              f, 2 * n, 300 + int(ms),
+              [&](Stimulus& s, Tone& t, int i) {
+                t.duration_ms = ms;
+                t.low_level_dbm0 = t.high_level_dbm0 = -3.0 - (i % 23);
+                s.tone(t);
+                finish(s, i);
+              },
+              ms >= 40 ? one_right : any);
         });
   }
   // --- A4: interruption -----------------------------------------------------
   for (double gap : {8.0, 10.0}) {
     add("A4", std::to_string(int(gap)) + " ms break inside a 60+60 ms tone: one digit", [&](const Factory& f) {
-      return percent(f, 2 * n, 400 + int(gap), [&](Stimulus& s, Tone& t, int i) {
-        t.duration_ms = 120.0;
-        t.interruption_at_ms = 60.0;
-        t.interruption_ms = gap;
-        t.low_level_dbm0 = t.high_level_dbm0 = -3.0 - (i % 23);
-        s.tone(t);
-        finish(s, i);
-      }, one_right);
+      return percent(
+          f, 2 * n, 400 + int(gap),
+          [&](Stimulus& s, Tone& t, int i) {
+            t.duration_ms = 120.0;
+            t.interruption_at_ms = 60.0;
+            t.interruption_ms = gap;
+            t.low_level_dbm0 = t.high_level_dbm0 = -3.0 - (i % 23);
+            s.tone(t);
+            finish(s, i);
+          },
+          one_right);
     });
   }
   // --- A5: pause --------------------------------------------------------------
@@ -308,27 +320,34 @@ int main() {
   };
   for (TwistPoint tp : {TwistPoint{8.0, false, true}, TwistPoint{4.0, true, true}, TwistPoint{10.0, false, false},
                         TwistPoint{10.0, true, false}}) {
-    add("A6", std::string(tp.reverse ? "reverse" : "normal") + " twist " + std::to_string(int(tp.db)) +
-                  " dB: " + (tp.want ? "detected" : "accepted"),
+    add("A6",
+        std::string(tp.reverse ? "reverse" : "normal") + " twist " + std::to_string(int(tp.db)) +
+            " dB: " + (tp.want ? "detected" : "accepted"),
         [&](const Factory& f) {
-          return percent(f, 2 * n, 600 + int(tp.db) + tp.reverse, [&](Stimulus& s, Tone& t, int i) {
-            const double strong = -3.0 - (i % 13);
-            (tp.reverse ? t.high_level_dbm0 : t.low_level_dbm0) = strong;
-            (tp.reverse ? t.low_level_dbm0 : t.high_level_dbm0) = strong - tp.db;
-            s.tone(t);
-            finish(s, i);
-          }, tp.want ? one_right : any);
+          return percent(
+              f, 2 * n, 600 + int(tp.db) + tp.reverse,
+              [&](Stimulus& s, Tone& t, int i) {
+                const double strong = -3.0 - (i % 13);
+                (tp.reverse ? t.high_level_dbm0 : t.low_level_dbm0) = strong;
+                (tp.reverse ? t.low_level_dbm0 : t.high_level_dbm0) = strong - tp.db;
+                s.tone(t);
+                finish(s, i);
+              },
+              tp.want ? one_right : any);
         });
   }
   // --- A7: levels --------------------------------------------------------------
   for (double lv : {0.0, -25.0, -36.0, -55.0}) {
     add("A7", std::to_string(int(lv)) + " dBm0 per tone: " + (lv > -50 ? "detected" : "accepted"),
         [&](const Factory& f) {
-          return percent(f, 2 * n, 700 + int(-lv), [&](Stimulus& s, Tone& t, int i) {
-            t.low_level_dbm0 = t.high_level_dbm0 = lv;
-            s.tone(t);
-            finish(s, i);
-          }, lv > -50 ? one_right : any);
+          return percent(
+              f, 2 * n, 700 + int(-lv),
+              [&](Stimulus& s, Tone& t, int i) {
+                t.low_level_dbm0 = t.high_level_dbm0 = lv;
+                s.tone(t);
+                finish(s, i);
+              },
+              lv > -50 ? one_right : any);
         });
   }
   // --- A8: AWGN ------------------------------------------------------------------
@@ -346,9 +365,10 @@ int main() {
                     e.missed + e.extra + e.wrong);
       return std::string(b);
     };
-    table.push_back({"A8", std::to_string(int(snr)) + " dB SNR, " + std::to_string(eo.expected) +
-                               " digits (3 codecs): detected (errors)",
-                     fmt(eo), fmt(es)});
+    table.push_back(
+        {"A8",
+         std::to_string(int(snr)) + " dB SNR, " + std::to_string(eo.expected) + " digits (3 codecs): detected (errors)",
+         fmt(eo), fmt(es)});
     std::printf("  %-4s %-52s ours %8s  spandsp %8s\n", "A8", table.back().point.c_str(), table.back().ours.c_str(),
                 table.back().spandsp.c_str());
   }
@@ -356,13 +376,16 @@ int main() {
   for (double dial : {10.0, 16.0}) {
     add("A9", "dial tone " + std::to_string(int(dial)) + " dB over the DTMF (-22 dBm0/tone): detected",
         [&](const Factory& f) {
-          return percent(f, 2 * n, 900 + int(dial), [&](Stimulus& s, Tone& t, int i) {
-            t.low_level_dbm0 = t.high_level_dbm0 = -22.0;
-            s.tone(t);
-            s.silence(100.0);
-            s.add_dial_tone(-22.0 + dial);
-            finish(s, i);
-          }, one_right);
+          return percent(
+              f, 2 * n, 900 + int(dial),
+              [&](Stimulus& s, Tone& t, int i) {
+                t.low_level_dbm0 = t.high_level_dbm0 = -22.0;
+                s.tone(t);
+                s.silence(100.0);
+                s.add_dial_tone(-22.0 + dial);
+                finish(s, i);
+              },
+              one_right);
         });
   }
   // --- A10: talk-off ----------------------------------------------------------------
@@ -385,8 +408,7 @@ int main() {
           const int a = talk_off(ours, c.files, gain, codec, &secs);
           const int b = talk_off(spandsp, c.files, gain, codec, &secs);
           char p[96];
-          std::snprintf(p, sizeof p, "%s %.0f s at %+.0f dB (%s): false digits", c.name, secs, gain,
-                        codec_name(codec));
+          std::snprintf(p, sizeof p, "%s %.0f s at %+.0f dB (%s): false digits", c.name, secs, gain, codec_name(codec));
           table.push_back({"A10", p, std::to_string(a), std::to_string(b)});
           std::printf("  %-4s %-52s ours %8d  spandsp %8d\n", "A10", p, a, b);
         }

@@ -137,8 +137,8 @@ GstBusSyncReply on_message(GstBus*, GstMessage* m, gpointer data) {
       Report r;
       gst_structure_get_int(s, "number", &r.number);
       guint64 ts = GST_CLOCK_TIME_NONE;
-      r.at_s = gst_structure_get_uint64(s, "timestamp", &ts) ? double(ts) / GST_SECOND
-                                                             : double(b->buffer_end) / GST_SECOND;
+      r.at_s =
+          gst_structure_get_uint64(s, "timestamp", &ts) ? double(ts) / GST_SECOND : double(b->buffer_end) / GST_SECOND;
       std::lock_guard<std::mutex> lk(b->lock);
       b->reports.push_back(r);
     }
@@ -309,10 +309,11 @@ int main(int argc, char** argv) {
   const double channel_seconds = double(channels) * double(cpu_n) / kRate;
 
   std::printf("Machine: nproc %ld, \"%s\"\n", sysconf(_SC_NPROCESSORS_ONLN), cpu_model().c_str());
-  std::printf("Input: %.0f s of speech from %zu files (%s) with %zu digits spliced in, %.0f s in all; "
-              "8 kHz S16LE, 20 ms buffers, non-live\n\n",
-              in.speech_seconds, files.size(), dtmftest::speech_dir().c_str(), in.digits.size(),
-              double(in.samples.size()) / kRate);
+  std::printf(
+      "Input: %.0f s of speech from %zu files (%s) with %zu digits spliced in, %.0f s in all; "
+      "8 kHz S16LE, 20 ms buffers, non-live\n\n",
+      in.speech_seconds, files.size(), dtmftest::speech_dir().c_str(), in.digits.size(),
+      double(in.samples.size()) / kRate);
 
   struct Variant {
     const char* label;
@@ -338,9 +339,10 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::printf("CPU: %d channels x %.0f s (%.0f channel-seconds), process CPU from PLAYING to EOS, best of %d "
-              "interleaved passes\n\n",
-              channels, double(cpu_n) / kRate, channel_seconds, passes);
+  std::printf(
+      "CPU: %d channels x %.0f s (%.0f channel-seconds), process CPU from PLAYING to EOS, best of %d "
+      "interleaved passes\n\n",
+      channels, double(cpu_n) / kRate, channel_seconds, passes);
   std::printf("| Pipeline branch | CPU s | wall s | CPU per channel-second | net of the floor |\n");
   std::printf("|---|---|---|---|---|\n");
   const double floor_cpu = v[0].best;
@@ -356,9 +358,10 @@ int main(int argc, char** argv) {
     const double fa = net ? a.best - floor_cpu : a.best, fb = net ? b.best - floor_cpu : b.best;
     return fb > 0.0 ? fa / fb : 0.0;
   };
-  std::printf("\nprosodytonesuppress / dtmfdetect: %.2f (whole branch), %.2f (net of the floor); "
-              "detect only: %.2f, %.2f\n\n",
-              ratio(v[2], v[1], false), ratio(v[2], v[1], true), ratio(v[3], v[1], false), ratio(v[3], v[1], true));
+  std::printf(
+      "\nprosodytonesuppress / dtmfdetect: %.2f (whole branch), %.2f (net of the floor); "
+      "detect only: %.2f, %.2f\n\n",
+      ratio(v[2], v[1], false), ratio(v[2], v[1], true), ratio(v[3], v[1], false), ratio(v[3], v[1], true));
 
   // Accuracy: one branch over the whole signal.
   std::printf("Accuracy over the whole input (%zu digits inserted):\n\n", in.digits.size());
@@ -370,8 +373,8 @@ int main(int argc, char** argv) {
     const Score s = score(r.reports, in.digits, v[k].has_onset);
     char onset[96];
     onset_summary(s.onset_error_ms, onset, sizeof onset);
-    std::printf("| %s | %d / %zu | %d | %d | %s |\n", v[k].label, s.found, in.digits.size(), s.missed,
-                s.false_digits, onset);
+    std::printf("| %s | %d / %zu | %d | %d | %s |\n", v[k].label, s.found, in.digits.size(), s.missed, s.false_digits,
+                onset);
   }
   return 0;
 }

@@ -32,24 +32,36 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--wav") wav = next();
-    else if (a == "--signal") name = next();
-    else if (a == "--gain") gain = std::atof(next());
-    else if (a == "--level") level = std::atof(next());
-    else if (a == "--scale") scale = std::atof(next());
-    else if (a == "--jitter") jitter = std::atof(next());
-    else if (a == "--noise") noise = std::atof(next());
-    else if (a == "--noise-seed") noise_seed = unsigned(std::atoi(next()));
-    else if (a == "--lead") lead = std::atof(next());
-    else if (a == "--seed") seed = unsigned(std::atoi(next()));
-    else if (a == "--min") min_ms = unsigned(std::atoi(next()));
+    if (a == "--wav")
+      wav = next();
+    else if (a == "--signal")
+      name = next();
+    else if (a == "--gain")
+      gain = std::atof(next());
+    else if (a == "--level")
+      level = std::atof(next());
+    else if (a == "--scale")
+      scale = std::atof(next());
+    else if (a == "--jitter")
+      jitter = std::atof(next());
+    else if (a == "--noise")
+      noise = std::atof(next());
+    else if (a == "--noise-seed")
+      noise_seed = unsigned(std::atoi(next()));
+    else if (a == "--lead")
+      lead = std::atof(next());
+    else if (a == "--seed")
+      seed = unsigned(std::atoi(next()));
+    else if (a == "--min")
+      min_ms = unsigned(std::atoi(next()));
     else if (a == "--ans") {
       ans_reversal = std::atof(next());
       ans_am = std::atof(next());
       ans = true;
-    }
-    else if (a == "-v") verbose = true;
-    else if (a == "--list") list = true;
+    } else if (a == "-v")
+      verbose = true;
+    else if (a == "--list")
+      list = true;
   }
   std::vector<float> x;
   if (list) {
@@ -106,8 +118,8 @@ int main(int argc, char** argv) {
     for (std::size_t i = before; i < ev.size(); ++i) {
       const ToneEvent& e = ev[i];
       std::printf("@%8.1f ms  %-6s %s code %d/%d start %.1f ms", (at + n) / 8.0,
-                  e.type == RecognitionType::cptone ? "cptone" : "tone", e.is_end ? "END  " : "START", e.code,
-                  e.code2, e.start_sample / 8.0);
+                  e.type == RecognitionType::cptone ? "cptone" : "tone", e.is_end ? "END  " : "START", e.code, e.code2,
+                  e.start_sample / 8.0);
       if (e.is_end) std::printf(" end %.1f dur %u", e.end_sample / 8.0, e.duration_ms);
       std::printf(" level %.1f\n", e.level_dbm0);
     }

@@ -33,11 +33,11 @@ struct ToneSignal {
 };
 
 struct Variation {
-  double freq_scale = 1.0;       // every frequency multiplied by this (1.02 = +2 %)
-  double jitter = 0.0;           // each step's duration scaled by 1 + U(-jitter, +jitter)
-  std::uint32_t seed = 1;        // jitter and tone phases
-  double lead_silence_ms = 700;  // before the signal
-  double tail_silence_ms = 1500; // after it
+  double freq_scale = 1.0;        // every frequency multiplied by this (1.02 = +2 %)
+  double jitter = 0.0;            // each step's duration scaled by 1 + U(-jitter, +jitter)
+  std::uint32_t seed = 1;         // jitter and tone phases
+  double lead_silence_ms = 700;   // before the signal
+  double tail_silence_ms = 1500;  // after it
 };
 
 // Every tone of the default repertoire in the UK, EC and US plans (several

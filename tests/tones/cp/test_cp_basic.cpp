@@ -115,8 +115,8 @@ TEST(CpSimpleTone, MinimumDurationIsHonoured) {
     double on_ms;
     bool reported;
   };
-  const Case cases[] = {{40, 28, false},  {40, 150, true},  {64, 50, false}, {64, 150, true},
-                        {0, 150, true},   {200, 170, false}, {200, 240, true}};
+  const Case cases[] = {{40, 28, false}, {40, 150, true},   {64, 50, false}, {64, 150, true},
+                        {0, 150, true},  {200, 170, false}, {200, 240, true}};
   for (const auto& c : cases) {
     for (int align = 0; align < 4; ++align) {
       SCOPED_TRACE(testing::Message() << c.min_ms << " ms min, " << c.on_ms << " ms tone, align " << align);

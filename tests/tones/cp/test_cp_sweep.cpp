@@ -173,10 +173,11 @@ TEST(CpSweepEdges, SimpleToneEdges) {
       }
     }
   }
-  std::printf("[edges] %d bursts: %d missed; %d edges, %.1f %% within 4 ms, %.1f %% within 8 ms; "
-              "worst onset error %.1f ms, worst end error %.1f ms\n",
-              bursts, missed, edges, 100.0 * within4 / std::max(1, edges), 100.0 * within8 / std::max(1, edges),
-              worst_start, worst_end);
+  std::printf(
+      "[edges] %d bursts: %d missed; %d edges, %.1f %% within 4 ms, %.1f %% within 8 ms; "
+      "worst onset error %.1f ms, worst end error %.1f ms\n",
+      bursts, missed, edges, 100.0 * within4 / std::max(1, edges), 100.0 * within8 / std::max(1, edges), worst_start,
+      worst_end);
   EXPECT_GE(within8, edges * 95 / 100);
 }
 
@@ -231,9 +232,9 @@ double fax_detection_rate(int id, double freq, double level, int trials, double*
 
 TEST(CpSweepC2, CngDetectionAndRejection) {
   const FaxCase cases[] = {
-      {1100, -43, true},  {1062, -43, true},  {1138, -43, true},  {1054, -43, true}, {1146, -43, true},
-      {1100, -10, true},  {1062, 0, true},    {1138, 0, true},    {1100, -44, false}, {1100, -50, false},
-      {982, -20, false},  {1218, -20, false}, {982, -10, false},  {1218, -10, false},
+      {1100, -43, true}, {1062, -43, true},  {1138, -43, true}, {1054, -43, true},  {1146, -43, true},
+      {1100, -10, true}, {1062, 0, true},    {1138, 0, true},   {1100, -44, false}, {1100, -50, false},
+      {982, -20, false}, {1218, -20, false}, {982, -10, false}, {1218, -10, false},
   };
   for (const auto& c : cases) {
     const double rate = fax_detection_rate(6, c.freq, c.level, 10);

@@ -72,7 +72,7 @@ const Corpus& music() {
 
 struct TalkoffTotals {
   double seconds = 0.0;
-  double active_seconds = 0.0;        // 16 ms blocks above -50 dBm0
+  double active_seconds = 0.0;          // 16 ms blocks above -50 dBm0
   double present_active_seconds = 0.0;  // of which tone_present() was true
   double candidate_active_seconds = 0.0;
   int cptones = 0;
@@ -118,8 +118,8 @@ void run_corpus(const Corpus& corpus, double gain_db, TalkoffTotals& t) {
         ++t.simple_by_band[e.code];
         if (e.code == 5 || e.code == 6) {
           ++t.fax_simple;
-          std::snprintf(line, sizeof line, "%+.0f dB %s: fax-band tone %d at %.2f s, %u ms", gain_db,
-                        where.c_str(), e.code, e.start_sample / 8000.0, e.duration_ms);
+          std::snprintf(line, sizeof line, "%+.0f dB %s: fax-band tone %d at %.2f s, %u ms", gain_db, where.c_str(),
+                        e.code, e.start_sample / 8000.0, e.duration_ms);
           t.offenders.push_back(line);
         }
       }
@@ -133,13 +133,13 @@ void run_corpus(const Corpus& corpus, double gain_db, TalkoffTotals& t) {
 void check(const Corpus& corpus, const char* what, const char* package, const char* env, double gain_db,
            bool fax_bands_too) {
   if (corpus.files.empty())
-    GTEST_SKIP() << "no " << what << " corpus at " << corpus.dir << " (install " << package << " or set " << env
-                 << ")";
+    GTEST_SKIP() << "no " << what << " corpus at " << corpus.dir << " (install " << package << " or set " << env << ")";
   TalkoffTotals t;
   run_corpus(corpus, gain_db, t);
-  std::printf("[talk-off %s %+.0f dB] %zu files, %.0f s (%.0f s active): %d cptones, %d fax-band tones; "
-              "simple tones per band:",
-              what, gain_db, corpus.files.size(), t.seconds, t.active_seconds, t.cptones, t.fax_simple);
+  std::printf(
+      "[talk-off %s %+.0f dB] %zu files, %.0f s (%.0f s active): %d cptones, %d fax-band tones; "
+      "simple tones per band:",
+      what, gain_db, corpus.files.size(), t.seconds, t.active_seconds, t.cptones, t.fax_simple);
   for (int b = 0; b < 7; ++b) std::printf(" %d", t.simple_by_band[b]);
   std::printf("; tone_present %.2f %% and tone_candidate %.2f %% of active time\n",
               100.0 * t.present_active_seconds / std::max(1.0, t.active_seconds),

@@ -7,12 +7,10 @@
 
 namespace dtmftest {
 
-std::vector<DtmfEvent> detect(const std::vector<float>& x, const DtmfConfig& config,
-                              std::size_t chunk) {
+std::vector<DtmfEvent> detect(const std::vector<float>& x, const DtmfConfig& config, std::size_t chunk) {
   prosody::tones::DtmfDetector d(config);
   std::vector<DtmfEvent> events;
-  for (std::size_t i = 0; i < x.size(); i += chunk)
-    d.process(x.data() + i, std::min(chunk, x.size() - i), events);
+  for (std::size_t i = 0; i < x.size(); i += chunk) d.process(x.data() + i, std::min(chunk, x.size() - i), events);
   return events;
 }
 
@@ -30,8 +28,7 @@ std::vector<DtmfEvent> ends_of(const std::vector<DtmfEvent>& events) {
   return s;
 }
 
-Score score(const std::vector<Truth>& truth, const std::vector<DtmfEvent>& events,
-            std::size_t slack) {
+Score score(const std::vector<Truth>& truth, const std::vector<DtmfEvent>& events, std::size_t slack) {
   Score s;
   s.expected = static_cast<int>(truth.size());
   const auto starts = starts_of(events);
@@ -55,8 +52,7 @@ Score score(const std::vector<Truth>& truth, const std::vector<DtmfEvent>& event
   return s;
 }
 
-TrialResult run_trial(const Trial& trial, const DtmfConfig& config, std::uint32_t seed,
-                      std::size_t chunk) {
+TrialResult run_trial(const Trial& trial, const DtmfConfig& config, std::uint32_t seed, std::size_t chunk) {
   Stimulus s(8000.0, seed);
   Tone tone = trial.tone;
   if (trial.random_digit) tone.digit = kDigits[s.rng()() % 16];
@@ -65,8 +61,8 @@ TrialResult run_trial(const Trial& trial, const DtmfConfig& config, std::uint32_
   r.truth = s.tone(tone);
   s.silence(trial.tail_ms);
   if (std::isfinite(trial.snr_db)) {
-    const double total = 10.0 * std::log10(std::pow(10.0, tone.low_level_dbm0 / 10.0) +
-                                           std::pow(10.0, tone.high_level_dbm0 / 10.0));
+    const double total =
+        10.0 * std::log10(std::pow(10.0, tone.low_level_dbm0 / 10.0) + std::pow(10.0, tone.high_level_dbm0 / 10.0));
     s.add_white_noise(total - trial.snr_db);
   }
   if (std::isfinite(trial.dial_tone_db))

@@ -19,8 +19,7 @@ using prosody::tones::DtmfConfig;
 using prosody::tones::DtmfEvent;
 
 // Runs a fresh detector over x in chunks of `chunk` samples.
-std::vector<DtmfEvent> detect(const std::vector<float>& x, const DtmfConfig& config = {},
-                              std::size_t chunk = 80);
+std::vector<DtmfEvent> detect(const std::vector<float>& x, const DtmfConfig& config = {}, std::size_t chunk = 80);
 std::vector<DtmfEvent> starts_of(const std::vector<DtmfEvent>& events);
 std::vector<DtmfEvent> ends_of(const std::vector<DtmfEvent>& events);
 
@@ -30,8 +29,7 @@ struct Score {
   int expected = 0, hits = 0, misses = 0, wrong = 0, extra = 0;
   int errors() const { return misses + wrong + extra; }
 };
-Score score(const std::vector<Truth>& truth, const std::vector<DtmfEvent>& events,
-            std::size_t slack = 160);
+Score score(const std::vector<Truth>& truth, const std::vector<DtmfEvent>& events, std::size_t slack = 160);
 
 // One isolated burst per trial, with everything random that a test does not
 // pin down: digit (unless set), phases, onset against the detector's hop grid.
@@ -39,7 +37,7 @@ struct Trial {
   Tone tone;
   bool random_digit = true;
   Codec codec = Codec::none;
-  double snr_db = std::numeric_limits<double>::infinity();  // total DTMF power / AWGN
+  double snr_db = std::numeric_limits<double>::infinity();         // total DTMF power / AWGN
   double dial_tone_db = -std::numeric_limits<double>::infinity();  // per component, re DTMF per tone
   double lead_ms = 40.0;
   double tail_ms = 120.0;
@@ -50,8 +48,7 @@ struct TrialResult {
   int starts = 0;
   bool exactly_one_right = false;  // one start, the right digit
 };
-TrialResult run_trial(const Trial& trial, const DtmfConfig& config, std::uint32_t seed,
-                      std::size_t chunk = 80);
+TrialResult run_trial(const Trial& trial, const DtmfConfig& config, std::uint32_t seed, std::size_t chunk = 80);
 
 // Fraction of trials giving exactly one right digit, and of trials giving any
 // start at all.

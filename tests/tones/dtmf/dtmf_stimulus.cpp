@@ -31,9 +31,12 @@ double high_freq(char d) { return kColumnHz[digit_column(d)]; }
 
 const char* codec_name(Codec c) {
   switch (c) {
-    case Codec::alaw: return "A-law";
-    case Codec::ulaw: return "mu-law";
-    default: return "linear";
+    case Codec::alaw:
+      return "A-law";
+    case Codec::ulaw:
+      return "mu-law";
+    default:
+      return "linear";
   }
 }
 
@@ -52,8 +55,7 @@ void Stimulus::append_sines(double f1, double a1, double f2, double a2, std::siz
   x_.resize(base + n);
   for (std::size_t i = 0; i < n; ++i) {
     const double t = static_cast<double>(i) / rate_;
-    x_[base + i] = static_cast<float>(a1 * std::sin(kTwoPi * f1 * t + p1) +
-                                      a2 * std::sin(kTwoPi * f2 * t + p2));
+    x_[base + i] = static_cast<float>(a1 * std::sin(kTwoPi * f1 * t + p1) + a2 * std::sin(kTwoPi * f2 * t + p2));
   }
 }
 
@@ -66,9 +68,7 @@ Truth Stimulus::tone(const Tone& t) {
   const double f2 = high_freq(t.digit) + t.high_offset_hz;
   const double a1 = testsig::sine_peak(t.low_level_dbm0);
   const double a2 = testsig::sine_peak(t.high_level_dbm0);
-  const auto samples = [&](double ms) {
-    return static_cast<std::size_t>(std::llround(ms * rate_ / 1000.0));
-  };
+  const auto samples = [&](double ms) { return static_cast<std::size_t>(std::llround(ms * rate_ / 1000.0)); };
   if (t.interruption_at_ms >= 0.0 && t.interruption_ms > 0.0) {
     const std::size_t first = samples(t.interruption_at_ms);
     const std::size_t gap = samples(t.interruption_ms);
@@ -161,8 +161,7 @@ void g711_round_trip(std::vector<float>& x, Codec codec) {
   for (float& v : x) {
     const double s = std::clamp(std::nearbyint(double(v) * 32768.0), -32768.0, 32767.0);
     const auto lin = static_cast<std::int16_t>(s);
-    const std::int16_t out = codec == Codec::alaw ? alaw_decode(alaw_encode(lin))
-                                                  : ulaw_decode(ulaw_encode(lin));
+    const std::int16_t out = codec == Codec::alaw ? alaw_decode(alaw_encode(lin)) : ulaw_decode(ulaw_encode(lin));
     v = static_cast<float>(out) / 32768.0f;
   }
 }
@@ -206,8 +205,8 @@ std::vector<std::string> corpus_files(const std::string& dir, const char* what, 
   collect(dir, files);
   std::sort(files.begin(), files.end());
   if (files.empty() && why)
-    *why = std::string("no ") + what + " corpus at " + dir + " (install the Debian package " + package +
-           " or set " + variable + ")";
+    *why = std::string("no ") + what + " corpus at " + dir + " (install the Debian package " + package + " or set " +
+           variable + ")";
   return files;
 }
 }  // namespace

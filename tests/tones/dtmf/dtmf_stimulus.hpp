@@ -39,8 +39,8 @@ struct Tone {
 // Where a burst landed, in samples of the generated signal.
 struct Truth {
   char digit = 0;
-  std::size_t start = 0;  // first tone sample
-  std::size_t end = 0;    // first sample after the burst (interruption included)
+  std::size_t start = 0;    // first tone sample
+  std::size_t end = 0;      // first sample after the burst (interruption included)
   double level_dbm0 = 0.0;  // stronger component
 };
 
@@ -58,10 +58,10 @@ class Stimulus {
   Truth tone(const Tone& t);
 
   // Whole-signal impairments, applied after the bursts are laid down.
-  void add_white_noise(double level_dbm0);        // Gaussian, flat 0..fs/2
+  void add_white_noise(double level_dbm0);           // Gaussian, flat 0..fs/2
   void add_sine(double freq_hz, double level_dbm0);  // continuous, random phase
-  void add_dial_tone(double level_dbm0_each);     // 350 + 440 Hz
-  void saturate_int16();                          // clip to the 16-bit range
+  void add_dial_tone(double level_dbm0_each);        // 350 + 440 Hz
+  void saturate_int16();                             // clip to the 16-bit range
   void codec_round_trip(Codec codec);
 
   std::vector<float>& samples() { return x_; }

@@ -68,14 +68,13 @@ TEST(DtmfRows, A1AcceptEdgeOfFrequencyTolerance) {
     for (int sign : {-1, 1})
       for (Codec codec : kCodecs) {
         const Trial base = offset_trial(tone, accept_edge_hz(nominal(tone), sign), 40.0, -10.0);
-        Rates r = run_trials(base, {}, n, 1000u + tone * 97 + (sign > 0) * 13 + int(codec),
-                             [&](Trial& t, int i) {
-                               t.tone.digit = digit_with_tone(tone, i);
-                               t.tone.low_level_dbm0 = t.tone.high_level_dbm0 = -2.0 - (i % 24);
-                               t.codec = codec;
-                             });
-        EXPECT_EQ(r.exact, r.trials) << nominal(tone) << " Hz " << (sign > 0 ? "+" : "-")
-                                     << "(1.5%+2Hz) via " << codec_name(codec);
+        Rates r = run_trials(base, {}, n, 1000u + tone * 97 + (sign > 0) * 13 + int(codec), [&](Trial& t, int i) {
+          t.tone.digit = digit_with_tone(tone, i);
+          t.tone.low_level_dbm0 = t.tone.high_level_dbm0 = -2.0 - (i % 24);
+          t.codec = codec;
+        });
+        EXPECT_EQ(r.exact, r.trials) << nominal(tone) << " Hz " << (sign > 0 ? "+" : "-") << "(1.5%+2Hz) via "
+                                     << codec_name(codec);
       }
   figure(fmt("A1 accept +/-(1.5%%+2Hz), 40 ms tones, 8 tones x 2 signs x 3 codecs x %.0f trials: all detected", n));
 }
@@ -88,14 +87,12 @@ TEST(DtmfRows, A2RejectAtThreeAndAHalfPercent) {
     for (int sign : {-1, 1})
       for (double ms : {40.0, 500.0}) {
         const Trial base = offset_trial(tone, reject_edge_hz(nominal(tone), sign), ms, -10.0);
-        Rates r = run_trials(base, {}, n, 3000u + tone * 31 + (sign > 0) * 7 + int(ms),
-                             [&](Trial& t, int i) {
-                               t.tone.digit = digit_with_tone(tone, i);
-                               t.tone.low_level_dbm0 = t.tone.high_level_dbm0 = -(i % 26);
-                               t.codec = kCodecs[i % 3];
-                             });
-        EXPECT_EQ(r.any, 0) << nominal(tone) << " Hz " << (sign > 0 ? "+" : "-") << "3.5%, "
-                            << ms << " ms";
+        Rates r = run_trials(base, {}, n, 3000u + tone * 31 + (sign > 0) * 7 + int(ms), [&](Trial& t, int i) {
+          t.tone.digit = digit_with_tone(tone, i);
+          t.tone.low_level_dbm0 = t.tone.high_level_dbm0 = -(i % 26);
+          t.codec = kCodecs[i % 3];
+        });
+        EXPECT_EQ(r.any, 0) << nominal(tone) << " Hz " << (sign > 0 ? "+" : "-") << "3.5%, " << ms << " ms";
         detected += r.any;
         total += r.trials;
       }
@@ -199,7 +196,9 @@ TEST(DtmfRows, A5FortyMillisecondPauseSeparates) {
     }
     EXPECT_EQ(ok, n) << (c.standard == DtmfStandard::etsi ? "ETSI" : "Q.24");
   }
-  figure(fmt("A5 two digits with a 40 ms pause (53 ms on, 93 ms/digit, half repeats): %.0f/%.0f pairs right in both modes", n, n));
+  figure(
+      fmt("A5 two digits with a 40 ms pause (53 ms on, 93 ms/digit, half repeats): %.0f/%.0f pairs right in both modes",
+          n, n));
 }
 
 // A6: twist accepted at exactly the limit, rejected 0.5 dB past it and at
@@ -282,16 +281,16 @@ TEST(DtmfRows, A8WhiteNoise) {
   };
   for (Codec codec : kCodecs) {
     const Score s = run(12.0, codec, 2000u + int(codec));
-    EXPECT_EQ(s.errors(), 0) << codec_name(codec) << ": " << s.misses << " missed, " << s.wrong
-                             << " wrong, " << s.extra << " extra";
+    EXPECT_EQ(s.errors(), 0) << codec_name(codec) << ": " << s.misses << " missed, " << s.wrong << " wrong, " << s.extra
+                             << " extra";
     figure(fmt("A8 12 dB SNR, %.0f digits: %.0f missed, %.0f wrong, %.0f extra", digits, s.misses, s.wrong, s.extra) +
            " (" + codec_name(codec) + ")");
   }
   if (kFull) {
     for (double snr : {10.0, 8.0, 6.0}) {
       const Score s = run(snr, Codec::none, 2100u + int(snr));
-      figure(fmt("A8 %.0f dB SNR (stretch): %.1f%% detected, %.0f wrong, %.0f extra", snr,
-                 100.0 * s.hits / s.expected, s.wrong, s.extra));
+      figure(fmt("A8 %.0f dB SNR (stretch): %.1f%% detected, %.0f wrong, %.0f extra", snr, 100.0 * s.hits / s.expected,
+                 s.wrong, s.extra));
       EXPECT_EQ(s.wrong + s.extra, 0) << snr << " dB: no false digits even when digits are missed";
     }
   }
@@ -313,7 +312,8 @@ TEST(DtmfRows, A9DialTone) {
   t.dial_tone_db = 22.0;
   const Rates r = run_trials(t, {}, n, 2300);
   EXPECT_EQ(r.exact_pct(), 100.0) << "stretch: +22 dB";
-  figure(fmt("A9 dial tone +10 and +16 dB over the DTMF (all codecs): 100%%; +22 dB over -25 dBm0 (linear): %.0f%%", r.exact_pct()));
+  figure(fmt("A9 dial tone +10 and +16 dB over the DTMF (all codecs): 100%%; +22 dB over -25 dBm0 (linear): %.0f%%",
+             r.exact_pct()));
 }
 
 // A11 and A12: latency, and start/end events with duration and level.
@@ -347,8 +347,10 @@ TEST(DtmfRows, A11LatencyAndA12Events) {
   };
   EXPECT_LE(absmax(dur_err), 13.0);
   EXPECT_LE(absmax(level_err), 1.0);
-  figure(fmt("A11 latency (%.0f digits): min %.1f ms, median %.1f ms, max %.1f ms", n, quantile(latency, 0.0), lat_med, lat_max));
-  figure(fmt("A12 start+end for every digit; duration error max %.2f ms, level error max %.2f dB", absmax(dur_err), absmax(level_err)));
+  figure(fmt("A11 latency (%.0f digits): min %.1f ms, median %.1f ms, max %.1f ms", n, quantile(latency, 0.0), lat_med,
+             lat_max));
+  figure(fmt("A12 start+end for every digit; duration error max %.2f ms, level error max %.2f dB", absmax(dur_err),
+             absmax(level_err)));
 }
 
 // Prosody's minimum-duration modes: 40 and 64 ms qualify tones of at least
@@ -478,8 +480,8 @@ void expect_no_talk_off(const std::vector<std::string>& files, const char* what)
       double seconds = 0;
       const int falses = talk_off(files, gain, codec, &seconds);
       EXPECT_EQ(falses, 0) << what << ", " << gain << " dB, " << codec_name(codec);
-      figure(fmt("A10 talk-off: %.0f false digits in %.0f s of ", falses, seconds) + what +
-             fmt(" at %+.0f dB", gain) + " (" + codec_name(codec) + ")");
+      figure(fmt("A10 talk-off: %.0f false digits in %.0f s of ", falses, seconds) + what + fmt(" at %+.0f dB", gain) +
+             " (" + codec_name(codec) + ")");
     }
 }
 }  // namespace

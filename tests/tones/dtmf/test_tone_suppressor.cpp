@@ -43,8 +43,7 @@ struct Processed {
   std::size_t delay = 0;
 };
 
-Processed suppress(const std::vector<float>& x, unsigned rate, const ListenSettings& s,
-             std::size_t frame = 0) {
+Processed suppress(const std::vector<float>& x, unsigned rate, const ListenSettings& s, std::size_t frame = 0) {
   if (frame == 0) frame = rate / 100;  // the engine's 10 ms frames
   ToneSuppressor ts(rate, s);
   Processed r;
@@ -67,8 +66,7 @@ std::vector<ToneEvent> of_kind(const std::vector<ToneEvent>& ev, bool end) {
 struct Envelope {
   std::vector<double> ratio;  // indexed by output sample; -1 where the reference is silent
 };
-Envelope envelope(const std::vector<float>& in, const std::vector<float>& out, std::size_t delay,
-                  unsigned rate) {
+Envelope envelope(const std::vector<float>& in, const std::vector<float>& out, std::size_t delay, unsigned rate) {
   const std::size_t half = rate / 2000;
   Envelope e;
   e.ratio.assign(out.size(), -1.0);
@@ -348,8 +346,8 @@ struct SuppressionFigures {
 // The gain ramp between two levels of the exact gain trajectory g: its span
 // in ms and the gain step it adds to the signal at its first and last
 // samples (a hard mute would step by the whole signal there).
-void ramp(const std::vector<double>& g, const std::vector<float>& ref, std::size_t from,
-          std::size_t to, bool down, unsigned rate, SuppressionFigures& f) {
+void ramp(const std::vector<double>& g, const std::vector<float>& ref, std::size_t from, std::size_t to, bool down,
+          unsigned rate, SuppressionFigures& f) {
   std::size_t first = 0, last = 0;
   for (std::size_t k = from; k < to; ++k) {
     if (g[k] < 0.0) continue;
@@ -420,9 +418,11 @@ TEST(ToneSuppressorQuality, ZeroLookaheadLeakAndRamps) {
   EXPECT_LE(quantile(f.edge_step, 1.0), 0.01);  // -40 dBFS
   figure(fmt("B1 zero look-ahead, 8 kHz: leak min %.1f / median %.1f / max %.1f ms", quantile(f.leak, 0.0),
              quantile(f.leak, 0.5), quantile(f.leak, 1.0)));
-  figure(fmt("B2 attenuation while present >= %.0f dB; ramps down %.2f ms, up %.2f ms (raised cosine); largest step at a ramp end %.1f dBFS",
-             std::min(300.0, quantile(f.atten_db, 0.0)), quantile(f.down_ms, 1.0), quantile(f.up_ms, 1.0),
-             20.0 * std::log10(std::max(1e-9, quantile(f.edge_step, 1.0)))));
+  figure(
+      fmt("B2 attenuation while present >= %.0f dB; ramps down %.2f ms, up %.2f ms (raised cosine); largest step at a "
+          "ramp end %.1f dBFS",
+          std::min(300.0, quantile(f.atten_db, 0.0)), quantile(f.down_ms, 1.0), quantile(f.up_ms, 1.0),
+          20.0 * std::log10(std::max(1e-9, quantile(f.edge_step, 1.0)))));
 }
 
 // B1 with 16 ms of look-ahead: leak <= 3 ms.
@@ -431,7 +431,8 @@ TEST(ToneSuppressorQuality, SixteenMillisecondLookaheadLeak) {
   measure_suppression(8000, 16000, trials(400, 80), f);
   EXPECT_LE(quantile(f.leak, 1.0), 3.0);
   EXPECT_GE(quantile(f.atten_db, 0.0), 40.0);
-  figure(fmt("B1 16 ms look-ahead, 8 kHz: leak median %.2f ms, max %.2f ms", quantile(f.leak, 0.5), quantile(f.leak, 1.0)));
+  figure(fmt("B1 16 ms look-ahead, 8 kHz: leak median %.2f ms, max %.2f ms", quantile(f.leak, 0.5),
+             quantile(f.leak, 1.0)));
 }
 
 // The same at the wideband rates (the decimator adds its delay to the
@@ -573,7 +574,8 @@ TEST(ToneSuppressorDecimator, SkipIsExactlyZerosIn) {
       const std::size_t kb = b.process(after.data(), after.size(), yb.data() + nb);
       ASSERT_EQ(ka, kb);
       ASSERT_GT(ka, 100u);
-      for (std::size_t i = 0; i < ka; ++i) ASSERT_EQ(ya[na + i], yb[nb + i]) << rate << " Hz, gap " << gap << ", output " << i;
+      for (std::size_t i = 0; i < ka; ++i)
+        ASSERT_EQ(ya[na + i], yb[nb + i]) << rate << " Hz, gap " << gap << ", output " << i;
     }
   }
 }
@@ -647,8 +649,10 @@ TEST(ToneSuppressorDecimator, FlatPassbandAndAliasRejection) {
       else
         EXPECT_LT(level, -60.0) << rate << " Hz input, " << f << " Hz";
     }
-    figure(fmt("decimator %.0f Hz -> 8 kHz: passband ripple %.3f dB to 3.4 kHz, rejection >= %.1f dB from 4 kHz, delay %.2f ms",
-               rate, ripple, rejection, -d.input_offset() * 1000.0 / rate));
+    figure(
+        fmt("decimator %.0f Hz -> 8 kHz: passband ripple %.3f dB to 3.4 kHz, rejection >= %.1f dB from 4 kHz, delay "
+            "%.2f ms",
+            rate, ripple, rejection, -d.input_offset() * 1000.0 / rate));
   }
 }
 

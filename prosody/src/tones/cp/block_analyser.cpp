@@ -8,9 +8,9 @@ namespace prosody::tones::cp {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-constexpr int kFirstBin = 8;      // 250 Hz: Prosody's detector range starts here
-constexpr int kLastPeakBin = 72;  // 2250 Hz: above CED
-constexpr int kLastBandBin = 108; // 3375 Hz: top of the detector range
+constexpr int kFirstBin = 8;          // 250 Hz: Prosody's detector range starts here
+constexpr int kLastPeakBin = 72;      // 2250 Hz: above CED
+constexpr int kLastBandBin = 108;     // 3375 Hz: top of the detector range
 constexpr double kStrongBin = 0.005;  // share of band energy for a bin to count
 // Bins reporting frequencies within this of each other are one component.
 // The closest pair in the plans is 40 Hz apart; the window after a tone's
@@ -29,8 +29,9 @@ double sin_pi(double x) {
   const double n = std::round(x);
   const double r = x - n;  // [-0.5, 0.5]
   const double r2 = r * r;
-  const double s = r * (3.14159265358979 + r2 * (-5.16771278004997 + r2 * (2.55016403987734 +
-                   r2 * (-0.59926452932079 + r2 * 0.08214588661112))));
+  const double s =
+      r * (3.14159265358979 +
+           r2 * (-5.16771278004997 + r2 * (2.55016403987734 + r2 * (-0.59926452932079 + r2 * 0.08214588661112))));
   return (static_cast<long long>(n) & 1) ? -s : s;
 }
 
@@ -41,8 +42,8 @@ double fast_atan2(double y, double x) {
   if (big == 0.0) return 0.0;
   const double t = std::min(ax, ay) / big;
   const double t2 = t * t;
-  double a = t * (0.99997726 + t2 * (-0.33262347 + t2 * (0.19354346 + t2 * (-0.11643287 +
-             t2 * (0.05265332 + t2 * -0.01172120)))));
+  double a = t * (0.99997726 +
+                  t2 * (-0.33262347 + t2 * (0.19354346 + t2 * (-0.11643287 + t2 * (0.05265332 + t2 * -0.01172120)))));
   if (ay > ax) a = 0.5 * kPi - a;
   if (x < 0.0) a = kPi - a;
   return y < 0.0 ? -a : a;
@@ -89,8 +90,8 @@ void BlockAnalyser::reset() noexcept {
 
 // Components from the frequency map: runs of strong bins whose phase
 // advance reports the same frequency.
-int BlockAnalyser::phase_components(const float* power, const float* re, const float* im,
-                                    double band_total, Component* out) const noexcept {
+int BlockAnalyser::phase_components(const float* power, const float* re, const float* im, double band_total,
+                                    Component* out) const noexcept {
   const double strong = kStrongBin * band_total;
   int n = 0;
   bool open = false;
@@ -203,8 +204,8 @@ void BlockAnalyser::analyse(const float* x, int held_kind, bool concealed, Block
   const double band_total = double(band_sum) + 1e-30;
 
   Component comps[kMaxComponents];
-  int ncomps = prev_valid_ ? phase_components(power, re, im, band_total, comps)
-                           : peak_components(power, band_total, comps);
+  int ncomps =
+      prev_valid_ ? phase_components(power, re, im, band_total, comps) : peak_components(power, band_total, comps);
   std::memcpy(prev_re_, re, sizeof prev_re_);
   std::memcpy(prev_im_, im, sizeof prev_im_);
   std::memcpy(prev_power_, power, sizeof prev_power_);
@@ -271,14 +272,29 @@ void BlockAnalyser::analyse(const float* x, int held_kind, bool concealed, Block
   int kind = kNoTone;
   if (nsig == 1) {
     switch (bands[0]) {
-      case kBandLow: kind = kLow; break;
-      case kBandSitLow: kind = kSitLow; break;
-      case kBandSitMid: kind = kSitMid; break;
-      case kBandSitHigh: kind = kSitHigh; break;
-      case kBand620: kind = k620; break;
-      case kBandCng: kind = kCng; break;
-      case kBandCed: kind = kCed; break;
-      default: break;
+      case kBandLow:
+        kind = kLow;
+        break;
+      case kBandSitLow:
+        kind = kSitLow;
+        break;
+      case kBandSitMid:
+        kind = kSitMid;
+        break;
+      case kBandSitHigh:
+        kind = kSitHigh;
+        break;
+      case kBand620:
+        kind = k620;
+        break;
+      case kBandCng:
+        kind = kCng;
+        break;
+      case kBandCed:
+        kind = kCed;
+        break;
+      default:
+        break;
     }
   } else if (is_known_pair(out.freq_hz[0], out.freq_hz[1])) {
     if (bands[0] == kBandLow && bands[1] == kBandLow)

@@ -21,11 +21,11 @@
 namespace prosody::tones::cp {
 
 struct BlockResult {
-  int kind = kNoTone;        // ToneKind of the components found (even if not yet steady)
-  bool analysed = false;     // false: below the activity gate (or lost audio), no FFT run
-  bool stable = false;       // every component's frequency held still since the last block
-  bool measured = false;     // every component's frequency came from phase continuity (else coarse)
-  int components = 0;        // significant components (0..2)
+  int kind = kNoTone;                 // ToneKind of the components found (even if not yet steady)
+  bool analysed = false;              // false: below the activity gate (or lost audio), no FFT run
+  bool stable = false;                // every component's frequency held still since the last block
+  bool measured = false;              // every component's frequency came from phase continuity (else coarse)
+  int components = 0;                 // significant components (0..2)
   double freq_hz[2] = {0.0, 0.0};     // ascending
   double power[2] = {0.0, 0.0};       // mean square of each component
   double strongest_power = 0.0;       // mean square of the strongest component
@@ -35,11 +35,11 @@ struct BlockResult {
 };
 
 struct AnalyserTuning {
-  double activity_gate_dbm0 = -48.0;   // below: silence without analysis
-  double min_level_dbm0 = -43.5;       // strongest component, to start a tone
-  double hold_level_dbm0 = -45.5;      // to continue one (hysteresis)
-  double min_purity = 0.6;             // component energy / band energy
-  double third_peak_ratio = 0.1;       // a third component this strong: not a tone
+  double activity_gate_dbm0 = -48.0;  // below: silence without analysis
+  double min_level_dbm0 = -43.5;      // strongest component, to start a tone
+  double hold_level_dbm0 = -45.5;     // to continue one (hysteresis)
+  double min_purity = 0.6;            // component energy / band energy
+  double third_peak_ratio = 0.1;      // a third component this strong: not a tone
   // Between blocks a steady tone may move this much (plus what the other
   // component's leakage into its bins explains).
   double steady_hz = 1.5;
@@ -67,7 +67,7 @@ class BlockAnalyser {
     double peak_power;  // its strongest bin
     int peak_bin;
     double freq_hz;
-    bool phase_ok;      // frequency from phase continuity (else coarse)
+    bool phase_ok;  // frequency from phase continuity (else coarse)
   };
   static constexpr int kMaxComponents = 8;
   int phase_components(const float* power, const float* re, const float* im, double band_total,
@@ -82,7 +82,7 @@ class BlockAnalyser {
   float prev_re_[kKeptBins] = {}, prev_im_[kKeptBins] = {};
   float prev_power_[kKeptBins] = {};
   bool prev_valid_ = false;
-  int prev_count_ = 0;                     // steady-check history: last block's components
+  int prev_count_ = 0;  // steady-check history: last block's components
   double prev_freq_[2] = {0.0, 0.0};
   double prev_comp_power_[2] = {0.0, 0.0};
   bool prev_phase_ok_[2] = {false, false};

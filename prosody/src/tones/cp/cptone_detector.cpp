@@ -18,9 +18,9 @@ struct CallProgressDetector::Impl {
   cp::ToneTracker tracker;
   float block[kBlock] = {};
   int filled = 0;
-  int block_filler = 0;             // samples of the block that are filler for lost audio
-  std::uint64_t block_start = 0;    // timeline sample of block[0]
-  std::uint64_t next_sample = 0;    // timeline sample expected next
+  int block_filler = 0;           // samples of the block that are filler for lost audio
+  std::uint64_t block_start = 0;  // timeline sample of block[0]
+  std::uint64_t next_sample = 0;  // timeline sample expected next
   bool started = false;
 
   explicit Impl(const CallProgressConfig& c) { apply(c); }

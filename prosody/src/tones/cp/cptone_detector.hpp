@@ -36,8 +36,7 @@ class CallProgressDetector {
 
   // x: n samples at 8 kHz, full scale +/-1.0. first_sample: the 8 kHz sample
   // index of x[0] since the stream began (event times use this timeline).
-  void process(const float* x, std::size_t n, std::uint64_t first_sample,
-               std::vector<ToneEvent>& events);
+  void process(const float* x, std::size_t n, std::uint64_t first_sample, std::vector<ToneEvent>& events);
   // n samples at 8 kHz were lost: advance time without audio.
   void conceal(std::size_t n, std::uint64_t first_sample, std::vector<ToneEvent>& events);
   void reset();

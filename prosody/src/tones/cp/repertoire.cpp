@@ -15,36 +15,77 @@ constexpr std::uint64_t kQuietJudgedSamples = 80 * 8;  // 80 ms
 const CadencePattern kRepertoire[] = {
     {1, "unobtainable (UK)", true, 1, {{K::low_not_dial, 5000, kNoMax}}},
 
-    {2, "busy (UK)", false, 4,
+    {2,
+     "busy (UK)",
+     false,
+     4,
      {{K::silence, 300, 450}, {K::low, 300, 450}, {K::silence, 300, 450}, {K::low, 300, 450}}},
     {2, "busy (EC)", false, 3, {{K::low, 352, 608}, {K::silence, 352, 608}, {K::low, 352, 608}}},
-    {2, "busy (US)", false, 4,
-     {{K::silence, 400, 600}, {K::low_plus_620, 400, 600}, {K::silence, 400, 600},
-      {K::low_plus_620, 400, 600}}},
+    {2,
+     "busy (US)",
+     false,
+     4,
+     {{K::silence, 400, 600}, {K::low_plus_620, 400, 600}, {K::silence, 400, 600}, {K::low_plus_620, 400, 600}}},
 
-    {3, "path engaged (UK)", false, 4,
+    {3,
+     "path engaged (UK)",
+     false,
+     4,
      {{K::silence, 280, 420}, {K::low, 180, 270}, {K::silence, 420, 630}, {K::low, 320, 480}}},
 
     {4, "ring (UK double)", false, 3, {{K::low, 320, 480}, {K::silence, 160, 240}, {K::low, 320, 480}}},
-    {4, "ring (UK double, across the pause)", false, 3,
+    {4,
+     "ring (UK double, across the pause)",
+     false,
+     3,
      {{K::low, 320, 480}, {K::silence, 1600, 2400}, {K::low, 320, 480}}},
     {4, "ring (EC/US)", false, 2, {{K::silence, 1600, kNoMax}, {K::low, 800, 1200}}},
     {4, "ring (US long)", false, 2, {{K::silence, 3600, 4800}, {K::low, 1600, 2400}}},
 
-    {5, "SIT", false, 5,
-     {{K::sit_low, 260, 400}, {K::silence, 0, 32}, {K::sit_mid, 260, 400}, {K::silence, 0, 32},
+    {5,
+     "SIT",
+     false,
+     5,
+     {{K::sit_low, 260, 400},
+      {K::silence, 0, 32},
+      {K::sit_mid, 260, 400},
+      {K::silence, 0, 32},
       {K::sit_high, 260, 400}}},
-    {5, "SIT (NC)", false, 5,
-     {{K::sit_low, 304, 456}, {K::silence, 0, 32}, {K::sit_mid, 304, 456}, {K::silence, 0, 32},
+    {5,
+     "SIT (NC)",
+     false,
+     5,
+     {{K::sit_low, 304, 456},
+      {K::silence, 0, 32},
+      {K::sit_mid, 304, 456},
+      {K::silence, 0, 32},
       {K::sit_high, 304, 456}}},
-    {5, "SIT (IC)", false, 5,
-     {{K::sit_low, 219, 329}, {K::silence, 0, 32}, {K::sit_mid, 219, 329}, {K::silence, 0, 32},
+    {5,
+     "SIT (IC)",
+     false,
+     5,
+     {{K::sit_low, 219, 329},
+      {K::silence, 0, 32},
+      {K::sit_mid, 219, 329},
+      {K::silence, 0, 32},
       {K::sit_high, 304, 456}}},
-    {5, "SIT (VC)", false, 5,
-     {{K::sit_low, 304, 456}, {K::silence, 0, 32}, {K::sit_mid, 219, 329}, {K::silence, 0, 32},
+    {5,
+     "SIT (VC)",
+     false,
+     5,
+     {{K::sit_low, 304, 456},
+      {K::silence, 0, 32},
+      {K::sit_mid, 219, 329},
+      {K::silence, 0, 32},
       {K::sit_high, 304, 456}}},
-    {5, "SIT (RO)", false, 5,
-     {{K::sit_low, 219, 329}, {K::silence, 0, 32}, {K::sit_mid, 304, 456}, {K::silence, 0, 32},
+    {5,
+     "SIT (RO)",
+     false,
+     5,
+     {{K::sit_low, 219, 329},
+      {K::silence, 0, 32},
+      {K::sit_mid, 304, 456},
+      {K::silence, 0, 32},
       {K::sit_high, 304, 456}}},
 
     // Fax CNG: Prosody needs a pause and a second burst; T.30 lets us know a
@@ -58,9 +99,11 @@ const CadencePattern kRepertoire[] = {
 
     {8, "dial tone", true, 1, {{K::low_dial, 3000, kNoMax}}},
 
-    {9, "reorder (US)", false, 4,
-     {{K::silence, 200, 300}, {K::low_plus_620, 200, 300}, {K::silence, 200, 300},
-      {K::low_plus_620, 200, 300}}},
+    {9,
+     "reorder (US)",
+     false,
+     4,
+     {{K::silence, 200, 300}, {K::low_plus_620, 200, 300}, {K::silence, 200, 300}, {K::low_plus_620, 200, 300}}},
 
     {11, "intercept (US)", false, 3, {{K::f620, 184, 276}, {K::silence, 0, 32}, {K::low, 184, 276}}},
 };
@@ -85,17 +128,28 @@ const CadencePattern* default_repertoire(int& count) {
 
 bool kind_matches(StateKind kind, const Segment& s) {
   switch (kind) {
-    case K::silence: return s.kind == kNoTone;
-    case K::low: return s.kind == kLow;
-    case K::low_dial: return s.kind == kLow && s.dial_like;
-    case K::low_not_dial: return s.kind == kLow && !s.dial_like;
-    case K::sit_low: return s.kind == kSitLow;
-    case K::sit_mid: return s.kind == kSitMid;
-    case K::sit_high: return s.kind == kSitHigh;
-    case K::f620: return s.kind == k620;
-    case K::low_plus_620: return s.kind == kLowPlus620;
-    case K::cng: return s.kind == kCng;
-    case K::ced: return s.kind == kCed;
+    case K::silence:
+      return s.kind == kNoTone;
+    case K::low:
+      return s.kind == kLow;
+    case K::low_dial:
+      return s.kind == kLow && s.dial_like;
+    case K::low_not_dial:
+      return s.kind == kLow && !s.dial_like;
+    case K::sit_low:
+      return s.kind == kSitLow;
+    case K::sit_mid:
+      return s.kind == kSitMid;
+    case K::sit_high:
+      return s.kind == kSitHigh;
+    case K::f620:
+      return s.kind == k620;
+    case K::low_plus_620:
+      return s.kind == kLowPlus620;
+    case K::cng:
+      return s.kind == kCng;
+    case K::ced:
+      return s.kind == kCed;
   }
   return false;
 }
@@ -103,8 +157,7 @@ bool kind_matches(StateKind kind, const Segment& s) {
 bool state_fits(const CadenceState& state, const Segment& s, int tol, double quiet_below) {
   if (!kind_matches(state.kind, s)) return false;
   // (A pause of a few blocks is all edges; only a longer one is judged.)
-  if (state.kind == K::silence && s.mean_square > quiet_below && s.end - s.start >= kQuietJudgedSamples)
-    return false;
+  if (state.kind == K::silence && s.mean_square > quiet_below && s.end - s.start >= kQuietJudgedSamples) return false;
   const double ms = double(s.end - s.start) / (kSampleRate / 1000.0);
   const double lo = state.min_ms == 0 ? 0.0 : double(state.min_ms) - tol;
   if (!s.start_known) return state.max_ms == kNoMax && ms >= lo;

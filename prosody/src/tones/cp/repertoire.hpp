@@ -12,10 +12,10 @@ namespace prosody::tones::cp {
 // What a cadence state requires of a segment. The "dial" qualifiers split the
 // 350..480 Hz group: dial tone is 350+440 Hz, 350+450 Hz or a lone 425 Hz.
 enum class StateKind : std::uint8_t {
-  silence,        // no tone of the set
-  low,            // kLow
-  low_dial,       // kLow holding dial-tone components
-  low_not_dial,   // kLow without them
+  silence,       // no tone of the set
+  low,           // kLow
+  low_dial,      // kLow holding dial-tone components
+  low_not_dial,  // kLow without them
   sit_low,
   sit_mid,
   sit_high,
@@ -35,7 +35,7 @@ struct CadenceState {
 };
 
 struct CadencePattern {
-  int id;             // Prosody call-progress id reported
+  int id;  // Prosody call-progress id reported
   const char* name;
   // true: report as soon as the final state reaches its minimum while the
   // tone is still on (continuous tones, fax tones), instead of when it ends.

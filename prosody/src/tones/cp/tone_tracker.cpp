@@ -45,15 +45,34 @@ double duration_ms(const Segment& s) { return double(s.end - s.start) / kSamples
 void tone_codes(int kind, int& code, int& code2) {
   code2 = -1;
   switch (kind) {
-    case kLow: code = kBandLow; break;
-    case kSitLow: code = kBandSitLow; break;
-    case kSitMid: code = kBandSitMid; break;
-    case kSitHigh: code = kBandSitHigh; break;
-    case k620: code = kBand620; break;
-    case kLowPlus620: code = kBandLow; code2 = kBand620; break;
-    case kCng: code = kBandCng; break;
-    case kCed: code = kBandCed; break;
-    default: code = -1; break;
+    case kLow:
+      code = kBandLow;
+      break;
+    case kSitLow:
+      code = kBandSitLow;
+      break;
+    case kSitMid:
+      code = kBandSitMid;
+      break;
+    case kSitHigh:
+      code = kBandSitHigh;
+      break;
+    case k620:
+      code = kBand620;
+      break;
+    case kLowPlus620:
+      code = kBandLow;
+      code2 = kBand620;
+      break;
+    case kCng:
+      code = kBandCng;
+      break;
+    case kCed:
+      code = kBandCed;
+      break;
+    default:
+      code = -1;
+      break;
   }
 }
 
@@ -177,7 +196,8 @@ bool ToneTracker::repeats_recent(const Building& b) const {
   if (recent_.kind != b.kind || b.measured_count == 0 || b.measured_count != recent_.count) return false;
   if (b.start > recent_.end && double(b.start - recent_.end) > kRepeatWindowMs * kSamplesPerMs) return false;
   for (int i = 0; i < b.measured_count; ++i)
-    if (std::fabs(b.measured_freq[i] - recent_.freq[i]) > std::max(kSameToneMinHz, kSameToneShare * recent_.freq[i]) + 5.0)
+    if (std::fabs(b.measured_freq[i] - recent_.freq[i]) >
+        std::max(kSameToneMinHz, kSameToneShare * recent_.freq[i]) + 5.0)
       return false;
   return true;
 }
@@ -192,7 +212,7 @@ bool ToneTracker::same_tone(const Building& b, const BlockResult& r) {
     for (int j = 0; j < b.ref_count && !near; ++j) {
       // A coarse estimate (no phase history, e.g. after lost audio) is only
       // good to about a bin.
-      const double allowed = !r.measured ? kBinHz
+      const double allowed = !r.measured  ? kBinHz
                              : close_pair ? kSamePairHz
                                           : std::max(kSameToneMinHz, kSameToneShare * b.ref_freq[j]);
       near = std::fabs(r.freq_hz[i] - b.ref_freq[j]) <= allowed;
@@ -473,8 +493,7 @@ void ToneTracker::end_tone_into_silence(std::vector<ToneEvent>& events) {
   }
 }
 
-void ToneTracker::emit_simple(const Building& b, bool is_end, std::uint64_t end,
-                              std::vector<ToneEvent>& events) const {
+void ToneTracker::emit_simple(const Building& b, bool is_end, std::uint64_t end, std::vector<ToneEvent>& events) const {
   ToneEvent e;
   e.type = RecognitionType::tone;
   tone_codes(b.kind, e.code, e.code2);
@@ -553,8 +572,7 @@ void ToneTracker::push_history(const Segment& s) {
 
 void ToneTracker::check_ongoing(std::vector<ToneEvent>& events) {
   if (current_.kind == kNoTone && active_count_ == 0) return;
-  const std::uint64_t end =
-      current_.kind == kNoTone ? block_end(next_index_ - 1) : block_end(current_.last_block);
+  const std::uint64_t end = current_.kind == kNoTone ? block_end(next_index_ - 1) : block_end(current_.last_block);
   Segment s = snapshot(current_, end);
   // Ongoing silence continues the pause already in the history, if any.
   if (s.kind == kNoTone && history_count_ > 0) {
@@ -629,9 +647,7 @@ bool ToneTracker::fits_active(const ActiveTone& a, const Segment& s, bool ongoin
     for (int i = 0; i < pattern.count; ++i) {
       const CadenceState& st = pattern.states[i];
       if (!kind_matches(st.kind, s)) continue;
-      if (st.kind == StateKind::silence && s.mean_square > quiet_threshold(a.level_power) &&
-          ms >= 80.0)
-        continue;
+      if (st.kind == StateKind::silence && s.mean_square > quiet_threshold(a.level_power) && ms >= 80.0) continue;
       double hi = st.max_ms == kNoMax ? 1e18 : double(st.max_ms) + tol;
       if (s.kind == kNoTone) hi = std::min(hi, kSilenceCapMs);
       if (ongoing) {

@@ -57,9 +57,9 @@ class ToneTracker {
     double level_sum = 0.0;  // strongest component power, summed over blocks
     int level_count = 0;
     double first_level = 0.0, last_level = 0.0;  // edge blocks are usually partial
-    double ms_sum = 0.0;     // block mean square after the first block (edge reference)
+    double ms_sum = 0.0;                         // block mean square after the first block (edge reference)
     int ms_count = 0;
-    double last_ms = 0.0;    // mean square of the newest block (may be partial)
+    double last_ms = 0.0;  // mean square of the newest block (may be partial)
     // The tone's own power (its components, from the FFT: unlike the block
     // energy it does not beat), after the first block; and the newest.
     double tone_power_sum = 0.0;
@@ -72,10 +72,10 @@ class ToneTracker {
     int onset_energy_count = 0;
     std::uint64_t onset_region_start = 0;
     std::uint64_t onset_not_before = 0;  // a tone just before: search after it
-    int dial_pair_blocks = 0;  // dial evidence: 350 Hz with 440/450 Hz
-    int ref_count = 0;          // the tone's frequencies, from its first steady block
+    int dial_pair_blocks = 0;            // dial evidence: 350 Hz with 440/450 Hz
+    int ref_count = 0;                   // the tone's frequencies, from its first steady block
     double ref_freq[2] = {0.0, 0.0};
-    int measured_count = 0;     // the newest phase-measured frequencies
+    int measured_count = 0;  // the newest phase-measured frequencies
     double measured_freq[2] = {0.0, 0.0};
     double single_freq_sum = 0.0;
     int single_count = 0;

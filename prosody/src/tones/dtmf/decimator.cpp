@@ -131,8 +131,7 @@ float dot(const float* a, const float* b, std::size_t n) {
 
 }  // namespace
 
-Decimator::Stage Decimator::design(unsigned rate, unsigned factor, double pass_hz,
-                                   double stop_hz, double atten_db) {
+Decimator::Stage Decimator::design(unsigned rate, unsigned factor, double pass_hz, double stop_hz, double atten_db) {
   // Kaiser-window design (Kaiser's formulas for length and shape).
   Stage s;
   s.factor = factor;

@@ -50,15 +50,14 @@ class Decimator {
     std::vector<float> taps;
     std::vector<float> history;  // 2 * taps.size(): a doubled ring for contiguous reads
     std::size_t head = 0;
-    unsigned phase = 0;  // inputs since the last output
+    unsigned phase = 0;        // inputs since the last output
     std::size_t zero_run = 0;  // newest inputs that were zeros (>= taps.size(): history all zeros)
     void reset();
     // Feeds one sample; returns true and sets y when an output is due.
     bool push(float x, float& y);
     std::size_t skip(std::size_t n);  // n zeros into an all-zero history
   };
-  static Stage design(unsigned rate, unsigned factor, double pass_hz, double stop_hz,
-                      double atten_db);
+  static Stage design(unsigned rate, unsigned factor, double pass_hz, double stop_hz, double atten_db);
   static const Stage& cached(unsigned rate, unsigned factor);
 
   unsigned ratio_ = 1;

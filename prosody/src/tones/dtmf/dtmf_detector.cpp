@@ -30,8 +30,7 @@ static_assert(kL % kBH == 0, "the window must be a whole number of bank hops");
 static_assert(kR == 3, "bank_accumulate is unrolled for three concurrent windows");
 
 constexpr double kNominal[8] = {697, 770, 852, 941, 1209, 1336, 1477, 1633};
-constexpr char kKeypad[4][4] = {
-    {'1', '2', '3', 'A'}, {'4', '5', '6', 'B'}, {'7', '8', '9', 'C'}, {'*', '0', '#', 'D'}};
+constexpr char kKeypad[4][4] = {{'1', '2', '3', 'A'}, {'4', '5', '6', 'B'}, {'7', '8', '9', 'C'}, {'*', '0', '#', 'D'}};
 
 // Kaiser shape: beta 7 over 96 samples rejects everything 200 Hz or more off
 // the channel frequency by 51 dB, and 231 Hz (the closest any accepted low
@@ -64,8 +63,8 @@ constexpr double kScreenLevelFactor = 0.5;  // -6 dB under the minimum level
 constexpr double kScreenTwistMarginDb = 2.0;
 constexpr double kScreenFreqFraction = 0.045;
 constexpr double kScreenFarChannel = 0.063;  // power two channels away from a tone (-12 dB)
-constexpr unsigned kDenseHoldHops = 2;   // hops of full resolution after the last screen pass
-constexpr unsigned kVerifyEveryHop = 3;  // candidates verified on every hop until this many
+constexpr unsigned kDenseHoldHops = 2;       // hops of full resolution after the last screen pass
+constexpr unsigned kVerifyEveryHop = 3;      // candidates verified on every hop until this many
 // The sparse-mode screen only switches on full resolution: looser by 9 dB
 // in level, 4 dB in far-channel purity and 4 dB in twist.
 constexpr float kCoarseLevel = 0.125f;
@@ -116,8 +115,7 @@ struct DtmfTables {
   DtmfTables() {
     for (unsigned n = 0; n < kL; ++n) {
       const double r = (2.0 * n - (kL - 1.0)) / (kL - 1.0);
-      window[n] = bessel_i0(kKaiserBeta * std::sqrt(std::max(0.0, 1.0 - r * r))) /
-                  bessel_i0(kKaiserBeta);
+      window[n] = bessel_i0(kKaiserBeta * std::sqrt(std::max(0.0, 1.0 - r * r))) / bessel_i0(kKaiserBeta);
       window_sum += window[n];
     }
     cumulative[0] = 0.0;
@@ -157,8 +155,7 @@ struct DtmfTables {
       }
       response[f] = static_cast<float>(s / window_sum);
     }
-    for (int k = 0; k < 8; ++k)
-      hop_rotation[k] = std::polar(1.0, -2.0 * kPi * kNominal[k] / kFs * kH);
+    for (int k = 0; k < 8; ++k) hop_rotation[k] = std::polar(1.0, -2.0 * kPi * kNominal[k] / kFs * kH);
     for (int k = 0; k < 8; ++k) nominal_unit[k] = std::polar(1.0, 2.0 * kPi * kNominal[k] / kFs);
     for (unsigned n = 0; n < kL; ++n) window_energy += window[n] * window[n];
     static constexpr double kProgressHz[2][2] = {{350.0, 440.0}, {425.0, 0.0}};
@@ -174,8 +171,7 @@ struct DtmfTables {
       const int m = set.columns;
       for (int r = 0; r < m; ++r) {
         for (int c = 0; c < m; ++c)
-          for (unsigned n = 0; n < kL; ++n)
-            g[r][c] += window[n] * window[n] * set.basis[n][r] * set.basis[n][c];
+          for (unsigned n = 0; n < kL; ++n) g[r][c] += window[n] * window[n] * set.basis[n][r] * set.basis[n][c];
         g[r][m + r] = 1.0;
       }
       for (int col = 0; col < m; ++col) {  // Gauss-Jordan inverse (well conditioned)
@@ -213,7 +209,6 @@ struct DtmfTables {
     const double c = static_cast<double>(it - cumulative);
     return hi > lo ? c - 1.0 + (share - lo) / (hi - lo) : c;
   }
-
 };
 
 namespace {
@@ -244,8 +239,7 @@ __attribute__((always_inline)) inline v8f load8(const float* p) {
 __attribute__((always_inline)) inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define PROSODY_DTMF_KERNEL \
-  PROSODY_DTMF_HOT
+#define PROSODY_DTMF_KERNEL PROSODY_DTMF_HOT
 #else
 #define PROSODY_DTMF_KERNEL
 #endif
@@ -266,10 +260,9 @@ struct BankSums {
 };
 
 PROSODY_DTMF_KERNEL
-void bank_accumulate(const float* x, std::size_t n, unsigned pos, float (*acc[kR])[16],
-                     const float (*bank)[16]) {
-  BankSums a{load8(*acc[0]), load8(*acc[0] + 8), load8(*acc[1]), load8(*acc[1] + 8),
-             load8(*acc[2]), load8(*acc[2] + 8)};
+void bank_accumulate(const float* x, std::size_t n, unsigned pos, float (*acc[kR])[16], const float (*bank)[16]) {
+  BankSums a{load8(*acc[0]),     load8(*acc[0] + 8), load8(*acc[1]),
+             load8(*acc[1] + 8), load8(*acc[2]),     load8(*acc[2] + 8)};
   const float* t = bank[pos];
   std::size_t i = 0;
   // Two samples a step into separate sums: twelve independent chains keep
@@ -369,8 +362,7 @@ std::complex<double> small_rotation(double theta) {
 // chain n/8 long. Returns the residual's energy.
 PROSODY_DTMF_KERNEL
 float two_tone_residual(std::complex<double> a, std::complex<double> unit_a, std::complex<double> b,
-                        std::complex<double> unit_b, const float* x, const float* window, unsigned n,
-                        float* residual) {
+                        std::complex<double> unit_b, const float* x, const float* window, unsigned n, float* residual) {
   float lane[4][8];  // a: re, im; b: re, im
   const std::complex<double> start[2] = {a, b}, units[2] = {unit_a, unit_b};
   float step[4];
@@ -444,8 +436,8 @@ double energy_of(const float* x, unsigned n) {
 // out[i] = weight[i] h[i] (x[i] - sum_r a[r] basis[r][i]), with the Hann
 // window h[i] = (1 - cos[i]) / 2.
 PROSODY_DTMF_KERNEL
-void windowed_residual(const float* x, const float* weight, const float* const basis[4],
-                       const double a[4], const float* cos, unsigned n, float* out) {
+void windowed_residual(const float* x, const float* weight, const float* const basis[4], const double a[4],
+                       const float* cos, unsigned n, float* out) {
   const float *b0 = basis[0], *b1 = basis[1], *b2 = basis[2], *b3 = basis[3];
   const float a0 = static_cast<float>(a[0]), a1 = static_cast<float>(a[1]), a2 = static_cast<float>(a[2]),
               a3 = static_cast<float>(a[3]);
@@ -461,25 +453,21 @@ void windowed_residual(const float* x, const float* weight, const float* const b
 // fourteen sums are independent chains (single precision, eight lanes each:
 // the frame is at most 256 samples and the system well conditioned).
 PROSODY_DTMF_KERNEL
-void normal_equations(const float* x, const float* weight, const float* const basis[4], unsigned n,
-                      double g[4][5]) {
+void normal_equations(const float* x, const float* weight, const float* const basis[4], unsigned n, double g[4][5]) {
   const float *b0 = basis[0], *b1 = basis[1], *b2 = basis[2], *b3 = basis[3];
   float s00 = 0, s01 = 0, s02 = 0, s03 = 0, s11 = 0, s12 = 0, s13 = 0, s22 = 0, s23 = 0, s33 = 0;
   float x0 = 0, x1 = 0, x2 = 0, x3 = 0;
 #pragma omp simd reduction(+ : s00, s01, s02, s03, s11, s12, s13, s22, s23, s33, x0, x1, x2, x3)
   for (unsigned i = 0; i < n; ++i) {
-    const float w0 = weight[i] * b0[i], w1 = weight[i] * b1[i], w2 = weight[i] * b2[i],
-                w3 = weight[i] * b3[i];
+    const float w0 = weight[i] * b0[i], w1 = weight[i] * b1[i], w2 = weight[i] * b2[i], w3 = weight[i] * b3[i];
     s00 += w0 * b0[i], s01 += w0 * b1[i], s02 += w0 * b2[i], s03 += w0 * b3[i];
     s11 += w1 * b1[i], s12 += w1 * b2[i], s13 += w1 * b3[i];
     s22 += w2 * b2[i], s23 += w2 * b3[i];
     s33 += w3 * b3[i];
     x0 += w0 * x[i], x1 += w1 * x[i], x2 += w2 * x[i], x3 += w3 * x[i];
   }
-  const double upper[4][5] = {{s00, s01, s02, s03, x0},
-                              {0, s11, s12, s13, x1},
-                              {0, 0, s22, s23, x2},
-                              {0, 0, 0, s33, x3}};
+  const double upper[4][5] = {
+      {s00, s01, s02, s03, x0}, {0, s11, s12, s13, x1}, {0, 0, s22, s23, x2}, {0, 0, 0, s33, x3}};
   std::memcpy(g, upper, sizeof upper);
 }
 
@@ -489,9 +477,7 @@ inline T power(const std::complex<T>& z) {
   return z.real() * z.real() + z.imag() * z.imag();
 }
 
-double amplitude_to_dbm0(double a) {
-  return a > 0.0 ? 20.0 * std::log10(a) + kFullScaleSineDbm0 : -200.0;
-}
+double amplitude_to_dbm0(double a) { return a > 0.0 ? 20.0 * std::log10(a) + kFullScaleSineDbm0 : -200.0; }
 
 }  // namespace
 
@@ -508,8 +494,7 @@ void DtmfDetector::configure(const DtmfConfig& config) {
   screen_power_ = static_cast<float>(screen_amp * screen_amp);
   screen_reverse_ = static_cast<float>(std::pow(10.0, (config_.twist_reverse_db + kScreenTwistMarginDb) / 10.0));
   screen_normal_ = static_cast<float>(std::pow(10.0, (config_.twist_normal_db + kScreenTwistMarginDb) / 10.0));
-  for (int k = 0; k < 8; ++k)
-    screen_tan_[k] = std::tan(2.0 * kPi * kScreenFreqFraction * kNominal[k] * kH / kFs);
+  for (int k = 0; k < 8; ++k) screen_tan_[k] = std::tan(2.0 * kPi * kScreenFreqFraction * kNominal[k] * kH / kFs);
 }
 
 void DtmfDetector::reset() {
@@ -550,9 +535,7 @@ double DtmfDetector::bridge_ms() const {
   return config_.standard == DtmfStandard::etsi ? 30.0 : 25.0;
 }
 
-void DtmfDetector::process(const float* x, std::size_t n, std::vector<DtmfEvent>& events) {
-  feed(x, n, events);
-}
+void DtmfDetector::process(const float* x, std::size_t n, std::vector<DtmfEvent>& events) { feed(x, n, events); }
 
 void DtmfDetector::conceal(std::size_t n, std::vector<DtmfEvent>& events) {
   if (n == 0) return;
@@ -740,8 +723,7 @@ void DtmfDetector::end_of_hop(std::uint64_t end, bool bank_hop, std::vector<Dtmf
   const bool all_quiet = quiet_samples_ >= kL && phase_ == Phase::idle && !dense_;
   if (!hop.unknown && !all_quiet) {
     judge(hop, hop_back(1), verdict);
-    const bool tracked = (phase_ == Phase::confirmed || phase_ == Phase::ending ||
-                          phase_ == Phase::rejected) &&
+    const bool tracked = (phase_ == Phase::confirmed || phase_ == Phase::ending || phase_ == Phase::rejected) &&
                          verdict.row == row_ && verdict.column == column_;
     if (verdict.screened && !tracked) last_screened_ = hop_count_;
     if (verdict.screened && !dense_ && !tracked) {
@@ -753,8 +735,7 @@ void DtmfDetector::end_of_hop(std::uint64_t end, bool bank_hop, std::vector<Dtmf
   // Full resolution while a tone may be starting; a tone already judged is
   // followed at the bank's 4 ms (its edges are interpolated either way).
   const bool judged = phase_ == Phase::confirmed || phase_ == Phase::ending || phase_ == Phase::rejected;
-  if (dense_ && (judged || (phase_ == Phase::idle && hop_count_ - last_screened_ > kDenseHoldHops)))
-    dense_ = false;
+  if (dense_ && (judged || (phase_ == Phase::idle && hop_count_ - last_screened_ > kDenseHoldHops))) dense_ = false;
   if (trace_) {
     last_trace_.hop_end = hop.end;
     last_trace_.screened = verdict.screened;
@@ -852,8 +833,7 @@ void DtmfDetector::judge(const HopResult& hop, const HopResult& previous, Verdic
   }
   // An established candidate is verified on every other hop; the tests at
   // qualification (steadiness, harmonic sieve) see all of it anyway.
-  if (phase_ == Phase::candidate && same && good_hops_ >= kVerifyEveryHop && misses_ == 0 &&
-      hop_count_ % 2 == 0) {
+  if (phase_ == Phase::candidate && same && good_hops_ >= kVerifyEveryHop && misses_ == 0 && hop_count_ % 2 == 0) {
     v.valid = true;
     return;
   }
@@ -864,8 +844,7 @@ void DtmfDetector::judge(const HopResult& hop, const HopResult& previous, Verdic
   return;
 }
 
-bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, double f_low,
-                                   double f_high) {
+bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, double f_low, double f_high) {
   const DtmfTables& t = *tables_;
   // The two tones as the bank sees them: complex amplitude c of exp(j w n)
   // from the channel output z = c * W(w - w_k), so x ~ 2 Re(c exp(j w n)).
@@ -899,8 +878,7 @@ bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, do
   // Windowed energy of the two tones (cross terms average out over the
   // window) and the spectral peak the stronger one shows.
   const double tone_energy = 2.0 * (power(c[0]) + power(c[1])) * t.window_energy;
-  const double strongest =
-      std::max(power(c[0]), power(c[1])) * t.window_sum * t.window_sum;
+  const double strongest = std::max(power(c[0]), power(c[1])) * t.window_sum * t.window_sum;
   // Band energy of a spectrum in windowed-energy units (one-sided sum * 2/N).
   constexpr double kToEnergy = 2.0 / kFft;
   // Parseval bounds both tests by the residual's energy E: the band's
@@ -993,35 +971,35 @@ bool DtmfDetector::spectrally_pure(int row, int column, const HopResult& hop, do
 namespace prosody::tones {
 
 namespace {
-constexpr double kHalf = 0.5;          // an edge is where the tone is half present
-constexpr double kSteady = 0.8;        // windows this full feed plateau and frequency
-constexpr double kFullAfterGap = 0.95;  // less than this just after lost audio: the tone rose after it
-constexpr unsigned kGraceHops = 2;     // failed verifications tolerated in a candidate
-constexpr unsigned kGapMinGoodHops = 3;  // candidates this established may bridge a gap
-constexpr double kFullTolerance = 4.0;   // samples: a window is full if it starts after the onset
+constexpr double kHalf = 0.5;              // an edge is where the tone is half present
+constexpr double kSteady = 0.8;            // windows this full feed plateau and frequency
+constexpr double kFullAfterGap = 0.95;     // less than this just after lost audio: the tone rose after it
+constexpr unsigned kGraceHops = 2;         // failed verifications tolerated in a candidate
+constexpr unsigned kGapMinGoodHops = 3;    // candidates this established may bridge a gap
+constexpr double kFullTolerance = 4.0;     // samples: a window is full if it starts after the onset
 constexpr double kTwistBoundaryDb = 0.25;  // accept at the limit, reject 0.5 dB past it
-constexpr unsigned kMaxTotalMisses = 1;  // failed verifications allowed before confirmation (2 let a
-                                         // synth note in music on hold through, A10),
-constexpr unsigned kMissesPerGood = 3;   // or one per three verified hops if more
+constexpr unsigned kMaxTotalMisses = 1;    // failed verifications allowed before confirmation (2 let a
+                                           // synth note in music on hold through, A10),
+constexpr unsigned kMissesPerGood = 3;     // or one per three verified hops if more
 // Steadiness: a DTMF tone holds its frequency and level; voiced speech glides.
-constexpr double kMaxDriftHz = 12.0;      // offset change, first vs second half
+constexpr double kMaxDriftHz = 12.0;       // offset change, first vs second half
 constexpr double kMaxLevelChangeDb = 1.5;  // steady amplitude, second vs first half
 constexpr double kSteadyRetryMs = 11.0;    // how long steadiness may be re-judged
-constexpr double kOnsetSlack = 16.0;      // samples the onset may precede the first verified window
+constexpr double kOnsetSlack = 16.0;       // samples the onset may precede the first verified window
 // Harmonic sieve (talk-off): voiced speech that mimics DTMF does so with two
 // harmonics of one fundamental, and its other harmonics are still there, if
 // weaker. Noise spreads evenly between harmonic and in-between positions.
 constexpr double kSieveMinF0 = 85.0, kSieveMaxF0 = 400.0;  // Hz, speech pitch range
-constexpr double kSieveRatioTolerance = 0.012;  // |f_high - q F0| / f_high
-constexpr double kSieveLoHz = 560.0;   // clear of dial, ring and busy low tones
+constexpr double kSieveRatioTolerance = 0.012;             // |f_high - q F0| / f_high
+constexpr double kSieveLoHz = 560.0;                       // clear of dial, ring and busy low tones
 constexpr double kSieveHiHz = 3400.0;
-constexpr double kSieveContrast = 10.0;       // harmonic / in-between probe energy
-constexpr double kSieveFloor = 0.0032;        // harmonic probe energy / strongest tone (-25 dB)
-constexpr unsigned kSieveMaxFrame = 256;      // samples (32 ms)
-constexpr unsigned kSieveFft = 512;           // points of the sieve spectrum
-constexpr unsigned kSieveMinFrame = 120;      // samples (15 ms)
-constexpr double kClipLevel = 0.9;    // frames peaking above this may be clipped...
-constexpr double kClipShare = 0.995;  // ...and samples this close to the peak are
+constexpr double kSieveContrast = 10.0;   // harmonic / in-between probe energy
+constexpr double kSieveFloor = 0.0032;    // harmonic probe energy / strongest tone (-25 dB)
+constexpr unsigned kSieveMaxFrame = 256;  // samples (32 ms)
+constexpr unsigned kSieveFft = 512;       // points of the sieve spectrum
+constexpr unsigned kSieveMinFrame = 120;  // samples (15 ms)
+constexpr double kClipLevel = 0.9;        // frames peaking above this may be clipped...
+constexpr double kClipShare = 0.995;      // ...and samples this close to the peak are
 
 double accept_offset_hz(double f) {
   // Between must-accept (1.5 % + 2 Hz) and must-reject (3.5 %), nearer the
@@ -1065,8 +1043,7 @@ unsigned harmonic_probe_count(double f0, double f_low, double f_high) {
       if (!seen) candidates[m++] = k;
     }
   }
-  for (int i = 0; i < m; ++i)
-    count -= candidates[i] >= first && candidates[i] <= last && guarded(candidates[i]);
+  for (int i = 0; i < m; ++i) count -= candidates[i] >= first && candidates[i] <= last && guarded(candidates[i]);
   return static_cast<unsigned>(count);
 }
 }  // namespace
@@ -1110,9 +1087,7 @@ double DtmfDetector::estimate_onset(double* concealed, double stop_below) const 
   // presence() with the plateau's reciprocals taken once for the walk.
   const double inv_low = 1.0 / std::max(reference(false), 1e-30);
   const double inv_high = 1.0 / std::max(reference(true), 1e-30);
-  auto presence = [&](const HopResult& h) {
-    return 0.5 * (h.mag[row_] * inv_low + h.mag[4 + column_] * inv_high);
-  };
+  auto presence = [&](const HopResult& h) { return 0.5 * (h.mag[row_] * inv_low + h.mag[4 + column_] * inv_high); };
   const std::uint64_t depth = std::min<std::uint64_t>(hop_count_ - 1, kHistoryHops - 2);
   const HopResult* later = &hop_back(0);
   bool gap_between = false;  // unknown windows between `later` and the one examined
@@ -1163,8 +1138,7 @@ void DtmfDetector::absorb(const HopResult& hop, const HopResult& previous) {
     mags_high_[plateau_count_] = static_cast<float>(zh);
   }
   ++plateau_count_;
-  if (previous.computed && !previous.unknown && window_full(previous) &&
-      presence(previous) >= kSteady) {
+  if (previous.computed && !previous.unknown && window_full(previous) && presence(previous) >= kSteady) {
     auto lag = [&](int k) {
       const std::complex<double> a(hop.z[k].real(), hop.z[k].imag());
       const std::complex<double> b(previous.z[k].real(), previous.z[k].imag());
@@ -1469,8 +1443,7 @@ void DtmfDetector::finish(std::vector<DtmfEvent>& events) {
   released_digit_ = true;
 }
 
-void DtmfDetector::track(const HopResult& hop, const Verdict& verdict,
-                         std::vector<DtmfEvent>& events) {
+void DtmfDetector::track(const HopResult& hop, const Verdict& verdict, std::vector<DtmfEvent>& events) {
   if (hop.unknown) return;  // concealed audio: no evidence either way
   const HopResult& previous = hop_back(1);
   if (previous.unknown && phase_ == Phase::candidate) {
@@ -1503,8 +1476,8 @@ void DtmfDetector::track(const HopResult& hop, const Verdict& verdict,
         const double lower_end = falling_edge(hop, rho);
         double observed = lower_end - onset_;
         if (any_concealed_)
-          observed -= std::max(0.0, std::min(lower_end, double(concealed_until_)) -
-                                        std::max(onset_, double(concealed_from_)));
+          observed -=
+              std::max(0.0, std::min(lower_end, double(concealed_until_)) - std::max(onset_, double(concealed_from_)));
         if (observed < qualifying_ms() * kFs / 1000.0) return;
         // Measured frequency, twist and level decide at once, and so does a
         // harmonic series. Steadiness is a noisy statistic over a few

@@ -47,9 +47,9 @@ struct DtmfConfig {
 };
 
 struct DtmfEvent {
-  char digit = 0;       // '0'..'9', '*', '#', 'A'..'D'
-  int row = 0;          // low-group index 0..3 (697, 770, 852, 941 Hz)
-  int column = 0;       // high-group index 0..3 (1209, 1336, 1477, 1633 Hz)
+  char digit = 0;  // '0'..'9', '*', '#', 'A'..'D'
+  int row = 0;     // low-group index 0..3 (697, 770, 852, 941 Hz)
+  int column = 0;  // high-group index 0..3 (1209, 1336, 1477, 1633 Hz)
   bool is_end = false;
   std::uint64_t start_sample = 0;    // measured onset (8 kHz samples since reset)
   std::uint64_t end_sample = 0;      // end events: first sample after the tone
@@ -58,7 +58,7 @@ struct DtmfEvent {
   double level_dbm0 = -100.0;        // the stronger component
   double low_level_dbm0 = -100.0;
   double high_level_dbm0 = -100.0;
-  double low_freq_hz = 0.0;          // measured
+  double low_freq_hz = 0.0;  // measured
   double high_freq_hz = 0.0;
 };
 
@@ -66,16 +66,16 @@ struct DtmfEvent {
 struct DtmfActivity {
   enum class State { idle, candidate, present };
   State state = State::idle;
-  std::uint64_t onset = 0;    // candidate/present: best estimate of the tone's start
-  std::uint64_t release = 0;  // idle: where the last tone ended (or was rejected)
+  std::uint64_t onset = 0;      // candidate/present: best estimate of the tone's start
+  std::uint64_t release = 0;    // idle: where the last tone ended (or was rejected)
   bool released_digit = false;  // idle: the last activity was a digit (else a rejected candidate)
 };
 
 class DtmfDetector {
  public:
   static constexpr unsigned kSampleRate = 8000;
-  static constexpr unsigned kHop = 16;      // 2 ms between analyses
-  static constexpr unsigned kWindow = 96;   // 12 ms analysis window
+  static constexpr unsigned kHop = 16;     // 2 ms between analyses
+  static constexpr unsigned kWindow = 96;  // 12 ms analysis window
   // The running bank produces a window every other hop (4 ms, three windows
   // in flight); the hops between are computed from the sample history only
   // while something tone-like is about, which is rare.
@@ -116,11 +116,11 @@ class DtmfDetector {
   // Per-hop verdicts, for tests and tuning.
   struct Stats {
     std::uint64_t hops = 0;
-    std::uint64_t direct = 0;     // windows computed from the history (dense mode)
-    std::uint64_t screened = 0;   // passed the cheap bank test
-    std::uint64_t verified = 0;   // passed the spectral purity test too
-    std::uint64_t candidates = 0; // candidates started
-    std::uint64_t confirmed = 0;  // digits reported
+    std::uint64_t direct = 0;      // windows computed from the history (dense mode)
+    std::uint64_t screened = 0;    // passed the cheap bank test
+    std::uint64_t verified = 0;    // passed the spectral purity test too
+    std::uint64_t candidates = 0;  // candidates started
+    std::uint64_t confirmed = 0;   // digits reported
   };
   const Stats& stats() const noexcept { return stats_; }
 
@@ -129,18 +129,21 @@ class DtmfDetector {
     std::uint64_t hop_end = 0;
     int row = -1, column = -1;  // group maxima
     bool screened = false, valid = false;
-    double residual = 0.0, third_peak = 0.0;  // verification ratios (when screened)
-    double offset_low = 0.0, offset_high = 0.0;  // single-hop frequency offsets (Hz)
+    double residual = 0.0, third_peak = 0.0;         // verification ratios (when screened)
+    double offset_low = 0.0, offset_high = 0.0;      // single-hop frequency offsets (Hz)
     double level_low = -100.0, level_high = -100.0;  // uncorrected, dBm0
-    int phase = 0;  // tracking phase after this hop
+    int phase = 0;                                   // tracking phase after this hop
     // Filled on the hop a candidate is judged (confirmed or rejected).
     bool judged = false;
-    double drift_low = 0.0, drift_high = 0.0;        // Hz, first vs second half
+    double drift_low = 0.0, drift_high = 0.0;          // Hz, first vs second half
     double change_low_db = 0.0, change_high_db = 0.0;  // level, second vs first half
-    double sieve_ratio = 0.0, sieve_level = 0.0;      // strongest harmonic-series evidence
+    double sieve_ratio = 0.0, sieve_level = 0.0;       // strongest harmonic-series evidence
   };
   using TraceFn = void (*)(const Trace&, void* user);
-  void set_trace(TraceFn fn, void* user) noexcept { trace_ = fn; trace_user_ = user; }
+  void set_trace(TraceFn fn, void* user) noexcept {
+    trace_ = fn;
+    trace_user_ = user;
+  }
 
  private:
   using cfloat = std::complex<float>;
@@ -205,9 +208,7 @@ class DtmfDetector {
   void finish(std::vector<DtmfEvent>& events);
   double qualifying_ms() const;
   double bridge_ms() const;
-  const HopResult& hop_back(unsigned k) const {
-    return hops_[(hop_count_ - 1 - k) % kHistoryHops];
-  }
+  const HopResult& hop_back(unsigned k) const { return hops_[(hop_count_ - 1 - k) % kHistoryHops]; }
 
   DtmfConfig config_;
   const struct DtmfTables* tables_ = nullptr;
@@ -220,16 +221,16 @@ class DtmfDetector {
   // Bank state: kBankWindows concurrent windows, each 8 complex accumulators
   // (re[8] then im[8]); slot (head_ + age) % kBankWindows is age bank hops old.
   alignas(64) float acc_[kBankWindows][16]{};
-  std::uint64_t quiet_samples_ = 0;  // consecutive quiet samples so far
-  bool skipping_ = false;            // history not yet written since...
+  std::uint64_t quiet_samples_ = 0;     // consecutive quiet samples so far
+  bool skipping_ = false;               // history not yet written since...
   std::uint64_t skip_from_hop_ = 0;     // ...this hop
   std::uint64_t skip_from_sample_ = 0;  // ...and this sample
   unsigned head_ = 0;
-  unsigned pos_ = 0;  // sample position inside the current bank hop
-  bool dense_ = false;             // computing every hop
+  unsigned pos_ = 0;                 // sample position inside the current bank hop
+  bool dense_ = false;               // computing every hop
   std::uint64_t last_screened_ = 0;  // hop index of the latest screen pass
   std::uint64_t now_ = 0;
-  std::uint64_t hop_end_ = 0;  // end of the hop being judged (events and edges refer to it)
+  std::uint64_t hop_end_ = 0;          // end of the hop being judged (events and edges refer to it)
   std::uint64_t concealed_until_ = 0;  // windows starting before this are unknown
   bool any_concealed_ = false;
   std::uint64_t concealed_from_ = 0;
@@ -241,12 +242,12 @@ class DtmfDetector {
 
   // The tone being tracked.
   Phase phase_ = Phase::idle;
-  int row_ = 0, column_ = 0;  // column 0..3
-  double onset_ = 0.0;        // measured onset (samples)
-  double fall_ = 0.0;         // measured end of the latest burst
-  double release_ = 0.0;      // where suppression may end
-  bool released_digit_ = false;  // the last activity ended as a digit
-  double peak_low_ = 0.0, peak_high_ = 0.0;  // largest |z| so far
+  int row_ = 0, column_ = 0;                               // column 0..3
+  double onset_ = 0.0;                                     // measured onset (samples)
+  double fall_ = 0.0;                                      // measured end of the latest burst
+  double release_ = 0.0;                                   // where suppression may end
+  bool released_digit_ = false;                            // the last activity ended as a digit
+  double peak_low_ = 0.0, peak_high_ = 0.0;                // largest |z| so far
   double plateau_sum_low_ = 0.0, plateau_sum_high_ = 0.0;  // |z| of steady windows
   unsigned plateau_count_ = 0;
   std::complex<double> lag_low_{}, lag_high_{};  // summed lag-1 products (frequency)
@@ -256,7 +257,7 @@ class DtmfDetector {
   static constexpr unsigned kLagKeep = 32;
   std::complex<double> lags_low_[kLagKeep]{}, lags_high_[kLagKeep]{};
   float mags_low_[kLagKeep]{}, mags_high_[kLagKeep]{};  // steady |z|, in order
-  double first_valid_end_ = 0.0;  // end of the first verified window
+  double first_valid_end_ = 0.0;                        // end of the first verified window
   unsigned good_hops_ = 0;
   unsigned misses_ = 0;        // consecutive failed verifications
   unsigned total_misses_ = 0;  // failed verifications since the candidate began

@@ -25,21 +25,31 @@
 namespace prosody {
 
 char dtmf_number_to_char(int number) noexcept {
-  static constexpr char kChars[16] = {'0', '1', '2', '3', '4', '5', '6', '7',
-                                      '8', '9', '*', '#', 'A', 'B', 'C', 'D'};
+  static constexpr char kChars[16] = {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#', 'A', 'B', 'C', 'D'};
   return number >= 0 && number < 16 ? kChars[number] : '\0';
 }
 
 int dtmf_char_to_number(char digit) noexcept {
   if (digit >= '0' && digit <= '9') return digit - '0';
   switch (digit) {
-    case '*': return 10;
-    case '#': return 11;
-    case 'A': case 'a': return 12;
-    case 'B': case 'b': return 13;
-    case 'C': case 'c': return 14;
-    case 'D': case 'd': return 15;
-    default: return -1;
+    case '*':
+      return 10;
+    case '#':
+      return 11;
+    case 'A':
+    case 'a':
+      return 12;
+    case 'B':
+    case 'b':
+      return 13;
+    case 'C':
+    case 'c':
+      return 14;
+    case 'D':
+    case 'd':
+      return 15;
+    default:
+      return -1;
   }
 }
 
@@ -48,8 +58,8 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr unsigned kMaxLookaheadUs = 16000;
 constexpr double kCloseMs = 2.25;  // ramp down: fast, it decides the leak
-constexpr double kOpenMs = 4.0;   // ramp up: gentler, nothing is urgent
-constexpr double kGuardMs = 1.0;  // margin before a measured onset and after an end
+constexpr double kOpenMs = 4.0;    // ramp up: gentler, nothing is urgent
+constexpr double kGuardMs = 1.0;   // margin before a measured onset and after an end
 constexpr unsigned kMaxIntervals = 4;
 constexpr std::uint64_t kOpenEnded = std::numeric_limits<std::uint64_t>::max();
 
@@ -62,9 +72,12 @@ float peak_of(const float* x, std::size_t n) {
 
 unsigned min_duration_ms(ToneMinDuration d) {
   switch (d) {
-    case ToneMinDuration::ms40: return 40;
-    case ToneMinDuration::ms64: return 64;
-    default: return 0;
+    case ToneMinDuration::ms40:
+      return 40;
+    case ToneMinDuration::ms64:
+      return 64;
+    default:
+      return 0;
   }
 }
 
@@ -240,7 +253,7 @@ struct ToneSuppressor::Impl {
         onset = to_input(double(dtmf_base8 + a.onset));
       } else if (a.released_digit) {
         release = to_input(double(dtmf_base8 + a.release));  // keep the mute to the digit's end
-      }  // a rejected candidate: open again straight away
+      }                                                      // a rejected candidate: open again straight away
     }
     if (cp_on && (cp.tone_present() || cp.tone_candidate())) want = true;
     if (want)
@@ -287,8 +300,8 @@ struct ToneSuppressor::Impl {
   std::size_t chunk_limit() const {
     // Input samples until the detector's next hop (so the schedule is
     // updated as soon as the detector has something to say).
-    const std::size_t hop8 = dtmf_on ? dtmf.samples_to_next_decision()
-                                     : tones::DtmfDetector::kHop - count8 % tones::DtmfDetector::kHop;
+    const std::size_t hop8 =
+        dtmf_on ? dtmf.samples_to_next_decision() : tones::DtmfDetector::kHop - count8 % tones::DtmfDetector::kHop;
     return ratio == 1 ? hop8 : decimator.samples_to_next_output() + (hop8 - 1) * ratio;
   }
 
@@ -361,8 +374,7 @@ struct ToneSuppressor::Impl {
     if (lost_until == 0 || m == 0) return false;
     const std::uint64_t newest = base_in + (j + m) * ratio - 1;
     const std::uint64_t oldest_newest = base_in + (j + 1) * ratio - 1;
-    const std::uint64_t oldest =
-        oldest_newest + 1 >= decimator.support() ? oldest_newest + 1 - decimator.support() : 0;
+    const std::uint64_t oldest = oldest_newest + 1 >= decimator.support() ? oldest_newest + 1 - decimator.support() : 0;
     return oldest < lost_until && newest >= lost_from;
   }
 
@@ -460,14 +472,11 @@ void ToneSuppressor::configure(const ListenSettings& settings) { impl_->configur
 const ListenSettings& ToneSuppressor::settings() const noexcept { return impl_->settings; }
 unsigned ToneSuppressor::sample_rate() const noexcept { return impl_->rate; }
 
-void ToneSuppressor::process(const float* in, float* out, std::size_t n,
-                             std::vector<ToneEvent>& events) {
+void ToneSuppressor::process(const float* in, float* out, std::size_t n, std::vector<ToneEvent>& events) {
   impl_->run(in, out, n, events);
 }
 
-void ToneSuppressor::conceal(std::size_t n, std::vector<ToneEvent>& events) {
-  impl_->run(nullptr, nullptr, n, events);
-}
+void ToneSuppressor::conceal(std::size_t n, std::vector<ToneEvent>& events) { impl_->run(nullptr, nullptr, n, events); }
 
 void ToneSuppressor::conceal(std::size_t n, float* out, std::vector<ToneEvent>& events) {
   impl_->run(nullptr, out, n, events);
@@ -493,9 +502,7 @@ void ToneSuppressor::finish(float* tail, std::vector<ToneEvent>& events) {
   d.reset();
 }
 std::size_t ToneSuppressor::latency_samples() const noexcept { return impl_->delay; }
-bool ToneSuppressor::suppressing() const noexcept {
-  return impl_->muting || impl_->phase < 1.0;
-}
+bool ToneSuppressor::suppressing() const noexcept { return impl_->muting || impl_->phase < 1.0; }
 bool ToneSuppressor::last_block_unchanged() const noexcept { return impl_->delay == 0 && !impl_->gained; }
 std::uint64_t ToneSuppressor::samples_processed() const noexcept { return impl_->in_count; }
 

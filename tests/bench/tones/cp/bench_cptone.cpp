@@ -3,8 +3,8 @@
 // (one instance per fax tone, as an application needing CNG and CED runs).
 //
 // The counter cpu_per_channel_s is seconds of CPU per second of 8 kHz audio
-// on one channel, printed with an SI prefix (3.0u = 3 us per channel-second). Signals: digital silence, quiet line noise, speech
-// (the Debian asterisk prompts, or PROSODY_SPEECH_DIR), a US busy tone, CED.
+// on one channel, printed with an SI prefix (3.0u = 3 us per channel-second). Signals: digital silence, quiet line
+// noise, speech (the Debian asterisk prompts, or PROSODY_SPEECH_DIR), a US busy tone, CED.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -56,15 +56,23 @@ const std::vector<float>& signal(int which) {
   if (!s.empty()) return s;
   const std::size_t n = 10 * 8000;
   switch (which) {
-    case 0: s.assign(n, 0.0f); break;
-    case 1: s = testsig::white_noise(-60.0, n, 5); break;
-    case 2: s = speech_seconds(60.0); break;
+    case 0:
+      s.assign(n, 0.0f);
+      break;
+    case 1:
+      s = testsig::white_noise(-60.0, n, 5);
+      break;
+    case 2:
+      s = speech_seconds(60.0);
+      break;
     case 3: {
       cpstim::Variation v;
       s = cpstim::render(cpstim::repertoire_signals(-20.0)[3].steps, v);  // US busy
       break;
     }
-    case 4: s = testsig::sine(2100.0, -20.0, n, 8000.0); break;
+    case 4:
+      s = testsig::sine(2100.0, -20.0, n, 8000.0);
+      break;
   }
   if (s.empty()) s = testsig::white_noise(-30.0, n, 6);  // no speech corpus: loud noise instead
   return s;
@@ -106,8 +114,10 @@ void report(void*, int, int, int) {}
 void BM_SpandspModemConnectTones(benchmark::State& state) {
   const auto& f = signal(int(state.range(0)));
   const std::vector<std::int16_t> x = testsig::to_int16(f);
-  modem_connect_tones_rx_state_t* cng = modem_connect_tones_rx_init(nullptr, MODEM_CONNECT_TONES_FAX_CNG, report, nullptr);
-  modem_connect_tones_rx_state_t* ced = modem_connect_tones_rx_init(nullptr, MODEM_CONNECT_TONES_FAX_CED_OR_PREAMBLE, report, nullptr);
+  modem_connect_tones_rx_state_t* cng =
+      modem_connect_tones_rx_init(nullptr, MODEM_CONNECT_TONES_FAX_CNG, report, nullptr);
+  modem_connect_tones_rx_state_t* ced =
+      modem_connect_tones_rx_init(nullptr, MODEM_CONNECT_TONES_FAX_CED_OR_PREAMBLE, report, nullptr);
   for (auto _ : state) {
     for (std::size_t at = 0; at < x.size(); at += kChunk) {
       const int n = int(std::min(kChunk, x.size() - at));
