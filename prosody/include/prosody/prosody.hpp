@@ -87,6 +87,12 @@ class Span {
   std::size_t size_ = 0;
 };
 
+// Sample conversion: the library's one rule, used by both API faces and the
+// elements. Float full scale +/-1.0 is int16 32768; float to int16 rounds
+// half to even and saturates, and NaN becomes 0.
+void s16_to_float(const std::int16_t* in, float* out, std::size_t n) noexcept;
+void float_to_s16(const float* in, std::int16_t* out, std::size_t n) noexcept;
+
 // ---------------------------------------------------------------------------
 // Modules
 

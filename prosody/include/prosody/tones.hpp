@@ -35,6 +35,11 @@ struct ToneEvent {
 char dtmf_number_to_char(int number) noexcept;  // 10='*', 11='#', 12..15='A'..'D'; '\0' if invalid
 int dtmf_char_to_number(char digit) noexcept;   // -1 if not a DTMF character
 
+// Name of a call-progress or fax tone of the default Prosody repertoire, by
+// its id ("busy", "ring", "fax-ced", ...; "unknown" for any other id). The
+// elements' prosody-tone messages carry these names.
+const char* cptone_name(int id) noexcept;
+
 // Detects tones on a stream and removes the ones it detects.
 //
 // process() runs detection on the undelayed input and writes the output: the

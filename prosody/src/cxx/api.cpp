@@ -56,6 +56,9 @@ const char* errc_name(Errc code) noexcept {
   return "ERR_SM_UNKNOWN";
 }
 
+void s16_to_float(const std::int16_t* in, float* out, std::size_t n) noexcept { dsp::s16_to_float(in, out, n); }
+void float_to_s16(const float* in, std::int16_t* out, std::size_t n) noexcept { dsp::float_to_s16(in, out, n); }
+
 Error::Error(Errc code, const std::string& what) : std::runtime_error(what + ": " + errc_name(code)), code_(code) {}
 
 namespace {

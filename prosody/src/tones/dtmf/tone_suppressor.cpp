@@ -53,6 +53,33 @@ int dtmf_char_to_number(char digit) noexcept {
   }
 }
 
+const char* cptone_name(int id) noexcept {
+  switch (id) {
+    case 1:
+      return "unobtainable";
+    case 2:
+      return "busy";
+    case 3:
+      return "path-engaged";
+    case 4:
+      return "ring";
+    case 5:
+      return "special-information";
+    case 6:
+      return "fax-cng";
+    case 7:
+      return "fax-ced";
+    case 8:
+      return "dial";
+    case 9:
+      return "reorder";
+    case 11:
+      return "us-intercept";
+    default:
+      return "unknown";
+  }
+}
+
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
