@@ -115,6 +115,9 @@ struct ChannelIo;
 }  // namespace detail
 
 class Channel;
+struct FrameInput;
+struct FrameOutput;
+struct FrameResult;
 
 // An opaque, copyable channel identity (the same value as the C API's
 // tSMChannelId). It does not keep the channel alive.
@@ -156,6 +159,15 @@ class Module {
   // Stepped mode: process frames frames now (Errc::wrong_module_state in
   // real-time mode).
   void step(unsigned frames = 1);
+  // Stepped mode, the frame API: processes one frame whose input comes from
+  // the caller's spans and whose output goes to the caller's buffers, and
+  // returns the frame's events (see FrameInput). Channels named must have
+  // frame ports (Channel::enable_frame_input / enable_frame_output).
+  void step_frame(Span<const FrameInput> inputs, Span<const FrameOutput> outputs, FrameResult& result);
+  // The module's sample counter: samples per channel processed so far (the
+  // first sample of the next frame). The only clock of record of a stepped
+  // module: callers read it rather than keep their own.
+  std::uint64_t samples_processed() const;
   // Switch drive mode: start or stop the module's real-time thread.
   void start_realtime();
   void stop_realtime();
@@ -345,6 +357,60 @@ struct Datafeed {
 };
 
 // ---------------------------------------------------------------------------
+// The frame API (stepped modules)
+//
+// A caller that produces and consumes audio a frame at a time (a GStreamer
+// element, a file job) hands the module each frame's input as spans of its
+// own memory and names where each output goes: the module copies once in and
+// once out, converting formats as it copies, with no rings and no polling.
+// Real-time modules use host ports instead.
+
+enum class SampleFormat { f32, s16 };
+
+// A stretch of one channel's input for this frame, in the caller's memory:
+// count samples starting at sample offset of the frame.
+struct FramePiece {
+  std::uint32_t offset = 0;
+  std::uint32_t count = 0;
+  const void* samples = nullptr;
+  SampleFormat format = SampleFormat::f32;
+};
+
+// One channel's input for one frame. Pieces are in order and do not
+// overlap; samples that no piece covers are missing and are concealed (as
+// lost audio is). ended: the input's stream ends with this frame; tones in
+// progress end here and their end reports come with this frame's events.
+struct FrameInput {
+  ChannelId channel;
+  Span<const FramePiece> pieces;
+  bool ended = false;
+};
+
+// Where one channel's output for this frame goes: frame_samples() samples in
+// format.
+struct FrameOutput {
+  ChannelId channel;
+  void* samples = nullptr;
+  SampleFormat format = SampleFormat::f32;
+};
+
+// An event of the frame: a tone recognised on a channel's input, or an
+// activity report of a conference output. Events of channels with frame
+// ports come here, not to get_recognised / conf_poll_activity.
+struct FrameEvent {
+  enum class Kind { recognition, activity };
+  Kind kind = Kind::recognition;
+  ChannelId channel;
+  Recognition recognition;  // kind == recognition
+  ActivityReport activity;  // kind == activity
+};
+
+struct FrameResult {
+  std::uint64_t first_sample = 0;  // module sample counter at the frame's first sample
+  std::vector<FrameEvent> events;  // cleared, then filled, by step_frame
+};
+
+// ---------------------------------------------------------------------------
 // Channels
 
 // A channel of a module: an input half and an output half (depending on its
@@ -372,6 +438,13 @@ class Channel {
   void enable_host_output(std::size_t capacity_frames = 100);
   void disable_host_input();
   void disable_host_output();
+  // -- Frame ports (stepped modules): the input comes from, and the output
+  //    goes to, Module::step_frame. A frame input replaces any datafeed or
+  //    host input; a channel's input absent from a frame is missing for it.
+  void enable_frame_input();
+  void enable_frame_output();
+  void disable_frame_input();
+  void disable_frame_output();
   // Queue input samples; returns how many were accepted (the rest did not fit).
   std::size_t write_input(Span<const float> samples);
   std::size_t write_input(Span<const std::int16_t> samples);
