@@ -3,6 +3,7 @@
 // bit-exact pass-through away from tones, speech talk-off, packet loss,
 // bad input, caps and property changes while playing, call-progress and fax
 // tones; and prosodyconfmix's tone reports, checked by the same rules.
+#include "test_data.hpp"
 #include <glib/gstdio.h>
 #include <gst/audio/audio.h>
 #include <gtest/gtest.h>
@@ -430,7 +431,7 @@ TEST(ToneSuppress, DetectOnlyLeavesTheAudioAlone) {
 TEST(ToneSuppress, SpeechGivesNoDigits) {
   std::string why;
   const auto files = dtmftest::speech_files(&why);
-  if (files.empty()) GTEST_SKIP() << why;
+  if (files.empty()) PROSODY_SKIP_WITHOUT_DATA(why);
   std::vector<float> speech;
   for (const std::string& f : files) {
     std::vector<float> x;
@@ -439,7 +440,7 @@ TEST(ToneSuppress, SpeechGivesNoDigits) {
     speech.insert(speech.end(), x.begin(), x.end());
     if (speech.size() > 8000u * 150) break;  // 150 s keeps the suite quick, also under ASan
   }
-  if (speech.size() < 8000u * 10) GTEST_SKIP() << "under 10 s of 8 kHz speech in " << dtmftest::speech_dir();
+  if (speech.size() < 8000u * 10) PROSODY_SKIP_WITHOUT_DATA("under 10 s of 8 kHz speech in " << dtmftest::speech_dir());
   Rig r(8000, false);
   r.push_all(speech);
   r.eos();

@@ -165,11 +165,17 @@ TEST(Threads, RealTimeModuleKeepsTime) {
   out.conf_start();
   std::this_thread::sleep_for(200ms);  // settle
   const auto t0 = std::chrono::steady_clock::now();
-  const std::uint64_t f0 = m.stats().frames_processed;
+  const ModuleStats s0 = m.stats();
   std::this_thread::sleep_for(1000ms);
-  const std::uint64_t f1 = m.stats().frames_processed;
+  const ModuleStats s1 = m.stats();
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_NEAR(double(f1 - f0), elapsed * 100.0, 5.0) << "frames in " << elapsed << " s";
+  const double frames = double(s1.frames_processed - s0.frames_processed);
+  // Never ahead of the clock.
+  EXPECT_LE(frames, elapsed * 100.0 + 2.0) << "frames in " << elapsed << " s";
+  // On time whenever it had the CPU; a machine too loaded to give it the CPU
+  // (sanitizers, parallel tests) makes it late, and then it says so.
+  if (s1.late_frames == s0.late_frames)
+    EXPECT_GE(frames, elapsed * 100.0 - 5.0) << "frames in " << elapsed << " s, and no late frame counted";
   EXPECT_EQ(m.drive_mode(), DriveMode::realtime);
   try {
     m.step(1);

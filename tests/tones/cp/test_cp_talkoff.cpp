@@ -8,6 +8,7 @@
 // much of the active speech the suppressor would have muted. The same for
 // music on hold (asterisk-moh-opsound-wav, or PROSODY_MUSIC_DIR), where
 // sustained notes are tones and only cptone and fax reports count as false.
+#include "test_data.hpp"
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -133,7 +134,8 @@ void run_corpus(const Corpus& corpus, double gain_db, TalkoffTotals& t) {
 void check(const Corpus& corpus, const char* what, const char* package, const char* env, double gain_db,
            bool fax_bands_too) {
   if (corpus.files.empty())
-    GTEST_SKIP() << "no " << what << " corpus at " << corpus.dir << " (install " << package << " or set " << env << ")";
+    PROSODY_SKIP_WITHOUT_DATA("no " << what << " corpus at " << corpus.dir << " (install " << package << " or set "
+                                    << env << ")");
   TalkoffTotals t;
   run_corpus(corpus, gain_db, t);
   std::printf(

@@ -4,6 +4,7 @@
 // Built twice: test_dtmf_rows (default suite, reduced trial counts) and
 // test_dtmf_rows_full (suite 'slow', DTMF_FULL_SWEEPS: the full counts, fine
 // sweeps and the speech corpus). Every assertion is on a measured number.
+#include "test_data.hpp"
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -489,14 +490,14 @@ void expect_no_talk_off(const std::vector<std::string>& files, const char* what)
 TEST(DtmfRows, A10TalkOffOnSpeechCorpus) {
   std::string why;
   const auto files = speech_files(&why);
-  if (files.empty()) GTEST_SKIP() << why;
+  if (files.empty()) PROSODY_SKIP_WITHOUT_DATA(why);
   expect_no_talk_off(files, "speech");
 }
 
 TEST(DtmfRows, A10TalkOffOnMusic) {
   std::string why;
   const auto files = music_files(&why);
-  if (files.empty()) GTEST_SKIP() << why;
+  if (files.empty()) PROSODY_SKIP_WITHOUT_DATA(why);
   expect_no_talk_off(files, "music");
 }
 #endif

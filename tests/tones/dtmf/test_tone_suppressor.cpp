@@ -1,6 +1,7 @@
 // prosody::ToneSuppressor: events, settings, rates, suppression quality
 // (rows B1-B4 of docs/tone-detection.md), packet loss, and the call-progress
 // path. Every audio assertion is a measured number.
+#include "test_data.hpp"
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -686,7 +687,7 @@ TEST(ToneSuppressorCallProgress, CedToneReportedAndSuppressedAt16kHz) {
 TEST(ToneSuppressorQuality, SpeechCollateral) {
   std::string why;
   auto files = speech_files(&why);
-  if (files.empty()) GTEST_SKIP() << why;
+  if (files.empty()) PROSODY_SKIP_WITHOUT_DATA(why);
   if (!kFull) files.resize(std::min<std::size_t>(files.size(), 60));
   for (unsigned lookahead : {0u, 16000u}) {
     ToneSuppressor ts(8000, listening(lookahead));
