@@ -14,60 +14,38 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <dirent.h>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 #include "cp_stimulus.hpp"
 #include "cp_test_util.hpp"
+#include "corpus.hpp"
 #include "signal.hpp"
 
 using namespace cptest;
 
 namespace {
 
-// Debian package locations; PROSODY_SPEECH_DIR and PROSODY_MUSIC_DIR override them.
-const char* kDefaultSpeechDir = "/usr/share/asterisk/sounds/en_US_f_Allison";
-const char* kDefaultMusicDir = "/usr/share/asterisk/moh";
-
-void collect_wavs(const std::string& dir, std::vector<std::string>& out) {
-  DIR* d = opendir(dir.c_str());
-  if (!d) return;
-  while (dirent* e = readdir(d)) {
-    const std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    const std::string path = dir + "/" + name;
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0) continue;
-    if (S_ISDIR(st.st_mode))
-      collect_wavs(path, out);
-    else if (name.size() > 4 && name.compare(name.size() - 4, 4, ".wav") == 0)
-      out.push_back(path);
-  }
-  closedir(d);
-}
-
 struct Corpus {
   std::string dir;
   std::vector<std::string> files;
+  std::string why;  // if there are no files
 };
 
-Corpus load_corpus(const char* env_name, const char* fallback) {
-  Corpus k;
-  const char* env = std::getenv(env_name);
-  k.dir = env && *env ? env : fallback;
-  collect_wavs(k.dir, k.files);
-  std::sort(k.files.begin(), k.files.end());
-  return k;
-}
-
 const Corpus& speech() {
-  static const Corpus c = load_corpus("PROSODY_SPEECH_DIR", kDefaultSpeechDir);
+  static const Corpus c = [] {
+    Corpus k{testsig::speech_dir(), {}, {}};
+    k.files = testsig::speech_files(&k.why);
+    return k;
+  }();
   return c;
 }
 const Corpus& music() {
-  static const Corpus c = load_corpus("PROSODY_MUSIC_DIR", kDefaultMusicDir);
+  static const Corpus c = [] {
+    Corpus k{testsig::music_dir(), {}, {}};
+    k.files = testsig::music_files(&k.why);
+    return k;
+  }();
   return c;
 }
 
@@ -131,11 +109,8 @@ void run_corpus(const Corpus& corpus, double gain_db, TalkoffTotals& t) {
 // fax_bands_too: also fail on simple tones in the CNG/CED bands. Speech has
 // none; music has real notes there (a 120 ms synth note at 2092 Hz), which
 // are tones of the set, though no fax tone (cptone 6/7 needs its cadence).
-void check(const Corpus& corpus, const char* what, const char* package, const char* env, double gain_db,
-           bool fax_bands_too) {
-  if (corpus.files.empty())
-    PROSODY_SKIP_WITHOUT_DATA("no " << what << " corpus at " << corpus.dir << " (install " << package << " or set "
-                                    << env << ")");
+void check(const Corpus& corpus, const char* what, double gain_db, bool fax_bands_too) {
+  if (corpus.files.empty()) PROSODY_SKIP_WITHOUT_DATA(corpus.why);
   TalkoffTotals t;
   run_corpus(corpus, gain_db, t);
   std::printf(
@@ -154,12 +129,8 @@ void check(const Corpus& corpus, const char* what, const char* package, const ch
   }
 }
 
-void check_speech(double gain_db) {
-  check(speech(), "speech", "asterisk-core-sounds-en-wav", "PROSODY_SPEECH_DIR", gain_db, true);
-}
-void check_music(double gain_db) {
-  check(music(), "music", "asterisk-moh-opsound-wav", "PROSODY_MUSIC_DIR", gain_db, false);
-}
+void check_speech(double gain_db) { check(speech(), "speech", gain_db, true); }
+void check_music(double gain_db) { check(music(), "music", gain_db, false); }
 
 }  // namespace
 

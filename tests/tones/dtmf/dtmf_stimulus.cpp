@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <dirent.h>
-#include <sys/stat.h>
 
 #include "signal.hpp"
 
@@ -164,59 +162,6 @@ void g711_round_trip(std::vector<float>& x, Codec codec) {
     const std::int16_t out = codec == Codec::alaw ? alaw_decode(alaw_encode(lin)) : ulaw_decode(ulaw_encode(lin));
     v = static_cast<float>(out) / 32768.0f;
   }
-}
-
-// --- Speech corpus -----------------------------------------------------------
-std::string speech_dir() {
-  if (const char* env = std::getenv("PROSODY_SPEECH_DIR"); env && *env) return env;
-  return "/usr/share/asterisk/sounds/en_US_f_Allison";  // Debian asterisk-core-sounds-en-wav
-}
-
-namespace {
-void collect(const std::string& dir, std::vector<std::string>& out) {
-  DIR* d = opendir(dir.c_str());
-  if (!d) return;
-  while (dirent* e = readdir(d)) {
-    const std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    const std::string path = dir + "/" + name;
-    struct stat st {};
-    if (stat(path.c_str(), &st) != 0) continue;
-    if (S_ISDIR(st.st_mode)) {
-      collect(path, out);
-    } else if (name.size() > 4 && name.compare(name.size() - 4, 4, ".wav") == 0) {
-      out.push_back(path);
-    }
-  }
-  closedir(d);
-}
-}  // namespace
-
-std::string music_dir() {
-  if (const char* env = std::getenv("PROSODY_MUSIC_DIR"); env && *env) return env;
-  return "/usr/share/asterisk/moh";  // Debian asterisk-moh-opsound-wav
-}
-
-namespace {
-// The sorted .wav files under dir, or none and the reason in why.
-std::vector<std::string> corpus_files(const std::string& dir, const char* what, const char* package,
-                                      const char* variable, std::string* why) {
-  std::vector<std::string> files;
-  collect(dir, files);
-  std::sort(files.begin(), files.end());
-  if (files.empty() && why)
-    *why = std::string("no ") + what + " corpus at " + dir + " (install the Debian package " + package + " or set " +
-           variable + ")";
-  return files;
-}
-}  // namespace
-
-std::vector<std::string> music_files(std::string* why) {
-  return corpus_files(music_dir(), "music", "asterisk-moh-opsound-wav", "PROSODY_MUSIC_DIR", why);
-}
-
-std::vector<std::string> speech_files(std::string* why) {
-  return corpus_files(speech_dir(), "speech", "asterisk-core-sounds-en-wav", "PROSODY_SPEECH_DIR", why);
 }
 
 }  // namespace dtmftest

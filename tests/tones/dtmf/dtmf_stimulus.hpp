@@ -5,6 +5,7 @@
 // samples with full scale +/-1.0.
 #pragma once
 
+#include "corpus.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <random>
@@ -91,12 +92,10 @@ void g711_round_trip(std::vector<float>& x, Codec codec);
 inline double accept_edge_hz(double f, int sign) { return sign * (0.015 * f + 2.0); }
 inline double reject_edge_hz(double f, int sign) { return sign * 0.035 * f; }
 
-// Speech corpus (asterisk-core-sounds-en-wav). Returns an empty list and sets
-// why if it is not there. PROSODY_SPEECH_DIR overrides the location.
-std::vector<std::string> speech_files(std::string* why);
-std::string speech_dir();
-// Music on hold (asterisk-moh-opsound-wav); PROSODY_MUSIC_DIR overrides.
-std::vector<std::string> music_files(std::string* why);
-std::string music_dir();
+// The speech and music corpora (tests/support/corpus.hpp).
+using testsig::music_dir;
+using testsig::music_files;
+using testsig::speech_dir;
+using testsig::speech_files;
 
 }  // namespace dtmftest

@@ -1,0 +1,21 @@
+// corpus.hpp - the recorded speech and music the tests use as real signals:
+// Asterisk's prompts (Debian asterisk-core-sounds-en-wav) and music on hold
+// (asterisk-moh-opsound-wav), 8 kHz WAV files.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace testsig {
+
+// Where each corpus is: PROSODY_SPEECH_DIR / PROSODY_MUSIC_DIR, or Debian's
+// location.
+std::string speech_dir();
+std::string music_dir();
+
+// The corpus's .wav files (searched recursively), sorted. Empty if there are
+// none, with the reason (and how to install them) in why.
+std::vector<std::string> speech_files(std::string* why);
+std::vector<std::string> music_files(std::string* why);
+
+}  // namespace testsig
