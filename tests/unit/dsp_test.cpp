@@ -291,9 +291,10 @@ TEST(Activity, ThresholdFollowsSpeechThresh) {
 TEST(Activity, SteadyNoiseAloneIsNotSpeech) {
   // With noise only, Lmax is held 25 dB above Lmin, so the threshold stays
   // above the noise's own flicker once Lmin has climbed from the floor
-  // (-55 dBm0) to the noise, at 2 dB/s.
+  // (-55 dBm0) to the noise, at 2 dB/s. Line noise is quieter than the
+  // ceiling of the learnt floor (-40 dBm0).
   const ActivityCoefficients c = activity_coefficients({});
-  for (double level : {-50.0, -40.0, -30.0}) {
+  for (double level : {-50.0, -45.0, -41.0}) {
     ActivityState st;
     const std::vector<float> noise = testsig::white_noise(level, 8000 * 20, 3);
     const int learnt = static_cast<int>(((level + 55.0) / 2.0 + 0.5) * 100.0);  // frames
@@ -305,9 +306,23 @@ TEST(Activity, SteadyNoiseAloneIsNotSpeech) {
     EXPECT_EQ(active_after, 0) << level << " dBm0 noise";
     // Before, a louder noise than the floor reads as speech: the documented
     // cost of learning the floor slowly (a long vowel is not noise).
-    if (level > -45.0) {
+    if (level > -46.0) {
       EXPECT_GT(active_before, 0);
     }
+  }
+}
+
+TEST(Activity, SteadySignalAboveTheNoiseCeilingIsNeverGated) {
+  // The learnt floor stops at -40 dBm0: a steady signal at -30 dBm0 (music
+  // on hold, a test tone, a modem) stays active however long it lasts.
+  const ActivityCoefficients c = activity_coefficients({});
+  for (double level : {-33.0, -30.0, -10.0}) {
+    ActivityState st;
+    const std::vector<float> x = testsig::white_noise(level, 8000 * 60, 4);
+    int inactive = 0;
+    for (std::size_t at = 0; at + 80 <= x.size(); at += 80)
+      inactive += !track_activity(st, c, frame_energy(testsig::mean_square(x.data() + at, 80)));
+    EXPECT_EQ(inactive, 0) << level << " dBm0 steady signal";
   }
 }
 

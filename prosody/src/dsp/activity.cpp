@@ -10,6 +10,7 @@ namespace prosody::dsp {
 ActivityCoefficients activity_coefficients(const ActivityParams& p) {
   ActivityCoefficients c;
   c.min_noise = aculab_energy(p.min_noise_level_db);
+  c.max_noise = std::max(c.min_noise, aculab_energy(p.max_noise_level_db));
   c.thresh = p.speech_thresh;
   c.lmin_rise = std::pow(10.0, p.lmin_rise_db_per_s * p.frame_seconds / 10.0);
   c.lmax_decay = std::pow(10.0, -p.lmax_decay_db_per_s * p.frame_seconds / 10.0);
@@ -32,7 +33,7 @@ bool track_activity(ActivityState& s, const ActivityCoefficients& c, double e) {
     s.lmax = c.min_noise * c.min_range;
   }
   // Noise floor: follows the energy down at once, creeps up slowly.
-  s.lmin = e < s.lmin ? e : s.lmin * c.lmin_rise;
+  s.lmin = e < s.lmin ? e : std::min(s.lmin * c.lmin_rise, c.max_noise);
   s.lmin = std::max(s.lmin, c.min_noise);
   // Peak: follows the energy up at once, decays toward the floor.
   s.lmax = e > s.lmax ? e : s.lmin + (s.lmax - s.lmin) * c.lmax_decay;

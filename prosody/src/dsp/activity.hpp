@@ -12,8 +12,11 @@
 //   about 6 dB above the noise floor (at speech_thresh 0.01), well clear of
 //   the frame-to-frame flicker of steady noise;
 // - Lmin rises 2 dB/s while the energy stays above it (a new, louder noise
-//   floor is learnt in seconds; a perfectly steady tone is eventually judged
-//   to be noise), Lmax decays toward Lmin at 6 dB/s;
+//   floor is learnt in seconds), but never above -40 dBm0: line noise is
+//   quieter than that, and a steady signal louder than it (music on hold, a
+//   test tone, a modem) is something a listener wants, so it must never be
+//   learnt as noise and gated. With the 25 dB range below, anything louder
+//   than about -34 dBm0 is always active. Lmax decays toward Lmin at 6 dB/s;
 // - activity holds for 200 ms after the last active frame so word endings
 //   are not chopped.
 #pragma once
@@ -24,6 +27,7 @@ namespace prosody::dsp {
 
 struct ActivityParams {
   double min_noise_level_db = -55.0;  // dBm0
+  double max_noise_level_db = -40.0;  // dBm0: the learnt noise floor stops here
   double speech_thresh = 0.01;
   double frame_seconds = 0.01;
   double lmin_rise_db_per_s = 2.0;
@@ -41,6 +45,7 @@ struct ActivityState {
 
 struct ActivityCoefficients {
   double min_noise = 0.0;
+  double max_noise = 0.0;
   double thresh = 0.01;
   double lmin_rise = 1.0;   // per-frame ratio
   double lmax_decay = 1.0;  // per-frame ratio applied to (Lmax - Lmin)
