@@ -16,5 +16,5 @@ static gboolean plugin_init(GstPlugin* plugin) {
 }
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, prosody,
-                  "Software Prosody processor: conferencing, tones, record and replay", plugin_init, VERSION,
+                  "Software Prosody processor: conferencing with mix-minus, tone detection and suppression", plugin_init, VERSION,
                   GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

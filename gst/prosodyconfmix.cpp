@@ -764,14 +764,16 @@ static void prosody_conf_mix_set_property(GObject* object, guint id, const GValu
   PROSODY_OBJECT_LOCK(self);
   switch (id) {
     case PROP_RATE: {
+      /* A value the module cannot run at is refused where the user sees it
+       * (gst-launch-1.0 prints GLib warnings), and the property keeps its
+       * value. */
       const guint r = g_value_get_uint(value);
       if (r == 0 || r == 8000 || r == 16000 || r == 32000 || r == 48000)
         in.rate_property = r;
       else
-        GST_WARNING_OBJECT(self,
-                           "rate %u Hz ignored: use 0, 8000, 16000, "
-                           "32000 or 48000",
-                           r);
+        g_warning("%s: rate %u Hz is not supported (use 8000, 16000, 32000 or 48000, or 0 for the first input's "
+                  "rate); rate stays %u",
+                  GST_OBJECT_NAME(self), r, in.rate_property);
       break;
     }
     case PROP_FRAME_DURATION: {
@@ -779,7 +781,9 @@ static void prosody_conf_mix_set_property(GObject* object, guint id, const GValu
       if (d == 5 * GST_MSECOND || d == 10 * GST_MSECOND || d == 20 * GST_MSECOND)
         in.frame_duration = d;
       else
-        GST_WARNING_OBJECT(self, "frame-duration %" G_GUINT64_FORMAT " ns ignored: use 5, 10 or 20 ms", d);
+        g_warning("%s: frame-duration %" G_GUINT64_FORMAT
+                  " ns is not supported (use 5000000, 10000000 or 20000000: 5, 10 or 20 ms); it stays %" G_GUINT64_FORMAT,
+                  GST_OBJECT_NAME(self), d, in.frame_duration);
       break;
     }
     case PROP_LATENCY:
@@ -890,12 +894,14 @@ static void prosody_conf_mix_class_init(ProsodyConfMixClass* klass) {
                                   g_param_spec_uint("rate", "Rate",
                                                     "Sample rate of every pad in Hz: 8000, 16000, 32000 or 48000; 0 = "
                                                     "the rate of the first input caps, fixed until READY. Inputs at "
-                                                    "another rate are refused (put audioresample in front)",
+                                                    "another rate are refused (put audioresample in front). Any other "
+                                                    "value is refused with a warning and the rate is unchanged",
                                                     0, 48000, 0, ready));
   g_object_class_install_property(gobject_class, PROP_FRAME_DURATION,
                                   g_param_spec_uint64("frame-duration", "Frame duration",
                                                       "Duration of a mixing frame and of every output buffer, in "
-                                                      "nanoseconds: 5, 10 or 20 ms",
+                                                      "nanoseconds: 5, 10 or 20 ms (any other value is refused with a "
+                                                      "warning and the duration is unchanged)",
                                                       5 * GST_MSECOND, 20 * GST_MSECOND, 10 * GST_MSECOND, ready));
   g_object_class_install_property(
       gobject_class, PROP_LATENCY,

@@ -236,11 +236,28 @@ static gboolean sink_set_caps(ProsodyConfMix* self, GstPad* pad, GstCaps* caps) 
   GstAudioInfo info;
   GstStructure* s = gst_caps_get_structure(caps, 0);
   const gchar* format = gst_structure_get_string(s, "format");
-  if (!gst_audio_info_from_caps(&info, caps) || info.channels != 1 || !format ||
-      (g_strcmp0(format, "S16LE") && g_strcmp0(format, "F32LE")) || info.layout != GST_AUDIO_LAYOUT_INTERLEAVED) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("%s: unsupported input format", GST_PAD_NAME(pad)),
-                      ("caps %" GST_PTR_FORMAT " are not mono S16LE or F32LE; put "
-                       "audioconvert in front",
+  gint channels = 1;
+  gst_structure_get_int(s, "channels", &channels);
+  const gchar* layout = gst_structure_get_string(s, "layout");
+  /* Say what is wrong and what to put in front, one reason at a time. */
+  if (channels != 1) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                      ("%s: %d channels; prosodyconfmix takes mono (one pad per party)", GST_PAD_NAME(pad), channels),
+                      ("put audioconvert ! audio/x-raw,channels=1 in front of %s (caps %" GST_PTR_FORMAT ")",
+                       GST_PAD_NAME(pad), caps));
+    return FALSE;
+  }
+  if (!format || (g_strcmp0(format, "S16LE") && g_strcmp0(format, "F32LE"))) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                      ("%s: sample format %s; prosodyconfmix takes S16LE or F32LE", GST_PAD_NAME(pad),
+                       format ? format : "(none)"),
+                      ("put audioconvert in front of %s (caps %" GST_PTR_FORMAT ")", GST_PAD_NAME(pad), caps));
+    return FALSE;
+  }
+  if ((layout && g_strcmp0(layout, "interleaved")) || !gst_audio_info_from_caps(&info, caps)) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("%s: unsupported audio caps", GST_PAD_NAME(pad)),
+                      ("caps %" GST_PTR_FORMAT " are not interleaved mono S16LE or F32LE audio; put audioconvert in "
+                       "front",
                        caps));
     return FALSE;
   }
@@ -546,6 +563,15 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
       }
       gst_query_set_caps_result(query, caps);
       gst_caps_unref(caps);
+      return TRUE;
+    }
+    case GST_QUERY_SEEKING: {
+      /* A conference cannot be sought: its inputs have no common timeline
+       * to seek in (and live ones cannot seek at all). Say so, rather than
+       * let the default handler ask one upstream at random. */
+      GstFormat format;
+      gst_query_parse_seeking(query, &format, nullptr, nullptr, nullptr);
+      gst_query_set_seeking(query, format, FALSE, 0, -1);
       return TRUE;
     }
     case GST_QUERY_POSITION: {

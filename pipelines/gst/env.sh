@@ -1,7 +1,8 @@
 # Sourced by the scripts here: finds the built plugin and an output folder.
 #   PROSODY_BUILD_DIR  meson build dir holding gst/libgstprosody.so (default: build,
 #                      relative to the repository root)
-#   $1                 output folder (default: ./prosody-out)
+#   $1                 output folder (default: ./prosody-out); each script writes
+#                      into its own subfolder of it, named after the script
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 build="${PROSODY_BUILD_DIR:-build}"
@@ -11,7 +12,7 @@ if [ ! -e "$build/gst/libgstprosody.so" ]; then
   exit 2
 fi
 export GST_PLUGIN_PATH="$build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-out="${1:-prosody-out}"
+out="${1:-prosody-out}/$(basename "$0" .sh)"
 mkdir -p "$out"
 # One 8 kHz talker: audiotestsrc at FREQ Hz for SECONDS s into m.sink_N.
 # talker N FREQ VOLUME [SECONDS]

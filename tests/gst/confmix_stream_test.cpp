@@ -190,8 +190,28 @@ TEST(ConfMixStream, StereoIsRefusedWithAClearError) {
   TwoParties t(nullptr);
   gst_harness_set_src_caps_str(t.h1.get(), "audio/x-raw,format=F32LE,rate=8000,channels=2,layout=interleaved");
   const std::string e = t.error();
-  EXPECT_NE(e.find("sink_1"), std::string::npos) << e;
-  EXPECT_NE(e.find("unsupported"), std::string::npos) << e;
+  EXPECT_NE(e.find("sink_1: 2 channels"), std::string::npos) << e;
+  EXPECT_NE(e.find("mono"), std::string::npos) << e;
+  EXPECT_NE(e.find("audioconvert ! audio/x-raw,channels=1"), std::string::npos) << e;
+}
+
+// A stream that was mono and becomes stereo mid-stream gets the same clear
+// error, naming the channel count and the fix.
+TEST(ConfMixStream, MonoToStereoCapsChangeNamesTheFix) {
+  TwoParties t;
+  gst_harness_push(t.h1.get(), float_buffer(std::vector<float>(800, 0.0f), 0));
+  gst_harness_set_src_caps_str(t.h1.get(), "audio/x-raw,format=F32LE,rate=8000,channels=2,layout=interleaved");
+  const std::string e = t.error();
+  EXPECT_NE(e.find("sink_1: 2 channels"), std::string::npos) << e;
+  EXPECT_NE(e.find("audioconvert ! audio/x-raw,channels=1"), std::string::npos) << e;
+}
+
+TEST(ConfMixStream, OtherSampleFormatIsRefusedNamingIt) {
+  TwoParties t(nullptr);
+  gst_harness_set_src_caps_str(t.h1.get(), "audio/x-raw,format=S24LE,rate=8000,channels=1,layout=interleaved");
+  const std::string e = t.error();
+  EXPECT_NE(e.find("sink_1: sample format S24LE"), std::string::npos) << e;
+  EXPECT_NE(e.find("audioconvert"), std::string::npos) << e;
 }
 
 TEST(ConfMixStream, StatisticsCountFramesInAndOut) {

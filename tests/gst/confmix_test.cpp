@@ -263,3 +263,58 @@ TEST(ConfMix, PlaysAgainAfterReadyAtAnotherRate) {
 }
 
 }  // namespace
+
+namespace {
+
+// rate and frame-duration take only what the module can run at; anything
+// else is refused with a warning the user sees, and the property keeps its
+// value.
+TEST(ConfMix, InvalidRateAndFrameDurationAreRefusedVisibly) {
+  gsttest::ElementPtr m(gst_element_factory_make("prosodyconfmix", nullptr));
+  ASSERT_TRUE(m);
+  guint rate = 1;
+  guint64 frame = 0;
+  {
+    gsttest::ProsodyWarnings warnings;
+    g_object_set(m.get(), "rate", 44100u, nullptr);
+    g_object_set(m.get(), "frame-duration", guint64(7 * GST_MSECOND), nullptr);
+    ASSERT_EQ(warnings.messages.size(), 2u);
+    EXPECT_NE(warnings.messages[0].find("rate 44100 Hz is not supported"), std::string::npos) << warnings.messages[0];
+    EXPECT_NE(warnings.messages[1].find("frame-duration 7000000 ns is not supported"), std::string::npos)
+        << warnings.messages[1];
+  }
+  g_object_get(m.get(), "rate", &rate, "frame-duration", &frame, nullptr);
+  EXPECT_EQ(rate, 0u);
+  EXPECT_EQ(frame, 10 * GST_MSECOND);
+  {
+    gsttest::ProsodyWarnings warnings;
+    g_object_set(m.get(), "rate", 16000u, "frame-duration", guint64(20 * GST_MSECOND), nullptr);
+    EXPECT_TRUE(warnings.messages.empty());
+  }
+  g_object_get(m.get(), "rate", &rate, "frame-duration", &frame, nullptr);
+  EXPECT_EQ(rate, 16000u);
+  EXPECT_EQ(frame, 20 * GST_MSECOND);
+}
+
+// A conference cannot be sought, and says so (the default handler would ask
+// one upstream at random, answer TRUE, and the seek would then fail).
+TEST(ConfMix, SeekingQueryAnswersFalse) {
+  GError* err = nullptr;
+  gsttest::ElementPtr pipeline(gst_parse_launch(
+      ("prosodyconfmix name=m " + talker(0, 430.0, 0.1, 500) + talker(1, 770.0, 0.1, 500) +
+       "m.src_0 ! queue ! fakesink m.src_1 ! queue ! fakesink")
+          .c_str(),
+      &err));
+  ASSERT_EQ(err, nullptr) << err->message;
+  ASSERT_NE(gst_element_set_state(pipeline.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  ASSERT_EQ(gst_element_get_state(pipeline.get(), nullptr, nullptr, 5 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  GstQuery* q = gst_query_new_seeking(GST_FORMAT_TIME);
+  ASSERT_TRUE(gst_element_query(pipeline.get(), q));
+  gboolean seekable = TRUE;
+  gst_query_parse_seeking(q, nullptr, &seekable, nullptr, nullptr);
+  gst_query_unref(q);
+  EXPECT_FALSE(seekable);
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+}
+
+}  // namespace

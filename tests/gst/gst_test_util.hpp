@@ -114,4 +114,24 @@ inline std::vector<float> channel(const Capture& c, int ch) {
   return out;
 }
 
+// Collects the GLib warnings our elements emit (log domain "prosody") while
+// it lives, instead of failing the test on them.
+class ProsodyWarnings {
+ public:
+  ProsodyWarnings()
+      : id_(g_log_set_handler(
+            "prosody", static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL),
+            [](const gchar*, GLogLevelFlags, const gchar* message, gpointer self) {
+              static_cast<ProsodyWarnings*>(self)->messages.emplace_back(message);
+            },
+            this)) {}
+  ~ProsodyWarnings() { g_log_remove_handler("prosody", id_); }
+  ProsodyWarnings(const ProsodyWarnings&) = delete;
+  ProsodyWarnings& operator=(const ProsodyWarnings&) = delete;
+  std::vector<std::string> messages;
+
+ private:
+  guint id_;
+};
+
 }  // namespace gsttest
