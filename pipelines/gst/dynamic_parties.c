@@ -20,11 +20,15 @@
 
 static gfloat* heard;
 static gsize n_heard, cap_heard;
+/* Running time of heard[0]: windows are placed by running time, so that how
+ * far the appsink lags behind (a loaded machine) does not matter. */
+static GstClockTime first_pts = GST_CLOCK_TIME_NONE;
 
 static void drain(GstElement* sink) {
   GstSample* s;
   while ((s = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 0))) {
     GstBuffer* b = gst_sample_get_buffer(s);
+    if (!GST_CLOCK_TIME_IS_VALID(first_pts)) first_pts = GST_BUFFER_PTS(b);
     GstMapInfo map;
     gst_buffer_map(b, &map, GST_MAP_READ);
     const gint16* v = (const gint16*)map.data;
@@ -62,6 +66,22 @@ static gboolean run_for(GstElement* pipeline, GstElement* sink, gint ms) {
   return ok;
 }
 
+/* The pipeline's running time now. */
+static GstClockTime running_time(GstElement* pipeline) {
+  GstClock* clock = gst_element_get_clock(pipeline);
+  const GstClockTime now = gst_clock_get_time(clock);
+  gst_object_unref(clock);
+  return now - gst_element_get_base_time(pipeline);
+}
+
+/* Index in heard[] of the sample at running time rt (the output is
+ * contiguous from first_pts). */
+static gsize sample_at(GstClockTime rt) {
+  if (rt <= first_pts) return 0;
+  const gsize i = (gsize)gst_util_uint64_scale(rt - first_pts, RATE, GST_SECOND);
+  return i < n_heard ? i : n_heard;
+}
+
 /* dBm0 of the component at freq in heard[from, to) (Hann-windowed DFT bin). */
 static double tone_dbm0(double freq, gsize from, gsize to) {
   double re = 0, im = 0, wsum = 0;
@@ -97,7 +117,7 @@ int main(int argc, char** argv) {
   gboolean ok = run_for(pipeline, sink, 400);
 
   double freq[TURNS];
-  gsize joined[TURNS], left[TURNS];
+  GstClockTime joined[TURNS], left[TURNS]; /* running times */
   GstElement* talker = NULL;
   GstPad* pads[2] = {NULL, NULL};
   for (int t = 0; t < TURNS && ok; ++t) {
@@ -109,7 +129,7 @@ int main(int argc, char** argv) {
       gst_element_release_request_pad(mix, pads[1]);
       gst_object_unref(pads[0]);
       gst_object_unref(pads[1]);
-      left[t - 1] = n_heard;
+      left[t - 1] = running_time(pipeline);
     }
     /* ...and a new one joins, as party 2 + t, with its own tone. */
     freq[t] = 600 + 150 * t;
@@ -131,7 +151,7 @@ int main(int argc, char** argv) {
     gst_pad_link(tsrc, pads[0]);
     gst_object_unref(tsrc);
     gst_element_sync_state_with_parent(talker);
-    joined[t] = n_heard;
+    joined[t] = running_time(pipeline);
     ok = run_for(pipeline, sink, 400);
   }
   if (talker) {
@@ -141,16 +161,17 @@ int main(int argc, char** argv) {
     gst_element_release_request_pad(mix, pads[1]);
     gst_object_unref(pads[0]);
     gst_object_unref(pads[1]);
-    left[TURNS - 1] = n_heard;
+    left[TURNS - 1] = running_time(pipeline);
   }
   ok = ok && run_for(pipeline, sink, 400);
   gst_element_set_state(pipeline, GST_STATE_NULL);
 
-  const gsize q = RATE / 8; /* skip 125 ms around changes: latency, ramps */
+  const gsize q = RATE / 8; /* skip 125 ms around changes: joining, ramps */
   for (int t = 0; t < TURNS && ok; ++t) {
-    double in = tone_dbm0(freq[t], joined[t] + q, left[t]);
-    gsize after_end = t + 1 < TURNS ? left[t + 1] : n_heard;
-    double out = tone_dbm0(freq[t], left[t] + q, after_end);
+    const gsize join = sample_at(joined[t]), leave = sample_at(left[t]);
+    const gsize after_end = t + 1 < TURNS ? sample_at(left[t + 1]) : n_heard;
+    double in = tone_dbm0(freq[t], join + q, leave);
+    double out = tone_dbm0(freq[t], leave + q, after_end);
     gboolean good = in > -20 && out < -55;
     printf("party %d (%g Hz): %.1f dBm0 while there, %.1f dBm0 after %s\n", 2 + t, freq[t], in, out,
            good ? "ok" : "WRONG");

@@ -46,6 +46,9 @@ def main():
     mix = pipeline.get_by_name("m")
     sink = pipeline.get_by_name("heard")
     samples = []
+    # Running time of samples[0]: windows are placed by running time, so that
+    # how far the appsink lags behind (a loaded machine) does not matter.
+    first_pts = []
 
     def drain():
         while True:
@@ -53,6 +56,8 @@ def main():
             if s is None:
                 return
             buf = s.get_buffer()
+            if not first_pts:
+                first_pts.append(buf.pts)
             data = buf.extract_dup(0, buf.get_size())
             samples.extend(int.from_bytes(data[i:i + 2], "little", signed=True) / 32768.0
                            for i in range(0, len(data), 2))
@@ -66,9 +71,12 @@ def main():
                 sys.exit(f"error: {msg.parse_error()[0].message}")
             time.sleep(0.01)
 
+    def running_time():
+        return pipeline.get_clock().get_time() - pipeline.get_base_time()
+
     pipeline.set_state(Gst.State.PLAYING)
     run_for(0.5)
-    joined_at = len(samples)
+    joined_rt = running_time()
     # Party 2 joins: both pads by name, a live talker on the sink pad.
     talker = Gst.parse_bin_from_description(
         "audiotestsrc is-live=true freq=880 volume=0.3 samplesperbuffer=80 ! "
@@ -79,7 +87,7 @@ def main():
     talker.get_static_pad("src").link(sink2)
     talker.sync_state_with_parent()
     run_for(1.0)
-    left_at = len(samples)
+    left_rt = running_time()
     # Party 2 leaves: stop its source, release its pads (ramped out).
     talker.set_state(Gst.State.NULL)
     pipeline.remove(talker)
@@ -91,7 +99,12 @@ def main():
     def level(freq, a, b):
         return tone_dbm0(samples[a:b], freq)
 
-    q = RATE // 4  # skip a quarter second around each change (latency, ramps)
+    def sample_at(rt):
+        return max(0, min(len(samples), (rt - first_pts[0]) * RATE // Gst.SECOND))
+
+    joined_at, left_at = sample_at(joined_rt), sample_at(left_rt)
+
+    q = RATE // 4  # skip a quarter second around each change (joining, ramps)
     during = (joined_at + q, left_at)
     after = (left_at + q, len(samples))
     results = [
