@@ -1,6 +1,6 @@
-/* prosodytonesuppress.cpp - the element: properties, caps, timestamps and
- * losses mapped onto a prosody::ToneSuppressor, and its events posted as bus
- * messages.
+/* prosodytonesuppress.cpp - the element: input placed on a Timeline, run
+ * through a prosody::ToneSuppressor, written back over the input buffer and
+ * handed out by generate_output; its events posted as bus messages.
  */
 /**
  * SECTION:element-prosodytonesuppress
@@ -9,84 +9,18 @@
  *   them on the bus and removes them from the audio
  * @see_also: dtmfdetect, dtmfsrc, rtpdtmfdepay, level, prosodyconfmix
  *
- * An in-place filter on mono S16LE or F32LE audio at 8000, 16000, 32000 or
- * 48000 Hz. It analyses the undelayed input (never its own output), posts an
- * element message for every tone it recognises, and, with suppress=TRUE,
- * mutes each tone in the output with 2.25 ms / 4 ms raised-cosine ramps. Away
- * from tones the output is bit-identical to the input.
- *
- * With lookahead=0 the output is the input with tones muted from about 10 ms
- * after their onset (the time it takes to suspect a tone). With lookahead=L
- * (up to 16 ms) the mute can start before the onset: the element holds L of
- * audio back, reports L as its latency (LATENCY query, and a latency message
- * when it changes), and keeps every output timestamp true to its content:
- * the output is the input delayed by L, stamped with the input's own
- * timestamps, so it is in sync with any other stream of the pipeline. The
- * first L of a stream leave with the next buffers, the last L at EOS, so
- * nothing is lost or added.
- *
- * Messages (element messages from this element; post-messages=FALSE stops
- * them). Times are those of the tone's own samples, not of the moment the
- * message is posted: a start message is posted when the tone is confirmed
- * (about 27 ms after its onset for DTMF), an end message about 35 ms after
- * it ends (when a return of the same tone can no longer be a bridged break).
- *
- * dtmf-event (tone-set=dtmf), the structure dtmfdetect and rtpdtmfdepay
- * post, so existing bus handlers keep working:
- *
- * - `type` (gint): 1, a named event
- * - `number` (gint): 0-9, 10 = *, 11 = #, 12-15 = A-D
- * - `method` (gint): 2, detected in the sound
- * - `start` (gboolean): TRUE when the digit is confirmed, FALSE at its end
- * - `volume` (gint): level of the stronger tone in -dBm0, 0-36 (clamped)
- * - `level` (gdouble): the same level in dBm0, unclamped
- * - `timestamp` (GstClockTime): PTS of the digit's first sample (start) or of
- *   the first sample after it (end)
- * - `stream-time` (GstClockTime): `timestamp` as stream time
- * - `running-time` (GstClockTime): `timestamp` as running time
- * - `duration` (GstClockTime, end messages only): the digit's measured
- *   length, a bridged break (up to 25 ms Q.24, 30 ms ETSI) included
- *
- * prosody-tone (tone-set=call-progress, or cptone-recognition=TRUE), the
- * structure prosodyconfmix posts:
- *
- * - `tone` (gchararray): for a recognised call-progress cadence its name:
- *   unobtainable, busy, path-engaged, ring, special-information, fax-cng,
- *   fax-ced, dial, reorder, us-intercept; for a steady tone of tone set 1
- *   (tone-set=call-progress) "tone"
- * - `id` (gint): the Prosody call-progress id (1 unobtainable, 2 busy,
- *   3 path engaged, 4 ring, 5 SIT, 6 fax CNG, 7 fax CED, 8 dial, 9 reorder,
- *   11 US intercept), or for "tone" the frequency band of tone set 1 (0 =
- *   305-555 Hz, 1 = 898-1008, 2 = 1336-1461, 3 = 1742-1852, 4 = 589-651,
- *   5 = 1062-1138 (fax CNG), 6 = 2085-2115 (fax CED))
- * - `id2` (gint): for "tone", the band of a second component (480+620 Hz
- *   gives 0 and 4), else -1
- * - `start` (gboolean): TRUE when recognised, FALSE when it ends
- * - `level` (gdouble): level of the strongest component in dBm0
- * - `volume` (gint): the same in -dBm0, clamped to 0-36
- * - `timestamp`, `stream-time`, `running-time` (GstClockTime): of the first
- *   sample (start) or of the first sample after the tone (end); a cadence
- *   spans its whole pattern, from the first matched burst
- * - `duration` (GstClockTime, end messages only)
- *
- * Losses and discontinuities: detection state is kept across them, so a
- * digit interrupted by a lost packet is reported once, with its whole
- * duration. A buffer whose running time is ahead of the samples received so
- * far (a DISCONT buffer: any amount; otherwise more than 1 ms), a GAP buffer
- * and a GAP event mark the missing time as lost audio (at most 100 ms; a
- * lost stretch is neither tone nor silence to the detector). A jump of more
- * than 100 ms, forward or back, a flush, EOS and a caps change end the
- * stream: tones in progress get their end message (at the last sample
- * received) and the detector starts afresh. A buffer that goes back in time
- * by up to 100 ms has the overlap dropped (counted in stats). A GAP longer
- * than 100 ms ends the stream too. NaN and infinite F32 samples are replaced
- * by 0 before anything sees them (counted). Empty buffers pass. A buffer that
- * is not a whole number of samples is an error.
- *
- * Without look-ahead the output has the same gaps and GAP buffers as the
- * input. With look-ahead a lost stretch leaves as silence after the delayed
- * audio that preceded it (a delay line cannot leave a hole), so the output
- * stays continuous.
+ * A filter on mono S16LE or F32LE audio at 8000, 16000, 32000 or 48000 Hz.
+ * It analyses the undelayed input, posts a dtmf-event (digits) or
+ * prosody-tone (call-progress and fax tones) element message at the start
+ * and at the end of every tone, timed by the tone's own samples, and, with
+ * suppress=TRUE, mutes each tone in the output; away from tones the output
+ * is bit-identical to the input. With lookahead=L (up to 16 ms) the output
+ * is the input delayed by L, stamped with its own timestamps, and L is the
+ * element's latency. Lost audio (a timestamp jump, a GAP buffer or event, up
+ * to 100 ms) is concealed, so a digit across a loss is one digit; longer
+ * jumps, EOS, a flush and new caps end the stream, and every tone in
+ * progress gets its end message. docs/prosodytonesuppress.md has the
+ * message fields and the rules in full.
  *
  * ## Example launch lines
  * |[
