@@ -44,6 +44,58 @@ bool parse_audio_caps(GstCaps* caps, GstAudioInfo* info, const char** why) {
   }
 }
 
+/* ---- Properties ---- */
+
+void set_field(void* field, const GValue* value) {
+  switch (G_TYPE_FUNDAMENTAL(G_VALUE_TYPE(value))) {
+    case G_TYPE_ENUM:
+      *static_cast<gint*>(field) = g_value_get_enum(value);
+      break;
+    case G_TYPE_BOOLEAN:
+      *static_cast<gboolean*>(field) = g_value_get_boolean(value);
+      break;
+    case G_TYPE_UINT64:
+      *static_cast<guint64*>(field) = g_value_get_uint64(value);
+      break;
+    case G_TYPE_DOUBLE:
+      *static_cast<gdouble*>(field) = g_value_get_double(value);
+      break;
+    case G_TYPE_INT:
+      *static_cast<gint*>(field) = g_value_get_int(value);
+      break;
+    case G_TYPE_UINT:
+      *static_cast<guint*>(field) = g_value_get_uint(value);
+      break;
+    default:
+      g_critical("set_field: no field type for %s", G_VALUE_TYPE_NAME(value));
+  }
+}
+
+void get_field(const void* field, GValue* value) {
+  switch (G_TYPE_FUNDAMENTAL(G_VALUE_TYPE(value))) {
+    case G_TYPE_ENUM:
+      g_value_set_enum(value, *static_cast<const gint*>(field));
+      break;
+    case G_TYPE_BOOLEAN:
+      g_value_set_boolean(value, *static_cast<const gboolean*>(field));
+      break;
+    case G_TYPE_UINT64:
+      g_value_set_uint64(value, *static_cast<const guint64*>(field));
+      break;
+    case G_TYPE_DOUBLE:
+      g_value_set_double(value, *static_cast<const gdouble*>(field));
+      break;
+    case G_TYPE_INT:
+      g_value_set_int(value, *static_cast<const gint*>(field));
+      break;
+    case G_TYPE_UINT:
+      g_value_set_uint(value, *static_cast<const guint*>(field));
+      break;
+    default:
+      g_critical("get_field: no field type for %s", G_VALUE_TYPE_NAME(value));
+  }
+}
+
 /* ---- Samples ---- */
 
 std::size_t sanitise_samples(float* x, std::size_t n) {

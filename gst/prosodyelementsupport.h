@@ -46,6 +46,14 @@ inline std::size_t bytes_per_sample(prosody::SampleFormat f) {
   return f == prosody::SampleFormat::f32 ? sizeof(float) : sizeof(std::int16_t);
 }
 
+/* ---- Properties ---- */
+
+/* A property value kept in a plain field of its fundamental type (an enum
+ * in a gint, a boolean in a gboolean; guint64, gdouble, gint, guint): the
+ * GValue copied in or out. */
+void set_field(void* field, const GValue* value);
+void get_field(const void* field, GValue* value);
+
 /* ---- Samples ---- */
 
 /* Replaces NaN and infinities by 0 in place (neither may reach an analysis

@@ -803,56 +803,51 @@ static gboolean prosody_tone_suppress_stop(GstBaseTransform* trans) {
 
 /* ---- Properties ---- */
 
+/* The field of Settings behind a property (null for stats). */
+static void* setting(Settings& s, guint prop_id) {
+  switch (prop_id) {
+    case PROP_TONE_SET:
+      return &s.tone_set;
+    case PROP_REPORT:
+      return &s.report;
+    case PROP_MIN_DURATION:
+      return &s.min_duration;
+    case PROP_SUPPRESS:
+      return &s.suppress;
+    case PROP_LOOKAHEAD:
+      return &s.lookahead;
+    case PROP_STANDARD:
+      return &s.standard;
+    case PROP_TWIST_NORMAL:
+      return &s.twist_normal;
+    case PROP_TWIST_REVERSE:
+      return &s.twist_reverse;
+    case PROP_CPTONE_RECOGNITION:
+      return &s.cptone_recognition;
+    case PROP_POST_MESSAGES:
+      return &s.post_messages;
+    default:
+      return nullptr;
+  }
+}
+
 static void prosody_tone_suppress_set_property(GObject* object, guint prop_id, const GValue* value, GParamSpec* pspec) {
   ProsodyToneSuppress* self = PROSODY_TONE_SUPPRESS(object);
   ProsodyToneSuppressInner& in = *self->inner;
-  bool post_latency = false;
-  in.props_lock.lock();
-  Settings& s = in.props;
-  switch (prop_id) {
-    case PROP_TONE_SET:
-      s.tone_set = g_value_get_enum(value);
-      break;
-    case PROP_REPORT:
-      s.report = g_value_get_enum(value);
-      break;
-    case PROP_MIN_DURATION:
-      s.min_duration = g_value_get_enum(value);
-      break;
-    case PROP_SUPPRESS:
-      s.suppress = g_value_get_boolean(value);
-      break;
-    case PROP_LOOKAHEAD:
-      s.lookahead = g_value_get_uint64(value);
-      /* Once negotiated, the streaming thread reports the change when it
-       * takes effect (a decrease waits for the end of a tone). */
-      if (!in.negotiated && in.latency != s.lookahead) {
-        in.latency = s.lookahead;
-        post_latency = true;
-      }
-      break;
-    case PROP_STANDARD:
-      s.standard = g_value_get_enum(value);
-      break;
-    case PROP_TWIST_NORMAL:
-      s.twist_normal = g_value_get_double(value);
-      break;
-    case PROP_TWIST_REVERSE:
-      s.twist_reverse = g_value_get_double(value);
-      break;
-    case PROP_CPTONE_RECOGNITION:
-      s.cptone_recognition = g_value_get_boolean(value);
-      break;
-    case PROP_POST_MESSAGES:
-      s.post_messages = g_value_get_boolean(value);
-      break;
-    default:
-      in.props_lock.unlock();
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-      return;
+  std::unique_lock<std::mutex> lk(in.props_lock);
+  void* field = setting(in.props, prop_id);
+  if (!field) {
+    lk.unlock();
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    return;
   }
+  prosody_gst::set_field(field, value);
   in.props_changed = true;
-  in.props_lock.unlock();
+  /* Once negotiated, the streaming thread reports a look-ahead change when
+   * it takes effect (a decrease waits for the end of a tone). */
+  const bool post_latency = prop_id == PROP_LOOKAHEAD && !in.negotiated && in.latency != in.props.lookahead;
+  if (post_latency) in.latency = in.props.lookahead;
+  lk.unlock();
   if (post_latency) gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
 }
 
@@ -875,48 +870,15 @@ static GstStructure* stats_structure(ProsodyToneSuppress* self) {
 static void prosody_tone_suppress_get_property(GObject* object, guint prop_id, GValue* value, GParamSpec* pspec) {
   ProsodyToneSuppress* self = PROSODY_TONE_SUPPRESS(object);
   ProsodyToneSuppressInner& in = *self->inner;
-  if (prop_id == PROP_STATS) { /* stream_lock first: the lock order */
+  if (prop_id == PROP_STATS) { /* takes stream_lock, which comes before props_lock */
     g_value_take_boxed(value, stats_structure(self));
     return;
   }
-  in.props_lock.lock();
-  const Settings& s = in.props;
-  switch (prop_id) {
-    case PROP_TONE_SET:
-      g_value_set_enum(value, s.tone_set);
-      break;
-    case PROP_REPORT:
-      g_value_set_enum(value, s.report);
-      break;
-    case PROP_MIN_DURATION:
-      g_value_set_enum(value, s.min_duration);
-      break;
-    case PROP_SUPPRESS:
-      g_value_set_boolean(value, s.suppress);
-      break;
-    case PROP_LOOKAHEAD:
-      g_value_set_uint64(value, s.lookahead);
-      break;
-    case PROP_STANDARD:
-      g_value_set_enum(value, s.standard);
-      break;
-    case PROP_TWIST_NORMAL:
-      g_value_set_double(value, s.twist_normal);
-      break;
-    case PROP_TWIST_REVERSE:
-      g_value_set_double(value, s.twist_reverse);
-      break;
-    case PROP_CPTONE_RECOGNITION:
-      g_value_set_boolean(value, s.cptone_recognition);
-      break;
-    case PROP_POST_MESSAGES:
-      g_value_set_boolean(value, s.post_messages);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-      break;
-  }
-  in.props_lock.unlock();
+  std::lock_guard<std::mutex> lk(in.props_lock);
+  if (const void* field = setting(in.props, prop_id))
+    prosody_gst::get_field(field, value);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
 static void prosody_tone_suppress_finalize(GObject* object) {

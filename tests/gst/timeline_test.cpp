@@ -131,9 +131,7 @@ TEST(Timeline, ContiguousChunksComeOutWhole) {
 TEST(Timeline, FramesSplitAndJoinChunks) {
   Source src;  // outlives the timeline, which releases into it
   Timeline t;
-  src.push(t, 0, 100);
-  src.push(t, 100, 100);
-  src.push(t, 200, 100);
+  for (int k = 0; k < 3; ++k) src.push(t, 100 * k, 100);
   TimelineFrame f;
   t.take(150, f);
   ASSERT_EQ(f.pieces.size(), 2u);

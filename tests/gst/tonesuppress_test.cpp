@@ -1286,3 +1286,31 @@ TEST(ToneSuppress, NoLockIsHeldWhileOutputIsPushed) {
   EXPECT_EQ(calls, int(r.out_sizes.size()));
   EXPECT_GT(calls, 25);
 }
+
+// Every property reads back what was set.
+TEST(ToneSuppress, PropertiesReadBackWhatWasSet) {
+  ElementPtr e(gst_element_factory_make("prosodytonesuppress", nullptr));
+  ASSERT_TRUE(e);
+  const std::vector<std::pair<const char*, const char*>> values = {
+      {"tone-set", "call-progress"},  {"report", "end"},         {"min-duration", "64ms"}, {"suppress", "false"},
+      {"lookahead", "12000000"},      {"standard", "etsi"},      {"twist-normal", "6.5"},  {"twist-reverse", "2.5"},
+      {"cptone-recognition", "true"}, {"post-messages", "false"}};
+  for (const auto& v : values) gst_util_set_object_arg(G_OBJECT(e.get()), v.first, v.second);
+  gint tone_set, report, min_duration, standard;
+  gboolean suppress, cptone, post;
+  guint64 lookahead;
+  gdouble normal, reverse;
+  g_object_get(e.get(), "tone-set", &tone_set, "report", &report, "min-duration", &min_duration, "suppress", &suppress,
+               "lookahead", &lookahead, "standard", &standard, "twist-normal", &normal, "twist-reverse", &reverse,
+               "cptone-recognition", &cptone, "post-messages", &post, nullptr);
+  EXPECT_EQ(tone_set, 1);
+  EXPECT_EQ(report, 2);
+  EXPECT_EQ(min_duration, 2);
+  EXPECT_FALSE(suppress);
+  EXPECT_EQ(lookahead, 12 * GST_MSECOND);
+  EXPECT_EQ(standard, 1);
+  EXPECT_EQ(normal, 6.5);
+  EXPECT_EQ(reverse, 2.5);
+  EXPECT_TRUE(cptone);
+  EXPECT_FALSE(post);
+}
