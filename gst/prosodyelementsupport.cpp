@@ -6,6 +6,110 @@
 #include <cmath>
 #include <cstring>
 
+#include "prosodytsan.h"
+
+/* ---- The pad base class ---- */
+
+namespace {
+
+struct ProsodyPadPrivate {
+  guint index;
+  gdouble volume_db;
+  gboolean agc;
+};
+
+enum { PROP_PAD_0, PROP_PAD_VOLUME, PROP_PAD_AGC, PROP_PAD_STATS };
+
+}  // namespace
+
+G_DEFINE_TYPE_WITH_PRIVATE(ProsodyPad, prosody_pad, GST_TYPE_PAD)
+
+static ProsodyPadPrivate* pad_private(ProsodyPad* pad) {
+  return static_cast<ProsodyPadPrivate*>(prosody_pad_get_instance_private(pad));
+}
+
+static void prosody_pad_set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
+  ProsodyPad* pad = PROSODY_PAD(object);
+  ProsodyPadPrivate* priv = pad_private(pad);
+  PROSODY_OBJECT_LOCK(pad);
+  switch (id) {
+    case PROP_PAD_VOLUME:
+      priv->volume_db = g_value_get_double(value);
+      break;
+    case PROP_PAD_AGC:
+      priv->agc = g_value_get_boolean(value);
+      break;
+    default:
+      PROSODY_OBJECT_UNLOCK(pad);
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+      return;
+  }
+  PROSODY_OBJECT_UNLOCK(pad);
+  prosody_pad_changed(pad, FALSE);
+}
+
+static void prosody_pad_get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
+  ProsodyPad* pad = PROSODY_PAD(object);
+  ProsodyPadPrivate* priv = pad_private(pad);
+  if (id == PROP_PAD_STATS) {
+    ProsodyPadClass* klass = PROSODY_PAD_GET_CLASS(pad);
+    g_value_take_boxed(value, klass->stats ? klass->stats(pad) : gst_structure_new_empty("prosody-pad-stats"));
+    return;
+  }
+  PROSODY_OBJECT_LOCK(pad);
+  switch (id) {
+    case PROP_PAD_VOLUME:
+      g_value_set_double(value, priv->volume_db);
+      break;
+    case PROP_PAD_AGC:
+      g_value_set_boolean(value, priv->agc);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+      break;
+  }
+  PROSODY_OBJECT_UNLOCK(pad);
+}
+
+static void prosody_pad_class_init(ProsodyPadClass* klass) {
+  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
+  gobject_class->set_property = prosody_pad_set_property;
+  gobject_class->get_property = prosody_pad_get_property;
+  const auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  g_object_class_install_property(
+      gobject_class, PROP_PAD_VOLUME,
+      g_param_spec_double("volume", "Volume",
+                          "Gain of this pad's audio in dB (ramped, no clicks); with agc, "
+                          "an offset from the AGC target",
+                          -60.0, 24.0, 0.0, static_cast<GParamFlags>(rw | GST_PARAM_CONTROLLABLE)));
+  g_object_class_install_property(
+      gobject_class, PROP_PAD_AGC,
+      g_param_spec_boolean("agc", "AGC", "Automatic gain control on this pad's audio", FALSE, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_PAD_STATS,
+      g_param_spec_boxed("stats", "Statistics", "Counters of this pad (the element documents the fields)",
+                         GST_TYPE_STRUCTURE, static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+}
+
+static void prosody_pad_init(ProsodyPad*) {}
+
+guint prosody_pad_get_index(ProsodyPad* pad) { return pad_private(pad)->index; }
+
+void prosody_pad_set_index(ProsodyPad* pad, guint index) { pad_private(pad)->index = index; }
+
+void prosody_pad_get_gain(ProsodyPad* pad, gdouble* volume_db, gboolean* agc) {
+  ProsodyPadPrivate* priv = pad_private(pad);
+  PROSODY_OBJECT_LOCK(pad);
+  *volume_db = priv->volume_db;
+  *agc = priv->agc;
+  PROSODY_OBJECT_UNLOCK(pad);
+}
+
+void prosody_pad_changed(ProsodyPad* pad, gboolean routing_changed) {
+  ProsodyPadClass* klass = PROSODY_PAD_GET_CLASS(pad);
+  if (klass->changed) klass->changed(pad, routing_changed);
+}
+
 namespace prosody_gst {
 
 /* ---- Caps ---- */

@@ -26,6 +26,34 @@
   "rate = (int) { 8000, 16000, 32000, 48000 }, channels = (int) 1, " \
   "layout = (string) interleaved"
 
+G_BEGIN_DECLS
+
+/* ---- The pad base class ---- */
+
+/* ProsodyPad: a pad of a prosody element with what the elements' pads share:
+ * an index (N of sink_N / src_N), the properties volume (gdouble, dB,
+ * -60..24, ramped by the element) and agc (gboolean), both controllable
+ * while playing, and a read-only stats property. A subclass adds its own
+ * properties, calls prosody_pad_changed() after it changed one, and
+ * implements changed (the element takes the new values; no lock held) and
+ * stats (a new structure). */
+#define PROSODY_TYPE_PAD (prosody_pad_get_type())
+G_DECLARE_DERIVABLE_TYPE(ProsodyPad, prosody_pad, PROSODY, PAD, GstPad)
+struct _ProsodyPadClass {
+  GstPadClass parent_class;
+  void (*changed)(ProsodyPad* pad, gboolean routing_changed);
+  GstStructure* (*stats)(ProsodyPad* pad);
+};
+
+guint prosody_pad_get_index(ProsodyPad* pad);
+void prosody_pad_set_index(ProsodyPad* pad, guint index);
+/* volume and agc, read together under the pad's object lock. */
+void prosody_pad_get_gain(ProsodyPad* pad, gdouble* volume_db, gboolean* agc);
+/* Calls the class's changed (no lock may be held). */
+void prosody_pad_changed(ProsodyPad* pad, gboolean routing_changed);
+
+G_END_DECLS
+
 namespace prosody_gst {
 
 /* ---- Caps ---- */
