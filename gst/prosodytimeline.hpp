@@ -116,6 +116,12 @@ class Timeline {
   void end() { ended_ = true; }
   bool ended() const { return ended_; }
 
+  /* The next chunk is placed by its own position, not contiguously (a new
+   * segment: its timestamps are not the old ones continued). */
+  void resync() {
+    have_expected_ = false;
+    drifting_ = false;
+  }
   /* Drops every queued chunk; the read position stays, the next chunk is
    * placed by its position (FLUSH_STOP). */
   void flush();

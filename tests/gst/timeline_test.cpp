@@ -331,6 +331,18 @@ TEST(Timeline, FlushDropsTheQueueAndKeepsTheReadPosition) {
   EXPECT_EQ(p.gap, 223u);
 }
 
+TEST(Timeline, ResyncPlacesTheNextChunkByItsPosition) {
+  Source src;  // outlives the timeline, which releases into it
+  Timeline t(TimelineSettings{8, 480});
+  src.push(t, 0, 160);
+  t.resync();
+  const Placement p = src.push(t, 165, 160);
+  EXPECT_EQ(p.start, 165) << "inside the threshold, but placed by its position";
+  EXPECT_EQ(p.gap, 5u);
+  EXPECT_EQ(t.queued(), 320u) << "nothing dropped";
+  EXPECT_EQ(src.push(t, 330, 160).start, 325) << "then contiguous again";
+}
+
 TEST(Timeline, ResetStartsAnewAtTheNextPosition) {
   Source src;  // outlives the timeline, which releases into it
   Timeline t;
