@@ -215,7 +215,7 @@ struct ProsodyToneSuppressInner {
   /* The input buffer being processed: its output is written over it and
    * leaves as samples [in_place_offset, + in_place_count) of it. */
   GstBuffer* current = nullptr;
-  const guint8* current_data = nullptr;
+  GstMapInfo current_map{}; /* while the timeline holds it */
   std::size_t current_samples = 0;
   std::size_t in_place_offset = 0, in_place_count = 0;
   std::int64_t in_place_content = 0;
@@ -359,7 +359,7 @@ static void process_piece(ProsodyToneSuppress* self, std::int64_t pos, const pro
   if (in.format == SampleFormat::s16 && !in.ts->last_block_unchanged())
     prosody::float_to_s16(x, static_cast<std::int16_t*>(data), n);
   const std::size_t trim = output_trim(in, pos, n);
-  const std::size_t offset = std::size_t(static_cast<const guint8*>(piece.samples) - in.current_data) /
+  const std::size_t offset = std::size_t(static_cast<const guint8*>(piece.samples) - in.current_map.data) /
                              prosody_gst::bytes_per_sample(in.format);
   in.in_place_offset = offset + trim;
   in.in_place_count = n - trim;
@@ -384,6 +384,12 @@ static void process_missing(ProsodyToneSuppress* self, std::int64_t pos, std::si
   collect_events(self);
 }
 
+/* The timeline is done with the current buffer: it may be cut now. */
+static void unmap_current(void* inner) {
+  auto& in = *static_cast<ProsodyToneSuppressInner*>(inner);
+  gst_buffer_unmap(in.current, &in.current_map);
+}
+
 /* Runs the detector over everything placed on the timeline, in order. What
  * the current buffer's samples became leaves in that buffer. */
 static void process_placed(ProsodyToneSuppress* self) {
@@ -404,7 +410,7 @@ static void process_placed(ProsodyToneSuppress* self) {
     gst_buffer_unref(buf); /* wholly dropped, or before the stream began */
     return;
   }
-  /* The timeline let go of it: ours alone again, it can be cut. */
+  /* Unmapped (the timeline let go of it): it can be cut. */
   if (in.delay > 0 || in.in_place_count != in.current_samples) {
     const gsize bps = prosody_gst::bytes_per_sample(in.format);
     gst_buffer_resize(buf, gssize(in.in_place_offset * bps), gssize(in.in_place_count * bps));
@@ -589,15 +595,14 @@ static GstFlowReturn submit(ProsodyToneSuppress* self, GstBuffer* buf) {
   const bool was_started = in.timeline.started();
   buf = gst_buffer_make_writable(buf); /* the output is written over it */
   const bool discont = GST_BUFFER_IS_DISCONT(buf);
-  prosody_gst::MappedBuffer* m = prosody_gst::map_buffer(buf, GST_MAP_READWRITE);
-  if (!m) {
+  if (!gst_buffer_map(buf, &in.current_map, GST_MAP_READWRITE)) {
+    gst_buffer_unref(buf);
     GST_ELEMENT_ERROR(self, RESOURCE, FAILED, (nullptr), ("cannot map a buffer for writing"));
     return GST_FLOW_ERROR;
   }
-  in.current = gst_buffer_ref(buf);
-  in.current_data = m->map.data;
+  in.current = buf;
   in.current_samples = n;
-  in.timeline.push(position, discont, m->map.data, m->map.size, in.format, &prosody_gst::release_mapped_buffer, m);
+  in.timeline.push(position, discont, in.current_map.data, in.current_map.size, in.format, &unmap_current, &in);
   note_stream_start(self, was_started, position);
   process_placed(self);
   return GST_FLOW_OK;
