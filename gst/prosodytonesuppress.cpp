@@ -206,6 +206,7 @@ struct ProsodyToneSuppressInner {
   guint rate = 0;
   SampleFormat format = SampleFormat::s16;
   std::size_t delay = 0;         /* look-ahead in samples, as applied */
+  std::uint64_t max_jump = 0;    /* kMaxConceal in samples */
   bool decrease_pending = false; /* waits until no tone is being removed */
   bool latency_changed = false;  /* a latency message to post */
   Timeline timeline;
@@ -453,7 +454,7 @@ static void end_stream_on_jump(ProsodyToneSuppress* self, std::int64_t position)
   const std::int64_t expected = in.timeline.contiguous_position();
   if (position == Timeline::kNoPosition || expected == Timeline::kNoPosition) return;
   const std::int64_t jump = position - expected;
-  if (std::uint64_t(std::llabs(jump)) <= prosody_gst::time_to_samples(kMaxConceal, in.rate)) return;
+  if (std::uint64_t(std::llabs(jump)) <= in.max_jump) return;
   GST_DEBUG_OBJECT(self, "a jump of %" G_GINT64_FORMAT " samples: a new stream", jump);
   drain(self);
 }
@@ -762,6 +763,7 @@ static gboolean prosody_tone_suppress_setup(GstAudioFilter* filter, const GstAud
   in.rate = rate;
   in.format = format;
   in.delay = in.ts->latency_samples();
+  in.max_jump = prosody_gst::time_to_samples(kMaxConceal, rate);
   in.decrease_pending = false;
   in.timeline.set_settings(prosody_gst::TimelineSettings{prosody_gst::time_to_samples(kJitter, rate), 0});
   in.work.reserve(rate / 10);
