@@ -81,6 +81,13 @@ std::vector<int> flatten(const TimelineFrame& f) {
   return out;
 }
 
+// Takes a frame of n and flattens it.
+std::vector<int> take(Timeline& t, std::uint32_t n) {
+  TimelineFrame f;
+  t.take(n, f);
+  return flatten(f);
+}
+
 // Tags of chunk k, samples [from, to).
 std::vector<int> tags(int chunk, std::size_t from, std::size_t to) {
   std::vector<int> v;
@@ -95,6 +102,13 @@ std::vector<int> cat(std::initializer_list<std::vector<int>> parts) {
   for (const auto& p : parts) v.insert(v.end(), p.begin(), p.end());
   return v;
 }
+
+// A timeline with a threshold of 8 samples and no discont wait, fed by src.
+class TimelineWithThreshold : public ::testing::Test {
+ protected:
+  Source src;  // outlives the timeline, which releases into it
+  Timeline t{TimelineSettings{8, 0}};
+};
 
 }  // namespace
 
@@ -145,9 +159,7 @@ TEST(Timeline, FramesSplitAndJoinChunks) {
   EXPECT_EQ(src.total_releases(), 3);
 }
 
-TEST(Timeline, JitterInsideTheThresholdIsContiguous) {
-  Source src;  // outlives the timeline, which releases into it
-  Timeline t(TimelineSettings{8, 0});
+TEST_F(TimelineWithThreshold, JitterInsideTheThresholdIsContiguous) {
   src.push(t, 0, 160);
   EXPECT_EQ(src.push(t, 167, 160).start, 160);  // 7 late: jitter
   EXPECT_EQ(src.push(t, 313, 160).start, 320);  // 7 early: jitter
@@ -155,18 +167,14 @@ TEST(Timeline, JitterInsideTheThresholdIsContiguous) {
   EXPECT_EQ(off.start, 488);
   EXPECT_TRUE(off.resync);
   EXPECT_EQ(off.gap, 8u);
-  TimelineFrame f;
-  t.take(648, f);
-  EXPECT_EQ(flatten(f), cat({tags(0, 0, 160), tags(1, 0, 160), tags(2, 0, 160), missing(8), tags(3, 0, 160)}));
+  EXPECT_EQ(take(t, 648), cat({tags(0, 0, 160), tags(1, 0, 160), tags(2, 0, 160), missing(8), tags(3, 0, 160)}));
   EXPECT_EQ(t.counters().gap_samples, 8u);
   EXPECT_EQ(t.counters().missing_samples, 8u);
   EXPECT_EQ(t.counters().resyncs, 1u);
   EXPECT_EQ(t.counters().overlap_samples, 0u);
 }
 
-TEST(Timeline, GapBeyondTheThresholdIsMissing) {
-  Source src;  // outlives the timeline, which releases into it
-  Timeline t(TimelineSettings{8, 0});
+TEST_F(TimelineWithThreshold, GapBeyondTheThresholdIsMissing) {
   src.push(t, 0, 160);
   const Placement p = src.push(t, 400, 160);
   EXPECT_EQ(p.start, 400);
@@ -220,9 +228,7 @@ TEST(Timeline, DiscontResyncsAtOnce) {
   EXPECT_EQ(t.counters().resyncs, 1u);
 }
 
-TEST(Timeline, BackwardTimestampsTrimTheOverlap) {
-  Source src;  // outlives the timeline, which releases into it
-  Timeline t(TimelineSettings{8, 0});
+TEST_F(TimelineWithThreshold, BackwardTimestampsTrimTheOverlap) {
   src.push(t, 0, 160);
   const Placement p = src.push(t, 80, 160);  // half of it was queued already
   EXPECT_EQ(p.start, 80);
@@ -236,17 +242,13 @@ TEST(Timeline, BackwardTimestampsTrimTheOverlap) {
   EXPECT_EQ(whole.kept, 0u);
   EXPECT_EQ(whole.overlap, 50u);
   EXPECT_EQ(src.releases[3], 1);
-  TimelineFrame f;
-  t.take(400, f);
-  EXPECT_EQ(flatten(f), cat({tags(0, 0, 160), tags(1, 80, 160), tags(2, 0, 160)}));
+  EXPECT_EQ(take(t, 400), cat({tags(0, 0, 160), tags(1, 80, 160), tags(2, 0, 160)}));
   EXPECT_EQ(t.counters().overlap_samples, 130u);
   EXPECT_EQ(t.counters().late_samples, 0u);
   EXPECT_EQ(t.counters().samples_in, 530u);
 }
 
-TEST(Timeline, LateSamplesAreTrimmed) {
-  Source src;  // outlives the timeline, which releases into it
-  Timeline t(TimelineSettings{8, 0});
+TEST_F(TimelineWithThreshold, LateSamplesAreTrimmed) {
   src.push(t, 0, 160);
   TimelineFrame f;
   t.take(160, f);
@@ -272,9 +274,7 @@ TEST(Timeline, LateSamplesAreTrimmed) {
   EXPECT_EQ(t.counters().missing_samples, 50u);
 }
 
-TEST(Timeline, GapNoticesCoverTheTimeline) {
-  Source src;  // outlives the timeline, which releases into it
-  Timeline t(TimelineSettings{8, 0});
+TEST_F(TimelineWithThreshold, GapNoticesCoverTheTimeline) {
   src.push(t, 0, 160);
   EXPECT_FALSE(t.ready(260));
   const Placement g = t.mark_missing(160, 100);
@@ -285,9 +285,7 @@ TEST(Timeline, GapNoticesCoverTheTimeline) {
   const Placement p = src.push(t, 200, 100, true);
   EXPECT_EQ(p.overlap, 60u);
   EXPECT_EQ(p.gap, 0u);
-  TimelineFrame f;
-  t.take(300, f);
-  EXPECT_EQ(flatten(f), cat({tags(0, 0, 160), missing(100), tags(1, 60, 100)}));
+  EXPECT_EQ(take(t, 300), cat({tags(0, 0, 160), missing(100), tags(1, 60, 100)}));
   // A gap notice without a position goes where the stream was going.
   EXPECT_EQ(t.mark_missing(kNone, 40).start, 300);
   EXPECT_EQ(t.covered_until(), 340);
@@ -313,9 +311,7 @@ TEST(Timeline, EndLeavesAPartialLastFrame) {
   EXPECT_EQ(src.releases[0], 1);
 }
 
-TEST(Timeline, FlushDropsTheQueueAndKeepsTheReadPosition) {
-  Source src;  // outlives the timeline, which releases into it
-  Timeline t(TimelineSettings{8, 0});
+TEST_F(TimelineWithThreshold, FlushDropsTheQueueAndKeepsTheReadPosition) {
   src.push(t, 0, 160);
   src.push(t, 160, 160);
   TimelineFrame f;
@@ -359,9 +355,7 @@ TEST(Timeline, ResetStartsAnewAtTheNextPosition) {
   EXPECT_EQ(q.late, 10u) << "reset_at: the reader is at 50 already";
 }
 
-TEST(Timeline, ChunksWithoutPositionAreContiguous) {
-  Source src;  // outlives the timeline, which releases into it
-  Timeline t(TimelineSettings{8, 0});
+TEST_F(TimelineWithThreshold, ChunksWithoutPositionAreContiguous) {
   EXPECT_EQ(src.push(t, kNone, 100).start, 0);
   EXPECT_EQ(src.push(t, kNone, 100).start, 100);
   EXPECT_EQ(src.push(t, 500, 100).start, 500);
