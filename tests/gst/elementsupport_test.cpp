@@ -175,9 +175,11 @@ TEST(ToneMessages, RecognitionBecomesAToneEvent) {
 // ---- Caps ----
 
 TEST(Caps, AnswerAtAFixedRate) {
-  GstStaticPadTemplate templ =
-      GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(PROSODY_AUDIO_CAPS));
-  GstPad* pad = gst_pad_new_from_static_template(&templ, "sink");
+  GstCaps* templ_caps = gst_caps_from_string(PROSODY_AUDIO_CAPS);
+  GstPadTemplate* templ = gst_pad_template_new("sink", GST_PAD_SINK, GST_PAD_ALWAYS, templ_caps);
+  gst_object_ref_sink(templ);
+  GstPad* pad = gst_pad_new_from_template(templ, "sink");
+  gst_object_ref_sink(pad);
   GstCaps* any_rate = prosody_gst::caps_at_rate(pad, 0, nullptr);
   GstCaps* at16 = prosody_gst::caps_at_rate(pad, 16000, nullptr);
   GstCaps* at8 = gst_caps_from_string("audio/x-raw,rate=8000");
@@ -189,8 +191,9 @@ TEST(Caps, AnswerAtAFixedRate) {
   EXPECT_FALSE(gst_structure_get_int(gst_caps_get_structure(any_rate, 0), "rate", &rate)) << "a list";
   EXPECT_TRUE(gst_caps_is_empty(none));
   EXPECT_FALSE(gst_caps_is_empty(some));
-  for (GstCaps* c : {any_rate, at16, at8, none, some}) gst_caps_unref(c);
+  for (GstCaps* c : {any_rate, at16, at8, none, some, templ_caps}) gst_caps_unref(c);
   gst_object_unref(pad);
+  gst_object_unref(templ);
 }
 
 TEST(Caps, OnlyMonoS16OrF32AtTheModuleRates) {
