@@ -290,6 +290,17 @@ static prosody_gst::ToneTimes times_at(ProsodyToneSuppress* self, std::int64_t p
   return t;
 }
 
+/* An input buffer other threads may still hold (a tee): what this thread
+ * did with it comes before what they do once our reference is gone. */
+static void drop_input(GstBuffer* buf) {
+  PROSODY_TSAN_RELEASE(buf);
+  gst_buffer_unref(buf);
+}
+static GstBuffer* writable(GstBuffer* buf) {
+  PROSODY_TSAN_RELEASE(buf);
+  return gst_buffer_make_writable(buf);
+}
+
 static float* work_buffer(ProsodyToneSuppressInner& in, std::size_t n) {
   if (in.work.size() < n) in.work.resize(n);
   return in.work.data();
@@ -408,7 +419,7 @@ static void process_placed(ProsodyToneSuppress* self) {
   in.current = nullptr;
   if (!buf) return;
   if (in.in_place_count == 0) {
-    gst_buffer_unref(buf); /* wholly dropped, or before the stream began */
+    drop_input(buf); /* wholly dropped, or before the stream began */
     return;
   }
   /* Unmapped (the timeline let go of it): it can be cut. */
@@ -556,7 +567,7 @@ static GstFlowReturn submit(ProsodyToneSuppress* self, GstBuffer* buf) {
   const gsize bps = prosody_gst::bytes_per_sample(in.format);
   const gsize size = gst_buffer_get_size(buf);
   if (size % bps != 0) {
-    gst_buffer_unref(buf);
+    drop_input(buf);
     GST_ELEMENT_ERROR(
         self, STREAM, FORMAT, ("Broken audio buffer"),
         ("a buffer of %" G_GSIZE_FORMAT " bytes is not a whole number of %" G_GSIZE_FORMAT "-byte samples", size, bps));
@@ -579,12 +590,12 @@ static GstFlowReturn submit(ProsodyToneSuppress* self, GstBuffer* buf) {
     }
     const prosody_gst::Placement p = lose(self, position, n);
     if (in.delay > 0 || p.kept == 0) {
-      gst_buffer_unref(buf); /* with look-ahead the loss left as audio */
+      drop_input(buf); /* with look-ahead the loss left as audio */
       return GST_FLOW_OK;
     }
     /* Without look-ahead the output has the input's gap. */
     if (p.kept < n) {
-      buf = gst_buffer_make_writable(buf);
+      buf = writable(buf);
       gst_buffer_resize(buf, gssize((n - p.kept) * bps), gssize(p.kept * bps));
       stamp(self, buf, p.start + std::int64_t(n - p.kept), p.kept);
     }
@@ -594,10 +605,10 @@ static GstFlowReturn submit(ProsodyToneSuppress* self, GstBuffer* buf) {
 
   end_stream_on_jump(self, position);
   const bool was_started = in.timeline.started();
-  buf = gst_buffer_make_writable(buf); /* the output is written over it */
+  buf = writable(buf); /* the output is written over it */
   const bool discont = GST_BUFFER_IS_DISCONT(buf);
   if (!gst_buffer_map(buf, &in.current_map, GST_MAP_READWRITE)) {
-    gst_buffer_unref(buf);
+    drop_input(buf);
     GST_ELEMENT_ERROR(self, RESOURCE, FAILED, (nullptr), ("cannot map a buffer for writing"));
     return GST_FLOW_ERROR;
   }
@@ -619,7 +630,7 @@ static GstFlowReturn prosody_tone_suppress_submit_input_buffer(GstBaseTransform*
   {
     std::lock_guard<std::mutex> lk(in.stream_lock);
     if (!in.ts) {
-      gst_buffer_unref(buf);
+      drop_input(buf);
       GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (nullptr), ("data before caps"));
       return GST_FLOW_NOT_NEGOTIATED;
     }
