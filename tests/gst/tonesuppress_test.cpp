@@ -2,7 +2,8 @@
 // every rate and format with their timing, suppression depth and leak,
 // bit-exact pass-through away from tones, speech talk-off, packet loss,
 // bad input, caps and property changes while playing, call-progress and fax
-// tones; and prosodyconfmix's tone reports, checked by the same rules.
+// tones, output timestamps and locking; and prosodyconfmix's tone reports,
+// checked by the same rules.
 #include "test_data.hpp"
 #include <glib/gstdio.h>
 #include <gst/audio/audio.h>
@@ -1171,4 +1172,146 @@ TEST(ToneSuppress, FlushAndLongGapEndTheDigitInProgress) {
       EXPECT_EQ(r.out.size(), cut) << "the look-ahead's tail came out before the gap";
     }
   }
+}
+
+// Output timestamps after a loss. Without look-ahead every buffer keeps its
+// own timestamp and the output has the input's hole (a GAP buffer passes as
+// a GAP buffer); with look-ahead the output runs on without a hole, every
+// buffer stamped with the time of its own content.
+TEST(ToneSuppress, OutputTimestampsAfterALoss) {
+  const int rate = 8000;
+  const std::vector<float> x = testsig::white_noise(-20.0, rate / 2, 7);
+  const std::size_t block = 160, lost = 10;
+  for (Loss how : {Loss::discont_jump, Loss::gap_buffer}) {
+    for (const char* lookahead : {"0", "16000000"}) {
+      SCOPED_TRACE(std::string(loss_name(how)) + ", look-ahead " + lookahead);
+      Rig r(rate, false, {{"lookahead", lookahead}});
+      push_with_loss(r, x, lost, how);
+      r.eos();
+      if (std::string(lookahead) != "0") {
+        ASSERT_EQ(r.out.size(), x.size());
+        expect_contiguous(r);
+        continue;
+      }
+      const std::size_t buffers = x.size() / block - (how == Loss::gap_buffer ? 0 : 1);
+      ASSERT_EQ(r.out_pts.size(), buffers);
+      for (std::size_t k = 0; k < buffers; ++k) {
+        const std::size_t input_block = how == Loss::discont_jump && k >= lost ? k + 1 : k;
+        EXPECT_EQ(r.out_pts[k], at(input_block * block, rate)) << "buffer " << k;
+        EXPECT_EQ(r.out_sizes[k], block);
+        EXPECT_EQ(r.out_gap[k], how == Loss::gap_buffer && k == lost) << "buffer " << k;
+      }
+    }
+  }
+}
+
+// With look-ahead nothing is lost or added at EOS, whatever the buffer size:
+// the output is the input bit for bit, on contiguous timestamps that end
+// where the input ended.
+TEST(ToneSuppress, NothingIsLostAtEosWithLookahead) {
+  for (int rate : kRates) {
+    for (bool f32 : {false, true}) {
+      SCOPED_TRACE(label(rate, f32));
+      const std::vector<float> x = testsig::white_noise(-25.0, std::size_t(rate) * 3 / 10, 17);
+      Rig r(rate, f32, {{"lookahead", "16000000"}});
+      r.push_all(x, 97);  // buffers shorter than the look-ahead at every rate
+      r.eos();
+      const std::vector<float> in = as_pushed(x, f32);
+      ASSERT_EQ(r.out.size(), in.size());
+      EXPECT_EQ(r.out, in);
+      expect_contiguous(r);
+      ASSERT_FALSE(r.out_pts.empty());
+      EXPECT_LE(std::llabs(GST_CLOCK_DIFF(at(in.size() - r.out_sizes.back(), rate), r.out_pts.back())),
+                (long long)at(1, rate));
+    }
+  }
+}
+
+// New caps mid-stream with look-ahead: the old stream's output, its tail
+// included, runs on contiguous timestamps up to the change; the new stream's
+// output starts at the change, at its own rate.
+TEST(ToneSuppress, CapsChangeKeepsTheTimestamps) {
+  const std::vector<float> a = testsig::white_noise(-20.0, 8000 / 4, 3);
+  const std::vector<float> b = testsig::white_noise(-20.0, 16000 / 4, 4);
+  Rig r(8000, false, {{"lookahead", "16000000"}});
+  r.push_all(a);
+  const GstClockTime t1 = at(a.size(), 8000);
+  r.set_caps(16000, true);
+  r.push_all(b, 0, t1);
+  r.eos();
+  std::size_t first16 = 0;
+  while (first16 < r.out_rates.size() && r.out_rates[first16] == 8000) ++first16;
+  ASSERT_LT(first16, r.out_rates.size());
+  std::size_t pos = 0;
+  for (std::size_t k = 0; k < r.out_pts.size(); ++k) {
+    if (k == first16) pos = 0;
+    const int rate = r.out_rates[k];
+    const GstClockTime want = (k < first16 ? 0 : t1) + at(pos, rate);
+    EXPECT_LE(std::llabs(GST_CLOCK_DIFF(want, r.out_pts[k])), (long long)at(1, rate)) << "buffer " << k;
+    pos += r.out_sizes[k];
+  }
+  EXPECT_EQ(r.out.size(), a.size() + b.size());
+}
+
+namespace {
+
+// Reads the stats property (which takes the element's streaming lock) from
+// inside every push: a push with that lock held would deadlock here.
+GstPadProbeReturn read_stats_in_push(GstPad* pad, GstPadProbeInfo*, gpointer calls) {
+  GstElement* element = gst_pad_get_parent_element(pad);
+  GstStructure* s = nullptr;
+  g_object_get(element, "stats", &s, nullptr);
+  if (s) gst_structure_free(s);
+  gst_object_unref(element);
+  ++*static_cast<int*>(calls);
+  return GST_PAD_PROBE_OK;
+}
+
+}  // namespace
+
+// Output goes downstream with no lock of the element held: from
+// generate_output, from a GAP event the look-ahead turns into audio, from a
+// look-ahead decrease and from the tail at EOS.
+TEST(ToneSuppress, NoLockIsHeldWhileOutputIsPushed) {
+  const int rate = 8000;
+  const std::vector<float> x = testsig::white_noise(-20.0, rate / 2, 9);
+  Rig r(rate, false, {{"lookahead", "16000000"}});
+  int calls = 0;
+  PadPtr src(gst_element_get_static_pad(r.element(), "src"));
+  gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_BUFFER, read_stats_in_push, &calls, nullptr);
+  push_with_loss(r, x, 5, Loss::gap_event);
+  r.set("lookahead", "8000000");
+  ASSERT_EQ(r.push(x, 0, 160, GST_BUFFER_FLAG_DISCONT, at(x.size(), rate)), GST_FLOW_OK);
+  r.eos();
+  EXPECT_EQ(r.out.size(), x.size() + 160);
+  EXPECT_EQ(calls, int(r.out_sizes.size()));
+  EXPECT_GT(calls, 25);
+}
+
+// Every property reads back what was set.
+TEST(ToneSuppress, PropertiesReadBackWhatWasSet) {
+  ElementPtr e(gst_element_factory_make("prosodytonesuppress", nullptr));
+  ASSERT_TRUE(e);
+  const std::vector<std::pair<const char*, const char*>> values = {
+      {"tone-set", "call-progress"},  {"report", "end"},         {"min-duration", "64ms"}, {"suppress", "false"},
+      {"lookahead", "12000000"},      {"standard", "etsi"},      {"twist-normal", "6.5"},  {"twist-reverse", "2.5"},
+      {"cptone-recognition", "true"}, {"post-messages", "false"}};
+  for (const auto& v : values) gst_util_set_object_arg(G_OBJECT(e.get()), v.first, v.second);
+  gint tone_set, report, min_duration, standard;
+  gboolean suppress, cptone, post;
+  guint64 lookahead;
+  gdouble normal, reverse;
+  g_object_get(e.get(), "tone-set", &tone_set, "report", &report, "min-duration", &min_duration, "suppress", &suppress,
+               "lookahead", &lookahead, "standard", &standard, "twist-normal", &normal, "twist-reverse", &reverse,
+               "cptone-recognition", &cptone, "post-messages", &post, nullptr);
+  EXPECT_EQ(tone_set, 1);
+  EXPECT_EQ(report, 2);
+  EXPECT_EQ(min_duration, 2);
+  EXPECT_FALSE(suppress);
+  EXPECT_EQ(lookahead, 12 * GST_MSECOND);
+  EXPECT_EQ(standard, 1);
+  EXPECT_EQ(normal, 6.5);
+  EXPECT_EQ(reverse, 2.5);
+  EXPECT_TRUE(cptone);
+  EXPECT_FALSE(post);
 }
