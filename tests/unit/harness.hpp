@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "prosody/prosody.hpp"
@@ -41,6 +43,14 @@ inline void run(Module& m, std::vector<Party*> parties, std::size_t frames) {
 inline double tone_db(const std::vector<float>& x, double freq, double rate, std::size_t from, std::size_t len) {
   EXPECT_LE(from + len, x.size());
   return testsig::tone_level_dbm0(x.data() + from, len, freq, rate);
+}
+
+// Largest change between consecutive samples of x in [from, to): a click
+// detector for a tone, which alone changes by at most 2*pi*f/fs*A.
+inline double max_step(const std::vector<float>& x, std::size_t from, std::size_t to) {
+  double m = 0.0;
+  for (std::size_t i = from + 1; i < to; ++i) m = std::max(m, std::fabs(double(x[i]) - x[i - 1]));
+  return m;
 }
 
 }  // namespace prosody::test

@@ -221,14 +221,6 @@ TEST(Primitives, MuteRemovesAnInputFromEveryOutput) {
   EXPECT_NEAR(r.heard(0, 1), -16.0, 0.1);
 }
 
-// Largest change between consecutive samples relative to a smooth signal:
-// the same tone without the change would have at most 2*pi*f/fs*A.
-double max_step(const std::vector<float>& x, std::size_t from, std::size_t to) {
-  double m = 0.0;
-  for (std::size_t i = from + 1; i < to; ++i) m = std::max(m, std::fabs(double(x[i]) - x[i - 1]));
-  return m;
-}
-
 TEST(Primitives, GainChangesAndJoinsAreRampedNotStepped) {
   // A party hears one talker at 1 kHz. A smooth sine's largest sample step
   // is 2 pi f / fs * A; a stepped gain change would jump by up to A.

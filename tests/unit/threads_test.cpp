@@ -154,6 +154,170 @@ TEST(Threads, SteppedModuleWithConcurrentControl) {
   SUCCEED();
 }
 
+TEST(Threads, FrameApiDrivenWhileControlCallsComeFromAnotherThread) {
+  // One thread drives step_frame with every party's frame, another attaches,
+  // detaches, re-adds, mutes and changes volumes; a third joins and leaves
+  // with a channel of its own. Afterwards the conference is still right.
+  Module m = Module::create({});
+  const std::size_t n = m.frame_samples();
+  constexpr std::size_t kParties = 6;
+  static const double kFreqs[] = {413, 587, 761, 1009, 1163, 1319};
+  std::vector<Channel> party;
+  std::vector<std::vector<float>> said;
+  Conference conf;
+  for (std::size_t i = 0; i < kParties; ++i) {
+    party.push_back(m.allocate(ChannelType::full_duplex));
+    party.back().enable_frame_input();
+    party.back().enable_frame_output();
+    conf.add_party(party.back());
+    said.push_back(testsig::sine(kFreqs[i], -16.0, 8000, 8000.0));
+  }
+  ListenSettings ls;
+  ls.enabled = true;
+  party[0].listen_for(ls);
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> frames{0}, events{0};
+  std::vector<std::vector<float>> heard(kParties, std::vector<float>(n));
+  auto drive = [&](std::size_t count) {
+    FrameResult result;
+    std::vector<FramePiece> pieces(kParties);
+    std::vector<FrameInput> inputs(kParties);
+    std::vector<FrameOutput> outputs(kParties);
+    for (std::size_t f = 0; f < count && !stop; ++f) {
+      const std::size_t at = (frames % 100) * n;
+      for (std::size_t i = 0; i < kParties; ++i) {
+        pieces[i] = FramePiece{0, std::uint32_t(n), said[i].data() + at, SampleFormat::f32};
+        inputs[i] = {party[i].id(), Span<const FramePiece>(&pieces[i], 1)};
+        outputs[i] = {party[i].id(), heard[i].data(), SampleFormat::f32};
+      }
+      m.step_frame(inputs, outputs, result);
+      ++frames;
+      events += result.events.size();
+    }
+  };
+  std::thread stepper([&] { drive(SIZE_MAX); });
+  std::thread control([&] {
+    std::mt19937 rng(3);
+    while (!stop) {
+      Channel& p = party[rng() % kParties];
+      Channel& q = party[rng() % kParties];
+      switch (rng() % 5) {
+        case 0:
+          p.conf_adjust_input({double(int(rng() % 30) - 20), rng() % 2 == 0, rng() % 2 == 0});
+          break;
+        case 1:
+          if (&p != &q) {
+            p.conf_leave(q.participant_id());
+            p.conf_add(q);
+          }
+          break;
+        case 2:
+          p.conf_config_activity(rng() % 2 ? 20 : 0, 100);
+          break;
+        case 3:
+          p.conf_set_gating(rng() % 2 == 0);
+          p.listen_for(ls);
+          break;
+        case 4:
+          (void)p.input_stats();
+          (void)p.conf_active_ids();
+          break;
+      }
+    }
+  });
+  std::thread churn([&] {
+    while (!stop) {
+      Channel extra = m.allocate(ChannelType::full_duplex);
+      extra.enable_frame_input();
+      conf.add_party(extra);
+      std::this_thread::sleep_for(1ms);
+      conf.remove_party(extra);
+    }
+  });
+  std::this_thread::sleep_for(1000ms);
+  stop = true;
+  stepper.join();
+  control.join();
+  churn.join();
+  EXPECT_GT(frames.load(), 200u);
+  EXPECT_EQ(m.samples_processed(), frames.load() * n);
+  // Settle: everyone back at 0 dB, then party 0 hears the others at their
+  // level. (Gating off: minutes of the same steady tone have gone by, which
+  // the activity tracker rightly takes for noise.)
+  for (auto& p : party) {
+    p.conf_adjust_input({0.0, false, false});
+    p.conf_set_gating(false);
+  }
+  stop = false;
+  std::vector<float> heard0;
+  for (int f = 0; f < 60; ++f) {
+    drive(1);
+    heard0.insert(heard0.end(), heard[0].begin(), heard[0].end());
+  }
+  for (std::size_t t = 1; t < kParties; ++t)
+    EXPECT_NEAR(tone_db(heard0, kFreqs[t], 8000.0, 20 * n, 40 * n), -16.0, 0.5) << "party 0 hears " << t;
+  EXPECT_LT(tone_db(heard0, kFreqs[0], 8000.0, 20 * n, 40 * n), -80.0) << "not itself";
+}
+
+TEST(Threads, TwoThreadsShareOneChannel) {
+  // One Channel handle used by two threads at once, from its first call on
+  // (its host-port state must not be filled in lazily by a const call),
+  // while a third steps the module.
+  Module m = Module::create({});
+  const std::size_t n = m.frame_samples();
+  for (int round = 0; round < 20; ++round) {
+    Channel a = m.allocate(ChannelType::full_duplex);
+    Channel b = m.allocate(ChannelType::full_duplex);
+    a.enable_host_input(20);
+    a.enable_host_output(20);
+    b.enable_host_output(20);
+    b.conf_start();
+    b.conf_add(a);
+    a.conf_set_gating(false);
+    std::atomic<int> ready{0};
+    std::atomic<bool> stop{false};
+    std::atomic<std::size_t> written{0}, queued_seen{0};
+    const std::vector<float> tone = testsig::sine(500.0, -20.0, n, 8000.0);
+    auto wait_for_all = [&] {
+      ++ready;
+      while (ready.load() < 2) std::this_thread::yield();
+    };
+    std::thread writer([&] {
+      wait_for_all();
+      while (!stop) {
+        written += a.write_input(Span<const float>(tone.data(), n));
+        std::this_thread::yield();
+      }
+    });
+    std::thread watcher([&] {
+      wait_for_all();
+      std::vector<float> buf(n);
+      while (!stop) {
+        queued_seen += a.input_queued();
+        (void)a.output_available();
+        (void)a.read_output(Span<float>(buf.data(), n));
+        std::this_thread::yield();
+      }
+    });
+    std::vector<float> out(n);
+    std::size_t heard = 0, steps = 0;
+    while (ready.load() < 2) std::this_thread::yield();
+    // Until both threads have had a good go (however loaded the machine).
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while ((steps < 50 || written.load() < 10 * n) && std::chrono::steady_clock::now() < give_up) {
+      m.step(1);
+      ++steps;
+      heard += b.read_output(Span<float>(out.data(), n));
+      std::this_thread::sleep_for(100us);
+    }
+    stop = true;
+    writer.join();
+    watcher.join();
+    EXPECT_GE(written.load(), 10 * n);
+    EXPECT_EQ(heard, steps * n);
+  }
+}
+
 TEST(Threads, RealTimeModuleKeepsTime) {
   // A real-time module processes one frame per frame period, paced by the
   // monotonic clock: 100 frames a second at 10 ms.

@@ -19,6 +19,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace prosody {
@@ -71,6 +72,9 @@ class Span {
  public:
   constexpr Span() noexcept = default;
   constexpr Span(T* data, std::size_t size) noexcept : data_(data), size_(size) {}
+  template <class U, std::size_t N, class = std::enable_if_t<std::is_convertible_v<U (*)[], T (*)[]>>>
+  constexpr Span(U (&array)[N]) noexcept  // NOLINT: implicit like std::span
+      : data_(array), size_(N) {}
   template <class C, class = decltype(std::declval<C&>().data())>
   constexpr Span(C& container) noexcept  // NOLINT: implicit like std::span
       : data_(container.data()), size_(container.size()) {}
@@ -505,17 +509,19 @@ class Channel {
   InputStats input_stats() const;
   OutputStats output_stats() const;
 
-  // Internal
-  Channel(std::shared_ptr<detail::Engine> engine, ChannelId id) noexcept : engine_(std::move(engine)), id_(id) {}
+  // Internal: a handle to an existing channel of engine.
+  Channel(std::shared_ptr<detail::Engine> engine, ChannelId id);
+  Channel(std::shared_ptr<detail::Engine> engine, ChannelId id, std::shared_ptr<detail::ChannelIo> io) noexcept;
 
  private:
-  detail::ChannelIo& io() const;
+  detail::ChannelIo& io(const char* what) const;
 
   std::shared_ptr<detail::Engine> engine_;
   ChannelId id_;
-  // The channel's data path, cached so host-port audio never takes the
-  // module's control lock.
-  mutable std::shared_ptr<detail::ChannelIo> io_;
+  // The channel's shared state, set when the handle is made and never
+  // changed by a const call: host-port audio goes through it without the
+  // module's control lock, and threads sharing a handle do not race.
+  std::shared_ptr<detail::ChannelIo> io_;
 };
 
 // ---------------------------------------------------------------------------

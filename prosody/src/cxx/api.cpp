@@ -98,11 +98,18 @@ ModuleStats Module::stats() const { return engine_of(engine_, "Module::stats").s
 
 Channel Module::allocate(ChannelType type) {
   std::uintptr_t id = 0;
-  check(engine_of(engine_, "Module::allocate").allocate(type, id), "Module::allocate");
-  return Channel(engine_, ChannelId{id});
+  std::shared_ptr<detail::ChannelIo> io;
+  check(engine_of(engine_, "Module::allocate").allocate(type, id, &io), "Module::allocate");
+  return Channel(engine_, ChannelId{id}, std::move(io));
 }
 
 void Module::step(unsigned frames) { check(engine_of(engine_, "Module::step").step(frames), "Module::step"); }
+void Module::step_frame(Span<const FrameInput> inputs, Span<const FrameOutput> outputs, FrameResult& result) {
+  check(engine_of(engine_, "Module::step_frame").step_frame(inputs, outputs, result), "Module::step_frame");
+}
+std::uint64_t Module::samples_processed() const {
+  return engine_of(engine_, "Module::samples_processed").samples_processed();
+}
 void Module::start_realtime() {
   check(engine_of(engine_, "Module::start_realtime").start_realtime(), "Module::start_realtime");
 }
@@ -112,6 +119,13 @@ void Module::stop_realtime() {
 
 // ---------------------------------------------------------------------------
 // Channel
+
+Channel::Channel(std::shared_ptr<detail::Engine> engine, ChannelId id) : engine_(std::move(engine)), id_(id) {
+  if (engine_ && id_) check(engine_->channel_io(id_.value, io_), "Channel");
+}
+
+Channel::Channel(std::shared_ptr<detail::Engine> engine, ChannelId id, std::shared_ptr<detail::ChannelIo> io) noexcept
+    : engine_(std::move(engine)), id_(id), io_(std::move(io)) {}
 
 Channel::Channel(Channel&& o) noexcept : engine_(std::move(o.engine_)), id_(o.id_), io_(std::move(o.io_)) {
   o.id_ = ChannelId{};
@@ -163,90 +177,60 @@ void Channel::disable_host_output() {
   check(PROSODY_ENGINE("Channel::disable_host_output").disable_host_output(id_.value), "Channel::disable_host_output");
 }
 
-detail::ChannelIo& Channel::io() const {
-  if (!io_) {
-    std::shared_ptr<detail::ChannelIo> io;
-    check(engine_of(engine_, "Channel").channel_io(id_.value, io), "Channel");
-    io_ = std::move(io);
-  }
+void Channel::enable_frame_input() {
+  check(PROSODY_ENGINE("Channel::enable_frame_input").enable_frame_input(id_.value), "Channel::enable_frame_input");
+}
+void Channel::enable_frame_output() {
+  check(PROSODY_ENGINE("Channel::enable_frame_output").enable_frame_output(id_.value), "Channel::enable_frame_output");
+}
+void Channel::disable_frame_input() {
+  check(PROSODY_ENGINE("Channel::disable_frame_input").disable_frame_input(id_.value), "Channel::disable_frame_input");
+}
+void Channel::disable_frame_output() {
+  check(PROSODY_ENGINE("Channel::disable_frame_output").disable_frame_output(id_.value),
+        "Channel::disable_frame_output");
+}
+
+// Host-port audio goes straight to the channel's shared state, which the
+// handle has held since the channel was allocated: no control lock.
+detail::ChannelIo& Channel::io(const char* what) const {
+  if (!io_) throw Error(Errc::no_such_channel, what);
   return *io_;
 }
 
-namespace {
-
-// Moves samples between the caller and a host port, converting int16 in
-// blocks on the way. Port is the ring member (host_in or host_out).
-template <class T, class Op>
-std::size_t host_transfer(detail::ChannelIo& io, std::shared_ptr<detail::SpscRing<float>> detail::ChannelIo::*port,
-                          T* data, std::size_t n, const char* what, Op op) {
-  std::lock_guard<std::mutex> lock(io.api_mutex);
-  if (io.released.load()) throw Error(Errc::no_such_channel, what);
-  auto& ring = io.*port;
-  if (!ring) throw Error(Errc::wrong_channel_state, std::string(what) + ": host port not enabled");
-  if (n > 0 && data == nullptr) throw Error(Errc::bad_parameter, what);
-  return op(*ring, data, n);
-}
-
-}  // namespace
-
 std::size_t Channel::write_input(Span<const float> samples) {
-  detail::ChannelIo& port = io();
-  const std::size_t n =
-      host_transfer(port, &detail::ChannelIo::host_in, samples.data(), samples.size(), "Channel::write_input",
-                    [](auto& ring, const float* d, std::size_t k) { return ring.write(d, k); });
-  if (n < samples.size()) port.in_dropped.fetch_add(samples.size() - n, std::memory_order_relaxed);
-  return n;
+  std::size_t accepted = 0;
+  check(io("Channel::write_input").write_input(samples.data(), samples.size(), accepted), "Channel::write_input");
+  return accepted;
 }
 
 std::size_t Channel::write_input(Span<const std::int16_t> samples) {
-  detail::ChannelIo& port = io();
-  const std::size_t n = host_transfer(port, &detail::ChannelIo::host_in, samples.data(), samples.size(),
-                                      "Channel::write_input", [](auto& ring, const std::int16_t* d, std::size_t k) {
-                                        float tmp[512];
-                                        std::size_t total = 0;
-                                        while (total < k) {
-                                          const std::size_t m = std::min<std::size_t>(512, k - total);
-                                          dsp::s16_to_float(d + total, tmp, m);
-                                          const std::size_t w = ring.write(tmp, m);
-                                          total += w;
-                                          if (w < m) break;
-                                        }
-                                        return total;
-                                      });
-  if (n < samples.size()) port.in_dropped.fetch_add(samples.size() - n, std::memory_order_relaxed);
-  return n;
+  std::size_t accepted = 0;
+  check(io("Channel::write_input").write_input(samples.data(), samples.size(), accepted), "Channel::write_input");
+  return accepted;
 }
 
 std::size_t Channel::read_output(Span<float> samples) {
-  return host_transfer(io(), &detail::ChannelIo::host_out, samples.data(), samples.size(), "Channel::read_output",
-                       [](auto& ring, float* d, std::size_t k) { return ring.read(d, k); });
+  std::size_t delivered = 0;
+  check(io("Channel::read_output").read_output(samples.data(), samples.size(), delivered), "Channel::read_output");
+  return delivered;
 }
 
 std::size_t Channel::read_output(Span<std::int16_t> samples) {
-  return host_transfer(io(), &detail::ChannelIo::host_out, samples.data(), samples.size(), "Channel::read_output",
-                       [](auto& ring, std::int16_t* d, std::size_t k) {
-                         float tmp[512];
-                         std::size_t total = 0;
-                         while (total < k) {
-                           const std::size_t m = std::min<std::size_t>(512, k - total);
-                           const std::size_t r = ring.read(tmp, m);
-                           dsp::float_to_s16(tmp, d + total, r);
-                           total += r;
-                           if (r < m) break;
-                         }
-                         return total;
-                       });
+  std::size_t delivered = 0;
+  check(io("Channel::read_output").read_output(samples.data(), samples.size(), delivered), "Channel::read_output");
+  return delivered;
 }
 
 std::size_t Channel::input_queued() const {
   std::size_t in = 0, out = 0;
-  check(PROSODY_ENGINE("Channel::input_queued").host_levels(id_.value, in, out), "Channel::input_queued");
+  check(io("Channel::input_queued").host_levels(in, out), "Channel::input_queued");
   return in;
 }
 
 std::size_t Channel::output_available() const {
   std::size_t in = 0, out = 0;
-  check(PROSODY_ENGINE("Channel::output_available").host_levels(id_.value, in, out), "Channel::output_available");
+  check(io("Channel::output_available").host_levels(in, out), "Channel::output_available");
   return out;
 }
 

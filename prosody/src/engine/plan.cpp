@@ -10,7 +10,7 @@
 // it: the listener's own signal cannot leak.
 #include <algorithm>
 
-#include "engine/engine.hpp"
+#include "engine/runtime.hpp"
 
 namespace prosody::detail {
 
@@ -27,47 +27,61 @@ struct Component {
 
 }  // namespace
 
-void Engine::rebuild_plan() {
+void Runtime::build_plan(const ControlModel& model) {
+  const auto& slots = model.slots();
   // Contribution of each participant id now.
-  contrib_by_pid_.assign(pids_.bound(), -1);
-  std::vector<ChannelKey> holder(pids_.bound());
-  for (const auto& in : inputs_) {
-    if (!in.participant) continue;
-    contrib_by_pid_[static_cast<std::size_t>(in.pid)] = static_cast<std::int32_t>(in.contrib);
-    holder[static_cast<std::size_t>(in.pid)] = in.key;
+  contrib_by_pid_.assign(model.pid_bound(), -1);
+  std::vector<ChannelKey> holder(model.pid_bound());
+  for (std::size_t i = 0; i < inputs_.size(); ++i) {
+    if (!inputs_[i].participant) continue;
+    const std::size_t pid = static_cast<std::size_t>(input_setup_[i].pid);
+    contrib_by_pid_[pid] = static_cast<std::int32_t>(inputs_[i].contrib);
+    holder[pid] = input_setup_[i].key;
   }
   if (pid_key_.size() < holder.size()) pid_key_.resize(holder.size());
-  auto same = [](const ChannelKey& a, const ChannelKey& b) {
-    return a.slot == b.slot && a.gen == b.gen && a.module == b.module;
-  };
   // Ids whose holder changed since the last plan (detached, re-attached).
   std::vector<std::size_t> changed_pids;
   for (std::size_t pid = 0; pid < pid_key_.size(); ++pid) {
     const ChannelKey now = pid < holder.size() ? holder[pid] : ChannelKey{};
-    if (!same(pid_key_[pid], now)) changed_pids.push_back(pid);
+    if (pid_key_[pid] != now) changed_pids.push_back(pid);
   }
   // The contribution of a holder known by key: live input or leaving one.
   auto contrib_of_key = [&](const ChannelKey& key) -> std::int32_t {
     if (key.module == 0) return -1;
     if (key.slot < input_by_slot_.size() && input_by_slot_[key.slot] >= 0) {
-      const InputRt& in = inputs_[static_cast<std::size_t>(input_by_slot_[key.slot])];
-      if (in.participant && same(in.key, key)) return static_cast<std::int32_t>(in.contrib);
+      const std::size_t i = static_cast<std::size_t>(input_by_slot_[key.slot]);
+      if (inputs_[i].participant && input_setup_[i].key == key) return static_cast<std::int32_t>(inputs_[i].contrib);
     }
-    for (const auto& in : leaving_)
-      if (same(in.key, key)) return static_cast<std::int32_t>(in.contrib);
+    for (std::size_t i = 0; i < leaving_.size(); ++i)
+      if (leaving_setup_[i].key == key) return static_cast<std::int32_t>(leaving_[i].contrib);
     return -1;
   };
+  auto members_of = [&](std::size_t oi) -> const ConferenceOutputCtl& {
+    return slots[output_setup_[oi].key.slot].conf;
+  };
+
+  // Transitions not yet faded (a boundary with no frame since): the
+  // contribution indices moved, so look them up again.
+  for (std::size_t oi = 0; oi < outputs_.size(); ++oi) {
+    auto& tr = output_setup_[oi].transitions;
+    tr.erase(std::remove_if(tr.begin(), tr.end(),
+                            [&](Transition& t) {
+                              const std::int32_t c = contrib_of_key(t.holder);
+                              t.contrib = c >= 0 ? static_cast<std::uint32_t>(c) : 0;
+                              return c < 0;
+                            }),
+             tr.end());
+  }
 
   // Components of outputs sharing inputs.
   std::vector<Component> comps;
-  std::vector<std::int32_t> comp_of_pid(pids_.bound(), -1);
+  std::vector<std::int32_t> comp_of_pid(model.pid_bound(), -1);
   for (std::uint32_t oi = 0; oi < outputs_.size(); ++oi) {
-    OutputRt& out = outputs_[oi];
-    if (out.job != OutputJob::conference) continue;
-    const ChannelCtl& ctl = slots_[out.key.slot];
-    const IdSet& m = ctl.conf.members;
+    if (outputs_[oi].job != OutputJob::conference) continue;
+    const ConferenceOutputCtl& conf = members_of(oi);
+    const IdSet& m = conf.members;
     const std::size_t n = m.count();
-    if (n == 0 || ctl.conf.conf_type != 0) continue;
+    if (n == 0 || conf.conf_type != 0) continue;
     std::vector<std::int32_t> labels;
     if (n <= kLabelScanLimit) {
       m.for_each([&](std::size_t pid) {
@@ -103,40 +117,36 @@ void Engine::rebuild_plan() {
     c.outputs.push_back(oi);
   }
 
+  auto add_term = [&](std::vector<std::uint32_t>& terms, std::size_t pid) {
+    if (pid < contrib_by_pid_.size() && contrib_by_pid_[pid] >= 0)
+      terms.push_back(static_cast<std::uint32_t>(contrib_by_pid_[pid]));
+  };
+
   // Recipes.
   groups_.clear();
   for (auto& c : comps) {
     if (!c.alive) continue;
     for (std::uint32_t oi : c.outputs) {
-      OutputRt& out = outputs_[oi];
-      const IdSet& m = slots_[out.key.slot].conf.members;
+      OutputState& out = outputs_[oi];
+      OutputSetup& setup = output_setup_[oi];
+      const IdSet& m = members_of(oi).members;
       const std::size_t direct_cost = m.count();
       const std::size_t subtract_cost = c.ids.count_minus(m);
-      out.terms.clear();
-      out.term_factors.clear();
+      setup.terms.clear();
+      setup.term_factors.clear();
       if (subtract_cost + 1 < direct_cost) {
         if (c.group < 0) {
           c.group = static_cast<int>(groups_.size());
           MixGroup g;
-          c.ids.for_each([&](std::size_t pid) {
-            if (pid < contrib_by_pid_.size() && contrib_by_pid_[pid] >= 0)
-              g.contribs.push_back(static_cast<std::uint32_t>(contrib_by_pid_[pid]));
-          });
-          g.used = true;
+          c.ids.for_each([&](std::size_t pid) { add_term(g.contribs, pid); });
           groups_.push_back(std::move(g));
         }
         out.subtractive = true;
         out.group = static_cast<std::uint32_t>(c.group);
-        c.ids.for_each_minus(m, [&](std::size_t pid) {
-          if (pid < contrib_by_pid_.size() && contrib_by_pid_[pid] >= 0)
-            out.terms.push_back(static_cast<std::uint32_t>(contrib_by_pid_[pid]));
-        });
+        c.ids.for_each_minus(m, [&](std::size_t pid) { add_term(setup.terms, pid); });
       } else {
         out.subtractive = false;
-        m.for_each([&](std::size_t pid) {
-          if (pid < contrib_by_pid_.size() && contrib_by_pid_[pid] >= 0)
-            out.terms.push_back(static_cast<std::uint32_t>(contrib_by_pid_[pid]));
-        });
+        m.for_each([&](std::size_t pid) { add_term(setup.terms, pid); });
       }
     }
   }
@@ -149,57 +159,57 @@ void Engine::rebuild_plan() {
 
   // Outputs not in any component (empty, or individual volume) and the
   // transitions of every output whose participant set changed.
-  for (auto& out : outputs_) {
+  for (std::size_t oi = 0; oi < outputs_.size(); ++oi) {
+    OutputState& out = outputs_[oi];
+    OutputSetup& setup = output_setup_[oi];
     if (out.job != OutputJob::conference) continue;
-    const ChannelCtl& ctl = slots_[out.key.slot];
-    const IdSet& m = ctl.conf.members;
+    const ConferenceOutputCtl& conf = members_of(oi);
+    const IdSet& m = conf.members;
     if (m.empty()) {
       out.subtractive = false;
-      out.terms.clear();
-      out.term_factors.clear();
-    } else if (ctl.conf.conf_type != 0) {
+      setup.terms.clear();
+      setup.term_factors.clear();
+    } else if (conf.conf_type != 0) {
       out.subtractive = false;
-      out.terms.clear();
-      out.term_factors.clear();
+      setup.terms.clear();
+      setup.term_factors.clear();
       m.for_each([&](std::size_t pid) {
         if (pid < contrib_by_pid_.size() && contrib_by_pid_[pid] >= 0) {
-          out.terms.push_back(static_cast<std::uint32_t>(contrib_by_pid_[pid]));
-          out.term_factors.push_back(pid < ctl.conf.factors.size() ? ctl.conf.factors[pid] : 1.0f);
+          setup.terms.push_back(static_cast<std::uint32_t>(contrib_by_pid_[pid]));
+          setup.term_factors.push_back(pid < conf.factors.size() ? conf.factors[pid] : 1.0f);
         }
       });
     }
+    out.term_count = static_cast<std::uint32_t>(setup.terms.size());
+    out.term0 = setup.terms.empty() ? 0 : setup.terms[0];
 
-    out.transitions.clear();
-    if (out.members_version == ctl.conf.version) continue;
-    const bool first_plan = out.members_version == ~std::uint64_t{0};
-    if (!first_plan) {
-      // Became a member: fade in, unless the input is new (it fades itself in).
-      // Left: fade out the holder's contribution.
-      m.for_each_difference(out.members, [&](std::size_t pid) {
-        const bool now_member = m.test(pid);
-        const ChannelKey old_holder = pid < pid_key_.size() ? pid_key_[pid] : ChannelKey{};
-        const ChannelKey new_holder = pid < holder.size() ? holder[pid] : ChannelKey{};
-        if (now_member) {
-          if (same(old_holder, new_holder)) {
-            const std::int32_t c = contrib_of_key(new_holder);
-            if (c >= 0) out.transitions.push_back({static_cast<std::uint32_t>(c), -1.0f});
+    if (setup.members_version != conf.version) {
+      const bool first_plan = setup.members_version == ~std::uint64_t{0};
+      if (!first_plan) {
+        auto fade = [&](const ChannelKey& key, float sign) {
+          const std::int32_t c = contrib_of_key(key);
+          if (c >= 0) setup.transitions.push_back({key, static_cast<std::uint32_t>(c), sign});
+        };
+        // Became a member: fade in, unless the input is new (it fades
+        // itself in). Left: fade out the holder's contribution.
+        m.for_each_difference(setup.members, [&](std::size_t pid) {
+          const ChannelKey old_holder = pid < pid_key_.size() ? pid_key_[pid] : ChannelKey{};
+          const ChannelKey new_holder = pid < holder.size() ? holder[pid] : ChannelKey{};
+          if (m.test(pid)) {
+            if (old_holder == new_holder) fade(new_holder, -1.0f);
+          } else {
+            fade(old_holder, +1.0f);
           }
-        } else {
-          const std::int32_t c = contrib_of_key(old_holder);
-          if (c >= 0) out.transitions.push_back({static_cast<std::uint32_t>(c), +1.0f});
-        }
-      });
-      // Same id, different input, member before and after: the old holder
-      // leaves (fade out); the new one fades itself in.
-      for (std::size_t pid : changed_pids) {
-        if (out.members.test(pid) && m.test(pid)) {
-          const std::int32_t c = contrib_of_key(pid_key_[pid]);
-          if (c >= 0) out.transitions.push_back({static_cast<std::uint32_t>(c), +1.0f});
-        }
+        });
+        // Same id, different input, member before and after: the old holder
+        // leaves (fade out); the new one fades itself in.
+        for (std::size_t pid : changed_pids)
+          if (setup.members.test(pid) && m.test(pid)) fade(pid_key_[pid], +1.0f);
       }
+      setup.members = m;
+      setup.members_version = conf.version;
     }
-    out.members = m;
-    out.members_version = ctl.conf.version;
+    out.has_transitions = !setup.transitions.empty();
   }
 
   pid_key_ = std::move(holder);

@@ -1,0 +1,73 @@
+// engine_events.cpp - channel events (smd_ev_create / sm_channel_set_event):
+// level semantics, re-evaluated after every call that consumes their cause.
+// Type index: 0 = write (output half), 1 = read (record), 2 = recognition.
+#include "engine/engine.hpp"
+
+namespace prosody::detail {
+
+bool Engine::event_condition(ChannelIo& io, int t) {
+  int mode = 0;
+  io.events[t].get(&mode);
+  const bool idle_counts = mode != 3;  // kSMChannelSpecificEventNonIdle
+  switch (t) {
+    case 0: {
+      if (io.conf_stopped_pending.load() || io.activity.size() > 0) return true;
+      auto job = io.replay;
+      if (job) return job->finished.load() || job->underrun.load() || job->data.free_space() >= 2048;
+      return idle_counts && !io.output_busy.load();
+    }
+    case 1: {
+      auto job = io.record;
+      if (job)
+        return job->data.size() > 0 || job->overrun.load() ||
+               job->termination.load() != static_cast<int>(RecordTermination::not_yet);
+      return idle_counts && !io.record_busy.load();
+    }
+    case 2:
+      if (io.recognised.size() > 0 || io.recognition_overrun.load()) return true;
+      return idle_counts && !io.listening.load();
+  }
+  return false;
+}
+
+// ctl_mutex_ held: the condition reads job pointers the control side owns.
+void Engine::update_event(ChannelIo& io, int t) {
+  auto ev = io.events[t].get();
+  if (ev) ev->set(event_condition(io, t));
+}
+
+void Engine::refresh(ChannelIo& io, int t) {
+  std::lock_guard<std::mutex> lock(ctl_mutex_);
+  update_event(io, t);
+}
+
+Errc Engine::set_event(std::uintptr_t id, int event_type, int binding, std::shared_ptr<EventObject> ev) {
+  if (event_type < 1 || event_type > 3) return Errc::bad_parameter;
+  if (binding < 0 || binding > 3) return Errc::bad_parameter;
+  if (binding == 2) return Errc::not_implemented;  // legacy any-channel mode
+  std::shared_ptr<ChannelIo> io;
+  if (Errc e = shared_state(id, Half::any, io); e != Errc::ok) return e;
+  // kSMEventTypeWriteData=1 -> 0, ReadData=2 -> 1, Recog=3 -> 2
+  const int t = event_type - 1;
+  {
+    std::lock_guard<std::mutex> lock(io->events[t].m);
+    if (binding == 0 || !ev) {
+      io->events[t].event.reset();
+      io->events[t].mode = 0;
+    } else {
+      io->events[t].event = std::move(ev);
+      io->events[t].mode = binding;
+    }
+  }
+  refresh(*io, t);
+  return Errc::ok;
+}
+
+Errc Engine::refresh_event(std::uintptr_t id, int event_type) {
+  std::shared_ptr<ChannelIo> io;
+  if (Errc e = shared_state(id, Half::any, io); e != Errc::ok) return e;
+  refresh(*io, event_type - 1);
+  return Errc::ok;
+}
+
+}  // namespace prosody::detail

@@ -1,0 +1,109 @@
+// input.cpp - receiving one input's frame: from its host port, the datafeed
+// it is connected to, or the caller's pieces (step_frame), into one of its
+// two frame buffers (the other holds the previous frame, which concealment
+// may mirror); missing audio concealed (conceal.hpp), corrupt audio cleaned,
+// levels measured.
+#include <cmath>
+#include <cstring>
+
+#include "dsp/kernels.hpp"
+#include "dsp/levels.hpp"
+#include "engine/conceal.hpp"
+#include "engine/runtime.hpp"
+
+namespace prosody::detail {
+
+namespace {
+
+// Input samples beyond this are treated as corrupt and clamped.
+constexpr float kInputLimit = 8.0f;
+
+// The one copy in: a piece of the caller's frame, converted as it is copied.
+void copy_piece(const FramePiece& piece, float* x) {
+  if (piece.format == SampleFormat::s16)
+    dsp::s16_to_float(static_cast<const std::int16_t*>(piece.samples), x + piece.offset, piece.count);
+  else
+    std::memcpy(x + piece.offset, piece.samples, piece.count * sizeof(float));
+}
+
+// Copies the pieces of a frame input and hands the concealer each run of
+// received samples (touching pieces make one run).
+void receive_pieces(const FrameInput& input, float* x, FrameConcealer& concealer) {
+  const FramePiece* piece = input.pieces.begin();
+  const FramePiece* const last = input.pieces.end();
+  while (piece != last) {
+    if (piece->count == 0) {
+      ++piece;
+      continue;
+    }
+    const std::size_t begin = piece->offset;
+    std::size_t end = begin;
+    for (; piece != last && (piece->count == 0 || piece->offset == end); ++piece) {
+      copy_piece(*piece, x);
+      end += piece->count;
+    }
+    concealer.received(begin, end);
+  }
+}
+
+}  // namespace
+
+void Runtime::receive(InputState& in) {
+  const std::size_t n = frame_;
+  const std::uint8_t w = in.cur ^ 1;  // the buffer not holding the previous frame
+  float* x = in.frames + w * n;
+  FrameConcealer concealer(x, n, in.has_history ? in.frames + in.cur * n : nullptr, in.missing_run > 0);
+  bool fed = true;
+  switch (in.feed) {
+    case InputFeed::host:
+      if (in.host) concealer.received(0, in.host->read(x, n));
+      break;
+    case InputFeed::datafeed:
+      if (in.feed_output >= 0) {
+        dsp::copy(outputs_[std::size_t(in.feed_output)].prev, x, n);
+        concealer.received(0, n);
+      }
+      break;
+    case InputFeed::frame:
+      if (in.frame) receive_pieces(*in.frame, x, concealer);
+      break;
+    case InputFeed::none:
+      fed = false;
+      break;
+  }
+  if (fed) {
+    concealer.finish();
+    if (concealer.any_received()) {
+      ++in.pending_frames;
+      in.stream_ended = false;
+      in.has_history = true;
+    }
+    // After the end of a frame-port stream, absence is not loss.
+    if (concealer.any_missing() && !in.stream_ended) ++in.pending_concealed;
+    in.missing_run = concealer.end_missing() ? in.missing_run + 1 : 0;
+  } else {
+    dsp::zero(x, n);  // no source: silence, not loss
+    in.missing_run = 0;
+  }
+  in.cur = w;
+  in.raw = x;
+
+  ChannelIo& io = *in.io;
+  dsp::BlockStats st = dsp::block_stats(x, n);
+  if (!std::isfinite(st.sum_squares) || st.peak > kInputLimit) {
+    // Corrupt input (NaN, infinities, absurd values) is cleaned, not mixed.
+    io.in_nonfinite.fetch_add(dsp::sanitise(x, n, kInputLimit), std::memory_order_relaxed);
+    st = dsp::block_stats(x, n);
+  }
+  in.raw_ms = st.sum_squares / double(n);
+  // Short-term level for reports and statistics: one-pole over about 100 ms.
+  in.level_smooth_ms += level_alpha_ * (in.raw_ms - in.level_smooth_ms);
+  if (stats_frame()) {
+    io.in_level_dbm0.store(static_cast<float>(dsp::mean_square_to_dbm0(in.level_smooth_ms)), std::memory_order_relaxed);
+    io.in_frames.fetch_add(in.pending_frames, std::memory_order_relaxed);
+    io.in_concealed.fetch_add(in.pending_concealed, std::memory_order_relaxed);
+    in.pending_frames = in.pending_concealed = 0;
+  }
+}
+
+}  // namespace prosody::detail
