@@ -6,6 +6,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "kaiser.hpp"
+
 // AVX2/FMA and baseline versions, chosen at load time; sanitizer builds
 // (PROSODY_NO_CLONES) keep the baseline only, as ifunc resolvers run before
 // a sanitizer's runtime is up.
@@ -21,16 +23,6 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kDelayReferenceHz = 1200.0;  // middle of the DTMF band
-
-double bessel_i0(double x) {
-  double sum = 1.0, term = 1.0;
-  for (int k = 1; k < 60; ++k) {
-    term *= (x / (2.0 * k)) * (x / (2.0 * k));
-    sum += term;
-    if (term < 1e-17 * sum) break;
-  }
-  return sum;
-}
 
 // In-place radix-2 FFT (construction time only). inverse: conjugate
 // exponent and 1/n scaling.

@@ -1,0 +1,256 @@
+// dtmf_kernels.cpp - see dtmf_kernels.hpp.
+#include "dtmf_kernels.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+// AVX2/FMA and baseline versions, chosen at load time; sanitizer builds
+// (PROSODY_NO_CLONES) keep the baseline only, as ifunc resolvers run before
+// a sanitizer's runtime is up.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(PROSODY_NO_CLONES)
+#define PROSODY_DTMF_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("fp-contract=fast")))
+#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PROSODY_DTMF_KERNEL __attribute__((optimize("fp-contract=fast")))
+#else
+#define PROSODY_DTMF_KERNEL
+#endif
+
+namespace prosody::tones::dtmf {
+
+// The kernels are written with vector types so that accumulators stay in
+// registers. The helpers pass 32-byte vectors by value; they are always
+// inlined into the kernels, so the baseline-vs-AVX calling convention never
+// matters.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace {
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef double v4d __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+
+__attribute__((always_inline)) inline v8f load8(const float* p) {
+  v8f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+__attribute__((always_inline)) inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
+
+// The three windows' sums (real and imaginary, eight channels each).
+struct BankSums {
+  v8f r0, i0, r1, i1, r2, i2;
+  static constexpr std::size_t kStride = 16 * kBankHopSamples;  // the same sample in the next-older window
+  // Adds one sample, v in every lane; t: its coefficient row in the newest window.
+  __attribute__((always_inline)) void add(v8f v, const float* t) {
+    r0 += v * load8(t);
+    i0 += v * load8(t + 8);
+    r1 += v * load8(t + kStride);
+    i1 += v * load8(t + kStride + 8);
+    r2 += v * load8(t + 2 * kStride);
+    i2 += v * load8(t + 2 * kStride + 8);
+  }
+};
+
+}  // namespace
+
+static_assert(kBankWindows == 3, "bank_accumulate is unrolled for three concurrent windows");
+
+// Three overlapping windows, eight complex frequencies each, side by side:
+// per sample, six 8-lane multiply-adds against rows of the coefficient table.
+PROSODY_DTMF_KERNEL
+void bank_accumulate(const float* x, std::size_t n, unsigned position, float (*acc[kBankWindows])[16],
+                     const float (*coefficients)[16]) {
+  BankSums a{load8(*acc[0]),     load8(*acc[0] + 8), load8(*acc[1]),
+             load8(*acc[1] + 8), load8(*acc[2]),     load8(*acc[2] + 8)};
+  const float* t = coefficients[position];
+  std::size_t i = 0;
+  // Two samples a step into separate sums: twelve independent chains keep
+  // both FMA pipes busy (six would wait on the add latency).
+  BankSums b{};
+  for (; i + 2 <= n; i += 2, t += 32) {
+    a.add(v8f{} + x[i], t);
+    b.add(v8f{} + x[i + 1], t + 16);
+  }
+  for (; i < n; ++i, t += 16) a.add(v8f{} + x[i], t);
+  store8(*acc[0], a.r0 + b.r0), store8(*acc[0] + 8, a.i0 + b.i0);
+  store8(*acc[1], a.r1 + b.r1), store8(*acc[1] + 8, a.i1 + b.i1);
+  store8(*acc[2], a.r2 + b.r2), store8(*acc[2] + 8, a.i2 + b.i2);
+}
+
+// One whole window from contiguous samples (for hops between bank hops).
+// The window (L = kWindowSamples) is symmetric about its centre
+// c = (L-1)/2, so samples n and L-1-n fold together: with u = c - n, sum
+// and difference s, d,
+//   z = exp(-j w c) sum_{n < L/2} w[n] (s cos(w u) + j d sin(w u)),
+// half the multiply-adds of the direct sum. `folded` holds w cos(w u)
+// then w sin(w u) per pair, `centre` cos(w c) then -sin(w c) per channel.
+PROSODY_DTMF_KERNEL
+void window_dft(const float* x, const float (*folded)[16], const float* centre, float* out) {
+  constexpr unsigned kPairs = kWindowSamples / 2;
+  static_assert(kPairs % 4 == 0, "window_dft takes four pairs a step");
+  // Fold first (vectorised), then broadcast each pair from memory: four
+  // independent chains each for the real and imaginary sums.
+  float sum[kPairs], difference[kPairs];
+  for (unsigned n = 0; n < kPairs; ++n) {
+    sum[n] = x[n] + x[kWindowSamples - 1 - n];
+    difference[n] = x[n] - x[kWindowSamples - 1 - n];
+  }
+  v8f re[4] = {}, im[4] = {};
+  for (unsigned n = 0; n < kPairs; n += 4) {
+    for (unsigned k = 0; k < 4; ++k) {
+      re[k] += (v8f{} + sum[n + k]) * load8(folded[n + k]);
+      im[k] += (v8f{} + difference[n + k]) * load8(folded[n + k] + 8);
+    }
+  }
+  const v8f r = (re[0] + re[1]) + (re[2] + re[3]), i = (im[0] + im[1]) + (im[2] + im[3]);
+  const v8f cr = load8(centre), ci = load8(centre + 8);  // exp(-j w c)
+  store8(out, r * cr - i * ci);
+  store8(out + 8, r * ci + i * cr);
+}
+
+// Eight interleaved recurrences, so each chain is n/8 long and
+// the lanes go side by side; run in double, stored in single precision.
+PROSODY_DTMF_KERNEL
+void fill_rotation(std::complex<double> c, double w, unsigned n, float* re, float* im) {
+  // Lane k starts at c exp(j w k); every lane steps by exp(j 8 w).
+  const double cr = std::cos(w), ci = std::sin(w);
+  double lr[8], li[8];
+  lr[0] = c.real();
+  li[0] = c.imag();
+  for (int k = 1; k < 8; ++k) {
+    lr[k] = lr[k - 1] * cr - li[k - 1] * ci;
+    li[k] = lr[k - 1] * ci + li[k - 1] * cr;
+  }
+  double sr = cr, si = ci;
+  for (int doubling = 0; doubling < 3; ++doubling) {
+    const double r = sr * sr - si * si;
+    si = 2.0 * sr * si;
+    sr = r;
+  }
+  v4d r0, r1, i0, i1;
+  std::memcpy(&r0, lr, sizeof r0);
+  std::memcpy(&r1, lr + 4, sizeof r1);
+  std::memcpy(&i0, li, sizeof i0);
+  std::memcpy(&i1, li + 4, sizeof i1);
+  for (std::size_t b = 0; b < n; b += 8) {
+    const v4f fr0 = __builtin_convertvector(r0, v4f), fr1 = __builtin_convertvector(r1, v4f);
+    const v4f fi0 = __builtin_convertvector(i0, v4f), fi1 = __builtin_convertvector(i1, v4f);
+    std::memcpy(re + b, &fr0, sizeof fr0);
+    std::memcpy(re + b + 4, &fr1, sizeof fr1);
+    std::memcpy(im + b, &fi0, sizeof fi0);
+    std::memcpy(im + b + 4, &fi1, sizeof fi1);
+    const v4d n0 = r0 * sr - i0 * si, n1 = r1 * sr - i1 * si;
+    i0 = r0 * si + i0 * sr;
+    i1 = r1 * si + i1 * sr;
+    r0 = n0;
+    r1 = n1;
+  }
+}
+
+// In single precision: eight lanes per tone, each chain n/8 long.
+PROSODY_DTMF_KERNEL
+float two_tone_residual(std::complex<double> a, std::complex<double> unit_a, std::complex<double> b,
+                        std::complex<double> unit_b, const float* x, const float* window, unsigned n, float* residual) {
+  float lane[4][8];  // a: re, im; b: re, im
+  const std::complex<double> start[2] = {a, b}, units[2] = {unit_a, unit_b};
+  float step[4];
+  for (int t = 0; t < 2; ++t) {
+    // Lanes by a tree of products (short dependency chains).
+    const std::complex<double> u1 = units[t], u2 = u1 * u1, u4 = u2 * u2;
+    std::complex<double> v[8];
+    v[0] = start[t];
+    v[1] = v[0] * u1;
+    v[2] = v[0] * u2;
+    v[3] = v[1] * u2;
+    for (int k = 0; k < 4; ++k) v[4 + k] = v[k] * u4;
+    for (int k = 0; k < 8; ++k) {
+      lane[2 * t][k] = static_cast<float>(v[k].real());
+      lane[2 * t + 1][k] = static_cast<float>(v[k].imag());
+    }
+    const std::complex<double> u8 = u4 * u4;
+    step[2 * t] = static_cast<float>(u8.real());
+    step[2 * t + 1] = static_cast<float>(u8.imag());
+  }
+  v8f ar = load8(lane[0]), ai = load8(lane[1]), br = load8(lane[2]), bi = load8(lane[3]);
+  const float sar = step[0], sai = step[1], sbr = step[2], sbi = step[3];
+  v8f energy = v8f{};
+  for (std::size_t i = 0; i < n; i += 8) {
+    const v8f r = load8(window + i) * (load8(x + i) - (ar + br));
+    store8(residual + i, r);
+    energy += r * r;
+    const v8f na = ar * sar - ai * sai, nb = br * sbr - bi * sbi;
+    ai = ar * sai + ai * sar;
+    bi = br * sbi + bi * sbr;
+    ar = na;
+    br = nb;
+  }
+  float sum = 0.0f;
+  for (int k = 0; k < 8; ++k) sum += energy[k];
+  return sum;
+}
+
+PROSODY_DTMF_KERNEL
+float peak_of(const float* x, std::size_t n) {
+  float peak = 0.0f;
+#pragma omp simd reduction(max : peak)
+  for (std::size_t i = 0; i < n; ++i) peak = std::max(peak, std::fabs(x[i]));
+  return peak;
+}
+
+PROSODY_DTMF_KERNEL
+float copy_and_peak(const float* x, std::size_t n, float* to) {
+  float peak = 0.0f;
+#pragma omp simd reduction(max : peak)
+  for (std::size_t i = 0; i < n; ++i) {
+    to[i] = x[i];
+    peak = std::max(peak, std::fabs(x[i]));
+  }
+  return peak;
+}
+
+PROSODY_DTMF_KERNEL
+double energy_of(const float* x, unsigned n) {
+  double e = 0.0;
+#pragma omp simd reduction(+ : e)
+  for (unsigned i = 0; i < n; ++i) e += double(x[i]) * x[i];
+  return e;
+}
+#pragma GCC diagnostic pop
+
+PROSODY_DTMF_KERNEL
+void windowed_residual(const float* x, const float* weight, const float* const basis[4], const double a[4],
+                       const float* cos, unsigned n, float* out) {
+  const float *b0 = basis[0], *b1 = basis[1], *b2 = basis[2], *b3 = basis[3];
+  const float a0 = static_cast<float>(a[0]), a1 = static_cast<float>(a[1]), a2 = static_cast<float>(a[2]),
+              a3 = static_cast<float>(a[3]);
+#pragma omp simd
+  for (unsigned i = 0; i < n; ++i) {
+    const float fit = a0 * b0[i] + a1 * b1[i] + a2 * b2[i] + a3 * b3[i];
+    out[i] = weight[i] * (0.5f - 0.5f * cos[i]) * (x[i] - fit);
+  }
+}
+
+// One pass, so the fourteen sums are independent chains (single precision, eight lanes each:
+// the frame is at most 256 samples and the system well conditioned).
+PROSODY_DTMF_KERNEL
+void normal_equations(const float* x, const float* weight, const float* const basis[4], unsigned n, double g[4][5]) {
+  const float *b0 = basis[0], *b1 = basis[1], *b2 = basis[2], *b3 = basis[3];
+  float s00 = 0, s01 = 0, s02 = 0, s03 = 0, s11 = 0, s12 = 0, s13 = 0, s22 = 0, s23 = 0, s33 = 0;
+  float x0 = 0, x1 = 0, x2 = 0, x3 = 0;
+#pragma omp simd reduction(+ : s00, s01, s02, s03, s11, s12, s13, s22, s23, s33, x0, x1, x2, x3)
+  for (unsigned i = 0; i < n; ++i) {
+    const float w0 = weight[i] * b0[i], w1 = weight[i] * b1[i], w2 = weight[i] * b2[i], w3 = weight[i] * b3[i];
+    s00 += w0 * b0[i], s01 += w0 * b1[i], s02 += w0 * b2[i], s03 += w0 * b3[i];
+    s11 += w1 * b1[i], s12 += w1 * b2[i], s13 += w1 * b3[i];
+    s22 += w2 * b2[i], s23 += w2 * b3[i];
+    s33 += w3 * b3[i];
+    x0 += w0 * x[i], x1 += w1 * x[i], x2 += w2 * x[i], x3 += w3 * x[i];
+  }
+  const double upper[4][5] = {
+      {s00, s01, s02, s03, x0}, {0, s11, s12, s13, x1}, {0, 0, s22, s23, x2}, {0, 0, 0, s33, x3}};
+  std::memcpy(g, upper, sizeof upper);
+}
+
+}  // namespace prosody::tones::dtmf
