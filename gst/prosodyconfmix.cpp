@@ -83,15 +83,10 @@ using prosody_gst::Inner;
 using prosody_gst::Party;
 using prosody_gst::PartyPtr;
 
-#define CONF_MIX_CAPS                                                \
-  "audio/x-raw, format = (string) { S16LE, F32LE }, "                \
-  "rate = (int) { 8000, 16000, 32000, 48000 }, channels = (int) 1, " \
-  "layout = (string) interleaved"
-
 static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink_%u", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS(CONF_MIX_CAPS));
+    GST_STATIC_PAD_TEMPLATE("sink_%u", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS(PROSODY_AUDIO_CAPS));
 static GstStaticPadTemplate src_template =
-    GST_STATIC_PAD_TEMPLATE("src_%u", GST_PAD_SRC, GST_PAD_REQUEST, GST_STATIC_CAPS(CONF_MIX_CAPS));
+    GST_STATIC_PAD_TEMPLATE("src_%u", GST_PAD_SRC, GST_PAD_REQUEST, GST_STATIC_CAPS(PROSODY_AUDIO_CAPS));
 
 enum {
   PROP_0,
@@ -121,26 +116,11 @@ namespace prosody_gst {
 
 Party::Party(guint i) : index(i) { gst_segment_init(&segment, GST_FORMAT_TIME); }
 
-Party::~Party() { clear_queue(); }
-
-void Party::clear_queue() {
-  for (Chunk& c : queue) {
-    gst_buffer_unmap(c.buffer, &c.map);
-    gst_buffer_unref(c.buffer);
-  }
-  queue.clear();
-  queued = 0;
-}
-
-void Party::drop_consumed(guint64 until) {
-  while (!queue.empty()) {
-    Chunk& c = queue.front();
-    if (c.pos + c.n > until && c.done < c.n) break;
-    queued -= c.n - c.done;
-    gst_buffer_unmap(c.buffer, &c.map);
-    gst_buffer_unref(c.buffer);
-    queue.pop_front();
-  }
+Party::~Party() {
+  out.clear();
+  /* Every pushing thread is retired and joined when its pad goes or the
+   * element stops; one still attached here never started its work. */
+  if (out.pusher.joinable()) out.pusher.detach();
 }
 
 Inner::Inner() { g_rec_mutex_init(&task_lock); }
@@ -164,7 +144,8 @@ void Inner::clear_snapshots() {
 /* Keeps n_ready equal to the number of active parties whose input covers
  * the frame being assembled (or that have ended). */
 void Inner::update_ready(Party& p) {
-  const bool ready = p.counted_active && frame_samples > 0 && (p.eos || p.known_until >= frame_end());
+  const bool ready = p.counted_active && frame_samples > 0 &&
+                     (p.eos || (p.timeline.started() && p.timeline.covered_until() >= std::int64_t(frame_end())));
   if (ready != p.counted_ready) {
     p.counted_ready = ready;
     if (ready)
@@ -188,7 +169,7 @@ void Inner::set_active(Party& p, bool active) {
   update_ready(p);
 }
 
-GstClockTime Inner::pos_to_time(guint64 pos) const {
+GstClockTime Inner::pos_to_time(std::uint64_t pos) const {
   return start_rt + gst_util_uint64_scale_int_round(pos, GST_SECOND, rate);
 }
 
@@ -219,8 +200,6 @@ bool prosody_conf_mix_ensure_module(ProsodyConfMix* self) {
     prosody_conf_mix_report_error(self, "creating the module", e);
     return false;
   }
-  in.zeros.assign(in.frame_samples, 0.0f);
-  in.module_origin = in.read_pos;
   GST_INFO_OBJECT(self, "module at %u Hz, %u samples per frame", in.rate, in.frame_samples);
   /* Inputs first, so outputs can add them as they start. */
   for (auto& kv : in.parties) prosody_conf_mix_party_setup(self, *kv.second);
@@ -231,6 +210,18 @@ bool prosody_conf_mix_ensure_module(ProsodyConfMix* self) {
   in.parties_changed = true;
   in.task_cond.notify_all(); /* the task may be waiting for a module */
   return true;
+}
+
+/* Output settings of a party from its src pad properties. */
+static prosody::OutputSettings output_settings(GstPad* srcpad) {
+  prosody::OutputSettings os;
+  gboolean agc;
+  prosody_pad_get_gain(PROSODY_PAD(srcpad), &os.volume_db, &agc);
+  os.agc = agc;
+  PROSODY_OBJECT_LOCK(srcpad);
+  os.mute = PROSODY_CONF_MIX_SRC_PAD(srcpad)->deaf;
+  PROSODY_OBJECT_UNLOCK(srcpad);
+  return os;
 }
 
 static bool hears(const Party& talker, guint listener) {
@@ -248,9 +239,10 @@ void prosody_conf_mix_party_setup(ProsodyConfMix* self, Party& p) {
   if (!in.module) return;
   try {
     if (!p.channel) {
+      /* Audio in and out through the frame API: one copy each way. */
       p.channel = in.module.allocate(prosody::ChannelType::full_duplex);
-      p.channel.enable_host_input(4);
-      p.channel.enable_host_output(4);
+      p.channel.enable_frame_input();
+      p.channel.enable_frame_output();
     }
     if (p.sinkpad && !p.finished && p.pid < 0) {
       p.pid = p.channel.conf_attach();
@@ -262,14 +254,7 @@ void prosody_conf_mix_party_setup(ProsodyConfMix* self, Party& p) {
       if (in.activity_channel) in.activity_channel.conf_add(p.channel);
     }
     if (p.srcpad && !p.output_started) {
-      PROSODY_OBJECT_LOCK(p.srcpad);
-      auto* sp = PROSODY_CONF_MIX_SRC_PAD(p.srcpad);
-      prosody::OutputSettings os;
-      os.volume_db = sp->volume_db;
-      os.agc = sp->agc;
-      os.mute = sp->deaf;
-      PROSODY_OBJECT_UNLOCK(p.srcpad);
-      p.channel.conf_start(os);
+      p.channel.conf_start(output_settings(p.srcpad));
       p.output_started = true;
       for (auto& kv : in.parties) {
         Party& t = *kv.second;
@@ -291,9 +276,10 @@ void prosody_conf_mix_party_detach_input(ProsodyConfMix* self, Party& p) {
       if (kv.second->output_started) kv.second->channel.conf_leave(p.pid);
     if (in.activity_channel) in.activity_channel.conf_leave(p.pid);
     p.channel.conf_detach();
+    /* A tone in progress gets its end report in the next frame's events. */
     p.channel.listen_for(prosody::ListenSettings{});
-    if (p.tones != PROSODY_CONF_MIX_TONES_NONE) p.tone_reports_due = 2;
     p.tones = PROSODY_CONF_MIX_TONES_NONE;
+    p.lookahead_applied = 0;
   } catch (const std::exception& e) {
     prosody_conf_mix_report_error(self, "detaching an input", e);
   }
@@ -304,14 +290,16 @@ void prosody_conf_mix_party_detach_input(ProsodyConfMix* self, Party& p) {
 void prosody_conf_mix_apply_sink(ProsodyConfMix* self, Party& p) {
   if (!p.channel || !p.sinkpad || p.pid < 0) return; /* applied when the input attaches */
   auto* sp = PROSODY_CONF_MIX_SINK_PAD(p.sinkpad);
-  PROSODY_OBJECT_LOCK(sp);
   prosody::InputSettings is;
-  is.volume_db = sp->volume_db;
+  gboolean agc;
+  prosody_pad_get_gain(PROSODY_PAD(sp), &is.volume_db, &agc);
+  is.agc = agc;
+  PROSODY_OBJECT_LOCK(sp);
   is.mute = sp->mute;
-  is.agc = sp->agc;
   const gint gate = sp->gate;
   const gint tones = sp->detect_tones;
   const bool suppress = sp->suppress_tones;
+  const guint64 lookahead = tones != PROSODY_CONF_MIX_TONES_NONE ? sp->tone_lookahead : 0;
   PROSODY_OBJECT_UNLOCK(sp);
   const bool gating = gate == PROSODY_CONF_MIX_GATE_ON || (gate == PROSODY_CONF_MIX_GATE_AUTO && p.srcpad != nullptr);
   prosody::ListenSettings ls;
@@ -322,14 +310,16 @@ void prosody_conf_mix_apply_sink(ProsodyConfMix* self, Party& p) {
     ls.map_to_digits = tones == PROSODY_CONF_MIX_TONES_DTMF;
     ls.cptone_recognition = tones == PROSODY_CONF_MIX_TONES_CALL_PROGRESS;
     ls.suppress = suppress;
+    ls.lookahead_us = static_cast<unsigned>(lookahead / GST_USECOND);
   }
   try {
     p.channel.conf_adjust_input(is);
     p.channel.conf_set_gating(gating);
-    if (tones != p.tones || suppress != p.suppress_applied) p.channel.listen_for(ls);
-    if (tones != p.tones) p.tone_reports_due = 2; /* the end of a tone cut short, or old reports */
+    if (tones != p.tones || suppress != p.suppress_applied || lookahead != p.lookahead_applied)
+      p.channel.listen_for(ls);
     p.tones = tones;
     p.suppress_applied = suppress;
+    p.lookahead_applied = lookahead;
   } catch (const std::exception& e) {
     prosody_conf_mix_report_error(self, "adjusting an input", e);
   }
@@ -337,15 +327,8 @@ void prosody_conf_mix_apply_sink(ProsodyConfMix* self, Party& p) {
 
 void prosody_conf_mix_apply_src(ProsodyConfMix* self, Party& p) {
   if (!p.channel || !p.srcpad || !p.output_started) return;
-  auto* sp = PROSODY_CONF_MIX_SRC_PAD(p.srcpad);
-  PROSODY_OBJECT_LOCK(sp);
-  prosody::OutputSettings os;
-  os.volume_db = sp->volume_db;
-  os.agc = sp->agc;
-  os.mute = sp->deaf;
-  PROSODY_OBJECT_UNLOCK(sp);
   try {
-    p.channel.conf_adjust_output(os);
+    p.channel.conf_adjust_output(output_settings(p.srcpad));
   } catch (const std::exception& e) {
     prosody_conf_mix_report_error(self, "adjusting an output", e);
   }
@@ -362,32 +345,31 @@ void prosody_conf_mix_apply_activity(ProsodyConfMix* self) {
   try {
     if (interval == 0) {
       if (in.activity_channel) in.activity_channel.release();
-      in.activity_interval_applied = 0;
       return;
     }
     if (!in.activity_channel) {
       in.activity_channel = in.module.allocate(prosody::ChannelType::output);
+      in.activity_channel.enable_frame_output(); /* its reports come with each frame's events */
       in.activity_channel.conf_start();
       for (auto& kv : in.parties)
         if (kv.second->pid >= 0) in.activity_channel.conf_add(kv.second->channel);
     }
     const guint64 ms = MAX(interval / GST_MSECOND, (guint64)1);
     in.activity_channel.conf_config_activity(static_cast<unsigned>(MIN(ms, (guint64)G_MAXUINT)), sensitivity);
-    in.activity_interval_applied = interval;
-    in.activity_sensitivity_applied = sensitivity;
   } catch (const std::exception& e) {
     prosody_conf_mix_report_error(self, "configuring activity reports", e);
   }
 }
 
 /* A pad property changed: apply it to the module. */
-void prosody_conf_mix_pad_changed(ProsodyConfMixPad* pad, gboolean routing) {
+void prosody_conf_mix_pad_changed(ProsodyPad* pad, gboolean routing) {
   GstElement* parent = gst_pad_get_parent_element(GST_PAD(pad));
   if (!parent) return; /* not in an element yet: applied on setup */
   ProsodyConfMix* self = PROSODY_CONF_MIX(parent);
   Inner& in = *self->inner;
-  const guint index = prosody_conf_mix_pad_get_index(pad);
+  const guint index = prosody_pad_get_index(pad);
   const bool is_sink = PROSODY_IS_CONF_MIX_SINK_PAD(pad);
+  bool latency_changed = false;
   {
     std::lock_guard<std::mutex> lk(in.lock);
     auto it = in.parties.find(index);
@@ -404,8 +386,7 @@ void prosody_conf_mix_pad_changed(ProsodyConfMixPad* pad, gboolean routing) {
               for (auto& kv : in.parties) {
                 Party& o = *kv.second;
                 if (!o.output_started || o.index == p.index) continue;
-                const bool now = hears(p, o.index);
-                if (now)
+                if (hears(p, o.index))
                   o.channel.conf_add(p.channel);
                 else
                   o.channel.conf_leave(p.pid); /* no-op if not a member */
@@ -415,16 +396,20 @@ void prosody_conf_mix_pad_changed(ProsodyConfMixPad* pad, gboolean routing) {
             }
           }
         }
+        const GstClockTime lookahead_before = prosody_conf_mix_max_lookahead(in);
         prosody_conf_mix_apply_sink(self, p);
+        latency_changed = prosody_conf_mix_max_lookahead(in) != lookahead_before;
       } else if (!is_sink && p.srcpad == GST_PAD(pad)) {
         prosody_conf_mix_apply_src(self, p);
       }
     }
   }
+  /* A tone look-ahead delays the mix: the pipeline's latency changes. */
+  if (latency_changed) gst_element_post_message(parent, gst_message_new_latency(GST_OBJECT(parent)));
   gst_object_unref(parent);
 }
 
-GstStructure* prosody_conf_mix_pad_stats(ProsodyConfMixPad* pad) {
+GstStructure* prosody_conf_mix_pad_stats(ProsodyPad* pad) {
   const bool is_sink = PROSODY_IS_CONF_MIX_SINK_PAD(pad);
   GstStructure* s = gst_structure_new_empty(is_sink ? "prosody-sink-stats" : "prosody-src-stats");
   GstElement* parent = gst_pad_get_parent_element(GST_PAD(pad));
@@ -432,21 +417,23 @@ GstStructure* prosody_conf_mix_pad_stats(ProsodyConfMixPad* pad) {
   Inner& in = *PROSODY_CONF_MIX(parent)->inner;
   {
     std::lock_guard<std::mutex> lk(in.lock);
-    auto it = in.parties.find(prosody_conf_mix_pad_get_index(pad));
+    auto it = in.parties.find(prosody_pad_get_index(pad));
     if (it != in.parties.end()) {
       Party& p = *it->second;
       try {
         if (is_sink) {
           prosody::InputStats st;
           if (p.channel) st = p.channel.input_stats();
-          gst_structure_set(s, "buffers-in", G_TYPE_UINT64, (guint64)p.buffers_in, "frames-in", G_TYPE_UINT64,
-                            (guint64)st.frames_in, "frames-concealed", G_TYPE_UINT64, (guint64)st.frames_concealed,
-                            "late-buffers", G_TYPE_UINT64, (guint64)p.late_buffers, "late-samples", G_TYPE_UINT64,
-                            (guint64)p.late_samples, "overlap-samples", G_TYPE_UINT64, (guint64)p.overlap_samples,
-                            "gap-samples", G_TYPE_UINT64, (guint64)p.gap_samples, "dropped-samples", G_TYPE_UINT64,
-                            (guint64)(st.samples_dropped + p.dropped_bytes / 2), "level", G_TYPE_DOUBLE, st.level_dbm0,
-                            "active", G_TYPE_BOOLEAN, (gboolean)st.active, "participant-id", G_TYPE_INT, p.pid,
-                            nullptr);
+          const prosody_gst::TimelineCounters& c = p.timeline.counters();
+          gst_structure_set(
+              s, "buffers-in", G_TYPE_UINT64, (guint64)p.buffers_in, "frames-in", G_TYPE_UINT64, (guint64)st.frames_in,
+              "frames-concealed", G_TYPE_UINT64, (guint64)st.frames_concealed, "late-buffers", G_TYPE_UINT64,
+              (guint64)c.late_chunks, "late-samples", G_TYPE_UINT64, (guint64)c.late_samples, "overlap-samples",
+              G_TYPE_UINT64, (guint64)c.overlap_samples, "gap-samples", G_TYPE_UINT64, (guint64)c.gap_samples,
+              "dropped-samples", G_TYPE_UINT64,
+              (guint64)(st.samples_dropped + c.dropped_bytes / prosody_gst::bytes_per_sample(p.in_format)), "level",
+              G_TYPE_DOUBLE, st.level_dbm0, "active", G_TYPE_BOOLEAN, (gboolean)st.active, "participant-id", G_TYPE_INT,
+              p.pid, nullptr);
         } else {
           prosody::OutputStats st;
           if (p.channel && p.output_started) st = p.channel.output_stats();
@@ -508,7 +495,7 @@ static GstPad* prosody_conf_mix_request_new_pad(GstElement* element, GstPadTempl
     gchar* name = g_strdup_printf("%s%u", prefix, index);
     pad = GST_PAD(g_object_new(is_sink ? PROSODY_TYPE_CONF_MIX_SINK_PAD : PROSODY_TYPE_CONF_MIX_SRC_PAD, "name", name,
                                "direction", GST_PAD_TEMPLATE_DIRECTION(templ), "template", templ, nullptr));
-    prosody_conf_mix_pad_set_index(PROSODY_CONF_MIX_PAD(pad), index);
+    prosody_pad_set_index(PROSODY_PAD(pad), index);
     PartyPtr party;
     if (it != in.parties.end()) {
       party = it->second;
@@ -520,18 +507,17 @@ static GstPad* prosody_conf_mix_request_new_pad(GstElement* element, GstPadTempl
       party->sink_name = name;
       party->sinkpad = pad;
       party->eos = party->finished = false;
-      party->have_next = false;
-      party->known_until = in.read_pos;
+      party->timeline.reset();
+      party->join_aligned = false;
+      party->join_shift = 0;
       party->flushing = false;
-      ++in.sinks_ever;
       if (in.started) in.set_active(*party, true);
     } else {
       party->src_name = name;
-      party->srcpad = pad;
-      party->src_need_stream_start = party->src_need_caps = true;
-      party->src_need_segment = party->src_discont = true;
-      party->src_eos_sent = false;
-      party->buffers_out = 0;
+      party->srcpad = pad; /* the mixing task starts its stream */
+      party->out.flushing = false;
+      party->out.eos_queued = false;
+      party->out.last_flow = GST_FLOW_OK;
       /* gate=auto depends on whether the party has a src pad */
       prosody_conf_mix_apply_sink(self, *party);
     }
@@ -547,7 +533,27 @@ static GstPad* prosody_conf_mix_request_new_pad(GstElement* element, GstPadTempl
   }
   GST_DEBUG_OBJECT(self, "new pad %s", GST_PAD_NAME(pad));
   if (!gst_element_add_pad(element, pad)) {
+    /* Not ours after all: forget it, and drop the floating reference. */
     GST_WARNING_OBJECT(self, "could not add pad %s", GST_PAD_NAME(pad));
+    {
+      std::lock_guard<std::mutex> lk(in.lock);
+      auto it = in.parties.find(index);
+      if (it != in.parties.end()) {
+        Party& p = *it->second;
+        if (is_sink && p.sinkpad == pad) {
+          p.sinkpad = nullptr;
+          in.set_active(p, false);
+          prosody_conf_mix_party_detach_input(self, p);
+        } else if (!is_sink && p.srcpad == pad) {
+          p.srcpad = nullptr;
+          if (p.output_started && p.channel) p.channel.conf_stop(false);
+          p.output_started = false;
+        }
+        if (!p.sinkpad && !p.srcpad) in.parties.erase(it);
+        in.parties_changed = true;
+      }
+    }
+    gst_object_unref(gst_object_ref_sink(pad));
     return nullptr;
   }
   gst_child_proxy_child_added(GST_CHILD_PROXY(element), G_OBJECT(pad), GST_OBJECT_NAME(pad));
@@ -557,7 +563,7 @@ static GstPad* prosody_conf_mix_request_new_pad(GstElement* element, GstPadTempl
 static void prosody_conf_mix_release_pad(GstElement* element, GstPad* pad) {
   ProsodyConfMix* self = PROSODY_CONF_MIX(element);
   Inner& in = *self->inner;
-  const guint index = prosody_conf_mix_pad_get_index(PROSODY_CONF_MIX_PAD(pad));
+  const guint index = prosody_pad_get_index(PROSODY_PAD(pad));
   const bool is_sink = GST_PAD_IS_SINK(pad);
 
   GST_DEBUG_OBJECT(self, "release pad %s", GST_PAD_NAME(pad));
@@ -574,9 +580,10 @@ static void prosody_conf_mix_release_pad(GstElement* element, GstPad* pad) {
           p.space_cond.notify_all();
           in.set_active(p, false);
           prosody_conf_mix_party_detach_input(self, p);
-          p.clear_queue();
+          p.timeline.reset();
         } else if (!is_sink && p.srcpad == pad) {
           p.srcpad = nullptr;
+          prosody_conf_mix_output_stop(in, p);
           if (p.output_started && p.channel) p.channel.conf_stop(false);
           p.output_started = false;
           prosody_conf_mix_apply_sink(self, p); /* gate=auto */
@@ -627,8 +634,8 @@ static void prosody_conf_mix_child_proxy_init(gpointer g_iface, gpointer) {
 
 /* ---- States ---- */
 
-static void reset_timeline(Inner& in, gint start_selection) {
-  in.read_pos = 0;
+static void reset_conference(Inner& in, gint start_selection) {
+  in.position = 0;
   in.end_pos = 0;
   in.n_active = in.n_ready = 0;
   in.all_done = false;
@@ -640,12 +647,13 @@ static void reset_timeline(Inner& in, gint start_selection) {
     p.counted_active = p.counted_ready = false;
     p.eos = p.finished = false;
     p.flushing = false;
-    p.have_next = false;
-    p.known_until = 0;
-    p.clear_queue();
-    p.src_need_stream_start = p.src_need_caps = true;
-    p.src_need_segment = p.src_discont = true;
-    p.src_eos_sent = false;
+    p.timeline.reset();
+    p.join_aligned = false;
+    p.join_shift = 0;
+    p.task_srcpad = nullptr; /* every src pad starts a new stream */
+    p.out.flushing = false;
+    p.out.eos_queued = false;
+    p.out.last_flow = GST_FLOW_OK;
     gst_segment_init(&p.segment, GST_FORMAT_TIME);
   }
 }
@@ -665,7 +673,7 @@ static GstStateChangeReturn prosody_conf_mix_change_state(GstElement* element, G
       const gint start_selection = in.start_time_selection;
       PROSODY_OBJECT_UNLOCK(self);
       std::lock_guard<std::mutex> lk(in.lock);
-      reset_timeline(in, start_selection);
+      reset_conference(in, start_selection);
       in.stopping = false;
       in.started = true;
       in.latency_valid = false;
@@ -685,6 +693,7 @@ static GstStateChangeReturn prosody_conf_mix_change_state(GstElement* element, G
         for (auto& kv : in.parties) {
           kv.second->flushing = true;
           kv.second->space_cond.notify_all();
+          prosody_conf_mix_output_stop(in, *kv.second);
         }
         in.task_cond.notify_all();
         prosody_conf_mix_unschedule(in);
@@ -725,16 +734,20 @@ static GstStateChangeReturn prosody_conf_mix_change_state(GstElement* element, G
     }
     case GST_STATE_CHANGE_PAUSED_TO_READY: {
       if (in.task) gst_task_join(in.task);
+      PROSODY_TSAN_ACQUIRE(self); /* what the task did before it ended */
+      /* The pads are inactive and every sink below has left PAUSED: nothing
+       * a pushing thread could wait for is left. */
+      prosody_conf_mix_output_join_retired(in, true);
       /* The module goes with the stream: the rate may change next time. */
       std::lock_guard<std::mutex> lk(in.lock);
       in.clear_snapshots();
       for (auto& kv : in.parties) {
         Party& p = *kv.second;
-        p.clear_queue();
+        p.timeline.reset();
         p.channel = prosody::Channel();
         p.pid = -1;
         p.tones = PROSODY_CONF_MIX_TONES_NONE;
-        p.tone_reports_due = 0;
+        p.lookahead_applied = 0;
         p.output_started = false;
         p.have_caps = false;
         p.counted_active = p.counted_ready = false;
@@ -771,9 +784,10 @@ static void prosody_conf_mix_set_property(GObject* object, guint id, const GValu
       if (r == 0 || r == 8000 || r == 16000 || r == 32000 || r == 48000)
         in.rate_property = r;
       else
-        g_warning("%s: rate %u Hz is not supported (use 8000, 16000, 32000 or 48000, or 0 for the first input's "
-                  "rate); rate stays %u",
-                  GST_OBJECT_NAME(self), r, in.rate_property);
+        g_warning(
+            "%s: rate %u Hz is not supported (use 8000, 16000, 32000 or 48000, or 0 for the first input's "
+            "rate); rate stays %u",
+            GST_OBJECT_NAME(self), r, in.rate_property);
       break;
     }
     case PROP_FRAME_DURATION: {
@@ -781,9 +795,10 @@ static void prosody_conf_mix_set_property(GObject* object, guint id, const GValu
       if (d == 5 * GST_MSECOND || d == 10 * GST_MSECOND || d == 20 * GST_MSECOND)
         in.frame_duration = d;
       else
-        g_warning("%s: frame-duration %" G_GUINT64_FORMAT
-                  " ns is not supported (use 5000000, 10000000 or 20000000: 5, 10 or 20 ms); it stays %" G_GUINT64_FORMAT,
-                  GST_OBJECT_NAME(self), d, in.frame_duration);
+        g_warning(
+            "%s: frame-duration %" G_GUINT64_FORMAT
+            " ns is not supported (use 5000000, 10000000 or 20000000: 5, 10 or 20 ms); it stays %" G_GUINT64_FORMAT,
+            GST_OBJECT_NAME(self), d, in.frame_duration);
       break;
     }
     case PROP_LATENCY:
@@ -830,7 +845,7 @@ static void prosody_conf_mix_get_property(GObject* object, guint id, GValue* val
         gst_structure_new("prosody-conf-mix-stats", "rate", G_TYPE_UINT, in.rate, "frame-samples", G_TYPE_UINT,
                           in.frame_samples, "frames-mixed", G_TYPE_UINT64, (guint64)in.frames_mixed, "parties",
                           G_TYPE_UINT, (guint)in.parties.size(), "live", G_TYPE_BOOLEAN, (gboolean)in.live, "position",
-                          G_TYPE_UINT64, (guint64)(in.rate ? in.pos_to_time(in.read_pos) : 0), nullptr));
+                          G_TYPE_UINT64, (guint64)(in.rate ? in.pos_to_time(in.position) : 0), nullptr));
     return;
   }
   PROSODY_OBJECT_LOCK(self);
@@ -870,6 +885,7 @@ static void prosody_conf_mix_get_property(GObject* object, guint id, GValue* val
 
 static void prosody_conf_mix_finalize(GObject* object) {
   ProsodyConfMix* self = PROSODY_CONF_MIX(object);
+  prosody_conf_mix_output_join_retired(*self->inner, true);
   delete self->inner;
   self->inner = nullptr;
   G_OBJECT_CLASS(prosody_conf_mix_parent_class)->finalize(object);
@@ -962,7 +978,7 @@ static void prosody_conf_mix_class_init(ProsodyConfMixClass* klass) {
   element_class->release_pad = GST_DEBUG_FUNCPTR(prosody_conf_mix_release_pad);
   element_class->change_state = GST_DEBUG_FUNCPTR(prosody_conf_mix_change_state);
 
-  gst_type_mark_as_plugin_api(PROSODY_TYPE_CONF_MIX_PAD, static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(PROSODY_TYPE_PAD, static_cast<GstPluginAPIFlags>(0));
   gst_type_mark_as_plugin_api(PROSODY_TYPE_CONF_MIX_SINK_PAD, static_cast<GstPluginAPIFlags>(0));
   gst_type_mark_as_plugin_api(PROSODY_TYPE_CONF_MIX_SRC_PAD, static_cast<GstPluginAPIFlags>(0));
   gst_type_mark_as_plugin_api(PROSODY_TYPE_CONF_MIX_GATE, static_cast<GstPluginAPIFlags>(0));

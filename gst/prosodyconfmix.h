@@ -9,28 +9,21 @@
 
 #include <gst/gst.h>
 
+#include "prosodyelementsupport.h"
+
 G_BEGIN_DECLS
 
 #define PROSODY_TYPE_CONF_MIX (prosody_conf_mix_get_type())
 G_DECLARE_FINAL_TYPE(ProsodyConfMix, prosody_conf_mix, PROSODY, CONF_MIX, GstElement)
 
-/* Base type of both pad types: the party index shared by sink_N and src_N. */
-#define PROSODY_TYPE_CONF_MIX_PAD (prosody_conf_mix_pad_get_type())
-G_DECLARE_DERIVABLE_TYPE(ProsodyConfMixPad, prosody_conf_mix_pad, PROSODY, CONF_MIX_PAD, GstPad)
-struct _ProsodyConfMixPadClass {
-  GstPadClass parent_class;
-};
-
-/* sink_%u: a party's input (what it says). */
+/* sink_%u: a party's input (what it says). Its volume and agc properties,
+ * index and stats come from ProsodyPad (prosodyelementsupport.h). */
 #define PROSODY_TYPE_CONF_MIX_SINK_PAD (prosody_conf_mix_sink_pad_get_type())
-G_DECLARE_FINAL_TYPE(ProsodyConfMixSinkPad, prosody_conf_mix_sink_pad, PROSODY, CONF_MIX_SINK_PAD, ProsodyConfMixPad)
+G_DECLARE_FINAL_TYPE(ProsodyConfMixSinkPad, prosody_conf_mix_sink_pad, PROSODY, CONF_MIX_SINK_PAD, ProsodyPad)
 
 /* src_%u: a party's output (what it hears). */
 #define PROSODY_TYPE_CONF_MIX_SRC_PAD (prosody_conf_mix_src_pad_get_type())
-G_DECLARE_FINAL_TYPE(ProsodyConfMixSrcPad, prosody_conf_mix_src_pad, PROSODY, CONF_MIX_SRC_PAD, ProsodyConfMixPad)
-
-/* The party index of a pad (N in sink_N / src_N). */
-guint prosody_conf_mix_pad_get_index(ProsodyConfMixPad* pad);
+G_DECLARE_FINAL_TYPE(ProsodyConfMixSrcPad, prosody_conf_mix_src_pad, PROSODY, CONF_MIX_SRC_PAD, ProsodyPad)
 
 /**
  * ProsodyConfMixGate:

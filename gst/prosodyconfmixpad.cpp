@@ -1,6 +1,6 @@
 /* prosodyconfmixpad.cpp - the pad types of prosodyconfmix and their
  * properties (reached with GstChildProxy: m::sink_0::volume=-6), and the
- * element's enums.
+ * element's enums. volume, agc and stats come from ProsodyPad.
  */
 #include <cerrno>
 #include <cstdlib>
@@ -65,43 +65,22 @@ bool prosody_gst::parse_heard_by(const char* text, std::vector<guint>& out) {
   }
 }
 
-/* ---- Base pad ---- */
-
-typedef struct {
-  guint index;
-} ProsodyConfMixPadPrivate;
-
-G_DEFINE_TYPE_WITH_PRIVATE(ProsodyConfMixPad, prosody_conf_mix_pad, GST_TYPE_PAD);
-
-static void prosody_conf_mix_pad_class_init(ProsodyConfMixPadClass*) {}
-
-static void prosody_conf_mix_pad_init(ProsodyConfMixPad*) {}
-
-guint prosody_conf_mix_pad_get_index(ProsodyConfMixPad* pad) {
-  auto* priv = static_cast<ProsodyConfMixPadPrivate*>(prosody_conf_mix_pad_get_instance_private(pad));
-  return priv->index;
-}
-
-void prosody_conf_mix_pad_set_index(ProsodyConfMixPad* pad, guint index) {
-  auto* priv = static_cast<ProsodyConfMixPadPrivate*>(prosody_conf_mix_pad_get_instance_private(pad));
-  priv->index = index;
-}
-
 /* ---- Sink pad ---- */
+
+/* The largest tone look-ahead: what prosodytonesuppress allows too. */
+#define MAX_TONE_LOOKAHEAD (16 * GST_MSECOND)
 
 enum {
   PROP_SINK_0,
-  PROP_SINK_VOLUME,
-  PROP_SINK_AGC,
   PROP_SINK_MUTE,
   PROP_SINK_GATE,
   PROP_SINK_DETECT_TONES,
   PROP_SINK_SUPPRESS_TONES,
+  PROP_SINK_TONE_LOOKAHEAD,
   PROP_SINK_HEARD_BY,
-  PROP_SINK_STATS,
 };
 
-G_DEFINE_TYPE(ProsodyConfMixSinkPad, prosody_conf_mix_sink_pad, PROSODY_TYPE_CONF_MIX_PAD);
+G_DEFINE_TYPE(ProsodyConfMixSinkPad, prosody_conf_mix_sink_pad, PROSODY_TYPE_PAD);
 
 static void sink_pad_finalize(GObject* object) {
   g_free(PROSODY_CONF_MIX_SINK_PAD(object)->heard_by);
@@ -114,14 +93,11 @@ static void sink_pad_set_property(GObject* object, guint id, const GValue* value
 
   PROSODY_OBJECT_LOCK(pad);
   switch (id) {
-    case PROP_SINK_VOLUME:
-      pad->volume_db = g_value_get_double(value);
-      break;
-    case PROP_SINK_AGC:
-      pad->agc = g_value_get_boolean(value);
-      break;
     case PROP_SINK_MUTE:
       pad->mute = g_value_get_boolean(value);
+      break;
+    case PROP_SINK_TONE_LOOKAHEAD:
+      pad->tone_lookahead = g_value_get_uint64(value);
       break;
     case PROP_SINK_GATE:
       pad->gate = g_value_get_enum(value);
@@ -164,26 +140,19 @@ static void sink_pad_set_property(GObject* object, guint id, const GValue* value
       return;
   }
   PROSODY_OBJECT_UNLOCK(pad);
-  prosody_conf_mix_pad_changed(PROSODY_CONF_MIX_PAD(pad), routing);
+  prosody_pad_changed(PROSODY_PAD(pad), routing);
 }
 
 static void sink_pad_get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
   auto* pad = PROSODY_CONF_MIX_SINK_PAD(object);
 
-  if (id == PROP_SINK_STATS) {
-    g_value_take_boxed(value, prosody_conf_mix_pad_stats(PROSODY_CONF_MIX_PAD(pad)));
-    return;
-  }
   PROSODY_OBJECT_LOCK(pad);
   switch (id) {
-    case PROP_SINK_VOLUME:
-      g_value_set_double(value, pad->volume_db);
-      break;
-    case PROP_SINK_AGC:
-      g_value_set_boolean(value, pad->agc);
-      break;
     case PROP_SINK_MUTE:
       g_value_set_boolean(value, pad->mute);
+      break;
+    case PROP_SINK_TONE_LOOKAHEAD:
+      g_value_set_uint64(value, pad->tone_lookahead);
       break;
     case PROP_SINK_GATE:
       g_value_set_enum(value, pad->gate);
@@ -207,24 +176,15 @@ static void sink_pad_get_property(GObject* object, guint id, GValue* value, GPar
 static constexpr GParamFlags kRW =
     static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
 static constexpr GParamFlags kRWC = static_cast<GParamFlags>(kRW | GST_PARAM_CONTROLLABLE);
-static constexpr GParamFlags kRO = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
 static void prosody_conf_mix_sink_pad_class_init(ProsodyConfMixSinkPadClass* klass) {
   GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
+  PROSODY_PAD_CLASS(klass)->changed = prosody_conf_mix_pad_changed;
+  PROSODY_PAD_CLASS(klass)->stats = prosody_conf_mix_pad_stats;
   gobject_class->set_property = sink_pad_set_property;
   gobject_class->get_property = sink_pad_get_property;
   gobject_class->finalize = sink_pad_finalize;
 
-  g_object_class_install_property(gobject_class, PROP_SINK_VOLUME,
-                                  g_param_spec_double("volume", "Volume",
-                                                      "Gain applied to this party's input before it is mixed, in dB "
-                                                      "(ramped, no clicks); with agc, an offset from the AGC target",
-                                                      -60.0, 24.0, 0.0, kRWC));
-  g_object_class_install_property(gobject_class, PROP_SINK_AGC,
-                                  g_param_spec_boolean("agc", "AGC",
-                                                       "Automatic gain control on this party's input (toward about "
-                                                       "-20 dBm0)",
-                                                       FALSE, kRW));
   g_object_class_install_property(
       gobject_class, PROP_SINK_MUTE,
       g_param_spec_boolean("mute", "Mute", "Nobody hears this party (ramped out); its output is unaffected", FALSE,
@@ -251,22 +211,23 @@ static void prosody_conf_mix_sink_pad_class_init(ProsodyConfMixSinkPadClass* kla
                                                        "Remove detected tones from what the other parties hear (only "
                                                        "while detect-tones is not none)",
                                                        TRUE, kRW));
+  g_object_class_install_property(
+      gobject_class, PROP_SINK_TONE_LOOKAHEAD,
+      g_param_spec_uint64("tone-lookahead", "Tone look-ahead",
+                          "How far detection looks ahead of what the others hear, in nanoseconds (0-16 ms): "
+                          "the party's audio reaches the mix this much later, so that the start of a detected "
+                          "tone is removed too (at 0 the first 9-11 ms of a digit are heard). Adds to the "
+                          "element's latency. Only while detect-tones is not none",
+                          0, MAX_TONE_LOOKAHEAD, 0, kRW));
   g_object_class_install_property(gobject_class, PROP_SINK_HEARD_BY,
                                   g_param_spec_string("heard-by", "Heard by",
                                                       "Comma-separated party numbers (the N of src_N) that hear this "
                                                       "input, e.g. \"1\" or \"1,2\" for a coach or whisper; empty = "
                                                       "every party. A bad list is refused with a warning",
                                                       "", kRW));
-  g_object_class_install_property(gobject_class, PROP_SINK_STATS,
-                                  g_param_spec_boxed("stats", "Statistics",
-                                                     "prosody-sink-stats: buffers-in, frames-in, frames-concealed, "
-                                                     "late-buffers, late-samples, overlap-samples, gap-samples, "
-                                                     "dropped-samples, level (dBm0), active, participant-id",
-                                                     GST_TYPE_STRUCTURE, kRO));
 }
 
 static void prosody_conf_mix_sink_pad_init(ProsodyConfMixSinkPad* pad) {
-  pad->volume_db = 0.0;
   pad->gate = PROSODY_CONF_MIX_GATE_AUTO;
   pad->detect_tones = PROSODY_CONF_MIX_TONES_NONE;
   pad->suppress_tones = TRUE;
@@ -277,24 +238,15 @@ static void prosody_conf_mix_sink_pad_init(ProsodyConfMixSinkPad* pad) {
 
 enum {
   PROP_SRC_0,
-  PROP_SRC_VOLUME,
-  PROP_SRC_AGC,
   PROP_SRC_DEAF,
-  PROP_SRC_STATS,
 };
 
-G_DEFINE_TYPE(ProsodyConfMixSrcPad, prosody_conf_mix_src_pad, PROSODY_TYPE_CONF_MIX_PAD);
+G_DEFINE_TYPE(ProsodyConfMixSrcPad, prosody_conf_mix_src_pad, PROSODY_TYPE_PAD);
 
 static void src_pad_set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
   auto* pad = PROSODY_CONF_MIX_SRC_PAD(object);
   PROSODY_OBJECT_LOCK(pad);
   switch (id) {
-    case PROP_SRC_VOLUME:
-      pad->volume_db = g_value_get_double(value);
-      break;
-    case PROP_SRC_AGC:
-      pad->agc = g_value_get_boolean(value);
-      break;
     case PROP_SRC_DEAF:
       pad->deaf = g_value_get_boolean(value);
       break;
@@ -304,23 +256,13 @@ static void src_pad_set_property(GObject* object, guint id, const GValue* value,
       return;
   }
   PROSODY_OBJECT_UNLOCK(pad);
-  prosody_conf_mix_pad_changed(PROSODY_CONF_MIX_PAD(pad), FALSE);
+  prosody_pad_changed(PROSODY_PAD(pad), FALSE);
 }
 
 static void src_pad_get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
   auto* pad = PROSODY_CONF_MIX_SRC_PAD(object);
-  if (id == PROP_SRC_STATS) {
-    g_value_take_boxed(value, prosody_conf_mix_pad_stats(PROSODY_CONF_MIX_PAD(pad)));
-    return;
-  }
   PROSODY_OBJECT_LOCK(pad);
   switch (id) {
-    case PROP_SRC_VOLUME:
-      g_value_set_double(value, pad->volume_db);
-      break;
-    case PROP_SRC_AGC:
-      g_value_set_boolean(value, pad->agc);
-      break;
     case PROP_SRC_DEAF:
       g_value_set_boolean(value, pad->deaf);
       break;
@@ -333,26 +275,14 @@ static void src_pad_get_property(GObject* object, guint id, GValue* value, GPara
 
 static void prosody_conf_mix_src_pad_class_init(ProsodyConfMixSrcPadClass* klass) {
   GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
+  PROSODY_PAD_CLASS(klass)->changed = prosody_conf_mix_pad_changed;
+  PROSODY_PAD_CLASS(klass)->stats = prosody_conf_mix_pad_stats;
   gobject_class->set_property = src_pad_set_property;
   gobject_class->get_property = src_pad_get_property;
 
   g_object_class_install_property(
-      gobject_class, PROP_SRC_VOLUME,
-      g_param_spec_double("volume", "Volume",
-                          "Gain applied to what this party hears, in dB (ramped); with agc, "
-                          "an offset from about 0 dBm0",
-                          -60.0, 24.0, 0.0, kRWC));
-  g_object_class_install_property(
-      gobject_class, PROP_SRC_AGC,
-      g_param_spec_boolean("agc", "AGC", "Automatic gain control on this party's output", FALSE, kRW));
-  g_object_class_install_property(
       gobject_class, PROP_SRC_DEAF,
       g_param_spec_boolean("deaf", "Deaf", "This party hears silence (ramped); others still hear it", FALSE, kRWC));
-  g_object_class_install_property(gobject_class, PROP_SRC_STATS,
-                                  g_param_spec_boxed("stats", "Statistics",
-                                                     "prosody-src-stats: buffers-out, frames-out, limited-frames, "
-                                                     "dropped-samples, level (dBm0)",
-                                                     GST_TYPE_STRUCTURE, kRO));
 }
 
 static void prosody_conf_mix_src_pad_init(ProsodyConfMixSrcPad*) {}

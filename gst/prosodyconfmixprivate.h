@@ -1,13 +1,15 @@
 /* prosodyconfmixprivate.h - the inside of prosodyconfmix, shared by its
- * source files (element, pads, streaming, task). Not installed.
+ * source files (element, pads, streaming, mixing task, outputs). Not
+ * installed.
  *
  * Threads and locks (lock order: Inner::lock, then a pad's object lock):
  *  - Inner::lock (a std::mutex) guards the party table, every party's input
- *    queue and stream state, the timeline and the task's wake-up state.
- *    Never held while pushing, posting, querying a peer or stepping the
- *    module.
- *  - the module (prosody::Module) is stepped only by the task; its control
- *    calls are thread-safe and take effect at the next frame boundary.
+ *    timeline and stream state, every output queue, the conference's
+ *    position and the task's wake-up state. Never held while pushing,
+ *    posting, querying a peer or stepping the module.
+ *  - the module (prosody::Module) is stepped only by the mixing task, with
+ *    the frame API; its control calls are thread-safe and take effect at the
+ *    next frame boundary.
  *  - pad properties live in the pad structs under the pad's object lock.
  */
 #pragma once
@@ -16,6 +18,7 @@
 #include <gst/base/gstflowcombiner.h>
 #include <gst/gst.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -23,59 +26,61 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "prosody/prosody.hpp"
 #include "prosodyconfmix.h"
+#include "prosodyelementsupport.h"
+#include "prosodytimeline.hpp"
 #include "prosodytsan.h"
 
 GST_DEBUG_CATEGORY_EXTERN(prosody_conf_mix_debug);
 #define GST_CAT_DEFAULT prosody_conf_mix_debug
 
-#if G_BYTE_ORDER != G_LITTLE_ENDIAN
-#error "prosodyconfmix speaks S16LE/F32LE and maps them as native samples"
-#endif
-
 /* ---- Pad instance structs (the types are declared in prosodyconfmix.h) */
 
 struct _ProsodyConfMixSinkPad {
-  ProsodyConfMixPad parent;
+  ProsodyPad parent;
   /* Protected by the pad's object lock. */
-  gdouble volume_db;
-  gboolean agc;
   gboolean mute;
   gint gate;         /* ProsodyConfMixGate */
   gint detect_tones; /* ProsodyConfMixTones */
   gboolean suppress_tones;
-  gchar* heard_by; /* as set; "" = everyone */
+  guint64 tone_lookahead; /* ns */
+  gchar* heard_by;        /* as set; "" = everyone */
 };
 
 struct _ProsodyConfMixSrcPad {
-  ProsodyConfMixPad parent;
+  ProsodyPad parent;
   /* Protected by the pad's object lock. */
-  gdouble volume_db;
-  gboolean agc;
   gboolean deaf;
 };
-
-void prosody_conf_mix_pad_set_index(ProsodyConfMixPad* pad, guint index);
 
 namespace prosody_gst {
 
 /* Parses a heard-by list ("", "1", "1, 2"); false on bad syntax. */
 bool parse_heard_by(const char* text, std::vector<guint>& out);
 
-/* A stretch of one input buffer waiting to be mixed: samples
- * [pos + done, pos + n) of the conference timeline. The buffer stays mapped
- * (read) while queued, so nothing is copied before the module takes it. */
-struct Chunk {
-  GstBuffer* buffer = nullptr;
-  GstMapInfo map{};
-  bool is_float = false;
-  guint64 pos = 0;  /* timeline sample of the first sample */
-  gsize offset = 0; /* first sample of the buffer used */
-  gsize n = 0;      /* samples used */
-  gsize done = 0;   /* samples already taken by the task */
+/* What one src pad is to send, in order (buffers and events), and the thread
+ * that sends it when the pipeline is not live. Guarded by Inner::lock. */
+struct OutputItem {
+  GstMiniObject* object; /* owned */
+  bool is_buffer;        /* else an event (known without reading the object) */
+};
+struct OutputQueue {
+  std::deque<OutputItem> items;
+  std::size_t buffers = 0; /* buffers in items */
+  bool flushing = false;   /* the pad went away or the element is stopping */
+  bool eos_queued = false;
+  GstFlowReturn last_flow = GST_FLOW_OK;
+  std::condition_variable wake;                   /* the pusher: something to send */
+  std::condition_variable space;                  /* the mixing task: room again */
+  std::thread pusher;                             /* non-live only, started on first use */
+  std::shared_ptr<std::atomic<bool>> pusher_done; /* set by the thread as it ends */
+  bool pusher_running = false;
+
+  void clear();
 };
 
 /* One party: sink_N and/or src_N and the module channel behind them. */
@@ -96,41 +101,41 @@ struct Party {
   bool output_started = false;
   std::vector<guint> heard_by;              /* parsed copy of the pad property */
   gint tones = PROSODY_CONF_MIX_TONES_NONE; /* detection in force */
-  /* Frames to go on collecting reports after detection stopped: the module
-   * ends a tone in progress at the next frame. */
-  int tone_reports_due = 0;
   bool suppress_applied = true;
+  guint64 lookahead_applied = 0;
 
-  /* Input stream state */
+  /* Input stream */
   GstSegment segment;
   bool have_caps = false;
-  bool in_float = false;
+  prosody::SampleFormat in_format = prosody::SampleFormat::s16;
   bool flushing = false;
-  bool eos = false;            /* EOS received (data may still be queued) */
+  bool eos = false;            /* EOS received (audio may still be queued) */
   bool finished = false;       /* EOS and drained: left the mix */
   bool counted_active = false; /* counted in Inner::n_active */
   bool counted_ready = false;  /* counted in Inner::n_ready */
-  bool have_next = false;      /* next_pos is known */
-  guint64 next_pos = 0;        /* where the next contiguous buffer goes */
-  guint64 known_until = 0;     /* timeline covered by data or known gaps */
-  std::deque<Chunk> queue;
-  gsize queued = 0; /* samples in queue */
+  Timeline timeline;           /* positions: conference samples */
+  /* A party that joins a non-live conference after it started is heard from
+   * where the mix is: its first buffer is moved there, the rest follow. */
+  bool join_aligned = false;
+  std::int64_t join_shift = 0;
   bool chain_waiting = false;
   std::condition_variable space_cond;
+  guint64 buffers_in = 0;
+  gint64 late_warned_at = 0; /* monotonic us of the last late-input warning */
+  guint64 late_warned_samples = 0;
 
-  /* Counters (input side), besides the module's own */
-  guint64 buffers_in = 0, late_buffers = 0, late_samples = 0;
-  guint64 overlap_samples = 0, gap_samples = 0, dropped_bytes = 0;
+  /* Mixing task only: the frame handed to the module. */
+  TimelineFrame frame;
+  bool frame_taken = false;
 
-  /* Output side: touched by the task only (and stats readers under lock) */
-  bool src_need_stream_start = true, src_need_caps = true, src_need_segment = true, src_discont = true,
-       src_eos_sent = false;
-  bool out_float = false;
-  guint64 buffers_out = 0;
-  GstFlowReturn last_flow = GST_FLOW_OK;
-
-  void clear_queue();
-  void drop_consumed(guint64 until);
+  /* Output: the queue is guarded by Inner::lock; the rest is the mixing
+   * task's (it resets it when it first sees a new src pad). */
+  OutputQueue out;
+  GstPad* task_srcpad = nullptr; /* the src pad the task last prepared */
+  bool src_need_stream_start = true, src_need_caps = true, src_need_segment = true, src_discont = true;
+  bool src_eos_sent = false;
+  prosody::SampleFormat out_format = prosody::SampleFormat::s16;
+  guint64 buffers_out = 0; /* read by stats under Inner::lock */
 };
 
 using PartyPtr = std::shared_ptr<Party>;
@@ -165,9 +170,7 @@ struct Inner {
   guint frame_samples = 0;
   prosody::Module module;
   prosody::Channel activity_channel; /* hears every input; reports talkers */
-  guint64 activity_interval_applied = 0;
-  guint activity_sensitivity_applied = 0;
-  bool started = false; /* READY->PAUSED done, until PAUSED->READY */
+  bool started = false;              /* READY->PAUSED done, until PAUSED->READY */
   bool stopping = false;
   bool playing = false;
   bool live = false;
@@ -178,14 +181,20 @@ struct Inner {
   GstClockTime latency_forwarded = GST_CLOCK_TIME_NONE;
   guint64 latency_forwarded_generation = 0;
   bool start_known = false;
-  GstClockTime start_rt = 0; /* running time of timeline sample 0 */
-  guint64 read_pos = 0;      /* first sample of the next frame to mix */
-  guint64 end_pos = 0;       /* last input sample end seen (EOS trim) */
+  GstClockTime start_rt = 0; /* running time of conference sample 0 */
+  /* First sample of the next frame: the module's sample counter, read back
+   * after every frame (the module is the clock of record). */
+  std::uint64_t position = 0;
+  std::int64_t end_pos = 0; /* last input sample end seen (EOS trim) */
   guint n_active = 0, n_ready = 0;
-  guint sinks_ever = 0;  /* sink parties that ever existed */
-  bool all_done = false; /* EOS pushed downstream */
+  bool all_done = false; /* EOS sent downstream */
   GstClockID clock_id = nullptr;
-  guint64 module_origin = 0; /* timeline sample of module frame 0 */
+  /* Pushing threads of released pads, joined once they have ended. */
+  struct RetiredPusher {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<RetiredPusher> retired_pushers;
 
   /* ---- Task thread only ---- */
   GstTask* task = nullptr;
@@ -193,19 +202,24 @@ struct Inner {
   std::vector<PadRef> sink_snapshot;
   std::vector<PadRef> out_snapshot;
   GstFlowCombiner* combiner = nullptr;
-  std::vector<float> zeros;
   guint group_id = 0;
   guint64 frames_mixed = 0;
+  std::vector<prosody::FrameInput> frame_inputs;
+  std::vector<prosody::FrameOutput> frame_outputs;
+  std::vector<prosody::ChannelId> out_channels; /* per out_snapshot entry; empty: no buffer this frame */
+  std::vector<GstBuffer*> out_buffers;          /* parallel to frame_outputs */
+  std::vector<GstMapInfo> out_maps;
+  prosody::FrameResult result;
 
   /* Helpers (lock held) */
-  guint64 frame_end() const { return read_pos + frame_samples; }
+  std::uint64_t frame_end() const { return position + frame_samples; }
   void update_ready(Party& p);
   void set_active(Party& p, bool active);
-  GstClockTime pos_to_time(guint64 pos) const;
+  GstClockTime pos_to_time(std::uint64_t pos) const;
   void clear_snapshots();
 };
 
-} /* namespace prosody_gst */
+}  // namespace prosody_gst
 
 /* The element's inner state. */
 struct _ProsodyConfMix {
@@ -224,16 +238,37 @@ void prosody_conf_mix_apply_src(ProsodyConfMix* self, prosody_gst::Party& p);
 void prosody_conf_mix_apply_activity(ProsodyConfMix* self);
 void prosody_conf_mix_report_error(ProsodyConfMix* self, const char* what, const std::exception& e);
 
-/* Pads call these when a property changed (no lock held). */
-void prosody_conf_mix_pad_changed(ProsodyConfMixPad* pad, gboolean routing_changed);
-GstStructure* prosody_conf_mix_pad_stats(ProsodyConfMixPad* pad);
+/* The pads' ProsodyPad hooks: a property changed (no lock held), stats. */
+void prosody_conf_mix_pad_changed(ProsodyPad* pad, gboolean routing_changed);
+GstStructure* prosody_conf_mix_pad_stats(ProsodyPad* pad);
 
 /* prosodyconfmixstream.cpp: pad functions. */
 void prosody_conf_mix_setup_sink_pad(ProsodyConfMix* self, GstPad* pad);
 void prosody_conf_mix_setup_src_pad(ProsodyConfMix* self, GstPad* pad);
 void prosody_conf_mix_wake_all(ProsodyConfMix* self);
+GstClockTime prosody_conf_mix_max_lookahead(prosody_gst::Inner& in); /* lock held */
 
 /* prosodyconfmixtask.cpp: the mixing task. */
 void prosody_conf_mix_task_loop(gpointer user_data);
 bool prosody_conf_mix_query_upstream_latency(ProsodyConfMix* self, bool force);
 void prosody_conf_mix_unschedule(prosody_gst::Inner& in);
+
+/* prosodyconfmixoutput.cpp: what the src pads send. */
+/* The stream-start, caps and segment events the party's src pad needs
+ * before its next buffer, in events; negotiates the output format (no lock
+ * held: downstream is queried). False if no caps can be agreed (an error is
+ * posted). */
+bool prosody_conf_mix_prepare_src(ProsodyConfMix* self, prosody_gst::Party& p, GstPad* pad,
+                                  std::vector<GstEvent*>& events);
+/* Sends events then buffer (both taken) on the party's src pad: straight away
+ * when live (the task pushes, no lock held), else through its queue and
+ * pushing thread. Returns the flow to combine. Lock not held. */
+GstFlowReturn prosody_conf_mix_output_buffer(ProsodyConfMix* self, prosody_gst::PadRef& o,
+                                             std::vector<GstEvent*>& events, GstBuffer* buffer);
+/* EOS on every src pad that has not had it (lock not held). */
+void prosody_conf_mix_output_eos(ProsodyConfMix* self);
+/* Stops a party's output queue and its pusher (lock held): the thread is
+ * retired, to be joined where nothing it may wait for is held. */
+void prosody_conf_mix_output_stop(prosody_gst::Inner& in, prosody_gst::Party& p);
+/* Joins retired pushers: those that have ended, or all (no lock held). */
+void prosody_conf_mix_output_join_retired(prosody_gst::Inner& in, bool all);

@@ -1,14 +1,16 @@
 /* prosodyconfmixstream.cpp - prosodyconfmix's pad functions: input buffers
- * and events onto the conference timeline, caps, queries, latency.
+ * and events onto each party's timeline, caps, queries, latency.
  */
 #include "prosodyconfmixprivate.h"
 
-using prosody_gst::Chunk;
 using prosody_gst::Inner;
 using prosody_gst::Party;
 using prosody_gst::PartyPtr;
 
 namespace {
+
+/* How often, at most, a party's late input is reported on the bus. */
+constexpr gint64 kLateWarningIntervalUs = 5 * G_USEC_PER_SEC;
 
 struct Messages {
   std::vector<GstMessage*> list;
@@ -19,9 +21,9 @@ struct Messages {
   }
 };
 
-/* The party behind a sink pad, or null once released. Lock held. */
+/* The party behind a pad, or null once released. Lock held. */
 Party* party_of(Inner& in, GstPad* pad) {
-  auto it = in.parties.find(prosody_conf_mix_pad_get_index(PROSODY_CONF_MIX_PAD(pad)));
+  auto it = in.parties.find(prosody_pad_get_index(PROSODY_PAD(pad)));
   if (it == in.parties.end()) return nullptr;
   Party* p = it->second.get();
   return (p->sinkpad == pad || p->srcpad == pad) ? p : nullptr;
@@ -33,6 +35,22 @@ GstClockTime running_time(const Party& p, GstClockTime ts) {
   return gst_segment_to_running_time(&p.segment, GST_FORMAT_TIME, ts);
 }
 
+/* Conference position (samples from the start) of running time rt: negative
+ * before the start; kNoPosition for NONE. Lock held. */
+std::int64_t conference_position(const Inner& in, GstClockTime rt) {
+  if (!GST_CLOCK_TIME_IS_VALID(rt)) return prosody_gst::Timeline::kNoPosition;
+  if (rt >= in.start_rt) return std::int64_t(prosody_gst::time_to_samples(rt - in.start_rt, in.rate));
+  return -std::int64_t(prosody_gst::time_to_samples(in.start_rt - rt, in.rate));
+}
+
+/* The conference starts at the first timestamp seen, unless it is 0. */
+void note_start(Inner& in, GstClockTime rt) {
+  if (!in.start_known && GST_CLOCK_TIME_IS_VALID(rt)) {
+    in.start_rt = rt;
+    in.start_known = true;
+  }
+}
+
 /* Wakes the task when every active input covers the frame it waits for. */
 void maybe_wake_task(Inner& in) {
   if (in.n_active > 0 && in.n_ready == in.n_active) {
@@ -41,13 +59,32 @@ void maybe_wake_task(Inner& in) {
   }
 }
 
-GstCaps* template_caps_at_rate(GstPad* pad, guint rate) {
-  GstCaps* caps = gst_pad_get_pad_template_caps(pad);
-  if (rate) {
-    caps = gst_caps_make_writable(caps);
-    gst_caps_set_simple(caps, "rate", G_TYPE_INT, (gint)rate, nullptr);
+/* Input dropped as late: counted by the timeline, told on the bus (QoS when
+ * live; a rate-limited warning either way, naming the pad and the fix). */
+void report_late(ProsodyConfMix* self, Inner& in, Party& p, GstPad* pad, std::size_t late, GstClockTime rt,
+                 GstClockTime pts, GstClockTime duration, Messages& messages) {
+  if (late == 0) return;
+  if (in.live) {
+    GstMessage* qos = gst_message_new_qos(GST_OBJECT(pad), TRUE, rt, GST_CLOCK_TIME_NONE, pts, duration);
+    gst_message_set_qos_stats(qos, GST_FORMAT_DEFAULT, p.timeline.counters().late_samples + in.position,
+                              p.timeline.counters().late_samples);
+    messages.list.push_back(qos);
   }
-  return caps;
+  p.late_warned_samples += late;
+  const gint64 now = g_get_monotonic_time();
+  if (p.late_warned_at != 0 && now - p.late_warned_at < kLateWarningIntervalUs) return;
+  p.late_warned_at = now;
+  gchar* text =
+      g_strdup_printf("%s: %" G_GUINT64_FORMAT " samples of input arrived after their frame was mixed and were dropped",
+                      GST_PAD_NAME(pad), p.late_warned_samples);
+  gchar* debug = g_strdup(in.live ? "raise the element's latency property, or the upstream latency"
+                                  : "the input's timestamps are behind the conference: give the pad an offset");
+  GError* error = g_error_new_literal(GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, text);
+  messages.list.push_back(gst_message_new_warning(GST_OBJECT(self), error, debug));
+  g_error_free(error);
+  g_free(text);
+  g_free(debug);
+  p.late_warned_samples = 0;
 }
 
 }  // namespace
@@ -58,9 +95,19 @@ void prosody_conf_mix_unschedule(Inner& in) {
 
 void prosody_conf_mix_wake_all(ProsodyConfMix* self) {
   Inner& in = *self->inner;
-  for (auto& kv : in.parties) kv.second->space_cond.notify_all();
+  for (auto& kv : in.parties) {
+    kv.second->space_cond.notify_all();
+    kv.second->out.space.notify_all();
+  }
   in.task_cond.notify_all();
   prosody_conf_mix_unschedule(in);
+}
+
+GstClockTime prosody_conf_mix_max_lookahead(Inner& in) {
+  guint64 max = 0;
+  for (auto& kv : in.parties)
+    if (kv.second->sinkpad) max = std::max(max, kv.second->lookahead_applied);
+  return max;
 }
 
 /* ---- Sink pads ---- */
@@ -98,74 +145,13 @@ static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffe
   }
   ++p.buffers_in;
   const guint rate = in.rate;
-  const gsize bpf = p.in_float ? 4 : 2;
-  const gsize size = gst_buffer_get_size(buffer);
-  if (size % bpf) {
-    p.dropped_bytes += size % bpf;
-    GST_WARNING_OBJECT(pad,
-                       "buffer of %" G_GSIZE_FORMAT
-                       " bytes is not a "
-                       "whole number of samples; the odd bytes are dropped",
-                       size);
-  }
-  const bool discont = GST_BUFFER_IS_DISCONT(buffer);
-  GstClockTime pts = GST_BUFFER_PTS(buffer);
-  if (size / bpf == 0) {
-    /* An empty buffer says nothing about audio, except as a gap. */
-    GstClockTime dur = GST_BUFFER_DURATION(buffer);
-    gst_buffer_unref(buffer);
-    GstClockTime rt = running_time(p, pts);
-    if (GST_CLOCK_TIME_IS_VALID(rt) && GST_CLOCK_TIME_IS_VALID(dur) && in.start_known && rt >= in.start_rt) {
-      const guint64 end = gst_util_uint64_scale_int_round(rt + dur - in.start_rt, rate, GST_SECOND);
-      if (end > p.known_until) {
-        p.known_until = end;
-        p.next_pos = end;
-        p.have_next = true;
-        in.update_ready(p);
-        maybe_wake_task(in);
-      }
-    }
-    return GST_FLOW_OK;
-  }
-  buffer = gst_audio_buffer_clip(buffer, &p.segment, rate, bpf);
-  if (!buffer) return GST_FLOW_OK; /* wholly outside the segment */
-  pts = GST_BUFFER_PTS(buffer);
-  gsize n = gst_buffer_get_size(buffer) / bpf;
-  gsize offset = 0;
+  const std::size_t bps = prosody_gst::bytes_per_sample(p.in_format);
+  p.timeline.set_settings({gst_util_uint64_scale_int(threshold_ns, gint(rate), GST_SECOND), 0});
 
-  /* Where the buffer goes on the timeline. */
-  guint64 pos;
-  GstClockTime rt = running_time(p, pts);
-  if (GST_CLOCK_TIME_IS_VALID(rt)) {
-    if (!in.start_known) {
-      in.start_rt = rt;
-      in.start_known = true;
-    }
-    if (rt >= in.start_rt) {
-      pos = gst_util_uint64_scale_int_round(rt - in.start_rt, rate, GST_SECOND);
-    } else {
-      /* Before the start: only its tail can be used. */
-      const guint64 before = gst_util_uint64_scale_int_round(in.start_rt - rt, rate, GST_SECOND);
-      const gsize k = static_cast<gsize>(MIN(before, (guint64)n));
-      p.late_samples += k;
-      offset += k;
-      n -= k;
-      pos = 0;
-    }
-    const guint64 threshold = gst_util_uint64_scale_int(threshold_ns, rate, GST_SECOND);
-    if (p.have_next && !discont) {
-      const guint64 diff = pos > p.next_pos ? pos - p.next_pos : p.next_pos - pos;
-      if (diff <= threshold) pos = p.next_pos; /* jitter: take it as contiguous */
-    }
-  } else {
-    pos = p.have_next ? p.next_pos : MAX(in.read_pos, p.known_until);
-  }
-  p.next_pos = pos + n;
-  p.have_next = true;
-
-  /* Back-pressure: wait while the queue holds queue-time of audio. */
-  const gsize capacity = MAX((gsize)gst_util_uint64_scale_int(queue_ns, rate, GST_SECOND), (gsize)2 * in.frame_samples);
-  while (p.queued >= capacity && !p.flushing && !in.stopping && p.sinkpad == pad) {
+  /* Back-pressure: wait while the timeline holds queue-time of audio. */
+  const std::uint64_t capacity =
+      std::max<std::uint64_t>(gst_util_uint64_scale_int(queue_ns, gint(rate), GST_SECOND), 2 * in.frame_samples);
+  while (p.timeline.queued() >= capacity && !p.flushing && !in.stopping && p.sinkpad == pad) {
     p.chain_waiting = true;
     p.space_cond.wait(lk);
   }
@@ -175,57 +161,54 @@ static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffe
     return GST_FLOW_FLUSHING;
   }
 
-  /* Late: the frames it belongs to are mixed already. */
-  guint64 start = pos;
-  if (start < in.read_pos && n > 0) {
-    const gsize k = static_cast<gsize>(MIN(in.read_pos - start, (guint64)n));
-    ++p.late_buffers;
-    p.late_samples += k;
-    if (in.live) {
-      GstMessage* qos =
-          gst_message_new_qos(GST_OBJECT(pad), TRUE, rt, GST_CLOCK_TIME_NONE, pts, GST_BUFFER_DURATION(buffer));
-      gst_message_set_qos_stats(qos, GST_FORMAT_DEFAULT, p.late_samples + in.read_pos, p.late_samples);
-      messages.list.push_back(qos);
-    }
-    GST_LOG_OBJECT(pad, "%" G_GSIZE_FORMAT " late samples dropped", k);
-    start += k;
-    offset += k;
-    n -= k;
-  }
-  /* Overlap (backwards timestamps): keep what is queued. */
-  if (n > 0 && start < p.known_until) {
-    const gsize k = static_cast<gsize>(MIN(p.known_until - start, (guint64)n));
-    p.overlap_samples += k;
-    GST_DEBUG_OBJECT(pad, "%" G_GSIZE_FORMAT " overlapping samples trimmed", k);
-    start += k;
-    offset += k;
-    n -= k;
-  }
-  if (n == 0) {
+  const GstClockTime pts = GST_BUFFER_PTS(buffer);
+  const GstClockTime duration = GST_BUFFER_DURATION(buffer);
+  if (gst_buffer_get_size(buffer) < bps) {
+    /* An empty buffer says nothing about audio, except as a gap. */
+    const GstClockTime rt = running_time(p, pts);
     gst_buffer_unref(buffer);
+    if (GST_CLOCK_TIME_IS_VALID(rt) && GST_CLOCK_TIME_IS_VALID(duration) && duration > 0) {
+      note_start(in, rt);
+      const std::int64_t at = conference_position(in, rt) + p.join_shift;
+      p.timeline.mark_missing(at, prosody_gst::time_to_samples(duration, rate));
+      in.update_ready(p);
+      maybe_wake_task(in);
+    }
     return GST_FLOW_OK;
   }
-  if (start > p.known_until) {
-    p.gap_samples += start - MAX(p.known_until, in.read_pos);
-    GST_DEBUG_OBJECT(pad, "gap of %" G_GUINT64_FORMAT " samples", start - p.known_until);
-  }
+  buffer = gst_audio_buffer_clip(buffer, &p.segment, gint(rate), gint(bps));
+  if (!buffer) return GST_FLOW_OK; /* wholly outside the segment */
 
-  Chunk c;
-  if (!gst_buffer_map(buffer, &c.map, GST_MAP_READ)) {
-    gst_buffer_unref(buffer);
+  const GstClockTime rt = running_time(p, GST_BUFFER_PTS(buffer));
+  note_start(in, rt);
+  std::int64_t at = conference_position(in, rt);
+  /* A party joining a non-live conference that has moved on is heard from
+   * where the mix is now: its timestamps are its own, not the conference's. */
+  if (!p.join_aligned && !p.timeline.started()) {
+    p.join_aligned = true;
+    p.join_shift = 0;
+    if (!in.live && at != prosody_gst::Timeline::kNoPosition && at < std::int64_t(in.position)) {
+      p.join_shift = std::int64_t(in.position) - at;
+      GST_INFO_OBJECT(
+          pad, "joins at conference sample %" G_GUINT64_FORMAT " (its audio moved %" G_GINT64_FORMAT " samples later)",
+          in.position, p.join_shift);
+    }
+    p.timeline.reset_at(std::int64_t(in.position));
+  }
+  if (at != prosody_gst::Timeline::kNoPosition) at += p.join_shift;
+
+  prosody_gst::MappedBuffer* m = prosody_gst::map_buffer(buffer, GST_MAP_READ);
+  if (!m) {
     lk.unlock();
     GST_ELEMENT_ERROR(self, RESOURCE, READ, ("%s: cannot map a buffer", GST_PAD_NAME(pad)), (nullptr));
     return GST_FLOW_ERROR;
   }
-  c.buffer = buffer;
-  c.is_float = p.in_float;
-  c.pos = start;
-  c.offset = offset;
-  c.n = n;
-  p.queue.push_back(c);
-  p.queued += n;
-  p.known_until = start + n;
-  in.end_pos = MAX(in.end_pos, p.known_until);
+  const prosody_gst::Placement placed = p.timeline.push(at, GST_BUFFER_IS_DISCONT(m->buffer), m->map.data, m->map.size,
+                                                        p.in_format, &prosody_gst::release_mapped_buffer, m);
+  if (placed.overlap > 0) GST_DEBUG_OBJECT(pad, "%" G_GSIZE_FORMAT " overlapping samples trimmed", placed.overlap);
+  if (placed.gap > 0) GST_DEBUG_OBJECT(pad, "gap of %" G_GUINT64_FORMAT " samples", placed.gap);
+  report_late(self, in, p, pad, placed.late, rt, pts, duration, messages);
+  in.end_pos = std::max(in.end_pos, p.timeline.covered_until());
   in.update_ready(p);
   maybe_wake_task(in);
   return GST_FLOW_OK;
@@ -248,10 +231,10 @@ static gboolean sink_set_caps(ProsodyConfMix* self, GstPad* pad, GstCaps* caps) 
     return FALSE;
   }
   if (!format || (g_strcmp0(format, "S16LE") && g_strcmp0(format, "F32LE"))) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
-                      ("%s: sample format %s; prosodyconfmix takes S16LE or F32LE", GST_PAD_NAME(pad),
-                       format ? format : "(none)"),
-                      ("put audioconvert in front of %s (caps %" GST_PTR_FORMAT ")", GST_PAD_NAME(pad), caps));
+    GST_ELEMENT_ERROR(
+        self, CORE, NEGOTIATION,
+        ("%s: sample format %s; prosodyconfmix takes S16LE or F32LE", GST_PAD_NAME(pad), format ? format : "(none)"),
+        ("put audioconvert in front of %s (caps %" GST_PTR_FORMAT ")", GST_PAD_NAME(pad), caps));
     return FALSE;
   }
   if ((layout && g_strcmp0(layout, "interleaved")) || !gst_audio_info_from_caps(&info, caps)) {
@@ -281,7 +264,7 @@ static gboolean sink_set_caps(ProsodyConfMix* self, GstPad* pad, GstCaps* caps) 
     } else {
       if (!prosody_conf_mix_ensure_module(self)) return FALSE;
       p->have_caps = true;
-      p->in_float = info.finfo->format == GST_AUDIO_FORMAT_F32LE;
+      p->in_format = prosody_gst::sample_format_of(&info);
     }
   }
   if (expected) {
@@ -323,7 +306,7 @@ static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
       std::lock_guard<std::mutex> lk(in.lock);
       if (Party* p = party_of(in, pad)) {
         p->segment = *seg;
-        p->have_next = false; /* placed by timestamp from now on */
+        p->timeline.resync(); /* placed by timestamp from now on */
       }
       break;
     }
@@ -333,31 +316,23 @@ static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
       std::lock_guard<std::mutex> lk(in.lock);
       Party* p = party_of(in, pad);
       if (!p || !in.rate || !GST_CLOCK_TIME_IS_VALID(ts)) break;
-      GstClockTime rt = running_time(*p, ts);
+      const GstClockTime rt = running_time(*p, ts);
       if (!GST_CLOCK_TIME_IS_VALID(rt)) break;
-      if (!in.start_known) {
-        in.start_rt = rt;
-        in.start_known = true;
-      }
-      if (rt + (GST_CLOCK_TIME_IS_VALID(dur) ? dur : 0) < in.start_rt) break;
-      const GstClockTime end_rt = rt + (GST_CLOCK_TIME_IS_VALID(dur) ? dur : 0);
-      const guint64 end = gst_util_uint64_scale_int_round(end_rt - in.start_rt, in.rate, GST_SECOND);
+      note_start(in, rt);
       /* Nothing to mix there: the module conceals it. */
-      if (end > p->known_until) {
-        p->gap_samples += end - MAX(p->known_until, in.read_pos);
-        p->known_until = end;
-        in.update_ready(*p);
-        maybe_wake_task(in);
-      }
-      p->next_pos = MAX(end, p->next_pos);
-      p->have_next = true;
+      const std::uint64_t count =
+          GST_CLOCK_TIME_IS_VALID(dur) ? prosody_gst::time_to_samples(dur, in.rate) : in.frame_samples;
+      p->timeline.mark_missing(conference_position(in, rt) + p->join_shift, count);
+      in.update_ready(*p);
+      maybe_wake_task(in);
       break;
     }
     case GST_EVENT_EOS: {
       std::lock_guard<std::mutex> lk(in.lock);
       if (Party* p = party_of(in, pad)) {
-        GST_DEBUG_OBJECT(pad, "EOS at sample %" G_GUINT64_FORMAT, p->known_until);
+        GST_DEBUG_OBJECT(pad, "EOS at sample %" G_GINT64_FORMAT, p->timeline.covered_until());
         p->eos = true;
+        p->timeline.end();
         in.update_ready(*p);
         in.task_cond.notify_all();
         maybe_wake_task(in);
@@ -377,9 +352,8 @@ static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
       std::lock_guard<std::mutex> lk(in.lock);
       if (Party* p = party_of(in, pad)) {
         p->flushing = false;
-        p->clear_queue();
-        p->have_next = false;
-        p->known_until = in.read_pos;
+        /* Audio the task is mixing stays valid until it is done with it. */
+        p->timeline.flush();
         gst_segment_init(&p->segment, GST_FORMAT_TIME);
         if (p->eos || p->finished) {
           p->eos = p->finished = false;
@@ -400,44 +374,45 @@ static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
   return ret;
 }
 
+/* The rate every pad runs at, or 0 while it is open (lock not held). */
+static guint conference_rate(ProsodyConfMix* self) {
+  Inner& in = *self->inner;
+  guint rate;
+  {
+    std::lock_guard<std::mutex> lk(in.lock);
+    rate = in.rate;
+  }
+  if (!rate) {
+    PROSODY_OBJECT_LOCK(self);
+    rate = in.rate_property;
+    PROSODY_OBJECT_UNLOCK(self);
+  }
+  return rate;
+}
+
 static gboolean sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
   ProsodyConfMix* self = PROSODY_CONF_MIX(parent);
   PROSODY_TSAN_ACQUIRE(self);
-  Inner& in = *self->inner;
 
   switch (GST_QUERY_TYPE(query)) {
     case GST_QUERY_CAPS: {
       GstCaps* filter;
       gst_query_parse_caps(query, &filter);
-      guint rate;
-      {
-        std::lock_guard<std::mutex> lk(in.lock);
-        rate = in.rate;
-      }
-      if (!rate) {
-        PROSODY_OBJECT_LOCK(self);
-        rate = in.rate_property;
-        PROSODY_OBJECT_UNLOCK(self);
-      }
+      const guint rate = conference_rate(self);
       /* The fixed rate only, so that upstream audioresample adapts. */
-      GstCaps* caps = template_caps_at_rate(pad, rate);
-      if (filter) {
-        GstCaps* tmp = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
-        gst_caps_unref(caps);
-        caps = tmp;
-        /* Upstream that cannot resample fails with a bare not-negotiated:
-         * say why, once per pad. */
-        if (rate && gst_caps_is_empty(caps) && !gst_caps_is_any(filter) &&
-            !g_object_get_data(G_OBJECT(pad), "prosody-rate-warned")) {
-          g_object_set_data(G_OBJECT(pad), "prosody-rate-warned", GINT_TO_POINTER(1));
-          gchar* offered = gst_caps_to_string(filter);
-          GST_ELEMENT_WARNING(self, CORE, NEGOTIATION,
-                              ("%s: upstream offers no caps at %u Hz, the rate of this "
-                               "conference; put audioresample (and audioconvert) in front",
-                               GST_PAD_NAME(pad), rate),
-                              ("upstream offers %s", offered));
-          g_free(offered);
-        }
+      GstCaps* caps = prosody_gst::caps_at_rate(pad, rate, filter);
+      /* Upstream that cannot resample fails with a bare not-negotiated:
+       * say why, once per pad. */
+      if (filter && rate && gst_caps_is_empty(caps) && !gst_caps_is_any(filter) &&
+          !g_object_get_data(G_OBJECT(pad), "prosody-rate-warned")) {
+        g_object_set_data(G_OBJECT(pad), "prosody-rate-warned", GINT_TO_POINTER(1));
+        gchar* offered = gst_caps_to_string(filter);
+        GST_ELEMENT_WARNING(self, CORE, NEGOTIATION,
+                            ("%s: upstream offers no caps at %u Hz, the rate of this "
+                             "conference; put audioresample (and audioconvert) in front",
+                             GST_PAD_NAME(pad), rate),
+                            ("upstream offers %s", offered));
+        g_free(offered);
       }
       gst_query_set_caps_result(query, caps);
       gst_caps_unref(caps);
@@ -527,11 +502,13 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
     case GST_QUERY_LATENCY: {
       const bool live = prosody_conf_mix_query_upstream_latency(self, false);
       PROSODY_OBJECT_LOCK(self);
-      const GstClockTime own = in.latency + in.frame_duration;
+      GstClockTime own = in.latency + in.frame_duration;
       PROSODY_OBJECT_UNLOCK(self);
       GstClockTime min, max;
       {
         std::lock_guard<std::mutex> lk(in.lock);
+        /* A tone look-ahead delays that party's audio on the way to the mix. */
+        own += prosody_conf_mix_max_lookahead(in);
         min = in.upstream_min + own;
         max = GST_CLOCK_TIME_IS_VALID(in.upstream_max) ? in.upstream_max + own : GST_CLOCK_TIME_NONE;
       }
@@ -545,22 +522,7 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
     case GST_QUERY_CAPS: {
       GstCaps* filter;
       gst_query_parse_caps(query, &filter);
-      guint rate;
-      {
-        std::lock_guard<std::mutex> lk(in.lock);
-        rate = in.rate;
-      }
-      if (!rate) {
-        PROSODY_OBJECT_LOCK(self);
-        rate = in.rate_property;
-        PROSODY_OBJECT_UNLOCK(self);
-      }
-      GstCaps* caps = template_caps_at_rate(pad, rate);
-      if (filter) {
-        GstCaps* tmp = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
-        gst_caps_unref(caps);
-        caps = tmp;
-      }
+      GstCaps* caps = prosody_gst::caps_at_rate(pad, conference_rate(self), filter);
       gst_query_set_caps_result(query, caps);
       gst_caps_unref(caps);
       return TRUE;
@@ -580,9 +542,9 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
       std::lock_guard<std::mutex> lk(in.lock);
       if (!in.rate) return FALSE;
       if (format == GST_FORMAT_TIME)
-        gst_query_set_position(query, format, in.pos_to_time(in.read_pos));
+        gst_query_set_position(query, format, in.pos_to_time(in.position));
       else if (format == GST_FORMAT_DEFAULT)
-        gst_query_set_position(query, format, (gint64)in.read_pos);
+        gst_query_set_position(query, format, (gint64)in.position);
       else
         return FALSE;
       return TRUE;
@@ -635,6 +597,22 @@ static gboolean src_event(GstPad* pad, GstObject* parent, GstEvent* event) {
   return ret;
 }
 
+/* Src pads stop their pushing thread when deactivated. */
+static gboolean src_activate_mode(GstPad* pad, GstObject* parent, GstPadMode mode, gboolean active) {
+  ProsodyConfMix* self = PROSODY_CONF_MIX(parent);
+  PROSODY_TSAN_ACQUIRE(self);
+  Inner& in = *self->inner;
+  if (mode != GST_PAD_MODE_PUSH) return FALSE;
+  if (!active) {
+    std::lock_guard<std::mutex> lk(in.lock);
+    if (Party* p = party_of(in, pad)) prosody_conf_mix_output_stop(in, *p);
+  } else {
+    std::lock_guard<std::mutex> lk(in.lock);
+    if (Party* p = party_of(in, pad)) p->out.flushing = false;
+  }
+  return TRUE;
+}
+
 /* A new upstream may be live or have another latency. */
 static GstPadLinkReturn sink_link(GstPad* pad, GstObject* parent, GstPad*) {
   Inner& in = *PROSODY_CONF_MIX(parent)->inner;
@@ -663,4 +641,5 @@ void prosody_conf_mix_setup_sink_pad(ProsodyConfMix*, GstPad* pad) {
 void prosody_conf_mix_setup_src_pad(ProsodyConfMix*, GstPad* pad) {
   gst_pad_set_query_function(pad, GST_DEBUG_FUNCPTR(src_query));
   gst_pad_set_event_function(pad, GST_DEBUG_FUNCPTR(src_event));
+  gst_pad_set_activatemode_function(pad, GST_DEBUG_FUNCPTR(src_activate_mode));
 }

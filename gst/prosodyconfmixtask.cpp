@@ -1,47 +1,21 @@
 /* prosodyconfmixtask.cpp - the mixing task of prosodyconfmix: waits for a
- * frame (every input, or the clock), hands the module one frame per input,
- * steps it, and pushes one buffer per src pad.
+ * frame (every input, or the clock), takes one frame from every input's
+ * timeline, has the module process it with the frame API (the inputs'
+ * buffers in, the outputs' buffers out, the frame's tone and activity events
+ * back), and sends one buffer per src pad.
  */
 #include <cmath>
+#include <unordered_map>
 
 #include "prosody/tones.hpp"
 #include "prosodyconfmixprivate.h"
 
-using prosody_gst::Chunk;
 using prosody_gst::Inner;
 using prosody_gst::PadRef;
 using prosody_gst::Party;
 using prosody_gst::PartyPtr;
 
 namespace {
-
-/* Call-progress ids of the default Prosody repertoire. */
-const char* cptone_name(int id) {
-  switch (id) {
-    case 1:
-      return "unobtainable";
-    case 2:
-      return "busy";
-    case 3:
-      return "path-engaged";
-    case 4:
-      return "ring";
-    case 5:
-      return "special-information";
-    case 6:
-      return "fax-cng";
-    case 7:
-      return "fax-ced";
-    case 8:
-      return "dial";
-    case 9:
-      return "reorder";
-    case 11:
-      return "us-intercept";
-    default:
-      return "unknown";
-  }
-}
 
 /* Rebuilds the task's pad lists after pads came or went (lock held). */
 void rebuild_snapshots(Inner& in) {
@@ -53,119 +27,21 @@ void rebuild_snapshots(Inner& in) {
     if (p.srcpad) {
       in.out_snapshot.push_back({kv.second, GST_PAD(gst_object_ref(p.srcpad))});
       gst_flow_combiner_add_pad(in.combiner, p.srcpad);
+      if (p.task_srcpad != p.srcpad) { /* a new src pad: a new stream */
+        p.task_srcpad = p.srcpad;
+        p.src_need_stream_start = p.src_need_caps = p.src_need_segment = p.src_discont = true;
+        p.src_eos_sent = false;
+        p.buffers_out = 0;
+      }
     }
   }
   in.parties_changed = false;
 }
 
-/* Hands the module the party's audio for [read_pos, frame_end): the data
- * it has, zeros for holes followed by data, nothing for a missing tail (the
- * module conceals it, fading out the last frame). Lock held. */
-void feed_frame(Inner& in, Party& p) {
-  const guint64 f = in.read_pos, fe = in.frame_end();
-  guint64 at = f;
-  for (Chunk& c : p.queue) {
-    const guint64 cstart = c.pos + c.done;
-    if (cstart >= fe) break;
-    if (cstart > at) {
-      p.channel.write_input(prosody::Span<const float>(in.zeros.data(), static_cast<std::size_t>(cstart - at)));
-      at = cstart;
-    }
-    const gsize take = static_cast<gsize>(MIN(c.pos + c.n, fe) - cstart);
-    const gsize first = c.offset + c.done;
-    if (c.is_float) {
-      p.channel.write_input(prosody::Span<const float>(reinterpret_cast<const float*>(c.map.data) + first, take));
-    } else {
-      p.channel.write_input(
-          prosody::Span<const std::int16_t>(reinterpret_cast<const std::int16_t*>(c.map.data) + first, take));
-    }
-    c.done += take;
-    p.queued -= take;
-    at += take;
-  }
-  p.drop_consumed(fe);
-}
-
-GstFlowReturn negotiate(ProsodyConfMix* self, Party& p, GstPad* pad, guint rate) {
-  GstCaps* templ = gst_pad_get_pad_template_caps(pad);
-  templ = gst_caps_make_writable(templ);
-  gst_caps_set_simple(templ, "rate", G_TYPE_INT, (gint)rate, nullptr);
-  GstCaps* caps = gst_pad_peer_query_caps(pad, templ);
-  gst_caps_unref(templ);
-  if (gst_caps_is_empty(caps)) {
-    gst_caps_unref(caps);
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
-                      ("%s: downstream accepts neither S16LE nor F32LE mono at %u Hz", GST_PAD_NAME(pad), rate),
-                      (nullptr));
-    return GST_FLOW_NOT_NEGOTIATED;
-  }
-  caps = gst_caps_fixate(caps);
-  GstStructure* s = gst_caps_get_structure(caps, 0);
-  p.out_float = g_strcmp0(gst_structure_get_string(s, "format"), "F32LE") == 0;
-  GST_DEBUG_OBJECT(pad, "output caps %" GST_PTR_FORMAT, caps);
-  if (!gst_pad_push_event(pad, gst_event_new_caps(caps))) GST_DEBUG_OBJECT(pad, "caps event refused or pending");
-  gst_caps_unref(caps);
-  return GST_FLOW_OK;
-}
-
-/* One output buffer to one src pad (no lock held). */
-GstFlowReturn push_output(ProsodyConfMix* self, Inner& in, PadRef& o, guint64 pos, gsize n, gsize frame,
-                          GstClockTime pts, GstClockTime end, guint rate) {
-  Party& p = *o.party;
-  GstPad* pad = o.pad;
-  if (p.src_need_stream_start) {
-    /* Our own id: with several sink pads there is no upstream one. */
-    gchar* id = g_strdup_printf("%08x%08x/%s", in.group_id, g_random_int(), GST_PAD_NAME(pad));
-    GstEvent* ev = gst_event_new_stream_start(id);
-    gst_event_set_group_id(ev, in.group_id);
-    gst_pad_push_event(pad, ev);
-    g_free(id);
-    p.src_need_stream_start = false;
-  }
-  if (p.src_need_caps || gst_pad_check_reconfigure(pad)) {
-    GstFlowReturn r = negotiate(self, p, pad, rate);
-    if (r != GST_FLOW_OK) return r;
-    p.src_need_caps = false;
-  }
-  if (p.src_need_segment) {
-    GstSegment seg;
-    gst_segment_init(&seg, GST_FORMAT_TIME);
-    gst_pad_push_event(pad, gst_event_new_segment(&seg));
-    p.src_need_segment = false;
-  }
-  const gsize bps = p.out_float ? 4 : 2;
-  GstBuffer* buf = gst_buffer_new_allocate(nullptr, frame * bps, nullptr);
-  GstMapInfo map;
-  gst_buffer_map(buf, &map, GST_MAP_WRITE);
-  std::size_t got = 0;
-  try {
-    if (p.out_float)
-      got = p.channel.read_output(prosody::Span<float>(reinterpret_cast<float*>(map.data), frame));
-    else
-      got = p.channel.read_output(prosody::Span<std::int16_t>(reinterpret_cast<std::int16_t*>(map.data), frame));
-  } catch (const std::exception& e) {
-    GST_DEBUG_OBJECT(pad, "read_output: %s", e.what());
-  }
-  if (got < frame) /* output just stopped: silence */
-    memset(map.data + got * bps, 0, (frame - got) * bps);
-  gst_buffer_unmap(buf, &map);
-  if (n < frame) gst_buffer_resize(buf, 0, n * bps); /* the last, shorter buffer */
-  GST_BUFFER_PTS(buf) = pts;
-  GST_BUFFER_DURATION(buf) = end - pts;
-  GST_BUFFER_OFFSET(buf) = pos;
-  GST_BUFFER_OFFSET_END(buf) = pos + n;
-  if (p.src_discont) {
-    GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
-    p.src_discont = false;
-  }
-  ++p.buffers_out;
-  PROSODY_TSAN_RELEASE(buf);
-  return gst_pad_push(pad, buf);
-}
-
-GstStructure* timed_structure(const char* name, GstClockTime ts) {
-  return gst_structure_new(name, "timestamp", G_TYPE_UINT64, (guint64)ts, "running-time", G_TYPE_UINT64, (guint64)ts,
-                           "stream-time", G_TYPE_UINT64, (guint64)ts, nullptr);
+GstStructure* timed(GstStructure* s, GstClockTime ts) {
+  gst_structure_set(s, "timestamp", G_TYPE_UINT64, (guint64)ts, "running-time", G_TYPE_UINT64, (guint64)ts,
+                    "stream-time", G_TYPE_UINT64, (guint64)ts, nullptr);
+  return s;
 }
 
 void array_append_string(GValue* array, const char* s) {
@@ -175,69 +51,31 @@ void array_append_string(GValue* array, const char* s) {
   gst_value_array_append_and_take_value(array, &v);
 }
 
-}  // namespace
+/* A tone report of a party's input, as the message dtmfdetect or
+ * prosodytonesuppress would post, with the pad and party. Lock held. */
+GstMessage* tone_message(ProsodyConfMix* self, Inner& in, const Party& p, const prosody::Recognition& r) {
+  if (r.type != prosody::RecognitionType::digit && r.type != prosody::RecognitionType::cptone) return nullptr;
+  const prosody::ToneEvent e = prosody_gst::tone_event_of(r);
+  const GstClockTime start = in.pos_to_time(r.start_sample);
+  prosody_gst::ToneTimes t;
+  t.duration = r.is_end ? r.duration_ms * GST_MSECOND : GST_CLOCK_TIME_NONE;
+  t.timestamp = t.running_time = t.stream_time = r.is_end ? start + r.duration_ms * GST_MSECOND : start;
+  GstStructure* s = prosody_gst::tone_event_structure(e, t);
+  if (!s) return nullptr;
+  /* prosodyconfmix's messages carry a duration in both: NONE at the start. */
+  if (!r.is_end) gst_structure_set(s, "duration", G_TYPE_UINT64, (guint64)GST_CLOCK_TIME_NONE, nullptr);
+  gst_structure_set(s, "pad", G_TYPE_STRING, p.sink_name.c_str(), "party", G_TYPE_UINT, p.index, nullptr);
+  return gst_message_new_element(GST_OBJECT(self), s);
+}
 
-/* Tone and activity reports of the frame just mixed, as messages (lock
- * held; posted by the caller). */
-static void collect_reports(ProsodyConfMix* self, Inner& in, std::vector<GstMessage*>& out) {
-  const guint rate = in.rate;
-  for (PadRef& r : in.sink_snapshot) {
-    Party& p = *r.party;
-    if (!p.channel) continue;
-    if (p.tone_reports_due > 0)
-      --p.tone_reports_due;
-    else if (p.tones == PROSODY_CONF_MIX_TONES_NONE)
-      continue;
-    for (int guard = 0; guard < 64; ++guard) {
-      std::optional<prosody::Recognition> rec;
-      try {
-        rec = p.channel.get_recognised();
-      } catch (const std::exception&) {
-        break;
-      }
-      if (!rec || rec->type == prosody::RecognitionType::nothing) break;
-      const GstClockTime start = in.pos_to_time(in.module_origin + rec->start_sample);
-      const GstClockTime dur = rec->duration_ms * GST_MSECOND;
-      /* Reported twice (start_and_end): at the onset, then at the end with
-       * the measured length. */
-      const bool end = rec->is_end;
-      const GstClockTime ts = end ? start + dur : start;
-      const GstClockTime duration = end ? dur : GST_CLOCK_TIME_NONE;
-      if (rec->type == prosody::RecognitionType::digit) {
-        const int number = prosody::dtmf_char_to_number(static_cast<char>(rec->param0));
-        if (number < 0) continue;
-        const gint volume = CLAMP((gint)std::lround(-rec->level_dbm0), 0, 36);
-        GstStructure* s = timed_structure("dtmf-event", ts);
-        gst_structure_set(s, "type", G_TYPE_INT, 1, "number", G_TYPE_INT, number, "method", G_TYPE_INT, 2, "start",
-                          G_TYPE_BOOLEAN, (gboolean)!end, "volume", G_TYPE_INT, volume, "level", G_TYPE_DOUBLE,
-                          rec->level_dbm0, "duration", G_TYPE_UINT64, (guint64)duration, "pad", G_TYPE_STRING,
-                          p.sink_name.c_str(), "party", G_TYPE_UINT, p.index, nullptr);
-        out.push_back(gst_message_new_element(GST_OBJECT(self), s));
-      } else if (rec->type == prosody::RecognitionType::cptone) {
-        /* Call-progress and fax tones by name; the single tones that make
-         * them up (RecognitionType::tone) are not posted. */
-        GstStructure* s = timed_structure("prosody-tone", ts);
-        gst_structure_set(s, "tone", G_TYPE_STRING, cptone_name(rec->param0), "id", G_TYPE_INT, rec->param0, "start",
-                          G_TYPE_BOOLEAN, (gboolean)!end, "level", G_TYPE_DOUBLE, rec->level_dbm0, "duration",
-                          G_TYPE_UINT64, (guint64)duration, "pad", G_TYPE_STRING, p.sink_name.c_str(), "party",
-                          G_TYPE_UINT, p.index, nullptr);
-        out.push_back(gst_message_new_element(GST_OBJECT(self), s));
-      }
-    }
-  }
-  if (!in.activity_channel) return;
-  std::optional<prosody::ActivityReport> rep;
-  try {
-    rep = in.activity_channel.conf_poll_activity();
-  } catch (const std::exception&) {
-    return;
-  }
-  if (!rep) return;
+/* The talkers of an activity report, by pad. Lock held. */
+GstMessage* activity_message(ProsodyConfMix* self, Inner& in, const prosody::ActivityReport& rep,
+                             std::uint64_t frame_first_sample) {
   GValue talkers = G_VALUE_INIT, parties = G_VALUE_INIT, levels = G_VALUE_INIT;
   g_value_init(&talkers, GST_TYPE_ARRAY);
   g_value_init(&parties, GST_TYPE_ARRAY);
   g_value_init(&levels, GST_TYPE_ARRAY);
-  for (const prosody::ActiveInput& a : rep->ranks) {
+  for (const prosody::ActiveInput& a : rep.ranks) {
     if (a.id < 0) continue;
     for (auto& kv : in.parties) {
       if (kv.second->pid != a.id) continue;
@@ -252,17 +90,33 @@ static void collect_reports(ProsodyConfMix* self, Inner& in, std::vector<GstMess
       break;
     }
   }
-  const guint64 frame_pos = in.module_origin + rep->frame * in.frame_samples;
-  GstStructure* s = timed_structure("prosody-activity", in.pos_to_time(frame_pos));
+  GstStructure* s = timed(gst_structure_new_empty("prosody-activity"), in.pos_to_time(frame_first_sample));
   gst_structure_take_value(s, "talkers", &talkers);
   gst_structure_take_value(s, "parties", &parties);
   gst_structure_take_value(s, "levels", &levels);
-  out.push_back(gst_message_new_element(GST_OBJECT(self), s));
-  (void)rate;
+  return gst_message_new_element(GST_OBJECT(self), s);
+}
+
+/* The frame's events as messages. Lock held. */
+void collect_events(ProsodyConfMix* self, Inner& in, std::vector<GstMessage*>& out) {
+  if (in.result.events.empty()) return;
+  std::unordered_map<std::uintptr_t, const Party*> by_channel;
+  for (auto& kv : in.parties)
+    if (kv.second->channel) by_channel.emplace(kv.second->channel.id().value, kv.second.get());
+  for (const prosody::FrameEvent& ev : in.result.events) {
+    if (ev.kind == prosody::FrameEvent::Kind::activity) {
+      if (in.activity_channel && ev.channel == in.activity_channel.id())
+        out.push_back(activity_message(self, in, ev.activity, in.result.first_sample));
+      continue;
+    }
+    auto it = by_channel.find(ev.channel.value);
+    if (it == by_channel.end()) continue;
+    if (GstMessage* m = tone_message(self, in, *it->second, ev.recognition)) out.push_back(m);
+  }
 }
 
 /* Whether every input has ended (and there was one). Lock held. */
-static bool all_inputs_ended(Inner& in) {
+bool all_inputs_ended(Inner& in) {
   bool any = false;
   for (auto& kv : in.parties) {
     if (!kv.second->sinkpad) continue;
@@ -275,7 +129,7 @@ static bool all_inputs_ended(Inner& in) {
 enum class Wait { proceed, again, stop };
 
 /* Waits until the next frame can be mixed (lock held, may drop it). */
-static Wait wait_for_frame(ProsodyConfMix* self, Inner& in, std::unique_lock<std::mutex>& lk) {
+Wait wait_for_frame(ProsodyConfMix* self, Inner& in, std::unique_lock<std::mutex>& lk) {
   if (in.stopping) return Wait::stop;
   if (in.all_done || !in.module || in.frame_samples == 0) {
     in.task_cond.wait(lk);
@@ -289,7 +143,7 @@ static Wait wait_for_frame(ProsodyConfMix* self, Inner& in, std::unique_lock<std
   }
   if (all_inputs_ended(in)) return Wait::proceed;
   const bool all_ready = in.n_active > 0 && in.n_ready == in.n_active;
-  GST_LOG_OBJECT(self, "frame at %" G_GUINT64_FORMAT ": %u of %u inputs ready", in.read_pos, in.n_ready, in.n_active);
+  GST_LOG_OBJECT(self, "frame at %" G_GUINT64_FORMAT ": %u of %u inputs ready", in.position, in.n_ready, in.n_active);
   if (!in.live) {
     if (all_ready) return Wait::proceed;
     in.task_cond.wait(lk);
@@ -323,7 +177,8 @@ static Wait wait_for_frame(ProsodyConfMix* self, Inner& in, std::unique_lock<std
   PROSODY_OBJECT_LOCK(self);
   const GstClockTime latency = in.latency;
   PROSODY_OBJECT_UNLOCK(self);
-  const GstClockTime deadline = base + in.pos_to_time(in.frame_end()) + in.upstream_min + latency;
+  const GstClockTime deadline =
+      base + in.pos_to_time(in.frame_end()) + in.upstream_min + latency + prosody_conf_mix_max_lookahead(in);
   GstClockID id = gst_clock_new_single_shot_id(clock, deadline);
   gst_object_unref(clock);
   in.clock_id = id;
@@ -339,24 +194,103 @@ static Wait wait_for_frame(ProsodyConfMix* self, Inner& in, std::unique_lock<std
 
 /* Pauses the task unless it is being stopped (a pause after the stop would
  * leave gst_task_join waiting). Lock held, as by whoever stops it. */
-static void pause_task(Inner& in) {
+void pause_task(Inner& in) {
   if (!in.stopping) gst_task_pause(in.task);
 }
 
-static void push_eos_everywhere(Inner& in) {
-  for (PadRef& o : in.out_snapshot) {
-    if (o.party->src_eos_sent) continue;
-    gst_pad_push_event(o.pad, gst_event_new_eos());
-    o.party->src_eos_sent = true;
+/* Takes the frame from every input's timeline (lock held). Parties whose
+ * input drains in this frame are listed in ended. */
+void take_inputs(Inner& in, std::vector<PartyPtr>& ended) {
+  const gsize frame = in.frame_samples;
+  in.frame_inputs.clear();
+  for (PadRef& r : in.sink_snapshot) {
+    Party& p = *r.party;
+    p.frame_taken = false;
+    if (p.sinkpad != r.pad || p.finished || !p.channel || !p.timeline.started()) {
+      if (p.sinkpad == r.pad && !p.finished && p.eos) {
+        /* Ended before any audio came. */
+        in.set_active(p, false);
+        p.finished = true;
+        ended.push_back(r.party);
+      }
+      continue;
+    }
+    p.timeline.take(std::uint32_t(frame), p.frame);
+    p.frame_taken = true;
+    prosody::FrameInput fi;
+    fi.channel = p.channel.id();
+    fi.pieces = prosody::Span<const prosody::FramePiece>(p.frame.pieces.data(), p.frame.pieces.size());
+    fi.ended = p.timeline.drained();
+    in.frame_inputs.push_back(fi);
+    if (fi.ended) {
+      /* Leaves the mix (ramped) once this frame, its last, is mixed; its
+       * output goes on. */
+      in.set_active(p, false);
+      p.finished = true;
+      ended.push_back(r.party);
+    }
   }
 }
 
+/* Wakes upstream threads blocked on a full timeline, once it is down to a
+ * quarter, so that each wake-up is worth several buffers. Lock held. */
+void wake_blocked_inputs(ProsodyConfMix* self, Inner& in) {
+  PROSODY_OBJECT_LOCK(self);
+  const guint64 queue_ns = in.queue_time;
+  PROSODY_OBJECT_UNLOCK(self);
+  const std::uint64_t low_water =
+      std::max<std::uint64_t>(gst_util_uint64_scale_int(queue_ns, gint(in.rate), GST_SECOND), 2 * in.frame_samples) / 4;
+  for (PadRef& r : in.sink_snapshot) {
+    Party& p = *r.party;
+    if (p.chain_waiting && p.timeline.queued() < low_water) p.space_cond.notify_all();
+  }
+}
+
+/* Which src pads get a buffer this frame, and from which channel (lock
+ * held: pads and channels change under it). */
+void plan_outputs(Inner& in) {
+  in.out_channels.clear();
+  for (PadRef& o : in.out_snapshot) {
+    Party& p = *o.party;
+    const bool wanted = !p.src_eos_sent && p.channel && p.srcpad == o.pad;
+    in.out_channels.push_back(wanted ? p.channel.id() : prosody::ChannelId{});
+  }
+}
+
+/* One output buffer per planned src pad, mapped for the module to write (no
+ * lock held: caps are negotiated here, downstream asked). */
+bool prepare_outputs(ProsodyConfMix* self, Inner& in, gsize frame, std::vector<std::vector<GstEvent*>>& events) {
+  in.frame_outputs.clear();
+  in.out_buffers.clear();
+  in.out_maps.clear();
+  events.assign(in.out_snapshot.size(), {});
+  for (std::size_t i = 0; i < in.out_snapshot.size(); ++i) {
+    PadRef& o = in.out_snapshot[i];
+    Party& p = *o.party;
+    GstBuffer* buf = nullptr;
+    if (in.out_channels[i]) {
+      if (!prosody_conf_mix_prepare_src(self, p, o.pad, events[i])) return false;
+      buf = gst_buffer_new_allocate(nullptr, frame * prosody_gst::bytes_per_sample(p.out_format), nullptr);
+    }
+    in.out_buffers.push_back(buf);
+    in.out_maps.emplace_back();
+    if (!buf) continue;
+    gst_buffer_map(buf, &in.out_maps.back(), GST_MAP_WRITE);
+    in.frame_outputs.push_back({in.out_channels[i], in.out_maps.back().data, p.out_format});
+  }
+  return true;
+}
+
+}  // namespace
+
 void prosody_conf_mix_task_loop(gpointer user_data) {
   ProsodyConfMix* self = PROSODY_CONF_MIX(user_data);
-  PROSODY_TSAN_ACQUIRE(self); /* started through GLib's thread pool */
+  /* Started and joined through GLib, which ThreadSanitizer cannot see. */
+  ProsodyTsanScope tsan_scope(self);
   Inner& in = *self->inner;
   std::vector<GstMessage*> messages;
 
+  prosody_conf_mix_output_join_retired(in, false);
   std::unique_lock<std::mutex> lk(in.lock);
   Wait w;
   while ((w = wait_for_frame(self, in, lk)) == Wait::again) {
@@ -367,121 +301,105 @@ void prosody_conf_mix_task_loop(gpointer user_data) {
   }
   if (in.parties_changed) rebuild_snapshots(in);
   if (in.group_id == 0) in.group_id = gst_util_group_id_next();
-
-  const guint rate = in.rate;
+  plan_outputs(in);
   const gsize frame = in.frame_samples;
-  const guint64 pos = in.read_pos;
-  const GstClockTime pts = in.pos_to_time(pos);
 
   /* Controlled properties (volume, mute, deaf) at this frame's time. Their
    * setters take the lock, so it is dropped; the snapshots are the task's. */
+  const GstClockTime frame_time = in.pos_to_time(in.position);
   lk.unlock();
   for (auto* list : {&in.sink_snapshot, &in.out_snapshot})
     for (PadRef& r : *list)
       /* sync_values freezes and thaws notifications even with no
        * controller: too dear for a thousand pads per frame. */
-      if (gst_object_has_active_control_bindings(GST_OBJECT(r.pad))) gst_object_sync_values(GST_OBJECT(r.pad), pts);
+      if (gst_object_has_active_control_bindings(GST_OBJECT(r.pad)))
+        gst_object_sync_values(GST_OBJECT(r.pad), frame_time);
+  std::vector<std::vector<GstEvent*>> out_events;
+  const bool outputs_ready = prepare_outputs(self, in, frame, out_events);
   lk.lock();
-
-  /* 1. Hand every input its frame. */
-  PROSODY_OBJECT_LOCK(self);
-  const guint64 queue_ns = in.queue_time;
-  PROSODY_OBJECT_UNLOCK(self);
-  /* A blocked upstream is woken when its queue is down to a quarter, so
-   * that each wake-up is worth several buffers. */
-  const gsize low_water = MAX((gsize)gst_util_uint64_scale_int(queue_ns, rate, GST_SECOND), 2 * frame) / 4;
-  const bool ended_before = all_inputs_ended(in);
-  std::vector<PartyPtr> ended;
-  try {
-    for (PadRef& r : in.sink_snapshot) {
-      Party& p = *r.party;
-      if (p.sinkpad != r.pad || p.finished || !p.channel) continue;
-      feed_frame(in, p);
-      if (p.chain_waiting && p.queued < low_water) p.space_cond.notify_all();
-      if (p.eos && p.queued == 0 && p.known_until <= in.frame_end()) {
-        /* Ended: leaves the mix (ramped) once this frame, its last, is
-         * mixed; its output goes on. */
-        in.set_active(p, false);
-        p.finished = true;
-        ended.push_back(r.party);
-      }
-    }
-  } catch (const std::exception& e) {
+  if (!outputs_ready) {
     pause_task(in);
     lk.unlock();
-    prosody_conf_mix_report_error(self, "writing input", e);
+    for (GstBuffer* b : in.out_buffers)
+      if (b) gst_buffer_unref(b);
     return;
   }
+
+  /* 1. Every input's frame, from its timeline: pieces of its buffers. */
+  const bool ended_before = all_inputs_ended(in);
+  std::vector<PartyPtr> ended;
+  take_inputs(in, ended);
+  wake_blocked_inputs(self, in);
   const bool last = !ended_before && all_inputs_ended(in);
+  const std::uint64_t pos = in.position;
   gsize out_n = frame;
-  if (ended_before) {
+  if (ended_before)
     out_n = 0; /* nothing left to mix */
-  } else if (last) {
-    out_n = in.end_pos > pos ? static_cast<gsize>(MIN(in.end_pos - pos, (guint64)frame)) : 0;
-  }
-  in.read_pos = in.frame_end();
+  else if (last)
+    out_n = in.end_pos > std::int64_t(pos) ? gsize(std::min<std::uint64_t>(std::uint64_t(in.end_pos) - pos, frame)) : 0;
+  in.position = pos + frame; /* where the inputs' next frame starts */
   for (PadRef& r : in.sink_snapshot)
     if (r.party->sinkpad == r.pad) in.update_ready(*r.party);
   prosody::Module module = in.module;
   lk.unlock();
 
-  /* 2. The module mixes the frame. */
+  /* 2. The module mixes the frame: one copy in, one copy out. */
+  bool stepped = true;
   try {
-    module.step(1);
+    module.step_frame(prosody::Span<const prosody::FrameInput>(in.frame_inputs.data(), in.frame_inputs.size()),
+                      prosody::Span<const prosody::FrameOutput>(in.frame_outputs.data(), in.frame_outputs.size()),
+                      in.result);
   } catch (const std::exception& e) {
-    prosody_conf_mix_report_error(self, "stepping the module", e);
-    lk.lock();
-    pause_task(in);
-    return;
-  }
-
-  /* 3. One buffer per src pad, pushed one after the other without a lock. */
-  const GstClockTime end = in.pos_to_time(pos + out_n);
-  GstFlowReturn combined = GST_FLOW_OK;
-  for (PadRef& o : in.out_snapshot) {
-    GstFlowReturn r;
-    if (out_n == 0 || o.party->src_eos_sent) {
-      /* Drain the module's output all the same. */
-      std::vector<float> sink(frame);
-      o.party->channel.read_output(prosody::Span<float>(sink.data(), frame));
-      continue;
-    }
-    r = push_output(self, in, o, pos, out_n, frame, pts, end, rate);
-    o.party->last_flow = r;
-    if (r == GST_FLOW_NOT_LINKED || r == GST_FLOW_FLUSHING)
-      r = GST_FLOW_OK;                                   /* unlinked or being released: not an error */
-    if (r == GST_FLOW_EOS) o.party->src_eos_sent = true; /* downstream wants no more */
-    combined = gst_flow_combiner_update_pad_flow(in.combiner, o.pad, r);
+    prosody_conf_mix_report_error(self, "processing a frame", e);
+    stepped = false;
   }
 
   lk.lock();
-  ++in.frames_mixed;
-  const bool finish = last || ended_before;
-  bool tones_cut = false;
-  for (PartyPtr& p : ended)
-    if (p->finished) {
-      tones_cut = tones_cut || p->tones != PROSODY_CONF_MIX_TONES_NONE;
-      prosody_conf_mix_party_detach_input(self, *p);
-    }
-  if (finish && tones_cut) {
-    /* One more frame, heard by no one, in which the module ends the tones
-     * still in progress where the inputs stopped. */
+  for (PadRef& r : in.sink_snapshot)
+    if (r.party->frame_taken) r.party->timeline.release_taken();
+  if (!stepped) {
+    pause_task(in);
     lk.unlock();
-    try {
-      module.step(1);
-      std::vector<float> sink(frame);
-      for (PadRef& o : in.out_snapshot) o.party->channel.read_output(prosody::Span<float>(sink.data(), frame));
-    } catch (const std::exception& e) {
-      GST_DEBUG_OBJECT(self, "ending tones: %s", e.what());
-    }
-    lk.lock();
+    for (std::size_t i = 0; i < in.out_buffers.size(); ++i)
+      if (GstBuffer* b = in.out_buffers[i]) {
+        gst_buffer_unmap(b, &in.out_maps[i]);
+        gst_buffer_unref(b);
+      }
+    return;
   }
-  collect_reports(self, in, messages);
-  if (finish) {
-    in.all_done = true;
-    push_eos_everywhere(in);
-  }
+  ++in.frames_mixed;
+  for (PartyPtr& p : ended)
+    if (p->finished) prosody_conf_mix_party_detach_input(self, *p);
+  collect_events(self, in, messages);
+  const bool finish = last || ended_before;
+  if (finish) in.all_done = true;
   lk.unlock();
+
+  /* 3. One buffer per src pad, timestamped by the module's sample counter. */
+  const std::uint64_t first = in.result.first_sample;
+  const GstClockTime pts = in.pos_to_time(first), end = in.pos_to_time(first + out_n);
+  GstFlowReturn combined = GST_FLOW_OK;
+  for (std::size_t i = 0; i < in.out_snapshot.size(); ++i) {
+    GstBuffer* buf = in.out_buffers[i];
+    if (!buf) continue;
+    gst_buffer_unmap(buf, &in.out_maps[i]);
+    PadRef& o = in.out_snapshot[i];
+    if (out_n == 0) {
+      gst_buffer_unref(buf);
+      for (GstEvent* ev : out_events[i]) gst_event_unref(ev);
+      continue;
+    }
+    if (out_n < frame) gst_buffer_resize(buf, 0, out_n * prosody_gst::bytes_per_sample(o.party->out_format));
+    GST_BUFFER_PTS(buf) = pts;
+    GST_BUFFER_DURATION(buf) = end - pts;
+    GST_BUFFER_OFFSET(buf) = first;
+    GST_BUFFER_OFFSET_END(buf) = first + out_n;
+    GstFlowReturn r = prosody_conf_mix_output_buffer(self, o, out_events[i], buf);
+    if (r == GST_FLOW_NOT_LINKED || r == GST_FLOW_FLUSHING) r = GST_FLOW_OK; /* unlinked or being released */
+    if (r == GST_FLOW_EOS) o.party->src_eos_sent = true;                     /* downstream wants no more */
+    combined = gst_flow_combiner_update_pad_flow(in.combiner, o.pad, r);
+  }
+  if (finish) prosody_conf_mix_output_eos(self);
   for (GstMessage* m : messages) gst_element_post_message(GST_ELEMENT(self), m);
 
   if (combined == GST_FLOW_EOS && !in.out_snapshot.empty()) {
@@ -490,7 +408,7 @@ void prosody_conf_mix_task_loop(gpointer user_data) {
     GST_ELEMENT_FLOW_ERROR(self, combined);
     lk.lock();
     in.all_done = true;
-    push_eos_everywhere(in);
     lk.unlock();
+    prosody_conf_mix_output_eos(self);
   }
 }

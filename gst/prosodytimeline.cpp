@@ -141,13 +141,21 @@ void Timeline::release_taken() {
     chunks_.pop_front();
     if (c.release) c.release(c.owner);
   }
+  for (const Chunk& c : retired_)
+    if (c.release) c.release(c.owner);
+  retired_.clear();
 }
 
+/* Chunks nothing was taken from go now; the others wait for release_taken()
+ * (or the destructor), as their pieces may be in use. */
 void Timeline::release_all() {
   while (!chunks_.empty()) {
     const Chunk c = chunks_.front();
     chunks_.pop_front();
-    if (c.release) c.release(c.owner);
+    if (c.taken > 0)
+      retired_.push_back(c);
+    else if (c.release)
+      c.release(c.owner);
   }
   queued_ = 0;
 }

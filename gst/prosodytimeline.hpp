@@ -92,7 +92,10 @@ class Timeline {
   using Release = void (*)(void* owner);
 
   explicit Timeline(TimelineSettings settings = {}) : settings_(settings) {}
-  ~Timeline() { reset(); }
+  ~Timeline() {
+    reset();
+    release_taken();
+  }
   Timeline(const Timeline&) = delete;
   Timeline& operator=(const Timeline&) = delete;
 
@@ -123,7 +126,8 @@ class Timeline {
     drifting_ = false;
   }
   /* Drops every queued chunk; the read position stays, the next chunk is
-   * placed by its position (FLUSH_STOP). */
+   * placed by its position (FLUSH_STOP). Pieces already handed out by take()
+   * stay valid until release_taken(): another thread may be using them. */
   void flush();
   /* Forgets the stream: the next placement starts the timeline anew, at its
    * own position (a new stream). */
@@ -153,7 +157,8 @@ class Timeline {
    * n (the caller decides it is ready). The pieces stay valid until
    * release_taken(). */
   void take(std::uint32_t n, TimelineFrame& frame);
-  /* Releases the chunks that the frames taken so far used up. */
+  /* Releases the chunks that the frames taken so far used up (and those a
+   * flush dropped while their pieces were out). */
   void release_taken();
 
   const TimelineCounters& counters() const { return counters_; }
@@ -174,7 +179,8 @@ class Timeline {
 
   TimelineSettings settings_;
   TimelineCounters counters_;
-  std::deque<Chunk> chunks_; /* in position order, not overlapping */
+  std::deque<Chunk> chunks_;   /* in position order, not overlapping */
+  std::vector<Chunk> retired_; /* dropped while pieces of them were out */
   bool started_ = false;
   bool ended_ = false;
   std::int64_t read_ = 0;

@@ -816,6 +816,7 @@ static gboolean prosody_tone_suppress_stop(GstBaseTransform* trans) {
   in.negotiated = false;
   in.latency = in.props.lookahead;
   in.props_lock.unlock();
+  PROSODY_TSAN_RELEASE(self); /* for the finalizer, whichever thread runs it */
   return TRUE;
 }
 
