@@ -533,7 +533,7 @@ static GstPad* prosody_conf_mix_request_new_pad(GstElement* element, GstPadTempl
   }
   GST_DEBUG_OBJECT(self, "new pad %s", GST_PAD_NAME(pad));
   if (!gst_element_add_pad(element, pad)) {
-    /* Not ours after all: forget it, and drop the floating reference. */
+    /* Not ours after all (gst_element_add_pad dropped it): forget it. */
     GST_WARNING_OBJECT(self, "could not add pad %s", GST_PAD_NAME(pad));
     {
       std::lock_guard<std::mutex> lk(in.lock);
@@ -553,7 +553,6 @@ static GstPad* prosody_conf_mix_request_new_pad(GstElement* element, GstPadTempl
         in.parties_changed = true;
       }
     }
-    gst_object_unref(gst_object_ref_sink(pad));
     return nullptr;
   }
   gst_child_proxy_child_added(GST_CHILD_PROXY(element), G_OBJECT(pad), GST_OBJECT_NAME(pad));

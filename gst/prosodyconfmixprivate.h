@@ -109,8 +109,11 @@ struct Party {
   bool have_caps = false;
   prosody::SampleFormat in_format = prosody::SampleFormat::s16;
   bool flushing = false;
-  bool eos = false;            /* EOS received (audio may still be queued) */
-  bool finished = false;       /* EOS and drained: left the mix */
+  bool eos = false;      /* EOS received (audio may still be queued) */
+  bool finished = false; /* EOS and drained: no more input */
+  /* Conference position at which a finished input leaves the mix: after its
+   * last sample and its tone look-ahead (what the delay line still holds). */
+  std::int64_t leave_at = 0;
   bool counted_active = false; /* counted in Inner::n_active */
   bool counted_ready = false;  /* counted in Inner::n_ready */
   Timeline timeline;           /* positions: conference samples */

@@ -115,8 +115,22 @@ void collect_events(ProsodyConfMix* self, Inner& in, std::vector<GstMessage*>& o
   }
 }
 
-/* Whether every input has ended (and there was one). Lock held. */
+/* Whether every input has ended and been heard to its end, its tone
+ * look-ahead included (and there was one). Lock held. */
 bool all_inputs_ended(Inner& in) {
+  bool any = false;
+  for (auto& kv : in.parties) {
+    const Party& p = *kv.second;
+    if (!p.sinkpad) continue;
+    if (!p.finished || p.pid >= 0) return false;
+    any = true;
+  }
+  return any;
+}
+
+/* Whether every input has ended (and there was one): the frames left are
+ * the inputs' tails, and need no waiting. Lock held. */
+bool all_inputs_finished(Inner& in) {
   bool any = false;
   for (auto& kv : in.parties) {
     if (!kv.second->sinkpad) continue;
@@ -141,7 +155,7 @@ Wait wait_for_frame(ProsodyConfMix* self, Inner& in, std::unique_lock<std::mutex
     lk.lock();
     return Wait::again;
   }
-  if (all_inputs_ended(in)) return Wait::proceed;
+  if (all_inputs_finished(in)) return Wait::proceed;
   const bool all_ready = in.n_active > 0 && in.n_ready == in.n_active;
   GST_LOG_OBJECT(self, "frame at %" G_GUINT64_FORMAT ": %u of %u inputs ready", in.position, in.n_ready, in.n_active);
   if (!in.live) {
@@ -198,37 +212,47 @@ void pause_task(Inner& in) {
   if (!in.stopping) gst_task_pause(in.task);
 }
 
-/* Takes the frame from every input's timeline (lock held). Parties whose
- * input drains in this frame are listed in ended. */
-void take_inputs(Inner& in, std::vector<PartyPtr>& ended) {
+/* A party's input has ended: it has no more audio for the mix, which still
+ * hears it until leave_at (its look-ahead's tail). Lock held. */
+void finish_input(Inner& in, Party& p, std::int64_t last_sample_end) {
+  in.set_active(p, false);
+  p.finished = true;
+  p.leave_at = last_sample_end + std::int64_t(prosody_gst::time_to_samples(p.lookahead_applied, in.rate));
+  in.end_pos = std::max(in.end_pos, p.leave_at);
+}
+
+/* Takes the frame from every input's timeline (lock held). */
+void take_inputs(Inner& in) {
   const gsize frame = in.frame_samples;
   in.frame_inputs.clear();
   for (PadRef& r : in.sink_snapshot) {
     Party& p = *r.party;
     p.frame_taken = false;
     if (p.sinkpad != r.pad || p.finished || !p.channel || !p.timeline.started()) {
-      if (p.sinkpad == r.pad && !p.finished && p.eos) {
-        /* Ended before any audio came. */
-        in.set_active(p, false);
-        p.finished = true;
-        ended.push_back(r.party);
-      }
+      /* Ended before any audio came. */
+      if (p.sinkpad == r.pad && !p.finished && p.eos) finish_input(in, p, std::int64_t(in.position));
       continue;
     }
+    const std::int64_t covered = p.timeline.covered_until();
     p.timeline.take(std::uint32_t(frame), p.frame);
     p.frame_taken = true;
     prosody::FrameInput fi;
     fi.channel = p.channel.id();
     fi.pieces = prosody::Span<const prosody::FramePiece>(p.frame.pieces.data(), p.frame.pieces.size());
+    /* Its last frame: tones in progress end here, reported with it. */
     fi.ended = p.timeline.drained();
     in.frame_inputs.push_back(fi);
-    if (fi.ended) {
-      /* Leaves the mix (ramped) once this frame, its last, is mixed; its
-       * output goes on. */
-      in.set_active(p, false);
-      p.finished = true;
-      ended.push_back(r.party);
-    }
+    if (fi.ended) finish_input(in, p, std::min<std::int64_t>(covered, std::int64_t(in.position + frame)));
+  }
+}
+
+/* Finished inputs whose tail has been mixed leave (ramped by the module);
+ * their outputs go on. Lock held. */
+void leave_finished_inputs(ProsodyConfMix* self, Inner& in) {
+  for (auto& kv : in.parties) {
+    Party& p = *kv.second;
+    if (p.finished && p.pid >= 0 && std::int64_t(in.position) >= p.leave_at)
+      prosody_conf_mix_party_detach_input(self, p);
   }
 }
 
@@ -327,10 +351,11 @@ void prosody_conf_mix_task_loop(gpointer user_data) {
 
   /* 1. Every input's frame, from its timeline: pieces of its buffers. */
   const bool ended_before = all_inputs_ended(in);
-  std::vector<PartyPtr> ended;
-  take_inputs(in, ended);
+  take_inputs(in);
   wake_blocked_inputs(self, in);
-  const bool last = !ended_before && all_inputs_ended(in);
+  /* The last frame: every input has ended, and this frame reaches the end
+   * of the last one's tail. */
+  const bool last = !ended_before && all_inputs_finished(in) && in.end_pos <= std::int64_t(in.position + frame);
   const std::uint64_t pos = in.position;
   gsize out_n = frame;
   if (ended_before)
@@ -368,8 +393,7 @@ void prosody_conf_mix_task_loop(gpointer user_data) {
     return;
   }
   ++in.frames_mixed;
-  for (PartyPtr& p : ended)
-    if (p->finished) prosody_conf_mix_party_detach_input(self, *p);
+  leave_finished_inputs(self, in);
   collect_events(self, in, messages);
   const bool finish = last || ended_before;
   if (finish) in.all_done = true;

@@ -275,7 +275,7 @@ TEST(ConfMix, InvalidRateAndFrameDurationAreRefusedVisibly) {
   guint rate = 1;
   guint64 frame = 0;
   {
-    gsttest::ProsodyWarnings warnings;
+    gsttest::LogCapture warnings;
     g_object_set(m.get(), "rate", 44100u, nullptr);
     g_object_set(m.get(), "frame-duration", guint64(7 * GST_MSECOND), nullptr);
     ASSERT_EQ(warnings.messages.size(), 2u);
@@ -287,7 +287,7 @@ TEST(ConfMix, InvalidRateAndFrameDurationAreRefusedVisibly) {
   EXPECT_EQ(rate, 0u);
   EXPECT_EQ(frame, 10 * GST_MSECOND);
   {
-    gsttest::ProsodyWarnings warnings;
+    gsttest::LogCapture warnings;
     g_object_set(m.get(), "rate", 16000u, "frame-duration", guint64(20 * GST_MSECOND), nullptr);
     EXPECT_TRUE(warnings.messages.empty());
   }

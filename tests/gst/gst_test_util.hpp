@@ -114,23 +114,26 @@ inline std::vector<float> channel(const Capture& c, int ch) {
   return out;
 }
 
-// Collects the GLib warnings our elements emit (log domain "prosody") while
-// it lives, instead of failing the test on them.
-class ProsodyWarnings {
+// Collects the GLib warnings and criticals of a log domain while it lives
+// ("prosody": our elements'; "GStreamer": the core's), instead of failing
+// the test on them.
+class LogCapture {
  public:
-  ProsodyWarnings()
-      : id_(g_log_set_handler(
-            "prosody", static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL),
+  explicit LogCapture(const char* domain = "prosody")
+      : domain_(domain),
+        id_(g_log_set_handler(
+            domain, static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL),
             [](const gchar*, GLogLevelFlags, const gchar* message, gpointer self) {
-              static_cast<ProsodyWarnings*>(self)->messages.emplace_back(message);
+              static_cast<LogCapture*>(self)->messages.emplace_back(message);
             },
             this)) {}
-  ~ProsodyWarnings() { g_log_remove_handler("prosody", id_); }
-  ProsodyWarnings(const ProsodyWarnings&) = delete;
-  ProsodyWarnings& operator=(const ProsodyWarnings&) = delete;
+  ~LogCapture() { g_log_remove_handler(domain_, id_); }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
   std::vector<std::string> messages;
 
  private:
+  const char* domain_;
   guint id_;
 };
 
