@@ -22,5 +22,5 @@ talker() {
 }
 # What party N hears, into $out/NAME.wav: listener N NAME
 listener() {
-  echo "m.src_$1 ! queue ! audioconvert ! wavenc ! filesink location=$out/$2.wav"
+  echo "m.src_$1 ! audioconvert ! wavenc ! filesink location=$out/$2.wav"
 }

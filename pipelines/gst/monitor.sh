@@ -5,6 +5,6 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 gst-launch-1.0 -q prosodyconfmix name=m rate=8000 \
   $(talker 0 430 0.25) $(talker 1 770 0.18) $(talker 2 1130 0.13) \
-  m.src_0 ! queue ! fakesink m.src_1 ! queue ! fakesink m.src_2 ! queue ! fakesink \
+  m.src_0 ! fakesink m.src_1 ! fakesink m.src_2 ! fakesink \
   $(listener 9 monitor)
 echo "wrote $out/monitor.wav"

@@ -22,7 +22,7 @@ bridge="prosodyconfmix name=m rate=8000 latency=20000000"
 for i in 0 1 2; do
   bridge+=" udpsrc port=$((base + i)) caps=$rtp_caps ! rtpjitterbuffer latency=60 ! rtppcmudepay !"
   bridge+=" mulawdec ! audioconvert ! audioresample ! m.sink_$i"
-  bridge+=" m.src_$i ! queue ! audioconvert ! mulawenc ! rtppcmupay ! udpsink host=127.0.0.1 port=$((base + 3 + i))"
+  bridge+=" m.src_$i ! audioconvert ! mulawenc ! rtppcmupay ! udpsink host=127.0.0.1 port=$((base + 3 + i))"
 done
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
