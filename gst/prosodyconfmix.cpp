@@ -517,6 +517,7 @@ static GstPad* prosody_conf_mix_request_new_pad(GstElement* element, GstPadTempl
       party->srcpad = pad; /* the mixing task starts its stream */
       party->out.flushing = false;
       party->out.eos_queued = false;
+      party->out.direct = false;
       party->out.last_flow = GST_FLOW_OK;
       /* gate=auto depends on whether the party has a src pad */
       prosody_conf_mix_apply_sink(self, *party);
@@ -652,6 +653,7 @@ static void reset_conference(Inner& in, gint start_selection) {
     p.task_srcpad = nullptr; /* every src pad starts a new stream */
     p.out.flushing = false;
     p.out.eos_queued = false;
+    p.out.direct = false;
     p.out.last_flow = GST_FLOW_OK;
     gst_segment_init(&p.segment, GST_FORMAT_TIME);
   }
@@ -703,6 +705,8 @@ static GstStateChangeReturn prosody_conf_mix_change_state(GstElement* element, G
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED: {
       std::lock_guard<std::mutex> lk(in.lock);
       in.playing = false;
+      /* Paused, sinks preroll again: outputs go through their threads. */
+      for (auto& kv : in.parties) kv.second->out.direct = false;
       prosody_conf_mix_unschedule(in);
       in.task_cond.notify_all();
       break;

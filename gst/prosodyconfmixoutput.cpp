@@ -1,14 +1,17 @@
 /* prosodyconfmixoutput.cpp - what prosodyconfmix's src pads send.
  *
- * Live, the mixing task pushes every output itself, one after the other: live
- * sinks do not wait for preroll, and a frame's buffers all fall due at the
- * same time. Not live, each src pad sends from its own thread and queue, so
- * that a sink that blocks to preroll (or an encoder that needs several
- * buffers first) holds up no other output: the element prerolls without a
- * queue after each src pad, where a single pushing thread would wait in the
- * first sink forever. A pushing thread is woken once several buffers are
- * queued (fewer wake-ups than a queue element), and the mixing task waits
- * when a queue holds queue-time of audio.
+ * Each src pad sends from its own thread and queue, so that a sink that
+ * blocks to preroll (or an encoder that needs several buffers first) holds
+ * up no other output: the element prerolls without a queue after each src
+ * pad, where a single pushing thread would wait in the first sink forever.
+ * That holds for live pipelines too: every sink prerolls before the
+ * pipeline plays. Not live, a pushing thread is woken once several buffers
+ * are queued (fewer wake-ups than a queue element), and the mixing task
+ * waits when a queue holds queue-time of audio. Live, a buffer is sent at
+ * once; and once a pad's sink has taken a buffer while the element plays,
+ * the mixing task pushes to that pad itself (live sinks do not wait for
+ * preroll while playing, and a frame's buffers all fall due together), with
+ * no thread hop, until the element pauses.
  */
 #include "prosodyconfmixprivate.h"
 
@@ -44,7 +47,7 @@ void pusher_main(ProsodyConfMix* self, PartyPtr party, GstPad* pad, std::shared_
   std::unique_lock<std::mutex> lk(in.lock);
   for (;;) {
     p.out.wake.wait(lk, [&] {
-      return p.out.flushing || p.out.buffers >= kBatchBuffers || p.out.eos_queued ||
+      return p.out.flushing || p.out.buffers >= (in.live ? 1 : kBatchBuffers) || p.out.eos_queued ||
              (!p.out.items.empty() && p.out.buffers < p.out.items.size()); /* an event waits */
     });
     if (p.out.flushing) break;
@@ -72,6 +75,8 @@ void pusher_main(ProsodyConfMix* self, PartyPtr party, GstPad* pad, std::shared_
     batch.clear();
     lk.lock();
     if (flow != GST_FLOW_OK) p.out.last_flow = flow;
+    /* Live and playing, the sink took it: from now on the task may push. */
+    if (flow == GST_FLOW_OK && in.live && in.playing && p.out.items.empty()) p.out.direct = true;
     if (eos) break;
   }
   lk.unlock();
@@ -152,7 +157,7 @@ GstFlowReturn enqueue(ProsodyConfMix* self, Inner& in, const PartyPtr& party, Gs
     PROSODY_TSAN_RELEASE(self);
     p.out.pusher = std::thread(pusher_main, self, party, GST_PAD(gst_object_ref(pad)), p.out.pusher_done);
   }
-  if (p.out.buffers >= kBatchBuffers || p.out.buffers < p.out.items.size()) p.out.wake.notify_one();
+  if (in.live || p.out.buffers >= kBatchBuffers || p.out.buffers < p.out.items.size()) p.out.wake.notify_one();
   return p.out.last_flow;
 }
 
@@ -174,7 +179,7 @@ GstFlowReturn prosody_conf_mix_output_buffer(ProsodyConfMix* self, PadRef& o, st
   }
   std::unique_lock<std::mutex> lk(in.lock);
   ++p.buffers_out;
-  const bool direct = in.live && p.out.items.empty() && !p.out.pusher_running;
+  const bool direct = in.live && p.out.direct && p.out.items.empty();
   if (direct) {
     lk.unlock();
     for (GstEvent* ev : events) gst_pad_push_event(o.pad, ev);
@@ -196,7 +201,7 @@ void prosody_conf_mix_output_eos(ProsodyConfMix* self) {
     Party& p = *o.party;
     if (p.src_eos_sent || p.srcpad != o.pad) continue;
     p.src_eos_sent = true;
-    if (p.out.pusher_running) {
+    if (p.out.pusher_running && !p.out.direct) {
       p.out.items.push_back({GST_MINI_OBJECT_CAST(gst_event_new_eos()), false});
       p.out.eos_queued = true;
       p.out.wake.notify_one();

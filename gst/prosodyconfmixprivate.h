@@ -79,6 +79,9 @@ struct OutputQueue {
   std::thread pusher;                             /* non-live only, started on first use */
   std::shared_ptr<std::atomic<bool>> pusher_done; /* set by the thread as it ends */
   bool pusher_running = false;
+  /* Live: this pad's sink has taken a buffer in PLAYING, so the mixing task
+   * may push to it itself (no thread hop) until the element pauses. */
+  bool direct = false;
 
   void clear();
 };

@@ -255,6 +255,8 @@ MappedBuffer* map_buffer(GstBuffer* buffer, GstMapFlags flags) {
 
 void release_mapped_buffer(void* mapped) {
   MappedBuffer* m = static_cast<MappedBuffer*>(mapped);
+  /* A tee may have shared it: whoever else held it is done (and said so). */
+  PROSODY_TSAN_ACQUIRE(m->buffer);
   gst_buffer_unmap(m->buffer, &m->map);
   gst_buffer_unref(m->buffer);
   delete m;

@@ -70,6 +70,36 @@ TEST(ConfMixPipelines, SrcPadsNeedNoQueueToPreroll) {
   g_free(dir);
 }
 
+// Live too: every sink prerolls before a live pipeline plays, so a single
+// pushing thread would wait in the first sink forever. Three live parties,
+// each src pad straight into a default (syncing, prerolling) sink: the
+// pipeline plays, and a listener hears the two others at their level.
+TEST(ConfMixPipelines, LiveConferenceNeedsNoQueueToPlay) {
+  GError* err = nullptr;
+  ElementPtr pipeline(gst_parse_launch(("prosodyconfmix name=m rate=8000 " + talker(0, 440.0, 0.2, -1, true) +
+                                        talker(1, 660.0, 0.2, -1, true) + talker(2, 880.0, 0.2, -1, true) +
+                                        "m.src_0 ! appsink name=out caps=audio/x-raw,format=F32LE "
+                                        "m.src_1 ! fakesink m.src_2 ! fakesink")
+                                           .c_str(),
+                                       &err));
+  ASSERT_EQ(err, nullptr) << err->message;
+  ElementPtr out(gst_bin_get_by_name(GST_BIN(pipeline.get()), "out"));
+  ASSERT_NE(gst_element_set_state(pipeline.get(), GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  Capture heard;
+  for (int i = 0; i < 400 && heard.samples.size() < 12000; ++i) {
+    drain_appsink(out.get(), heard);
+    g_usleep(5000);
+  }
+  GstState state = GST_STATE_NULL;
+  gst_element_get_state(pipeline.get(), &state, nullptr, 0);
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  EXPECT_EQ(state, GST_STATE_PLAYING);
+  ASSERT_GE(heard.samples.size(), 12000u) << "the live conference did not play";
+  EXPECT_NEAR(tone_db(heard.samples, 660.0, kRate, 4000, 8000), audiotestsrc_dbm0(0.2), 0.5);
+  EXPECT_NEAR(tone_db(heard.samples, 880.0, kRate, 4000, 8000), audiotestsrc_dbm0(0.2), 0.5);
+  EXPECT_LT(tone_db(heard.samples, 440.0, kRate, 4000, 8000) - audiotestsrc_dbm0(0.2), -60.0);
+}
+
 // A thousand parties, each src pad into a default fakesink (which prerolls
 // and syncs to the clock): the conference prerolls and reaches EOS.
 TEST(ConfMixPipelines, SlowThousandPartiesIntoDefaultFakesinks) {

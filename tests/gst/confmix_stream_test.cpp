@@ -272,12 +272,6 @@ TEST(ConfMixEos, EndedInputLeavesAndEveryOutputEndsAfterTheLastSample) {
 // recorders are listen-only parties 8 and 9 that hear one talker each
 // (heard-by), and party 7 hears both.
 TEST(ConfMixRecording, TwoPartyCallAsStereoAndMono) {
-#if defined(__SANITIZE_THREAD__)
-  // tee hands the same buffer to the element and to an appsink read by the
-  // test; the hand-overs happen inside uninstrumented GStreamer threads, so
-  // ThreadSanitizer reports the refcount traffic as races.
-  GTEST_SKIP() << "not meaningful under ThreadSanitizer (tee-shared buffers)";
-#endif
   const std::string d =
       "prosodyconfmix name=m rate=8000 sink_0::heard-by=\"1,8,7\" sink_1::heard-by=\"0,9,7\" "
       "audiotestsrc freq=500 volume=0.3 samplesperbuffer=160 num-buffers=100 ! audio/x-raw,format=F32LE,rate=8000 ! "
@@ -340,24 +334,11 @@ TEST(ConfMixActivity, TopTalkersByPadWithLevels) {
 
 namespace {
 
-// Whether the library's tone detector finds a DTMF digit at all (it is
-// being finished separately; until it lands nothing is detected).
-bool library_detects_dtmf(const std::vector<float>& x) {
-  prosody::ListenSettings ls;
-  ls.enabled = true;
-  prosody::ToneSuppressor detector(kRate, ls);
-  std::vector<prosody::ToneEvent> events;
-  std::vector<float> y(x.size());
-  detector.process(x.data(), y.data(), x.size(), events);
-  return !events.empty();
-}
-
 TEST(ConfMixTones, DtmfEventNamesThePadWithTiming) {
   // Digit 5 (770 + 1336 Hz) from 100 ms to 200 ms on party 0.
   std::vector<float> x(4000, 0.0f);
   testsig::add_sine(x, 770.0, -10.0, kRate, 0.0, 800, 800);
   testsig::add_sine(x, 1336.0, -10.0, kRate, 0.0, 800, 800);
-  if (!library_detects_dtmf(x)) GTEST_SKIP() << "the library's DTMF detector detects nothing yet";
   TwoParties t;
   PadPtr pad(gst_element_get_static_pad(t.element.get(), "sink_0"));
   gst_util_set_object_arg(G_OBJECT(pad.get()), "detect-tones", "dtmf");
@@ -472,19 +453,6 @@ TEST(ConfMixTones, BusyToneIsPostedByName) {
   for (int on = 0; on < 4; ++on) {
     testsig::add_sine(x, 480.0, -20.0, kRate, 0.0, std::size_t(on * kRate), kRate / 2);
     testsig::add_sine(x, 620.0, -20.0, kRate, 0.0, std::size_t(on * kRate), kRate / 2);
-  }
-  {
-    prosody::ListenSettings ls;
-    ls.enabled = true;
-    ls.tone_set = 1;
-    ls.cptone_recognition = true;
-    prosody::ToneSuppressor probe(kRate, ls);
-    std::vector<prosody::ToneEvent> ev;
-    std::vector<float> y(x.size());
-    probe.process(x.data(), y.data(), x.size(), ev);
-    bool any = false;
-    for (const auto& e : ev) any |= e.type == prosody::RecognitionType::cptone;
-    if (!any) GTEST_SKIP() << "the library's call-progress detector recognises nothing yet";
   }
   TwoParties t;
   PadPtr pad(gst_element_get_static_pad(t.element.get(), "sink_0"));

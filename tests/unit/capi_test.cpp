@@ -500,6 +500,63 @@ TEST_F(CApi, ReplayThroughADatafeedIntoAConferenceAndRecordTheMix) {
   sm_conference_delete(conf);
 }
 
+// The individual-volume type scales each participant by its factor: a
+// -12 dBm0 tone added with factor 0.5 is heard 6.02 dB down, and one added
+// with factor 1 at its own level.
+TEST_F(CApi, IndividualVolumeFactorScalesTheAudio) {
+  for (float factor : {0.5f, 1.0f}) {
+    SCOPED_TRACE(factor);
+    const tSMChannelId phone = alloc(kSMChannelTypeOutput), in = alloc(), out = alloc();
+    const tSMChannelId recorder = alloc(kSMChannelTypeInput);
+    SM_REPLAY_PARMS r{};
+    r.channel = phone;
+    r.type = kSMDataFormat16bit;
+    ASSERT_EQ(sm_replay_start(&r), 0);
+    const auto pcm = tone16(1000.0, -12.0, 16000);
+    Feeder feed{phone, {reinterpret_cast<const std::uint8_t*>(pcm.data()),
+                        reinterpret_cast<const std::uint8_t*>(pcm.data() + pcm.size())}};
+    SM_CHANNEL_DATAFEED_PARMS df{};
+    df.channel = phone;
+    ASSERT_EQ(sm_channel_get_datafeed(&df), 0);
+    SM_CHANNEL_DATAFEED_CONNECT_PARMS dc{};
+    dc.channel = in;
+    dc.data_source = df.datafeed;
+    ASSERT_EQ(sm_channel_datafeed_connect(&dc), 0);
+    SM_CONF_PRIM_START_PARMS s{};
+    s.channel = out;
+    s.conf_type = kSMConfTypeIndividualVolume;
+    ASSERT_EQ(sm_conf_prim_start(&s), 0);
+    SM_CONF_PRIM_ATTACH_PARMS at{};
+    at.channel = in;
+    at.conf_type = kSMConfTypeIndividualVolume;
+    ASSERT_EQ(sm_conf_prim_attach(&at), 0);
+    SM_CONF_PRIM_ADD_PARMS a{};
+    a.channel = out;
+    a.participant = in;
+    a.factor = factor;
+    ASSERT_EQ(sm_conf_prim_add(&a), 0);
+    SM_CHANNEL_DATAFEED_PARMS out_df{};  // an output is recorded through its datafeed
+    out_df.channel = out;
+    ASSERT_EQ(sm_channel_get_datafeed(&out_df), 0);
+    SM_RECORD_PARMS rec{};
+    rec.channel = recorder;
+    rec.alt_data_source = out;
+    rec.alt_data_source_type = kSMRecordAltSourceOutput;
+    rec.type = kSMDataFormat16bit;
+    ASSERT_EQ(sm_record_start(&rec), 0);
+    std::vector<float> heard;
+    for (int f = 0; f < 150; ++f) {
+      feed.pump();
+      step(1);
+      const auto got = drain_record(recorder);
+      heard.insert(heard.end(), got.begin(), got.end());
+    }
+    ASSERT_GE(heard.size(), 10000u);
+    EXPECT_NEAR(testsig::tone_level_dbm0(heard.data() + 4000, 6000, 1000.0, 8000.0),
+                -12.0 + 20.0 * std::log10(double(factor)), 0.1);
+  }
+}
+
 TEST_F(CApi, ReplayCompletesAndFreesTheOutput) {
   const tSMChannelId ch = alloc();
   SM_REPLAY_PARMS r{};

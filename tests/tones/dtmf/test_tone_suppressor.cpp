@@ -697,7 +697,10 @@ TEST(ToneSuppressorQuality, SpeechCollateral) {
     for (const auto& f : files) {
       std::vector<float> x;
       int rate = 0;
-      if (!testsig::read_wav(f, x, rate) || rate != 8000) continue;
+      if (!testsig::read_wav(f, x, rate) || rate != 8000) {
+        ADD_FAILURE() << "unreadable or not 8 kHz: " << f;
+        continue;
+      }
       x.resize(x.size() + 800, 0.0f);  // let the file play out of the delay line
       seconds += x.size() / 8000.0;
       std::vector<float> y(x.size());
@@ -717,6 +720,10 @@ TEST(ToneSuppressorQuality, SpeechCollateral) {
       ts.reset();
     }
     const double pct = active ? 100.0 * muted / active : 0.0;
+    // What was checked: the first 60 files are about 1.5 minutes of speech,
+    // of which well over half is active.
+    EXPECT_GE(seconds, kFull ? 1000.0 : 60.0);
+    EXPECT_GE(double(active) / 8000.0, kFull ? 500.0 : 30.0) << "seconds of active speech compared";
     EXPECT_EQ(digits, 0) << "false digits on speech";
     EXPECT_LE(pct, 0.5) << lookahead << " us look-ahead";
     figure(fmt("B3 collateral (%.0f s of speech, look-ahead %.0f ms): %.3f%% of active speech muted, %.0f false digits",
