@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace prosody::dsp {
 
 // The hot kernels are built twice, for AVX2 and for the x86-64 baseline; the
@@ -11,6 +15,21 @@ namespace prosody::dsp {
 #define PROSODY_HOT __attribute__((target_clones("avx2", "default")))
 #else
 #define PROSODY_HOT
+#endif
+
+// The mixing kernels every party runs every frame are also written out for
+// AVX2 (the compiler's own vectorisation of them spends about half its
+// instructions on loop set-up and index arithmetic at 80 samples a frame);
+// the portable loops below are the x86-64 baseline and the reference. Both
+// compute every sample with the same operations in the same order, so they
+// give the same samples; only the order of summing a frame's squares
+// differs. GCC function multi-versioning picks one at load time.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(PROSODY_NO_CLONES)
+#define PROSODY_AVX2_KERNELS 1
+#define PROSODY_PORTABLE __attribute__((target("default")))
+#define PROSODY_AVX2 __attribute__((target("avx2")))
+#else
+#define PROSODY_PORTABLE
 #endif
 
 PROSODY_HOT void s16_to_float(const std::int16_t* in, float* out, std::size_t n) {
@@ -129,6 +148,13 @@ PROSODY_HOT void copy_gain_ramp_accumulate(const float* in, float* out, double* 
   }
 }
 
+PROSODY_PORTABLE void accumulate_gain_ramp_v(double* acc, const float* x, std::size_t n, float g0, float g1) {
+  if (n == 0) return;
+  const float step = (g1 - g0) / static_cast<float>(n);
+  const int count = static_cast<int>(n);
+  for (int i = 0; i < count; ++i) acc[i] += static_cast<double>(x[i] * (g0 + step * static_cast<float>(i + 1)));
+}
+
 PROSODY_HOT void apply_gain(float* x, std::size_t n, float g) {
   if (g == 1.0f) return;
   for (std::size_t i = 0; i < n; ++i) x[i] *= g;
@@ -142,18 +168,33 @@ PROSODY_HOT double sum_squares(const float* x, std::size_t n) {
   return s;
 }
 
-PROSODY_HOT BlockStats block_stats(const float* x, std::size_t n) {
+namespace {
+
+// block_stats and copy_stats: one loop, so that copying does not change how
+// the statistics are summed (a frame copied in one piece and one copied in
+// parts then measured give the same figures to the last bit).
+template <bool kCopy>
+inline BlockStats stats_pass(const float* in, float* out, std::size_t n) {
   float s = 0.0f, p = 0.0f;
 #pragma omp simd reduction(+ : s) reduction(max : p)
   for (std::size_t i = 0; i < n; ++i) {
-    s += x[i] * x[i];
-    p = std::max(p, std::fabs(x[i]));
+    if constexpr (kCopy) out[i] = in[i];
+    s += in[i] * in[i];
+    p = std::max(p, std::fabs(in[i]));
   }
   return BlockStats{s, p};
 }
 
-PROSODY_HOT double subtract_narrow(const double* a, const float* b, float* out, std::size_t n, std::size_t sub,
-                                   float* peaks) {
+}  // namespace
+
+PROSODY_PORTABLE BlockStats block_stats_v(const float* x, std::size_t n) { return stats_pass<false>(x, nullptr, n); }
+
+PROSODY_PORTABLE BlockStats copy_stats_v(const float* in, float* out, std::size_t n) {
+  return stats_pass<true>(in, out, n);
+}
+
+PROSODY_PORTABLE double subtract_narrow_v(const double* a, const float* b, float* out, std::size_t n, std::size_t sub,
+                                          float* peaks) {
   float ss = 0.0f;
   for (std::size_t at = 0, k = 0; at < n; at += sub, ++k) {
     const std::size_t len = std::min(sub, n - at);
@@ -170,11 +211,223 @@ PROSODY_HOT double subtract_narrow(const double* a, const float* b, float* out, 
   return ss;
 }
 
+PROSODY_PORTABLE double subtract_gain_ramp_narrow_v(const double* a, const float* x, float g0, float g1, float* out,
+                                                    std::size_t n, std::size_t sub, float* peaks) {
+  const float step = (g1 - g0) / static_cast<float>(n);
+  float ss = 0.0f;
+  for (std::size_t at = 0, k = 0; at < n; at += sub, ++k) {
+    const int first = static_cast<int>(at);
+    const int count = static_cast<int>(std::min(sub, n - at));
+    float pk = 0.0f;
+#pragma omp simd reduction(+ : ss) reduction(max : pk)
+    for (int i = 0; i < count; ++i) {
+      // The contribution exactly as copy_gain_ramp computes it.
+      const float c = x[first + i] * (g0 + step * static_cast<float>(first + i + 1));
+      const float v = static_cast<float>(a[first + i] - static_cast<double>(c));
+      out[first + i] = v;
+      ss += v * v;
+      pk = std::max(pk, std::fabs(v));
+    }
+    peaks[k] = pk;
+  }
+  return ss;
+}
+
 PROSODY_HOT float peak_abs(const float* x, std::size_t n) {
   float m = 0.0f;
 #pragma omp simd reduction(max : m)
   for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(x[i]));
   return m;
+}
+
+PROSODY_PORTABLE void apply_subblock_gains_v(float* x, std::size_t n, std::size_t sub, const float* gains, float g0,
+                                             float vstep) {
+  for (std::size_t at = 0, b = 0; at < n; at += sub, ++b) {
+    const int count = static_cast<int>(std::min(sub, n - at));  // int -> float vectorises
+    const float l0 = gains[b];
+    const float lstep = (gains[b + 1] - l0) / static_cast<float>(count);
+    const float v0 = g0 + vstep * static_cast<float>(static_cast<int>(at));
+    float* p = x + at;
+    for (int i = 0; i < count; ++i) {
+      const float fi = static_cast<float>(i + 1);
+      p[i] *= (v0 + vstep * fi) * (l0 + lstep * fi);
+    }
+  }
+}
+
+#ifdef PROSODY_AVX2_KERNELS
+// ---------------------------------------------------------------------------
+// AVX2 versions: 8 samples at a time (a frame is a whole number of 8s at
+// every rate and length); any remainder goes through the portable formula.
+
+namespace {
+
+PROSODY_AVX2 inline float horizontal_sum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)));
+}
+
+PROSODY_AVX2 inline float horizontal_max(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  return _mm_cvtss_f32(_mm_max_ss(m, _mm_shuffle_ps(m, m, 1)));
+}
+
+PROSODY_AVX2 inline __m256 abs8(__m256 v) {
+  return _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF)));
+}
+
+// The ramp gains of samples i..i+7: g0 + step * (i + 1 + lane), as the
+// portable loops compute them (multiply, then add: no fused multiply-add).
+// The sample numbers are exact as floats (integers far below 2^24).
+struct Ramp8 {
+  __m256 g0, step;
+  __m256 lanes = _mm256_setr_ps(1, 2, 3, 4, 5, 6, 7, 8);
+  PROSODY_AVX2 Ramp8(float start, float slope) : g0(_mm256_set1_ps(start)), step(_mm256_set1_ps(slope)) {}
+  PROSODY_AVX2 __m256 at(std::size_t i) const {
+    const __m256 fi = _mm256_add_ps(_mm256_set1_ps(static_cast<float>(static_cast<int>(i))), lanes);
+    return _mm256_add_ps(g0, _mm256_mul_ps(step, fi));
+  }
+};
+
+// double(a[i..i+7]) - double(c) narrowed to float: the bus minus a contribution.
+PROSODY_AVX2 inline __m256 subtract_narrow8(const double* a, __m256 c) {
+  const __m256d lo = _mm256_sub_pd(_mm256_loadu_pd(a), _mm256_cvtps_pd(_mm256_castps256_ps128(c)));
+  const __m256d hi = _mm256_sub_pd(_mm256_loadu_pd(a + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(c, 1)));
+  return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)), _mm256_cvtpd_ps(hi), 1);
+}
+
+// out = a - contribution(i) in sub-blocks, with the squares summed and each
+// sub-block's peak stored; contribution8(i) and contribution(i) give samples
+// i..i+7 and sample i.
+template <class C8, class C1>
+PROSODY_AVX2 inline double subtract_blocks(const double* a, float* out, std::size_t n, std::size_t sub, float* peaks,
+                                           C8&& contribution8, C1&& contribution) {
+  __m256 ss = _mm256_setzero_ps();
+  float ss_rest = 0.0f;
+  for (std::size_t at = 0, k = 0; at < n; at += sub, ++k) {
+    const std::size_t end = std::min(at + sub, n);
+    __m256 pk = _mm256_setzero_ps();
+    float pk_rest = 0.0f;
+    std::size_t i = at;
+    for (; i + 8 <= end; i += 8) {
+      const __m256 v = subtract_narrow8(a + i, contribution8(i));
+      _mm256_storeu_ps(out + i, v);
+      ss = _mm256_add_ps(ss, _mm256_mul_ps(v, v));
+      pk = _mm256_max_ps(pk, abs8(v));
+    }
+    for (; i < end; ++i) {
+      const float v = static_cast<float>(a[i] - static_cast<double>(contribution(i)));
+      out[i] = v;
+      ss_rest += v * v;
+      pk_rest = std::max(pk_rest, std::fabs(v));
+    }
+    peaks[k] = std::max(horizontal_max(pk), pk_rest);
+  }
+  return horizontal_sum(ss) + ss_rest;
+}
+
+template <bool kCopy>
+PROSODY_AVX2 inline BlockStats stats_pass8(const float* in, float* out, std::size_t n) {
+  __m256 ss = _mm256_setzero_ps(), pk = _mm256_setzero_ps();
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(in + i);
+    if constexpr (kCopy) _mm256_storeu_ps(out + i, v);
+    ss = _mm256_add_ps(ss, _mm256_mul_ps(v, v));
+    pk = _mm256_max_ps(pk, abs8(v));  // a NaN sample is not a peak (max takes the second operand)
+  }
+  float s = horizontal_sum(ss), p = horizontal_max(pk);
+  for (; i < n; ++i) {
+    if constexpr (kCopy) out[i] = in[i];
+    s += in[i] * in[i];
+    p = std::max(p, std::fabs(in[i]));
+  }
+  return BlockStats{s, p};
+}
+
+}  // namespace
+
+PROSODY_AVX2 BlockStats block_stats_v(const float* x, std::size_t n) { return stats_pass8<false>(x, nullptr, n); }
+
+PROSODY_AVX2 BlockStats copy_stats_v(const float* in, float* out, std::size_t n) {
+  return stats_pass8<true>(in, out, n);
+}
+
+PROSODY_AVX2 void accumulate_gain_ramp_v(double* acc, const float* x, std::size_t n, float g0, float g1) {
+  if (n == 0) return;
+  const float step = (g1 - g0) / static_cast<float>(n);
+  const Ramp8 ramp(g0, step);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 c = _mm256_mul_ps(_mm256_loadu_ps(x + i), ramp.at(i));
+    _mm256_storeu_pd(acc + i, _mm256_add_pd(_mm256_loadu_pd(acc + i), _mm256_cvtps_pd(_mm256_castps256_ps128(c))));
+    _mm256_storeu_pd(acc + i + 4,
+                     _mm256_add_pd(_mm256_loadu_pd(acc + i + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(c, 1))));
+  }
+  for (; i < n; ++i) acc[i] += static_cast<double>(x[i] * (g0 + step * static_cast<float>(static_cast<int>(i) + 1)));
+}
+
+PROSODY_AVX2 void apply_subblock_gains_v(float* x, std::size_t n, std::size_t sub, const float* gains, float g0,
+                                         float vstep) {
+  const __m256 vs = _mm256_set1_ps(vstep);
+  for (std::size_t at = 0, b = 0; at < n; at += sub, ++b) {
+    const int count = static_cast<int>(std::min(sub, n - at));
+    const float l0 = gains[b];
+    const float lstep = (gains[b + 1] - l0) / static_cast<float>(count);
+    const float v0 = g0 + vstep * static_cast<float>(static_cast<int>(at));
+    float* p = x + at;
+    const __m256 vv0 = _mm256_set1_ps(v0), vl0 = _mm256_set1_ps(l0), vls = _mm256_set1_ps(lstep);
+    __m256 fi = _mm256_setr_ps(1, 2, 3, 4, 5, 6, 7, 8);  // exact: small integers
+    int i = 0;
+    for (; i + 8 <= count; i += 8) {
+      const __m256 gain =
+          _mm256_mul_ps(_mm256_add_ps(vv0, _mm256_mul_ps(vs, fi)), _mm256_add_ps(vl0, _mm256_mul_ps(vls, fi)));
+      _mm256_storeu_ps(p + i, _mm256_mul_ps(_mm256_loadu_ps(p + i), gain));
+      fi = _mm256_add_ps(fi, _mm256_set1_ps(8.0f));
+    }
+    for (; i < count; ++i) {
+      const float f = static_cast<float>(i + 1);
+      p[i] *= (v0 + vstep * f) * (l0 + lstep * f);
+    }
+  }
+}
+
+PROSODY_AVX2 double subtract_narrow_v(const double* a, const float* b, float* out, std::size_t n, std::size_t sub,
+                                      float* peaks) {
+  return subtract_blocks(
+      a, out, n, sub, peaks, [&](std::size_t i) PROSODY_AVX2 { return _mm256_loadu_ps(b + i); },
+      [&](std::size_t i) { return b[i]; });
+}
+
+PROSODY_AVX2 double subtract_gain_ramp_narrow_v(const double* a, const float* x, float g0, float g1, float* out,
+                                                std::size_t n, std::size_t sub, float* peaks) {
+  const float step = (g1 - g0) / static_cast<float>(n);
+  const Ramp8 ramp(g0, step);
+  return subtract_blocks(
+      a, out, n, sub, peaks,
+      [&](std::size_t i) PROSODY_AVX2 { return _mm256_mul_ps(_mm256_loadu_ps(x + i), ramp.at(i)); },
+      [&](std::size_t i) { return x[i] * (g0 + step * static_cast<float>(static_cast<int>(i) + 1)); });
+}
+#endif  // PROSODY_AVX2_KERNELS
+
+// The public mixing kernels: each runs the version made for the CPU (the
+// call inside this file is what makes GCC dispatch between them).
+void accumulate_gain_ramp(double* acc, const float* x, std::size_t n, float g0, float g1) {
+  accumulate_gain_ramp_v(acc, x, n, g0, g1);
+}
+BlockStats block_stats(const float* x, std::size_t n) { return block_stats_v(x, n); }
+void apply_subblock_gains(float* x, std::size_t n, std::size_t sub, const float* gains, float g0, float vstep) {
+  apply_subblock_gains_v(x, n, sub, gains, g0, vstep);
+}
+BlockStats copy_stats(const float* in, float* out, std::size_t n) { return copy_stats_v(in, out, n); }
+double subtract_narrow(const double* a, const float* b, float* out, std::size_t n, std::size_t sub, float* peaks) {
+  return subtract_narrow_v(a, b, out, n, sub, peaks);
+}
+double subtract_gain_ramp_narrow(const double* a, const float* x, float g0, float g1, float* out, std::size_t n,
+                                 std::size_t sub, float* peaks) {
+  return subtract_gain_ramp_narrow_v(a, x, g0, g1, out, n, sub, peaks);
 }
 
 void linear_ramp(float* ramp, std::size_t n) {

@@ -287,8 +287,7 @@ bool Runtime::build_inputs(const ControlModel& model, const Needs& need) {
     leaving_.push_back(in);
     leaving_setup_.push_back(std::move(setup));
   }
-  contrib_.resize(std::size_t(contrib) * frame_);
-  contrib_ptr_.assign(contrib, nullptr);
+  contrib_.assign(contrib, Contribution{});
   return participants_changed;
 }
 

@@ -46,13 +46,39 @@ void receive_pieces(const FrameInput& input, float* x, FrameConcealer& concealer
   }
 }
 
+// The usual frame of a frame port: one float piece, the whole frame, after a
+// frame whose end was there (so nothing fades in).
+bool whole_float_frame(const FrameInput* input, std::size_t n, std::uint32_t missing_run) {
+  if (!input || missing_run != 0 || input->pieces.size() != 1) return false;
+  const FramePiece& p = input->pieces[0];
+  return p.offset == 0 && p.count == n && p.format == SampleFormat::f32;
+}
+
 }  // namespace
 
 void Runtime::receive(InputState& in) {
   const std::size_t n = frame_;
   const std::uint8_t w = in.cur ^ 1;  // the buffer not holding the previous frame
   float* x = in.frames + w * n;
-  FrameConcealer concealer(x, n, in.has_history ? in.frames + in.cur * n : nullptr, in.missing_run > 0);
+  in.cur = w;
+  in.raw = x;
+  dsp::BlockStats st;
+  if (in.feed == InputFeed::frame && whole_float_frame(in.frame, n, in.missing_run)) {
+    // Copied with its statistics in one pass.
+    st = dsp::copy_stats(static_cast<const float*>(in.frame->pieces[0].samples), x, n);
+    ++in.pending_frames;
+    in.stream_ended = false;
+    in.has_history = true;
+  } else {
+    receive_any(in, x);
+    st = dsp::block_stats(x, n);
+  }
+  measure(in, x, st);
+}
+
+void Runtime::receive_any(InputState& in, float* x) {
+  const std::size_t n = frame_;
+  FrameConcealer concealer(x, n, in.has_history ? in.frames + (in.cur ^ 1) * n : nullptr, in.missing_run > 0);
   bool fed = true;
   switch (in.feed) {
     case InputFeed::host:
@@ -85,11 +111,12 @@ void Runtime::receive(InputState& in) {
     dsp::zero(x, n);  // no source: silence, not loss
     in.missing_run = 0;
   }
-  in.cur = w;
-  in.raw = x;
+}
 
+// Corrupt input cleaned, levels measured, statistics published.
+void Runtime::measure(InputState& in, float* x, dsp::BlockStats st) {
+  const std::size_t n = frame_;
   ChannelIo& io = *in.io;
-  dsp::BlockStats st = dsp::block_stats(x, n);
   if (!std::isfinite(st.sum_squares) || st.peak > kInputLimit) {
     // Corrupt input (NaN, infinities, absurd values) is cleaned, not mixed.
     io.in_nonfinite.fetch_add(dsp::sanitise(x, n, kInputLimit), std::memory_order_relaxed);

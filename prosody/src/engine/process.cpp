@@ -26,6 +26,19 @@ constexpr float kEchoAttenuation = 0.3162f;  // -10 dB
 
 ChannelId id_of(const ChannelKey& key) { return ChannelId{encode_channel(key.module, key.slot, key.gen)}; }
 
+// Cache lines of bytes at p asked for ahead of use. With thousands of
+// parties the caller's frames, the frame buffers and the outputs are far
+// apart in memory, where the hardware prefetcher does not look.
+constexpr std::size_t kLine = 64;
+constexpr std::size_t kAhead = 4;  // parties ahead: one party's work covers a memory access or two
+
+inline void prefetch_read(const void* p, std::size_t bytes) {
+  for (std::size_t at = 0; at < bytes; at += kLine) __builtin_prefetch(static_cast<const char*>(p) + at, 0, 3);
+}
+inline void prefetch_write(const void* p, std::size_t bytes) {
+  for (std::size_t at = 0; at < bytes; at += kLine) __builtin_prefetch(static_cast<const char*>(p) + at, 1, 3);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -41,12 +54,16 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
   dsp::zero(group_sum_.data(), group_sum_.size());
 
   // 1. Inputs: receive, process into a contribution (added to its group sum).
-  for (std::size_t i = 0; i < inputs_.size(); ++i) process_input(inputs_[i], input_setup_[i]);
+  for (std::size_t i = 0; i < inputs_.size(); ++i) {
+    if (i + kAhead < inputs_.size()) prefetch_input(inputs_[i + kAhead]);
+    process_input(inputs_[i], input_setup_[i]);
+  }
   for (std::size_t i = 0; i < leaving_.size(); ++i) process_input(leaving_[i], leaving_setup_[i]);
 
   // 2. Outputs in order (conference outputs, replays, idle): compute and
   //    publish.
   for (std::size_t i = 0; i < outputs_.size(); ++i) {
+    if (i + kAhead < outputs_.size()) prefetch_output(outputs_[i + kAhead]);
     OutputState& out = outputs_[i];
     // Computed in place in the caller's buffer when it takes floats and
     // nothing reads the samples afterwards: then publishing copies nothing.
@@ -81,6 +98,27 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
   report_activity();
   frames_.fetch_add(1, std::memory_order_release);
   end_frame();
+}
+
+// What the party's input will read and write this frame.
+void Runtime::prefetch_input(const InputState& in) const {
+  const std::size_t bytes = frame_ * sizeof(float);
+  prefetch_write(&in, sizeof in);
+  prefetch_write(in.frames + (in.cur ^ 1) * frame_, bytes);
+  if (in.frame && !in.frame->pieces.empty()) {
+    const FramePiece& p = in.frame->pieces[0];
+    prefetch_read(p.samples, p.count * (p.format == SampleFormat::s16 ? 2 : 4));
+  }
+}
+
+// What the party's output will read and write: its own contribution's input
+// (subtracted from the bus) and the caller's buffer.
+void Runtime::prefetch_output(const OutputState& out) const {
+  const std::size_t bytes = frame_ * sizeof(float);
+  prefetch_write(&out, sizeof out);
+  if (out.term_count == 1 && out.term0 < contrib_.size() && contrib_[out.term0].x)
+    prefetch_read(contrib_[out.term0].x, bytes);
+  if (out.frame) prefetch_write(out.frame->samples, frame_ * (out.frame->format == SampleFormat::s16 ? 2 : 4));
 }
 
 // What faded out or in during the frame is done; the caller's buffers are
@@ -151,21 +189,19 @@ void Runtime::process_input(InputState& in, InputSetup& setup) {
   const float g1 = in.leaving ? g0 : in.volume_gain * agc_gain * sidetone * gate;
   in.gain_prev = g1;
   // The contribution, added into its group sum in the same pass.
-  const std::int32_t group = group_of_contrib_[in.contrib];
-  double* sum = group >= 0 ? group_sum_.data() + std::size_t(group) * n : nullptr;
+  Contribution& c = contrib_[in.contrib];
   if (g0 == 0.0f && g1 == 0.0f) {
-    contrib_ptr_[in.contrib] = nullptr;  // silent: skipped by every sum
-  } else if (g0 == 1.0f && g1 == 1.0f) {
-    contrib_ptr_[in.contrib] = src;  // unity: mixed straight from the input
-    if (sum) dsp::accumulate(sum, src, n);
-  } else {
-    float* c = contrib_.data() + std::size_t(in.contrib) * n;
-    if (sum)
-      dsp::copy_gain_ramp_accumulate(src, c, sum, n, g0, g1);
-    else
-      dsp::copy_gain_ramp(src, c, n, g0, g1);
-    contrib_ptr_[in.contrib] = c;
+    c = Contribution{};  // silent: skipped by every sum
+    return;
   }
+  c = Contribution{src, g0, g1};
+  const std::int32_t group = group_of_contrib_[in.contrib];
+  if (group < 0) return;
+  double* sum = group_sum_.data() + std::size_t(group) * n;
+  if (c.unity())
+    dsp::accumulate(sum, src, n);  // mixed straight from the input
+  else
+    dsp::accumulate_gain_ramp(sum, src, n, g0, g1);
 }
 
 // ---------------------------------------------------------------------------
@@ -245,6 +281,15 @@ void Runtime::end_tones(InputState& in, InputSetup& setup, std::uint64_t next_sa
 // ---------------------------------------------------------------------------
 // Outputs
 
+// A contribution's samples, for the rare sums that need them stored (many
+// terms with factors, transitions): the input itself at unity gain, else
+// computed into scratch_ (as every kernel computes it).
+const float* Runtime::materialise(const Contribution& c) {
+  if (c.unity()) return c.x;
+  dsp::copy_gain_ramp(c.x, scratch_.data(), frame_, c.g0, c.g1);
+  return scratch_.data();
+}
+
 // Returns the mean square of the mix (before the output's gain), and leaves
 // its sub-block peaks in peaks_ for the limiter.
 double Runtime::mix_output(OutputState& out, const OutputSetup& setup) {
@@ -253,38 +298,43 @@ double Runtime::mix_output(OutputState& out, const OutputSetup& setup) {
   float* y = out.y;
   float* peaks = peaks_.data();
   double* acc = acc_.data();
-  const float* const* c = contrib_ptr_.data();
   if (out.subtractive) {
     const double* sum = group_sum_.data() + std::size_t(out.group) * n;
     // The usual case, one exclusion (the listener): one fused pass.
     if (out.term_count == 1 && !out.has_transitions) {
-      const float* x = c[out.term0];
-      return (x ? dsp::subtract_narrow(sum, x, y, n, sub, peaks) : dsp::narrow(sum, y, n, sub, peaks)) / double(n);
+      const Contribution& own = contrib_[out.term0];
+      if (!own.x) return dsp::narrow(sum, y, n, sub, peaks) / double(n);
+      if (own.unity()) return dsp::subtract_narrow(sum, own.x, y, n, sub, peaks) / double(n);
+      return dsp::subtract_gain_ramp_narrow(sum, own.x, own.g0, own.g1, y, n, sub, peaks) / double(n);
     }
     std::copy_n(sum, n, acc);
+    // Subtracting is adding with the gains negated: IEEE negation is exact,
+    // so this takes away exactly what the group sum added.
     for (std::uint32_t t : setup.terms)
-      if (const float* x = c[t]) dsp::subtract(acc, x, n);
+      if (const Contribution& c = contrib_[t]; c.x) dsp::accumulate_gain_ramp(acc, c.x, n, -c.g0, -c.g1);
   } else {
     // A single talker heard alone (a two-party call) needs no bus at all.
     if (out.term_count == 1 && setup.term_factors.empty() && !out.has_transitions) {
-      if (const float* x = c[out.term0])
-        dsp::copy(x, y, n);
+      const Contribution& c = contrib_[out.term0];
+      if (c.x)
+        dsp::copy_gain_ramp(c.x, y, n, c.g0, c.g1);
       else
         dsp::zero(y, n);
       return dsp::subblock_stats(y, n, sub, peaks) / double(n);
     }
     dsp::zero(acc, n);
     for (std::size_t k = 0; k < setup.terms.size(); ++k) {
-      const float* x = c[setup.terms[k]];
-      if (!x) continue;
+      const Contribution& c = contrib_[setup.terms[k]];
+      if (!c.x) continue;
       if (setup.term_factors.empty())
-        dsp::accumulate(acc, x, n);
+        dsp::accumulate_gain_ramp(acc, c.x, n, c.g0, c.g1);
       else
-        dsp::accumulate_scaled(acc, x, setup.term_factors[k], n);
+        dsp::accumulate_scaled(acc, materialise(c), setup.term_factors[k], n);
     }
   }
   for (const Transition& tr : setup.transitions)
-    if (const float* x = c[tr.contrib]) dsp::accumulate_ramped(acc, x, fade_out_.data(), tr.sign, n);
+    if (const Contribution& c = contrib_[tr.contrib]; c.x)
+      dsp::accumulate_ramped(acc, materialise(c), fade_out_.data(), tr.sign, n);
   return dsp::narrow(acc, y, n, sub, peaks) / double(n);
 }
 

@@ -20,6 +20,7 @@
 
 #include "dsp/activity.hpp"
 #include "dsp/agc.hpp"
+#include "dsp/kernels.hpp"
 #include "dsp/limiter.hpp"
 #include "engine/bitset.hpp"
 #include "engine/control.hpp"
@@ -209,6 +210,16 @@ struct RecordRt {
   bool heard_sound = false;
 };
 
+// A participant's contribution this frame: its input and gain ramp. It is
+// not stored: the mixing kernels recompute it from the input, bit-exact, so
+// the frame loop writes and reads a frame less per party.
+struct Contribution {
+  const float* x = nullptr;  // null: silent, skipped by every sum
+  float g0 = 1.0f;
+  float g1 = 1.0f;
+  bool unity() const { return g0 == 1.0f && g1 == 1.0f; }
+};
+
 struct MixGroup {
   std::vector<std::uint32_t> contribs;
 };
@@ -249,12 +260,15 @@ class Runtime {
   void build_plan(const ControlModel& model);
   // input.cpp
   void receive(InputState& in);
+  void receive_any(InputState& in, float* x);
+  void measure(InputState& in, float* x, dsp::BlockStats stats);
   // process.cpp
   void process_input(InputState& in, InputSetup& setup);
   void deliver_tones(InputState& in, InputSetup& setup);
   void deliver_pending();
   void end_tones(InputState& in, InputSetup& setup, std::uint64_t next_sample);
   double mix_output(OutputState& out, const OutputSetup& setup);
+  const float* materialise(const Contribution& c);
   void finish_conference_output(OutputState& out, double mix_mean_square);
   void limit_output(OutputState& out, float gain_before, float gain_after);
   void publish_output(OutputState& out);
@@ -263,6 +277,8 @@ class Runtime {
   void run_record(RecordRt& rec);
   void report_activity();
   void end_frame();
+  void prefetch_input(const InputState& in) const;
+  void prefetch_output(const OutputState& out) const;
   bool stats_frame() const noexcept { return (frames_.load(std::memory_order_relaxed) & 7) == 0; }
 
   const std::uint32_t module_no_;
@@ -306,11 +322,8 @@ class Runtime {
   std::vector<ChannelKey> pid_key_;  // who held each pid at the last plan
   std::vector<MixGroup> groups_;
   std::vector<std::int32_t> group_of_contrib_;  // the group sum a contribution adds into, or -1
-  AlignedArray<float> contrib_;                 // contribution storage, frame_ floats each
-  // Each contribution this frame: its samples (the input itself when it
-  // passes at unity gain, else contrib_ storage), or null when silent.
-  std::vector<const float*> contrib_ptr_;
-  AlignedArray<double> group_sum_;  // frame_ doubles per group
+  std::vector<Contribution> contrib_;           // this frame's, by index
+  AlignedArray<double> group_sum_;              // frame_ doubles per group
   std::vector<ActiveInput> ranked_;
   bool any_activity_reporting_ = false;
 
