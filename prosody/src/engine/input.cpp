@@ -66,7 +66,7 @@ void Runtime::receive(InputState& in) {
   if (in.feed == InputFeed::frame && whole_float_frame(in.frame, n, in.missing_run)) {
     // Copied with its statistics in one pass.
     st = dsp::copy_stats(static_cast<const float*>(in.frame->pieces[0].samples), x, n);
-    ++in.pending_frames;
+    ++in.frames_in;
     in.stream_ended = false;
     in.has_history = true;
   } else {
@@ -100,12 +100,12 @@ void Runtime::receive_any(InputState& in, float* x) {
   if (fed) {
     concealer.finish();
     if (concealer.any_received()) {
-      ++in.pending_frames;
+      ++in.frames_in;
       in.stream_ended = false;
       in.has_history = true;
     }
     // After the end of a frame-port stream, absence is not loss.
-    if (concealer.any_missing() && !in.stream_ended) ++in.pending_concealed;
+    if (concealer.any_missing() && !in.stream_ended) ++in.frames_concealed;
     in.missing_run = concealer.end_missing() ? in.missing_run + 1 : 0;
   } else {
     dsp::zero(x, n);  // no source: silence, not loss
@@ -127,9 +127,8 @@ void Runtime::measure(InputState& in, float* x, dsp::BlockStats st) {
   in.level_smooth_ms += level_alpha_ * (in.raw_ms - in.level_smooth_ms);
   if (stats_frame()) {
     io.in_level_dbm0.store(static_cast<float>(dsp::mean_square_to_dbm0(in.level_smooth_ms)), std::memory_order_relaxed);
-    io.in_frames.fetch_add(in.pending_frames, std::memory_order_relaxed);
-    io.in_concealed.fetch_add(in.pending_concealed, std::memory_order_relaxed);
-    in.pending_frames = in.pending_concealed = 0;
+    io.in_frames.store(in.frames_in, std::memory_order_relaxed);
+    io.in_concealed.store(in.frames_concealed, std::memory_order_relaxed);
   }
 }
 
