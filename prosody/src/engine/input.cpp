@@ -126,7 +126,7 @@ void Runtime::measure(InputState& in, float* x, dsp::BlockStats st) {
   // Short-term level for reports and statistics: one-pole over about 100 ms.
   in.level_smooth_ms += level_alpha_ * (in.raw_ms - in.level_smooth_ms);
   if (stats_frame()) {
-    io.in_level_dbm0.store(static_cast<float>(dsp::mean_square_to_dbm0(in.level_smooth_ms)), std::memory_order_relaxed);
+    io.in_level_ms.store(in.level_smooth_ms, std::memory_order_relaxed);
     io.in_frames.store(in.frames_in, std::memory_order_relaxed);
     io.in_concealed.store(in.frames_concealed, std::memory_order_relaxed);
   }

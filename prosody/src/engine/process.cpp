@@ -402,7 +402,7 @@ void Runtime::publish_output(OutputState& out) {
   }
   ++out.frames_out;
   if (stats_frame()) {
-    io.out_level_dbm0.store(static_cast<float>(dsp::mean_square_to_dbm0(out.last_ms)), std::memory_order_relaxed);
+    io.out_level_ms.store(out.last_ms, std::memory_order_relaxed);
     io.out_frames.store(out.frames_out, std::memory_order_relaxed);
     io.out_limited.store(out.frames_limited, std::memory_order_relaxed);
   }
