@@ -39,6 +39,7 @@ void receive_pieces(const FrameInput& input, float* x, FrameConcealer& concealer
     const std::size_t begin = piece->offset;
     std::size_t end = begin;
     for (; piece != last && (piece->count == 0 || piece->offset == end); ++piece) {
+      if (piece->count == 0) continue;  // an empty piece may have no samples at all
       copy_piece(*piece, x);
       end += piece->count;
     }
