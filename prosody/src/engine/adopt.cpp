@@ -26,8 +26,9 @@ Runtime::Runtime(std::uint32_t module_no, const ModuleConfig& config)
   for (unsigned i = 0; i < frame_; ++i) fade_out_[i] = 1.0f - float(i + 1) / float(frame_);
   limiter_coeff_ = dsp::limiter_coefficients({}, config.sample_rate);
   scratch_.resize(frame_ + 2);
-  peaks_.resize(frame_ / limiter_coeff_.subblock + 2);
-  out_scratch_.resize(frame_);
+  peaks_per_output_ = frame_ / limiter_coeff_.subblock + 2;
+  peaks_.resize(2 * peaks_per_output_);
+  out_scratch_.resize(2 * frame_);
   level_alpha_ = std::min(1.0, frame_seconds_ / 0.1);
   // Echo suppression thresholds as mean squares, so the frame loop compares
   // without logarithms.
@@ -212,6 +213,9 @@ bool Runtime::build_inputs(const ControlModel& model, const Needs& need) {
       } else {
         setup.key = ChannelKey{module_no_, static_cast<std::uint32_t>(s), ch.gen};
         in.slot = static_cast<std::uint32_t>(s);
+        // The channel's counters go on from where they are.
+        in.frames_in = ch.io->in_frames.load();
+        in.frames_concealed = ch.io->in_concealed.load();
         if (participant) participants_changed = true;
       }
       setup.io = ch.io;
@@ -287,8 +291,7 @@ bool Runtime::build_inputs(const ControlModel& model, const Needs& need) {
     leaving_.push_back(in);
     leaving_setup_.push_back(std::move(setup));
   }
-  contrib_.resize(std::size_t(contrib) * frame_);
-  contrib_ptr_.assign(contrib, nullptr);
+  contrib_.assign(contrib, Contribution{});
   return participants_changed;
 }
 
@@ -334,6 +337,8 @@ void Runtime::build_outputs(const ControlModel& model, const Needs& need) {
     OutputSetup setup;
     if (!old.take(s, ch.gen, out, setup)) {
       setup.key = ChannelKey{module_no_, static_cast<std::uint32_t>(s), ch.gen};
+      out.frames_out = ch.io->out_frames.load();
+      out.frames_limited = ch.io->out_limited.load();
     }
     // Only a channel whose datafeed is referenced (or that a replay may hear
     // from the previous frame) needs last frame's output.

@@ -98,12 +98,14 @@ struct ChannelIo {
   std::atomic<std::uint64_t> in_concealed{0};
   std::atomic<std::uint64_t> in_dropped{0};
   std::atomic<std::uint64_t> in_nonfinite{0};
-  std::atomic<float> in_level_dbm0{-100.0f};
+  // Short-term levels as mean squares (negative: none yet); the API side
+  // turns them into dBm0, so the processing path takes no logarithms.
+  std::atomic<double> in_level_ms{-1.0};
   std::atomic<bool> in_active{false};
   std::atomic<std::uint64_t> out_frames{0};
   std::atomic<std::uint64_t> out_dropped{0};
   std::atomic<std::uint64_t> out_limited{0};
-  std::atomic<float> out_level_dbm0{-100.0f};
+  std::atomic<double> out_level_ms{-1.0};
 
   EventBinding events[3];  // write, read, recognition
 

@@ -68,7 +68,7 @@ void encode(DataFormat f, const float* in, std::uint8_t* out, std::size_t n) {
 
 }  // namespace
 
-void Runtime::render_replay(OutputState& out, OutputSetup& setup) {
+void Runtime::render_replay(OutputState& out, OutputSetup& setup, float* peaks) {
   const std::size_t n = frame_;
   float* y = out.y;
   ReplayRt& r = setup.replay;
@@ -105,8 +105,8 @@ void Runtime::render_replay(OutputState& out, OutputSetup& setup) {
     const float* b = bg.order < out.order ? bg.y : (bg.keeps_prev ? bg.prev : nullptr);
     if (b) dsp::add_scaled(y, b, 1.0f, n);
   }
-  out.last_ms = dsp::subblock_stats(y, n, limiter_coeff_.subblock, peaks_.data()) / double(n);
-  limit_output(out, 1.0f, 1.0f);
+  out.last_ms = dsp::subblock_stats(y, n, limiter_coeff_.subblock, peaks) / double(n);
+  limit_output(out, 1.0f, 1.0f, peaks);
 }
 
 void Runtime::run_record(RecordRt& rec) {
