@@ -195,6 +195,9 @@ bool Runtime::build_inputs(const ControlModel& model, const Needs& need) {
   coefficients_.clear();
 
   bool participants_changed = false;
+  // Participants detached this boundary whose input is still received.
+  std::vector<InputState> detached;
+  std::vector<InputSetup> detached_setup;
   for (int pass = 0; pass < 2; ++pass) {
     for (std::size_t s = 0; s < nslots; ++s) {
       if (!need.input[s]) continue;
@@ -205,6 +208,21 @@ bool Runtime::build_inputs(const ControlModel& model, const Needs& need) {
       InputSetup setup;
       if (old.take(s, ch.gen, in, setup)) {
         if (in.participant != participant || setup.pid != ch.pid) participants_changed = true;
+        if (in.participant && !participant) {
+          // It fades out of every sum over one frame, mixing the audio it
+          // still receives (as a released participant fades out).
+          InputState fade = in;
+          fade.leaving = true;
+          fade.tones = nullptr;
+          fade.sidetone_output = -1;
+          fade.twin = static_cast<std::int32_t>(inputs_.size());
+          InputSetup fade_setup;
+          fade_setup.key = setup.key;
+          fade_setup.io = setup.io;
+          fade_setup.pid = setup.pid;
+          detached.push_back(fade);
+          detached_setup.push_back(std::move(fade_setup));
+        }
         if (setup.pid != ch.pid) {  // re-attached: a new participant, fades in
           in.gain_prev = 0.0f;
           in.agc = dsp::AgcState{};
@@ -290,6 +308,11 @@ bool Runtime::build_inputs(const ControlModel& model, const Needs& need) {
     in.frames = setup.own_frames.data();
     leaving_.push_back(in);
     leaving_setup_.push_back(std::move(setup));
+  }
+  for (std::size_t i = 0; i < detached.size(); ++i) {
+    detached[i].contrib = contrib++;
+    leaving_.push_back(detached[i]);
+    leaving_setup_.push_back(std::move(detached_setup[i]));
   }
   contrib_.assign(contrib, Contribution{});
   return participants_changed;

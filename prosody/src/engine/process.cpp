@@ -71,8 +71,15 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
     if (i > 0) contribute(inputs_[i - 1], input_setup_[i - 1]);
   }
   for (std::size_t i = 0; i < leaving_.size(); ++i) {
-    receive(leaving_[i]);
-    contribute(leaving_[i], leaving_setup_[i]);
+    InputState& in = leaving_[i];
+    if (in.twin >= 0) {  // fades out what its live twin received
+      const InputState& live = inputs_[std::size_t(in.twin)];
+      in.raw = live.raw;
+      in.raw_ms = live.raw_ms;
+    } else {
+      receive(in);
+    }
+    contribute(in, leaving_setup_[i]);
   }
 
   // 2. Outputs in order (conference outputs, replays, idle): computed, then

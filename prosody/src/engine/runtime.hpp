@@ -105,6 +105,10 @@ struct InputState {
   // -- Participant processing
   bool participant = false;
   bool leaving = false;  // detached or released: fades out over one frame
+  // A leaving copy of an input that goes on as a non-participant (detached
+  // but still received: a frame port, a host port, a recording): it fades
+  // out the live input's frame, inputs_[twin], rather than receiving.
+  std::int32_t twin = -1;
   bool gating = true;
   bool agc_on = false;
   bool active = false;  // tracker verdict this frame (audible)
