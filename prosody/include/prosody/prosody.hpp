@@ -235,6 +235,7 @@ struct InputStats {
   std::uint64_t frames_in = 0;         // frames of audio received (host port or datafeed)
   std::uint64_t frames_concealed = 0;  // frames synthesised because input was missing
   std::uint64_t samples_dropped = 0;   // host-port overflow
+  std::uint64_t samples_cleaned = 0;   // corrupt samples (NaN, infinite, beyond +/-8.0) replaced by silence
   double level_dbm0 = -100.0;          // short-term level of the raw input
   bool active = false;                 // speech-activity tracker verdict
   int participant_id = -1;
