@@ -65,6 +65,13 @@ class Card {
       sm_close_module(&close);
     }
   }
+  // Closes module i mid-test; step_all no longer steps it.
+  void close(std::size_t i) {
+    SM_CLOSE_MODULE_PARMS close{};
+    close.module_id = modules[i];
+    EXPECT_EQ(sm_close_module(&close), 0);
+    modules.erase(modules.begin() + long(i));
+  }
   void step_all() {
     for (tSMModuleId m : modules) ASSERT_EQ(prosody_sw_step(m, 1), 0);
   }

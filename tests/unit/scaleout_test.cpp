@@ -428,6 +428,36 @@ TEST(TdmBus, LateModulesConcealOrDropAndTheDelayStaysBounded) {
   EXPECT_EQ(best, 1) << "frames of delay over the hop after the receiver caught up (as before it fell behind)";
 }
 
+// A module that closes mid-conference takes its TDM endpoints with it: the
+// others lose only its parties, whose timeslot then carries silence (not
+// concealment: nothing is missing, the sender has gone), and go on hearing
+// each other.
+TEST(TdmBus, AModuleThatClosesTakesOnlyItsPartiesAway) {
+  Card card(3, stepped());
+  Topology t;
+  ASSERT_EQ(testmodels::build(Model::broadcast, card.modules, 1, kSMTimeslotTypeData, t), 0);
+  std::vector<Party> parties = parties_of(t, 64);
+  give_tones(parties, 200 * kFrame);
+  run_stepped(card, parties, 60);
+  expect_everyone_hears_everyone(parties, 20 * kFrame, 40 * kFrame, "before the close", true);
+  // Module 2's sum reaches modules 0 and 1 through these (models.hpp: module
+  // m receives the others in order).
+  const std::vector<tSMTDMrxId> hearing_module_2 = {t.rx[1], t.rx[3]};
+  const double gone_freq = parties[2].freq;
+  card.close(2);
+  parties.pop_back();
+  run_stepped(card, parties, 100);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const float* after = parties[i].output.data() + 65 * kFrame;  // from 5 frames after the close
+    EXPECT_LT(testsig::tone_level_dbm0(after, 95 * kFrame, gone_freq, kRate), -100.0)
+        << "party " << i << " still hears the closed module's party";
+    EXPECT_NEAR(testsig::tone_level_dbm0(after, 95 * kFrame, parties[1 - i].freq, kRate), kLevel, 1.0)
+        << "party " << i << " hearing the other that stayed";
+  }
+  for (tSMTDMrxId rx : hearing_module_2) EXPECT_EQ(stats_of(rx).frames_concealed, 0u);
+  testmodels::teardown(t);  // (the closed module's handles are refused, and ignored)
+}
+
 // A connection that would let a sum come back where it came from is refused
 // with ERR_SM_BAD_PARAMETER, whichever call would close it, and the
 // conference carries on undisturbed.

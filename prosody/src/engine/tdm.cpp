@@ -255,11 +255,15 @@ class TdmRx final : public EndpointSource {
 // ---------------------------------------------------------------------------
 
 struct TdmBus::Impl {
+  // The module owns its endpoints (its endpoint table and runtime hold
+  // them): when it closes they go, and a TDM[tx] that goes leaves its
+  // timeslot, whose receivers then carry silence.
   struct Endpoint {
     std::weak_ptr<Engine> module;
     std::pair<int, int> where;
-    std::shared_ptr<TdmTx> tx;  // one of the two
-    std::shared_ptr<TdmRx> rx;
+    bool is_tx = false;
+    std::weak_ptr<TdmTx> tx;  // one of the two
+    std::weak_ptr<TdmRx> rx;
   };
 
   std::mutex m;
@@ -278,8 +282,8 @@ struct TdmBus::Impl {
     }
   }
   void forget(Endpoint& e) {
-    if (e.tx) e.tx->detach();
-    if (e.rx) e.rx->detach();
+    if (auto tx = e.tx.lock()) tx->detach();
+    if (auto rx = e.rx.lock()) rx->detach();
     auto ts = timeslots.find(e.where);
     if (ts != timeslots.end() && --ts->second->endpoints == 0) timeslots.erase(ts);
   }
@@ -297,23 +301,21 @@ struct TdmBus::Impl {
     Endpoint entry;
     entry.module = module;
     entry.where = {stream, slot};
+    entry.is_tx = tx;
     Errc e;
     if (tx) {
-      entry.tx = std::make_shared<TdmTx>(ts, type, module->frame_samples());
-      if (!entry.tx->attach())
-        e = Errc::no_resources;
-      else
-        e = module->add_endpoint(nullptr, entry.tx, true, id);
+      auto sender = std::make_shared<TdmTx>(ts, type, module->frame_samples());
+      if (!sender->attach()) return Errc::no_resources;
+      e = module->add_endpoint(nullptr, sender, true, id);
+      entry.tx = sender;
     } else {
-      entry.rx = std::make_shared<TdmRx>(ts, type, module->frame_samples(), kRingFrames * module->sample_rate() / 50);
-      entry.rx->attach();
-      e = module->add_endpoint(entry.rx, nullptr, false, id);
+      auto receiver =
+          std::make_shared<TdmRx>(ts, type, module->frame_samples(), kRingFrames * module->sample_rate() / 50);
+      receiver->attach();
+      e = module->add_endpoint(receiver, nullptr, false, id);
+      entry.rx = receiver;
     }
-    if (e != Errc::ok) {
-      if (entry.tx) entry.tx->detach();
-      if (entry.rx) entry.rx->detach();
-      return e;
-    }
+    if (e != Errc::ok) return e;  // the endpoint made here goes, and leaves its timeslot
     ts->rate = module->sample_rate();
     ++ts->endpoints;
     timeslots[{stream, slot}] = ts;
@@ -325,7 +327,7 @@ struct TdmBus::Impl {
     {
       std::lock_guard<std::mutex> lock(m);
       auto it = endpoints.find(id);
-      if (it == endpoints.end() || bool(it->second.tx) != tx) return Errc::bad_parameter;
+      if (it == endpoints.end() || it->second.is_tx != tx) return Errc::bad_parameter;
       module = it->second.module.lock();
       forget(it->second);
       endpoints.erase(it);
@@ -356,9 +358,9 @@ struct TdmBus::Impl {
         source_outputs[from.source] = {no, &from.outputs};
       }
     for (auto& [tx_id, tx] : endpoints) {
-      if (!tx.tx) continue;
+      if (!tx.is_tx || tx.tx.expired()) continue;
       for (auto& [rx_id, rx] : endpoints)
-        if (rx.rx && rx.where == tx.where) next[tx_id].push_back(rx_id);
+        if (!rx.is_tx && !rx.rx.expired() && rx.where == tx.where) next[tx_id].push_back(rx_id);
     }
     for (auto& [no, flow] : flows) {
       for (auto& into : flow.sinks) {
@@ -391,7 +393,7 @@ struct TdmBus::Impl {
   // The live endpoint id names, with its module (m held).
   Endpoint* find(std::uintptr_t id, bool tx) {
     auto it = endpoints.find(id);
-    if (it == endpoints.end() || bool(it->second.tx) != tx) return nullptr;
+    if (it == endpoints.end() || it->second.is_tx != tx) return nullptr;
     return &it->second;
   }
 };
@@ -449,8 +451,9 @@ Errc TdmBus::connect_tx(std::uintptr_t id, std::uintptr_t datafeed) {
 Errc TdmBus::rx_stats(std::uintptr_t id, TdmRxStats& stats) {
   std::lock_guard<std::mutex> lock(impl_->m);
   Impl::Endpoint* e = impl_->find(id, false);
-  if (!e) return Errc::bad_parameter;
-  stats = e->rx->stats();
+  auto rx = e ? e->rx.lock() : nullptr;
+  if (!rx) return Errc::bad_parameter;
+  stats = rx->stats();
   return Errc::ok;
 }
 
