@@ -2,7 +2,6 @@
 // bound, the writer's crash safety under SIGKILL, the resampler.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sndfile.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "prosody/files.hpp"
+#include "file_readers.hpp"
 #include "signal.hpp"
 
 // spandsp's G.711: the oracle for the A-law and mu-law files.
@@ -169,27 +169,6 @@ TEST(Files, ExtensionsImplyFormats) {
 // moment; the file must open with libsndfile, sox and Python's wave (WAV),
 // holding within 100 ms of what was written by then.
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[256];
-    while (std::fgets(buf, sizeof buf, p)) out += buf;
-    pclose(p);
-  }
-  return out;
-}
-
-double sndfile_seconds(const std::string& path) {
-  SF_INFO info{};
-  SNDFILE* sf = sf_open(path.c_str(), SFM_READ, &info);
-  if (!sf) return -1.0;
-  std::vector<short> buf(4096);
-  sf_count_t total = 0, got;
-  while ((got = sf_read_short(sf, buf.data(), sf_count_t(buf.size()))) > 0) total += got;  // decode all of it
-  sf_close(sf);
-  return double(total) / info.samplerate;
-}
-
 void kill_while_writing(const std::string& format, std::mt19937& rng) {
   const std::string path = temp_path("kill." + format);
   int ready[2];
@@ -223,24 +202,17 @@ void kill_while_writing(const std::string& format, std::mt19937& rng) {
   close(ready[1]);
   ASSERT_TRUE(WIFSIGNALED(status));
 
-  const double by_sndfile = sndfile_seconds(path);
+  const double by_sndfile = testsig::seconds_by_libsndfile(path), by_sox = testsig::seconds_by_sox(path);
   EXPECT_NEAR(by_sndfile, elapsed, 0.1) << "libsndfile";
-  const std::string sox = run("sox '" + path + "' -n stat 2>&1 | sed -n 's/^Length (seconds): *//p'");
-  ASSERT_FALSE(sox.empty()) << "sox could not read it";
-  EXPECT_NEAR(std::stod(sox), elapsed, 0.1) << "sox";
-  if (format == "wav") {
-    const std::string py = run(
-        "/usr/bin/python3 -c \"import wave,sys; w=wave.open(sys.argv[1]); print(w.getnframes()/w.getframerate())\" '" +
-        path + "' 2>&1");
-    EXPECT_NEAR(std::stod(py), elapsed, 0.1) << "Python's wave: " << py;
-  }
-  std::printf("[ measure ] %s killed after %.3f s: libsndfile %.3f s, sox %s", format.c_str(), elapsed, by_sndfile,
-              sox.c_str());
+  EXPECT_NEAR(by_sox, elapsed, 0.1) << "sox";
+  if (format == "wav") EXPECT_NEAR(testsig::seconds_by_python_wave(path), elapsed, 0.1) << "Python's wave";
+  std::printf("[ measure ] %s killed after %.3f s: libsndfile %.3f s, sox %.3f s\n", format.c_str(), elapsed,
+              by_sndfile, by_sox);
   std::remove(path.c_str());
 }
 
 TEST(FilesCrash, WavAndFlacKilledAtFiveRandomMomentsStayReadable) {
-  if (run("command -v sox").empty()) GTEST_SKIP() << "sox is not installed (build.sh installs it)";
+  if (!testsig::have_sox()) GTEST_SKIP() << "sox is not installed (build.sh installs it)";
   std::mt19937 rng(std::random_device{}());
   for (const char* format : {"wav", "flac"})
     for (int i = 0; i < 5; ++i) {
