@@ -12,10 +12,11 @@
  * rate is the first caps' rate; every pad must have it. Audio is placed by
  * running time from the first buffer of any pad (sample 0 of the file), so
  * pads that start later hold silence until then, and gaps, late and
- * overlapping audio are handled as the input timeline does. A pad that
- * stops sending (no buffer, no GAP, no EOS) holds the file back for at most
- * max-lag of the others' audio; its channel is then silent where it had
- * nothing.
+ * overlapping audio are handled as the input timeline does. In a live
+ * pipeline a pad that stops sending (no buffer, no GAP, no EOS) holds the
+ * file back for at most max-lag of the others' audio; its channel is then
+ * silent where it had nothing. In a pipeline that is not live a pad ahead of
+ * the others waits for them (back-pressure), as their audio will come.
  */
 #include "prosodyrecorder.h"
 
@@ -89,6 +90,8 @@ struct Input {
   prosody::SampleFormat format = prosody::SampleFormat::s16;
   bool flushing = false;
   bool eos = false;
+  bool live = false; /* upstream is live (asked at its first buffer) */
+  bool live_known = false;
   prosody_gst::Timeline timeline;
   prosody_gst::TimelineFrame frame;
 };
@@ -131,7 +134,7 @@ struct Inner {
     for (auto& kv : inputs) {
       kv.second->timeline.reset();
       kv.second->eos = kv.second->flushing = false;
-      kv.second->have_caps = false;
+      kv.second->have_caps = kv.second->live_known = kv.second->live = false;
     }
   }
 };
@@ -306,7 +309,9 @@ static bool write_frames(ProsodyRecorder* self, Inner& in, const float* x, std::
 }
 
 /* Whether the next frame can be written: every channel's timeline covers it
- * (or ended), or one of them holds max-lag of audio. */
+ * (or ended), or, when live, one of them holds max-lag of audio (a live pad
+ * that sends nothing must not hold the file back; a pad of a pipeline that
+ * is not live is waited for, as its audio will come). */
 static bool frame_ready(Inner& in) {
   const std::uint32_t n = in.frame_samples;
   const std::uint64_t lag = prosody_gst::time_to_samples(in.s.max_lag, in.rate);
@@ -314,7 +319,7 @@ static bool frame_ready(Inner& in) {
   for (Input* c : in.channels) {
     if (!c->timeline.drained()) any_pending = true;
     if (!c->timeline.ready(n)) all = false;
-    if (c->timeline.queued() >= lag) lagging = true;
+    if (c->live && c->timeline.queued() >= lag) lagging = true;
   }
   return any_pending && (all || lagging);
 }
@@ -334,17 +339,24 @@ static GstFlowReturn process_frames(ProsodyRecorder* self, Inner& in, Messages& 
       float* y = in.interleaved.data();
       for (std::uint32_t i = 0; i < n; ++i) y[i * nch + ch] = 0.0f; /* missing: silence */
       double sum = 0.0;
-      for (const prosody::FramePiece& p : c.frame.pieces)
-        for (std::uint32_t i = 0; i < p.count; ++i) {
-          float v;
-          if (p.format == prosody::SampleFormat::f32)
-            v = static_cast<const float*>(p.samples)[i];
-          else
-            v = static_cast<const std::int16_t*>(p.samples)[i] * (1.0f / 32768.0f);
-          if (!(v == v)) v = 0.0f; /* NaN never reaches the file */
-          y[(p.offset + i) * nch + ch] = v;
-          sum += double(v) * v;
+      for (const prosody::FramePiece& p : c.frame.pieces) {
+        float* to = y + std::size_t(p.offset) * nch + ch;
+        if (p.format == prosody::SampleFormat::f32) {
+          const float* from = static_cast<const float*>(p.samples);
+          for (std::uint32_t i = 0; i < p.count; ++i) {
+            const float v = from[i] == from[i] ? from[i] : 0.0f; /* NaN never reaches the file */
+            to[i * nch] = v;
+            sum += double(v) * v;
+          }
+        } else {
+          const std::int16_t* from = static_cast<const std::int16_t*>(p.samples);
+          for (std::uint32_t i = 0; i < p.count; ++i) {
+            const float v = from[i] * (1.0f / 32768.0f);
+            to[i * nch] = v;
+            sum += double(v) * v;
+          }
         }
+      }
       loudest = std::max(loudest, sum / n);
     }
     for (Input* c : in.channels) c->timeline.release_taken();
@@ -397,8 +409,25 @@ static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffe
   Inner& in = *self->inner;
   Messages messages(GST_ELEMENT(self));
   PROSODY_TSAN_ACQUIRE(buffer);
+  bool live_known;
+  {
+    std::lock_guard<std::mutex> lk(in.lock);
+    Input* c = input_of(in, pad);
+    live_known = !c || c->live_known;
+  }
+  gboolean live = FALSE;
+  if (!live_known) {
+    /* Asked once, without the lock (upstream answers from its thread). */
+    GstQuery* q = gst_query_new_latency();
+    if (gst_pad_peer_query(pad, q)) gst_query_parse_latency(q, &live, nullptr, nullptr);
+    gst_query_unref(q);
+  }
   std::unique_lock<std::mutex> lk(in.lock);
   Input* c = input_of(in, pad);
+  if (c && !c->live_known && !live_known) {
+    c->live = live;
+    c->live_known = true;
+  }
   if (!c || c->flushing || !in.started) {
     gst_buffer_unref(buffer);
     return GST_FLOW_FLUSHING;
@@ -414,7 +443,7 @@ static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffe
     return GST_FLOW_NOT_NEGOTIATED;
   }
   /* Back-pressure: this pad waits while it is max-lag ahead of a frame the
-   * others have not covered (frame_ready then writes without them). */
+   * others have not covered (live, frame_ready then writes without them). */
   const std::uint64_t lag = prosody_gst::time_to_samples(in.s.max_lag, in.rate);
   in.space.wait(lk, [&] { return c->timeline.queued() < lag || c->flushing || in.done || !in.started; });
   if (c->flushing || !in.started) {
@@ -893,8 +922,8 @@ static void prosody_recorder_class_init(ProsodyRecorderClass* klass) {
             "How often a prosody-recorder-progress message is posted (ns of audio, 0 = never)",
             kDefaultProgressInterval);
   time_prop(PROP_MAX_LAG, "max-lag", "Maximum lag",
-            "How far ahead one pad's audio may be of another pad that sends nothing before that pad's channel is "
-            "written as silence (ns)",
+            "Live pipelines: how far ahead one pad's audio may be of another pad that sends nothing before that "
+            "pad's channel is written as silence (ns). Not live: how far a pad may run ahead before it waits",
             kDefaultMaxLag);
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);

@@ -42,6 +42,9 @@ std::uint64_t sync_every_frames(const FileWriterSettings& s) {
   return static_cast<std::uint64_t>(std::max(0.0, s.sync_interval_s) * s.rate);
 }
 
+// Audio waits in memory for at most the sync interval, then goes to the
+// file in one write, with the header made true right after: a few system
+// calls per interval rather than a few per buffer, and the same loss bound.
 class SndfileWriter final : public FileWriter {
  public:
   SndfileWriter(int fd, SNDFILE* sf, const FileWriterSettings& s) : fd_(fd), sf_(sf) {
@@ -57,38 +60,51 @@ class SndfileWriter final : public FileWriter {
     if (e == FileEncoding::alaw || e == FileEncoding::ulaw) {
       // Our G.711 encoder (the ITU reference rule, as spandsp's); libsndfile
       // rounds some negative samples to the neighbouring code.
-      if (codes_.size() < n) codes_.resize(n);
-      (e == FileEncoding::alaw ? dsp::encode_alaw : dsp::encode_ulaw)(x, codes_.data(), n);
-      return write_encoded(codes_.data(), n);
+      const std::size_t at = pending_raw_.size();
+      pending_raw_.resize(at + n);
+      (e == FileEncoding::alaw ? dsp::encode_alaw : dsp::encode_ulaw)(x, pending_raw_.data() + at, n);
+    } else {
+      const std::size_t at = pending_s16_.size();
+      pending_s16_.resize(at + n);
+      float_to_s16(x, pending_s16_.data() + at, n);  // the library's rounding rule: PCM16 is bit-exact
     }
-    if (scratch_.size() < n) scratch_.resize(n);
-    float_to_s16(x, scratch_.data(), n);  // the library's rounding rule, so PCM16 is bit-exact
-    const sf_count_t put = sf_writef_short(sf_, scratch_.data(), sf_count_t(frames));
-    return after_write(put > 0 ? std::size_t(put) : 0, frames);
+    return queued(frames);
   }
 
   bool write_encoded(const void* bytes, std::size_t n) override {
     if (!sf_) return fail("the file is closed");
-    const std::size_t per_frame = encoded_bytes_per_frame();
-    if (per_frame == 0) return fail("this encoding takes samples, not encoded bytes");
-    const sf_count_t put = sf_write_raw(sf_, bytes, sf_count_t(n));
-    // Frames: whole bytes per frame, or two OKI samples per byte.
-    const std::size_t wanted_frames = settings_.format.encoding == FileEncoding::oki_adpcm ? n * 2 : n / per_frame;
-    const std::size_t put_frames = settings_.format.encoding == FileEncoding::oki_adpcm
-                                       ? std::size_t(std::max<sf_count_t>(put, 0)) * 2
-                                       : std::size_t(std::max<sf_count_t>(put, 0)) / per_frame;
-    return after_write(put_frames, wanted_frames);
+    const unsigned ch = settings_.channels;
+    switch (settings_.format.encoding) {
+      case FileEncoding::pcm16: {  // as samples: libsndfile writes the container's byte order
+        const std::size_t at = pending_s16_.size(), k = n / 2;
+        pending_s16_.resize(at + k);
+        std::memcpy(pending_s16_.data() + at, bytes, k * 2);
+        return queued(k / ch);
+      }
+      case FileEncoding::alaw:
+      case FileEncoding::ulaw:
+      case FileEncoding::pcm_u8:
+      case FileEncoding::pcm_s8:
+      case FileEncoding::oki_adpcm: {
+        const auto* b = static_cast<const std::uint8_t*>(bytes);
+        pending_raw_.insert(pending_raw_.end(), b, b + n);
+        return queued(settings_.format.encoding == FileEncoding::oki_adpcm ? n * 2 : n / ch);
+      }
+      default:
+        return fail("this encoding takes samples, not encoded bytes");
+    }
   }
 
   bool sync() override {
     if (!sf_) return error_.empty();
-    sf_command(sf_, SFC_UPDATE_HEADER_NOW, nullptr, 0);
-    since_sync_ = 0;
-    return error_.empty();
+    const bool ok = flush();
+    sf_command(sf_, SFC_UPDATE_HEADER_NOW, nullptr, 0);  // in place: needs no new space
+    return ok && error_.empty();
   }
 
   bool close() override {
     if (!sf_) return error_.empty();
+    flush();
     sf_close(sf_);  // writes the final header
     sf_ = nullptr;
     struct stat st {};
@@ -97,40 +113,49 @@ class SndfileWriter final : public FileWriter {
     return error_.empty();
   }
 
+  // What is in the file, and what will be once the waiting audio is written.
   std::uint64_t bytes() const override {
     struct stat st {};
-    if (sf_ && fstat(fd_, &st) == 0) return std::uint64_t(st.st_size);
-    return last_bytes_;
+    if (!sf_ || fstat(fd_, &st) != 0) return last_bytes_;
+    std::uint64_t waiting = pending_raw_.size();
+    if (settings_.format.encoding == FileEncoding::pcm16) waiting += pending_s16_.size() * 2;
+    if (settings_.format.encoding == FileEncoding::pcm_u8) waiting += pending_s16_.size();
+    return std::uint64_t(st.st_size) + waiting;
   }
 
  private:
-  std::size_t encoded_bytes_per_frame() const {
-    switch (settings_.format.encoding) {
-      case FileEncoding::pcm16:
-        return 2u * settings_.channels;
-      case FileEncoding::alaw:
-      case FileEncoding::ulaw:
-      case FileEncoding::pcm_u8:
-      case FileEncoding::pcm_s8:
-      case FileEncoding::oki_adpcm:
-        return settings_.channels;
-      default:
-        return 0;
-    }
+  bool queued(std::size_t frames) {
+    frames_ += frames;
+    pending_frames_ += frames;
+    return pending_frames_ >= sync_every_ ? sync() : error_.empty();
   }
 
-  bool after_write(std::size_t put, std::size_t wanted) {
-    frames_ += put;
-    since_sync_ += put;
-    if (put < wanted) {
-      const char* why = sf_strerror(sf_);
-      error_ = std::string("write failed after ") + std::to_string(frames_) +
-               " frames: " + (why && *why && std::strcmp(why, "No Error.") != 0 ? why : std::strerror(ENOSPC));
-      sync();  // the header in place needs no new space: the file stays valid
-      return false;
+  // Writes the waiting audio. On a short write (the disk full) the file
+  // keeps what was written; error_ says how much.
+  bool flush() {
+    if (pending_frames_ == 0 || !error_.empty()) return error_.empty();
+    bool ok = true;
+    if (!pending_s16_.empty()) {
+      const sf_count_t want = sf_count_t(pending_s16_.size() / settings_.channels);
+      ok = sf_writef_short(sf_, pending_s16_.data(), want) == want;
+    } else if (!pending_raw_.empty()) {
+      ok = sf_write_raw(sf_, pending_raw_.data(), sf_count_t(pending_raw_.size())) == sf_count_t(pending_raw_.size());
     }
-    if (since_sync_ >= sync_every_) sync();
-    return true;
+    pending_s16_.clear();
+    pending_raw_.clear();
+    pending_frames_ = 0;
+    if (!ok) {
+      const char* why = sf_strerror(sf_);
+      error_ = std::string("write failed after ") + std::to_string(on_disk_frames()) +
+               " frames: " + (why && *why && std::strcmp(why, "No Error.") != 0 ? why : std::strerror(ENOSPC));
+    }
+    return ok;
+  }
+
+  std::uint64_t on_disk_frames() {
+    SF_INFO info{};
+    sf_command(sf_, SFC_GET_CURRENT_SF_INFO, &info, sizeof info);
+    return std::uint64_t(info.frames);
   }
 
   bool fail(const char* why) {
@@ -141,10 +166,10 @@ class SndfileWriter final : public FileWriter {
   int fd_;
   SNDFILE* sf_;
   std::uint64_t sync_every_ = 0;
-  std::uint64_t since_sync_ = 0;
+  std::uint64_t pending_frames_ = 0;
   std::uint64_t last_bytes_ = 0;
-  std::vector<std::int16_t> scratch_;
-  std::vector<std::uint8_t> codes_;
+  std::vector<std::int16_t> pending_s16_;
+  std::vector<std::uint8_t> pending_raw_;
 };
 
 // FLAC's STREAMINFO: after "fLaC" and the 4-byte block header; its 36-bit
