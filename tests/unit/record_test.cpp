@@ -15,7 +15,9 @@
 #include "prosody/prosody.hpp"
 #include "prosody/smbesp.h"
 #include "prosody/smhlib.h"
+#include "corpus.hpp"
 #include "signal.hpp"
+#include "test_data.hpp"
 
 namespace {
 
@@ -175,6 +177,21 @@ TEST(RecordJob, RecordsAndReplaysAtRatesOtherThanTheModules) {
 // ---------------------------------------------------------------------------
 // Silence elimination
 
+// Which frames of x a recording y kept: y is an ordered subset of x's
+// frames (every frame unique, as noise makes them). Empty if y holds a
+// frame that is not x's.
+std::vector<bool> kept_frames_of(const std::vector<float>& x, const std::vector<float>& y, std::size_t fn) {
+  const std::size_t nframes = x.size() / fn;
+  std::vector<bool> kept(nframes, false);
+  std::size_t next = 0;
+  for (std::size_t at = 0; at + fn <= y.size(); at += fn) {
+    while (next < nframes && std::memcmp(&x[next * fn], &y[at], fn * sizeof(float)) != 0) ++next;
+    if (next == nframes) return {};
+    kept[next++] = true;
+  }
+  return kept;
+}
+
 TEST(RecordJob, SilenceEliminationCutsSilencesAndKeepsOnsets) {
   // Three bursts of 300 ms, each starting with a 30 ms fade-in from -60
   // dBm0 (its first frames are below the silence level), 1 s apart, on
@@ -195,15 +212,9 @@ TEST(RecordJob, SilenceEliminationCutsSilencesAndKeepsOnsets) {
   Recording r(s);
   r.feed(x);
   const auto y = r.samples16();
-  // Which input frames were kept: the recording is an ordered subset of them.
   const std::size_t fn = 80, nframes = n / fn;
-  std::vector<bool> kept(nframes, false);
-  std::size_t next = 0;
-  for (std::size_t at = 0; at + fn <= y.size(); at += fn) {
-    while (next < nframes && std::memcmp(&x[next * fn], &y[at], fn * sizeof(float)) != 0) ++next;
-    ASSERT_LT(next, nframes) << "recorded frame " << at / fn << " is not an input frame";
-    kept[next++] = true;
-  }
+  const std::vector<bool> kept = kept_frames_of(x, y, fn);
+  ASSERT_EQ(kept.size(), nframes);
   std::size_t clipped = 0, kept_frames = 0;
   for (std::size_t b : starts)
     for (std::size_t f = b / fn; f < (b + 2400) / fn; ++f) clipped += !kept[f];
@@ -217,6 +228,57 @@ TEST(RecordJob, SilenceEliminationCutsSilencesAndKeepsOnsets) {
   // frame, below the silence level, is part of the lead-in) and 100 ms of
   // hang-over after each burst.
   EXPECT_NEAR(removed_ms, (500.0 - 100.0) + 2 * (1000.0 - 200.0) + (600.0 - 100.0) + 3 * 10.0, 0.5);
+}
+
+// Real speech: Asterisk's prompts, a second of line noise between them.
+// Every utterance is recorded from its onset (its first 10 ms above -60
+// dBm0, well under the -45 dBm0 silence level) on.
+TEST(RecordJob, SilenceEliminationKeepsSpeechOnsets) {
+  std::string why;
+  auto files = testsig::speech_files(&why);
+  if (files.empty()) PROSODY_SKIP_WITHOUT_DATA(why);
+  files.resize(std::min<std::size_t>(files.size(), 12));
+  const std::size_t fn = 80;
+  std::vector<float> x;
+  std::vector<std::size_t> onsets;  // frame of each utterance's onset
+  std::size_t seed = 11;
+  for (const auto& f : files) {
+    std::vector<float> speech;
+    int rate = 0;
+    ASSERT_TRUE(testsig::read_wav(f, speech, rate)) << f;
+    ASSERT_EQ(rate, 8000);
+    const auto gap = testsig::white_noise(-70.0, 8000, std::uint32_t(seed++));
+    x.insert(x.end(), gap.begin(), gap.end());
+    x.resize(x.size() / fn * fn);
+    const std::size_t start = x.size();
+    x.insert(x.end(), speech.begin(), speech.end());
+    x.resize((x.size() + fn - 1) / fn * fn, 0.0f);
+    const auto hiss = testsig::white_noise(-70.0, x.size() - start, std::uint32_t(seed++));
+    for (std::size_t i = start; i < x.size(); ++i) x[i] += hiss[i - start];  // no two frames alike
+    for (std::size_t k = start / fn; k < x.size() / fn; ++k)
+      if (testsig::level_dbm0(&x[k * fn], fn) > -60.0) {
+        onsets.push_back(k);
+        break;
+      }
+  }
+  x = testsig::to_float(testsig::to_int16(x));
+  RecordSettings s;
+  s.silence_elimination_ms = 100;
+  Recording r(s);
+  r.feed(x);
+  const auto kept = kept_frames_of(x, r.samples16(), fn);
+  ASSERT_EQ(kept.size(), x.size() / fn) << "the recording holds only input frames";
+  std::size_t worst = 0, removed = 0;
+  for (std::size_t k : onsets) {
+    std::size_t clipped = 0;
+    while (k + clipped < kept.size() && !kept[k + clipped]) ++clipped;
+    worst = std::max(worst, clipped);
+  }
+  for (bool k : kept) removed += !k;
+  std::printf("[ measure ] speech: %zu utterances, %.1f of %.1f s removed, worst onset clipped by %zu ms\n",
+              onsets.size(), removed / 100.0, kept.size() / 100.0, worst * 10);
+  EXPECT_EQ(worst, 0u);
+  EXPECT_GT(removed * 10, files.size() * 700) << "most of each 1 s gap is gone";
 }
 
 // ---------------------------------------------------------------------------
@@ -553,6 +615,53 @@ TEST(FileHelpers, LoopingReplayIsGapless) {
             1.01 * testsig::max_second_difference(x.data(), x.size()))
       << "no click where the file starts again";
   std::remove(path.c_str());
+}
+
+}  // namespace
+
+namespace {
+
+// complete() blocks on the channel's events: a real-time module drives it.
+TEST(FileHelpers, CompleteWaitsForTheJobOnARealTimeModule) {
+  prosody::ModuleConfig cfg;
+  cfg.drive = prosody::DriveMode::realtime;
+  Module m = Module::create(cfg);
+  Channel ch = m.allocate(ChannelType::full_duplex);
+  const std::string wav = temp_path("complete.wav");
+  PROSODY_SW_FILE_OPEN_PARMS op{};
+  op.path = wav.c_str();
+  op.write = 1;
+  op.type = kSMDataFormat16bit;
+  ASSERT_EQ(prosody_sw_file_open(&op), 0);
+  SM_FILE_RECORD_PARMS fr{};
+  fr.fd = op.fd;
+  fr.record_parms.channel = c_id(ch);
+  fr.record_parms.type = kSMDataFormat16bit;
+  fr.record_parms.max_elapsed_time = 300;
+  ASSERT_EQ(sm_record_file_start(&fr), 0);
+  SM_RECORD_STATUS_PARMS st{};
+  EXPECT_EQ(sm_record_file_complete_tstatus(&fr, &st), 0);
+  EXPECT_EQ(st.termination_reason, kSMRecordHowTerminatedMaxTime);
+  EXPECT_EQ(fr.status, 0);
+  std::fclose(op.fd);
+  auto reader = prosody::FileReader::open(wav, {}, nullptr);
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(reader->frames(), 2400) << "300 ms";
+
+  // And a replay of that file, played to its end.
+  Channel out = m.allocate(ChannelType::output);
+  PROSODY_SW_FILE_OPEN_PARMS ip{};
+  ip.path = wav.c_str();
+  ASSERT_EQ(prosody_sw_file_open(&ip), 0);
+  SM_FILE_REPLAY_PARMS fp{};
+  fp.fd = ip.fd;
+  fp.replay_parms.channel = c_id(out);
+  fp.replay_parms.type = ip.type;
+  ASSERT_EQ(sm_replay_file_start(&fp), 0);
+  EXPECT_EQ(sm_replay_file_complete(&fp), 0);
+  EXPECT_EQ(fp.status, 0);
+  std::fclose(ip.fd);
+  std::remove(wav.c_str());
 }
 
 }  // namespace
