@@ -225,6 +225,18 @@ TEST_F(Recorder, SplitsIntoNumberedFiles) {
   int files = 0;
   for (const GstStructure* s : run.element_messages) files += gst_structure_has_name(s, "prosody-recorder-file");
   EXPECT_EQ(files, 3) << "a message per finished file, then done";
+
+  // By size, numbered by a printf pattern: a file ends with the frame that
+  // takes it to 20,044 bytes (44 of header, 1.25 s of audio).
+  auto by_size = run_pipeline(tone(500, 0.3, 3.5, "r.sink_0") +
+                              "prosodyrecorder name=r split-bytes=20044 location=" + path("b-%02u.wav"));
+  ASSERT_TRUE(by_size.eos) << by_size.error;
+  const std::size_t sizes[] = {10000, 10000, 8000};
+  for (int i = 0; i < 3; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "b-%02d.wav", i);
+    EXPECT_EQ(read_file(path(name)).frames(), sizes[i]) << name;
+  }
 }
 
 // ---- Unhappy paths
