@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "file_readers.hpp"
 #include "gst_test_util.hpp"
 #include "prosody/files.hpp"
 #include "prosodyelements.h"
@@ -237,6 +238,53 @@ TEST_F(Recorder, SplitsIntoNumberedFiles) {
     std::snprintf(name, sizeof name, "b-%02d.wav", i);
     EXPECT_EQ(read_file(path(name)).frames(), sizes[i]) << name;
   }
+}
+
+// Live: a pad whose upstream stops sending (buffers dropped from 1 s on, no
+// GAP, EOS only at the end) holds the file back by max-lag, not more: at
+// 2.5 s the file already holds about 1.5 s; at the end the stalled channel
+// is silent from 1 s on.
+TEST_F(Recorder, ALiveStalledPadHoldsTheFileBackByMaxLagOnly) {
+  const std::string file = path("lag.wav");
+  GstElement* pipeline =
+      gst_parse_launch(("audiotestsrc is-live=true freq=500 volume=0.3 samplesperbuffer=160 num-buffers=200 ! "
+                        "audio/x-raw,format=S16LE,rate=8000,channels=1 ! r.sink_0 "
+                        "audiotestsrc is-live=true freq=700 volume=0.3 samplesperbuffer=160 num-buffers=200 ! "
+                        "audio/x-raw,format=S16LE,rate=8000,channels=1 ! identity name=stall ! r.sink_1 "
+                        "prosodyrecorder name=r location=" +
+                        file)
+                           .c_str(),
+                       nullptr);
+  ASSERT_TRUE(pipeline);
+  GstElement* stall = gst_bin_get_by_name(GST_BIN(pipeline), "stall");
+  GstPad* pad = gst_element_get_static_pad(stall, "src");
+  gst_pad_add_probe(
+      pad, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo* info, gpointer) {
+        return GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info)) >= GST_SECOND ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+      },
+      nullptr, nullptr);
+  gst_object_unref(pad);
+  gst_object_unref(stall);
+  ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  g_usleep(2500000);
+  const double held = testsig::seconds_by_libsndfile(file);
+  std::printf("[ measure ] 2.5 s into the recording, with a pad stalled since 1 s: %.2f s in the file\n", held);
+  EXPECT_GT(held, 1.2) << "max-lag (1 s) behind the live pad, not stuck at the stall (1.0 s)";
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* m = gst_bus_timed_pop_filtered(bus, 10 * GST_SECOND,
+                                             static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(GST_MESSAGE_TYPE(m), GST_MESSAGE_EOS);
+  gst_message_unref(m);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  const auto a = read_file(file);
+  ASSERT_EQ(a.channels, 2u);
+  EXPECT_NEAR(double(a.frames()), 32000.0, 160.0);
+  EXPECT_NEAR(testsig::tone_level_dbm0(a.ch[1].data(), 8000, 700.0, 8000.0), gsttest::audiotestsrc_dbm0(0.3), 0.2);
+  EXPECT_LT(testsig::level_dbm0(a.ch[1].data() + 8160, 16000), -100.0) << "silent after the stall";
 }
 
 // ---- Unhappy paths
