@@ -22,7 +22,9 @@
 // it), and the CPU the frames' work took per party-frame, waits excluded
 // (what splitting the conference costs, whatever else the machine runs).
 //
-// Usage: bench-scaleout [parties] [frames per run] [rounds]
+// Usage: bench-scaleout [parties] [frames per run] [rounds] [pin]
+// pin: 1 (default) pins module m's thread to CPU m; 0 leaves placement to
+// the scheduler (better on a machine that other work keeps busy).
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
@@ -159,7 +161,7 @@ struct Run {
 
 // Drives every module of the conference for frames frames, one thread per
 // module pinned to its own CPU.
-Run drive(Conference& conf, std::size_t frames) {
+Run drive(Conference& conf, std::size_t frames, bool pin) {
   const std::size_t k = conf.loads.size();
   std::vector<std::atomic<std::size_t>> done(k);
   for (auto& d : done) d = 0;
@@ -170,7 +172,7 @@ Run drive(Conference& conf, std::size_t frames) {
   std::vector<std::thread> threads;
   for (std::size_t m = 0; m < k; ++m) {
     threads.emplace_back([&, m] {
-      pin_to_cpu(unsigned(m));
+      if (pin) pin_to_cpu(unsigned(m));
       ModuleLoad& load = conf.loads[m];
       std::vector<float> out(kFrame);
       while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
@@ -216,8 +218,9 @@ int main(int argc, char** argv) {
   const std::size_t parties = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 2000;
   const std::size_t frames = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 500;
   const int rounds = argc > 3 ? std::atoi(argv[3]) : 9;
-  std::printf("Conference of %zu parties, %zu frames (10 ms) per run, %d rounds interleaved; %u CPUs\n", parties,
-              frames, rounds, std::thread::hardware_concurrency());
+  const bool pin = argc > 4 ? std::atoi(argv[4]) != 0 : true;
+  std::printf("Conference of %zu parties, %zu frames (10 ms) per run, %d rounds interleaved; %u CPUs; threads %s\n",
+              parties, frames, rounds, std::thread::hardware_concurrency(), pin ? "pinned" : "not pinned");
   double load[3];
   if (getloadavg(load, 3) == 3) std::printf("load average at the start: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
 
@@ -227,16 +230,16 @@ int main(int argc, char** argv) {
     double t1, t2;
     {
       Conference c(1, parties);
-      drive(c, 20);  // warm up: every join faded in, caches filled
-      const Run run = drive(c, frames);
+      drive(c, 20, pin);  // warm up: every join faded in, caches filled
+      const Run run = drive(c, frames, pin);
       t1 = double(parties * frames) / run.wall;
       cpu_one.push_back(run.cpu[0] / run.wall);
       work_one.push_back(run.work[0] / double(parties * frames) * 1e6);
     }
     {
       Conference c(2, parties);
-      drive(c, 20);
-      const Run run = drive(c, frames);
+      drive(c, 20, pin);
+      const Run run = drive(c, frames, pin);
       t2 = double(parties * frames) / run.wall;
       cpu_two_a.push_back(run.cpu[0] / run.wall);
       cpu_two_b.push_back(run.cpu[1] / run.wall);
