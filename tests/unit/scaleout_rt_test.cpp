@@ -51,3 +51,113 @@ INSTANTIATE_TEST_SUITE_P(FourModules, RealTimeModels,
                          case_name);
 
 }  // namespace
+
+namespace {
+
+using namespace scaleout;
+
+// The sender of a timeslot moves between two real-time modules, again and
+// again, while a third module listens. A destroyed TDM[tx] may still be held
+// by its module's processing path for a frame or two: it must send nothing
+// more, so that the new sender is the only writer of the receivers' rings
+// (ThreadSanitizer sees two writers otherwise). The listener hears the tone
+// both senders send throughout, but for the frames of each hand-over.
+TEST(RealTimeTdmBus, ASenderMovingBetweenModulesLeavesOneWriter) {
+  Card card(3);
+  const tSMModuleId listener_module = card.modules[2];
+  auto channel_on = [](tSMModuleId m, kSMChannelType type) {
+    SM_CHANNEL_ALLOC_PLACED_PARMS p{};
+    p.type = type;
+    p.module = m;
+    EXPECT_EQ(sm_channel_alloc_placed(&p), 0);
+    return p.channel;
+  };
+  auto datafeed_of = [](tSMChannelId c) {
+    SM_CHANNEL_DATAFEED_PARMS d{};
+    d.channel = c;
+    EXPECT_EQ(sm_channel_get_datafeed(&d), 0);
+    return d.datafeed;
+  };
+  // On modules 0 and 1, a replay-free source: a host-input channel in a
+  // conference output, whose datafeed a TDM[tx] sends.
+  std::vector<tSMDatafeedId> source(2);
+  std::vector<std::shared_ptr<ChannelIo>> talker_io(2);
+  constexpr std::size_t kSeconds = 2;
+  const std::vector<float> tone = testsig::sine(1000.0, kLevel, kSeconds * 8000 + 4000, kRate);
+  for (std::size_t m = 0; m < 2; ++m) {
+    const tSMChannelId talker = channel_on(card.modules[m], kSMChannelTypeInput);
+    const tSMChannelId out = channel_on(card.modules[m], kSMChannelTypeOutput);
+    SM_CONF_PRIM_START_PARMS s{};
+    s.channel = out;
+    ASSERT_EQ(sm_conf_prim_start(&s), 0);
+    SM_CONF_PRIM_ADD_PARMS a{};
+    a.channel = out;
+    a.participant = talker;
+    ASSERT_EQ(sm_conf_prim_add(&a), 0);
+    auto e = engine_of(card.modules[m]);
+    ASSERT_EQ(e->enable_host_input(raw(talker), tone.size()), Errc::ok);
+    ASSERT_EQ(e->channel_io(raw(talker), talker_io[m]), Errc::ok);
+    source[m] = datafeed_of(out);
+  }
+  // On module 2, the listener: an input fed by timeslot (6, 0), heard on a
+  // conference output's host port.
+  SM_TDMRX_CREATE_PARMS rc{};
+  rc.module = listener_module;
+  rc.stream = 6;
+  rc.timeslot = 0;
+  rc.type = kSMTimeslotTypeData;
+  ASSERT_EQ(sm_tdmrx_create(&rc), 0);
+  SM_TDMRX_DATAFEED_PARMS rd{};
+  rd.tdmrx = rc.tdmrx;
+  ASSERT_EQ(sm_tdmrx_get_datafeed(&rd), 0);
+  const tSMChannelId remote = channel_on(listener_module, kSMChannelTypeInput);
+  SM_CHANNEL_DATAFEED_CONNECT_PARMS k{};
+  k.data_source = rd.datafeed;
+  k.channel = remote;
+  ASSERT_EQ(sm_channel_datafeed_connect(&k), 0);
+  const tSMChannelId heard = channel_on(listener_module, kSMChannelTypeOutput);
+  SM_CONF_PRIM_START_PARMS s{};
+  s.channel = heard;
+  ASSERT_EQ(sm_conf_prim_start(&s), 0);
+  SM_CONF_PRIM_ADD_PARMS a{};
+  a.channel = heard;
+  a.participant = remote;
+  ASSERT_EQ(sm_conf_prim_add(&a), 0);
+  auto listener = engine_of(listener_module);
+  ASSERT_EQ(listener->enable_host_output(raw(heard), (kSeconds + 1) * 8000), Errc::ok);
+  std::shared_ptr<ChannelIo> heard_io;
+  ASSERT_EQ(listener->channel_io(raw(heard), heard_io), Errc::ok);
+
+  std::size_t accepted = 0;
+  for (auto& io : talker_io) ASSERT_EQ(io->write_input(tone.data(), tone.size(), accepted), Errc::ok);
+  // 40 hand-overs, 50 ms apart.
+  tSMTDMtxId tx = kSMNullTDMtxId;
+  for (int i = 0; i < 40; ++i) {
+    if (tx != kSMNullTDMtxId) {
+      ASSERT_EQ(sm_tdmtx_destroy(tx), 0);
+    }
+    SM_TDMTX_CREATE_PARMS tc{};
+    tc.module = card.modules[std::size_t(i % 2)];
+    tc.stream = 6;
+    tc.timeslot = 0;
+    tc.type = kSMTimeslotTypeData;
+    ASSERT_EQ(sm_tdmtx_create(&tc), 0) << "hand-over " << i << ": the timeslot is free once its sender is destroyed";
+    tx = tc.tdmtx;
+    SM_TDMTX_DATAFEED_CONNECT_PARMS tk{};
+    tk.data_source = source[std::size_t(i % 2)];
+    tk.tdmtx = tx;
+    ASSERT_EQ(sm_tdmtx_datafeed_connect(&tk), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::vector<float> out((kSeconds + 1) * 8000);
+  std::size_t got = 0;
+  ASSERT_EQ(heard_io->read_output(out.data(), out.size(), got), Errc::ok);
+  ASSERT_GE(got, std::size_t(8000));
+  // The median level over 100 ms windows of the second second: the tone,
+  // as sent (each hand-over costs a frame or two of it).
+  EXPECT_NEAR(median_tone_level(out.data() + 8000, 8000, 1000.0, 10), kLevel, 1.0);
+  EXPECT_EQ(sm_tdmtx_destroy(tx), 0);
+  EXPECT_EQ(sm_tdmrx_destroy(rc.tdmrx), 0);
+}
+
+}  // namespace

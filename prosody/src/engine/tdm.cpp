@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "dsp/g711.hpp"
@@ -83,6 +84,7 @@ class TdmTx final : public EndpointSink {
     for (auto& link : ts_->links) announce(*link);
     ts_->version.fetch_add(1, std::memory_order_release);
     attached_ = true;
+    sending_.store(true);
     return true;
   }
   void announce(Link& link) const {
@@ -94,12 +96,26 @@ class TdmTx final : public EndpointSink {
     std::lock_guard<std::mutex> lock(ts_->m);
     if (!attached_) return;
     attached_ = false;
+    // The module's processing path may still hold this sender for a frame
+    // or two; from here on its pushes send nothing, and one under way is
+    // let finish, so that a sender attached next is the rings' only writer.
+    sending_.store(false);
+    while (pushing_.load()) std::this_thread::yield();
     ts_->has_tx = false;
     for (auto& link : ts_->links) link->has_sender = false;
     ts_->version.fetch_add(1, std::memory_order_release);
   }
 
   void push(const float* frame, std::size_t n) override {
+    // (sequentially consistent with detach: either it sees this push under
+    // way, or this push sees it has detached)
+    pushing_.store(true);
+    if (sending_.load()) send(frame, n);
+    pushing_.store(false);
+  }
+
+ private:
+  void send(const float* frame, std::size_t n) {
     refresh_links();
     const float* out = scratch_.data();
     if (!frame)
@@ -114,7 +130,6 @@ class TdmTx final : public EndpointSink {
     }
   }
 
- private:
   // The receivers as of the last change; the processing path never waits
   // for the control side (a change that misses one frame is taken at the
   // next).
@@ -130,6 +145,8 @@ class TdmTx final : public EndpointSink {
   std::shared_ptr<Timeslot> ts_;
   const TimeslotType type_;
   bool attached_ = false;  // guarded by ts_->m
+  std::atomic<bool> sending_{false};
+  std::atomic<bool> pushing_{false};
   std::vector<float> scratch_;
   std::vector<std::uint8_t> codes_;
   std::vector<std::shared_ptr<Link>> links_;
