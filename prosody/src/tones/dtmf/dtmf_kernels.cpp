@@ -42,8 +42,11 @@ __attribute__((always_inline)) inline void store8(float* p, v8f v) { std::memcpy
 struct BankSums {
   v8f r0, i0, r1, i1, r2, i2;
   static constexpr std::size_t kStride = 16 * kBankHopSamples;  // the same sample in the next-older window
-  // Adds one sample, v in every lane; t: its coefficient row in the newest window.
-  __attribute__((always_inline)) void add(v8f v, const float* t) {
+  // Adds one sample v; t: its coefficient row in the newest window. (The
+  // scalar is broadcast by the vector operations: v8f{} + v instead costs
+  // an add per sample, for the same sums, as a sum that starts at +0 never
+  // becomes -0.)
+  __attribute__((always_inline)) void add(float v, const float* t) {
     r0 += v * load8(t);
     i0 += v * load8(t + 8);
     r1 += v * load8(t + kStride);
@@ -60,23 +63,22 @@ static_assert(kBankWindows == 3, "bank_accumulate is unrolled for three concurre
 // Three overlapping windows, eight complex frequencies each, side by side:
 // per sample, six 8-lane multiply-adds against rows of the coefficient table.
 PROSODY_DTMF_KERNEL
-void bank_accumulate(const float* x, std::size_t n, unsigned position, float (*acc[kBankWindows])[16],
+void bank_accumulate(const float* x, std::size_t n, unsigned position, float (*acc)[16],
                      const float (*coefficients)[16]) {
-  BankSums a{load8(*acc[0]),     load8(*acc[0] + 8), load8(*acc[1]),
-             load8(*acc[1] + 8), load8(*acc[2]),     load8(*acc[2] + 8)};
+  BankSums a{load8(acc[0]), load8(acc[0] + 8), load8(acc[1]), load8(acc[1] + 8), load8(acc[2]), load8(acc[2] + 8)};
   const float* t = coefficients[position];
   std::size_t i = 0;
   // Two samples a step into separate sums: twelve independent chains keep
   // both FMA pipes busy (six would wait on the add latency).
   BankSums b{};
   for (; i + 2 <= n; i += 2, t += 32) {
-    a.add(v8f{} + x[i], t);
-    b.add(v8f{} + x[i + 1], t + 16);
+    a.add(x[i], t);
+    b.add(x[i + 1], t + 16);
   }
-  for (; i < n; ++i, t += 16) a.add(v8f{} + x[i], t);
-  store8(*acc[0], a.r0 + b.r0), store8(*acc[0] + 8, a.i0 + b.i0);
-  store8(*acc[1], a.r1 + b.r1), store8(*acc[1] + 8, a.i1 + b.i1);
-  store8(*acc[2], a.r2 + b.r2), store8(*acc[2] + 8, a.i2 + b.i2);
+  for (; i < n; ++i, t += 16) a.add(x[i], t);
+  store8(acc[0], a.r0 + b.r0), store8(acc[0] + 8, a.i0 + b.i0);
+  store8(acc[1], a.r1 + b.r1), store8(acc[1] + 8, a.i1 + b.i1);
+  store8(acc[2], a.r2 + b.r2), store8(acc[2] + 8, a.i2 + b.i2);
 }
 
 // One whole window from contiguous samples (for hops between bank hops).
@@ -100,8 +102,8 @@ void window_dft(const float* x, const float (*folded)[16], const float* centre, 
   v8f re[4] = {}, im[4] = {};
   for (unsigned n = 0; n < kPairs; n += 4) {
     for (unsigned k = 0; k < 4; ++k) {
-      re[k] += (v8f{} + sum[n + k]) * load8(folded[n + k]);
-      im[k] += (v8f{} + difference[n + k]) * load8(folded[n + k] + 8);
+      re[k] += sum[n + k] * load8(folded[n + k]);
+      im[k] += difference[n + k] * load8(folded[n + k] + 8);
     }
   }
   const v8f r = (re[0] + re[1]) + (re[2] + re[3]), i = (im[0] + im[1]) + (im[2] + im[3]);

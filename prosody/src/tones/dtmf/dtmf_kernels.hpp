@@ -17,7 +17,7 @@ namespace prosody::tones::dtmf {
 // (re[8] then im[8]), age 0 the newest; `position` is the newest window's
 // sample position of x[0] within its bank hop; coefficients: rows of
 // WindowTables::bank_coefficients. x may not cross a bank hop.
-void bank_accumulate(const float* x, std::size_t n, unsigned position, float (*acc[kBankWindows])[16],
+void bank_accumulate(const float* x, std::size_t n, unsigned position, float (*acc)[16],
                      const float (*coefficients)[16]);
 
 // The window DFT of x[0..kWindowSamples) at the eight channels, from the

@@ -38,6 +38,9 @@ constexpr double kScreenFarChannel = 0.063;  // power two channels away from a t
 constexpr float kCoarseLevel = 0.125f;
 constexpr float kCoarseFarChannel = 0.16f;
 constexpr float kCoarseTwist = 2.5f;
+// The channels two or more places from each group maximum (bit k: the
+// group's channel k), for the in-group purity test.
+constexpr unsigned kFarChannels[4] = {0b1100, 0b1000, 0b0001, 0b0011};
 
 }  // namespace
 
@@ -59,7 +62,6 @@ void HopAnalyser::reset() {
   quiet_run_ = 0;
   skipping_ = false;
   skipped_from_hop_ = skipped_from_sample_ = 0;
-  newest_slot_ = 0;
   bank_position_ = 0;
   dense_ = false;
   last_screened_hop_ = 0;
@@ -194,8 +196,12 @@ void HopAnalyser::judge(const WindowRecord& window, const WindowRecord& previous
   // noise their outcomes are coin tosses, which a branch predictor loses.
   bool fail = (low_max < level) | (high_max < level);
   const float far_low = far * low_max, far_high = far * high_max;
-  for (int k = 0; k < kFirstColumnChannel; ++k) fail |= (std::abs(k - row) >= 2) & (power[k] > far_low);
-  for (int k = kFirstColumnChannel; k < kChannels; ++k) fail |= (std::abs(k - column) >= 2) & (power[k] > far_high);
+  unsigned loud_low = 0, loud_high = 0;  // bit k: channel k of the group is above the far limit
+  for (int k = 0; k < 4; ++k) {
+    loud_low |= unsigned(power[k] > far_low) << k;
+    loud_high |= unsigned(power[kFirstColumnChannel + k] > far_high) << k;
+  }
+  fail |= ((loud_low & kFarChannels[row]) | (loud_high & kFarChannels[column - kFirstColumnChannel])) != 0;
   fail |= (high_max > twist * screen_reverse_ * low_max) | (low_max > twist * screen_normal_ * high_max);
   if (fail) return;
   v.screened = true;
