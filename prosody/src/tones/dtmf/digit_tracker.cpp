@@ -110,18 +110,25 @@ double DigitTracker::estimate_onset(const HopAnalyser& analysis, double* conceal
   // left ends before stop_below, so would any edge read from them: the
   // walk stops there.
   *concealed = 0.0;
-  // presence() with the plateau's reciprocals taken once for the walk.
+  // presence() with the plateau's reciprocals and the channels taken once
+  // for the walk.
   const double inv_low = 1.0 / std::max(plateau(false), 1e-30);
   const double inv_high = 1.0 / std::max(plateau(true), 1e-30);
-  auto presence = [&](const WindowRecord& w) {
-    return 0.5 * (w.mag[pair_.row] * inv_low + w.mag[high_channel()] * inv_high);
-  };
+  const int low = pair_.row, high = high_channel();
+  auto presence = [&](const WindowRecord& w) { return 0.5 * (w.mag[low] * inv_low + w.mag[high] * inv_high); };
+  // An end (a whole number) lies before stop_below if and only if it lies
+  // before stop, the least whole number not below stop_below.
+  std::uint64_t stop = 0;
+  if (stop_below > 0.0) {
+    stop = static_cast<std::uint64_t>(stop_below);
+    stop += static_cast<double>(stop) < stop_below;
+  }
   const std::uint64_t depth = std::min<std::uint64_t>(analysis.hop_count() - 1, HopAnalyser::kWindowRecords - 2);
   const WindowRecord* later = &analysis.window_back(0);
   bool gap_between = false;  // unknown windows between `later` and the one examined
   for (unsigned k = 1; k <= depth; ++k) {
     const WindowRecord& w = analysis.window_back(k);
-    if (w.end < kWindowSamples || static_cast<double>(later->end) < stop_below) break;
+    if (w.end < kWindowSamples || later->end < stop) break;
     if (!w.computed) continue;
     if (w.unknown) {
       // A window just after lost audio that the tone only partly fills

@@ -112,43 +112,73 @@ void window_dft(const float* x, const float (*folded)[16], const float* centre, 
   store8(out + 8, r * ci + i * cr);
 }
 
-// Eight interleaved recurrences, so each chain is n/8 long and
-// the lanes go side by side; run in double, stored in single precision.
-PROSODY_DTMF_KERNEL
-void fill_rotation(std::complex<double> c, double w, unsigned n, float* re, float* im) {
-  // Lane k starts at c exp(j w k); every lane steps by exp(j 8 w).
-  const double cr = std::cos(w), ci = std::sin(w);
-  double lr[8], li[8];
-  lr[0] = c.real();
-  li[0] = c.imag();
-  for (int k = 1; k < 8; ++k) {
-    lr[k] = lr[k - 1] * cr - li[k - 1] * ci;
-    li[k] = lr[k - 1] * ci + li[k - 1] * cr;
+namespace {
+
+// One rotation's eight interleaved recurrences, so each chain is n/8 long
+// and the lanes go side by side; run in double, stored in single precision.
+struct RotationLanes {
+  v4d r0, r1, i0, i1;  // lanes 0-3 and 4-7
+  double sr, si;       // the step of every lane, exp(j 8 w)
+
+  // Lane k starts at c exp(j w k).
+  __attribute__((always_inline)) void start(std::complex<double> c, double w) {
+    const double cr = std::cos(w), ci = std::sin(w);
+    double lr[8], li[8];
+    lr[0] = c.real();
+    li[0] = c.imag();
+    for (int k = 1; k < 8; ++k) {
+      lr[k] = lr[k - 1] * cr - li[k - 1] * ci;
+      li[k] = lr[k - 1] * ci + li[k - 1] * cr;
+    }
+    sr = cr, si = ci;
+    for (int doubling = 0; doubling < 3; ++doubling) {
+      const double r = sr * sr - si * si;
+      si = 2.0 * sr * si;
+      sr = r;
+    }
+    std::memcpy(&r0, lr, sizeof r0);
+    std::memcpy(&r1, lr + 4, sizeof r1);
+    std::memcpy(&i0, li, sizeof i0);
+    std::memcpy(&i1, li + 4, sizeof i1);
   }
-  double sr = cr, si = ci;
-  for (int doubling = 0; doubling < 3; ++doubling) {
-    const double r = sr * sr - si * si;
-    si = 2.0 * sr * si;
-    sr = r;
-  }
-  v4d r0, r1, i0, i1;
-  std::memcpy(&r0, lr, sizeof r0);
-  std::memcpy(&r1, lr + 4, sizeof r1);
-  std::memcpy(&i0, li, sizeof i0);
-  std::memcpy(&i1, li + 4, sizeof i1);
-  for (std::size_t b = 0; b < n; b += 8) {
+  // Stores eight values and steps.
+  __attribute__((always_inline)) void store_and_step(float* re, float* im) {
     const v4f fr0 = __builtin_convertvector(r0, v4f), fr1 = __builtin_convertvector(r1, v4f);
     const v4f fi0 = __builtin_convertvector(i0, v4f), fi1 = __builtin_convertvector(i1, v4f);
-    std::memcpy(re + b, &fr0, sizeof fr0);
-    std::memcpy(re + b + 4, &fr1, sizeof fr1);
-    std::memcpy(im + b, &fi0, sizeof fi0);
-    std::memcpy(im + b + 4, &fi1, sizeof fi1);
+    std::memcpy(re, &fr0, sizeof fr0);
+    std::memcpy(re + 4, &fr1, sizeof fr1);
+    std::memcpy(im, &fi0, sizeof fi0);
+    std::memcpy(im + 4, &fi1, sizeof fi1);
     const v4d n0 = r0 * sr - i0 * si, n1 = r1 * sr - i1 * si;
     i0 = r0 * si + i0 * sr;
     i1 = r1 * si + i1 * sr;
     r0 = n0;
     r1 = n1;
   }
+};
+
+// K rotations in one pass: their chains are independent, so they overlap.
+template <unsigned K>
+__attribute__((always_inline)) inline void fill_rotations_together(const Rotation* rotations, unsigned n) {
+  RotationLanes lanes[K];
+  float *re[K], *im[K];
+  for (unsigned k = 0; k < K; ++k) {
+    lanes[k].start(rotations[k].start, rotations[k].step);
+    re[k] = rotations[k].re;
+    im[k] = rotations[k].im;
+  }
+  for (std::size_t b = 0; b < n; b += 8)
+    for (unsigned k = 0; k < K; ++k) lanes[k].store_and_step(re[k] + b, im[k] + b);
+}
+
+}  // namespace
+
+PROSODY_DTMF_KERNEL
+void fill_rotations(const Rotation* rotations, unsigned count, unsigned n) {
+  static_assert(kMaxRotations == 3, "fill_rotations takes one, two or three rotations");
+  if (count == 1) fill_rotations_together<1>(rotations, n);
+  if (count == 2) fill_rotations_together<2>(rotations, n);
+  if (count == 3) fill_rotations_together<3>(rotations, n);
 }
 
 // In single precision: eight lanes per tone, each chain n/8 long.
@@ -221,9 +251,18 @@ double energy_of(const float* x, unsigned n) {
 }
 #pragma GCC diagnostic pop
 
-PROSODY_DTMF_KERNEL
-void windowed_residual(const float* x, const float* weight, const float* const basis[4], const double a[4],
-                       const float* cos, unsigned n, float* out) {
+namespace {
+
+// The sample weights of the sieve's fit: an array, or all ones (UnitWeight:
+// 1 * v is v, so the products are the same without the multiplies).
+struct UnitWeight {
+  float operator[](unsigned) const { return 1.0f; }
+};
+
+template <typename Weight>
+__attribute__((always_inline)) inline void windowed_residual_with(const float* x, const Weight& weight,
+                                                                  const float* const basis[4], const double a[4],
+                                                                  const float* cos, unsigned n, float* out) {
   const float *b0 = basis[0], *b1 = basis[1], *b2 = basis[2], *b3 = basis[3];
   const float a0 = static_cast<float>(a[0]), a1 = static_cast<float>(a[1]), a2 = static_cast<float>(a[2]),
               a3 = static_cast<float>(a[3]);
@@ -236,8 +275,10 @@ void windowed_residual(const float* x, const float* weight, const float* const b
 
 // One pass, so the fourteen sums are independent chains (single precision, eight lanes each:
 // the frame is at most 256 samples and the system well conditioned).
-PROSODY_DTMF_KERNEL
-void normal_equations(const float* x, const float* weight, const float* const basis[4], unsigned n, double g[4][5]) {
+template <typename Weight>
+__attribute__((always_inline)) inline void normal_equations_with(const float* x, const Weight& weight,
+                                                                 const float* const basis[4], unsigned n,
+                                                                 double g[4][5]) {
   const float *b0 = basis[0], *b1 = basis[1], *b2 = basis[2], *b3 = basis[3];
   float s00 = 0, s01 = 0, s02 = 0, s03 = 0, s11 = 0, s12 = 0, s13 = 0, s22 = 0, s23 = 0, s33 = 0;
   float x0 = 0, x1 = 0, x2 = 0, x3 = 0;
@@ -253,6 +294,25 @@ void normal_equations(const float* x, const float* weight, const float* const ba
   const double upper[4][5] = {
       {s00, s01, s02, s03, x0}, {0, s11, s12, s13, x1}, {0, 0, s22, s23, x2}, {0, 0, 0, s33, x3}};
   std::memcpy(g, upper, sizeof upper);
+}
+
+}  // namespace
+
+PROSODY_DTMF_KERNEL
+void windowed_residual(const float* x, const float* weight, const float* const basis[4], const double a[4],
+                       const float* cos, unsigned n, float* out) {
+  if (weight)
+    windowed_residual_with(x, weight, basis, a, cos, n, out);
+  else
+    windowed_residual_with(x, UnitWeight{}, basis, a, cos, n, out);
+}
+
+PROSODY_DTMF_KERNEL
+void normal_equations(const float* x, const float* weight, const float* const basis[4], unsigned n, double g[4][5]) {
+  if (weight)
+    normal_equations_with(x, weight, basis, n, g);
+  else
+    normal_equations_with(x, UnitWeight{}, basis, n, g);
 }
 
 }  // namespace prosody::tones::dtmf

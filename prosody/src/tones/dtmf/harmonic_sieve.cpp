@@ -78,23 +78,26 @@ bool harmonic_series_present(const float* x, unsigned n, unsigned lost_begin, un
   // scale) carry the clipping's intermodulation, which sits exactly on the
   // "harmonics" of two tones in a near-integer ratio: they get no weight.
   // Lost audio (concealed, zeros in the history) says nothing either way.
-  float weight[kSieveMaxFrameSamples];
+  float weights[kSieveMaxFrameSamples];
+  const float* weight = nullptr;  // null: every sample counts
   const double peak = peak_of(x, n);
   const double clip = peak >= kClipLevel ? kClipShare * peak : 1e30;
-  if (lost_begin >= lost_end && clip > 1.0) {
-    std::fill(weight, weight + n, 1.0f);
-  } else {
+  if (lost_begin < lost_end || clip <= 1.0) {
     for (unsigned i = 0; i < n; ++i) {
       const bool lost = i >= lost_begin && i < lost_end;
-      weight[i] = lost || std::fabs(x[i]) >= clip ? 0.0f : 1.0f;
+      weights[i] = lost || std::fabs(x[i]) >= clip ? 0.0f : 1.0f;
     }
+    weight = weights;
   }
-  // The four basis sinusoids, once: the normal equations and the residual
-  // both read them.
-  static_assert(kSieveMaxFrameSamples % 8 == 0, "fill_rotation writes whole groups of eight");
-  float basis[4][kSieveMaxFrameSamples];
-  fill_rotation(1.0, 2.0 * kPi * f_low / kSampleRateHz, n, basis[0], basis[1]);
-  fill_rotation(1.0, 2.0 * kPi * f_high / kSampleRateHz, n, basis[2], basis[3]);
+  // The four basis sinusoids, once (the normal equations and the residual
+  // both read them), and the Hann window for the residual, cos(2 pi (i +
+  // 1/2) / n), by rotation: all three in one pass.
+  static_assert(kSieveMaxFrameSamples % 8 == 0, "fill_rotations writes whole groups of eight");
+  float basis[4][kSieveMaxFrameSamples], hann_cos[kSieveMaxFrameSamples], hann_sin[kSieveMaxFrameSamples];
+  const Rotation rotations[3] = {{1.0, 2.0 * kPi * f_low / kSampleRateHz, basis[0], basis[1]},
+                                 {1.0, 2.0 * kPi * f_high / kSampleRateHz, basis[2], basis[3]},
+                                 {std::polar(1.0, kPi / n), 2.0 * kPi / n, hann_cos, hann_sin}};
+  fill_rotations(rotations, 3, n);
   double system[4][5];  // normal equations beside their right-hand side
   const float* const columns[4] = {basis[0], basis[1], basis[2], basis[3]};
   normal_equations(x, weight, columns, n, system);
@@ -112,12 +115,9 @@ bool harmonic_series_present(const float* x, unsigned n, unsigned lost_begin, un
   }
   const double amp_low = std::hypot(system[0][4], system[1][4]), amp_high = std::hypot(system[2][4], system[3][4]);
   // Residual under a Hann window, zero-padded to 512 points (15.6 Hz bins).
-  // Hann by rotation: cos(2 pi (i + 1/2) / n).
   float padded[kFftPoints];
-  float hann_re[kSieveMaxFrameSamples], hann_im[kSieveMaxFrameSamples];
-  fill_rotation(std::polar(1.0, kPi / n), 2.0 * kPi / n, n, hann_re, hann_im);
   const double coefficients[4] = {system[0][4], system[1][4], system[2][4], system[3][4]};
-  windowed_residual(x, weight, columns, coefficients, hann_re, n, padded);
+  windowed_residual(x, weight, columns, coefficients, hann_cos, n, padded);
   const double hann_sum = 0.5 * n;  // the cosine sums to zero over its period
   std::fill(padded + n, padded + kFftPoints, 0.0f);
   // Energy a tone of the stronger amplitude would show at a probe.

@@ -132,14 +132,16 @@ void HopAnalyser::copy_history(std::uint64_t start, unsigned n, float* out) cons
   std::memcpy(out + first, history_, (n - first) * sizeof(float));
 }
 
+const float* HopAnalyser::history_span(std::uint64_t start, unsigned n, float* scratch) const {
+  const std::size_t at = start % kHistorySamples;
+  if (at + n <= kHistorySamples) return history_ + at;
+  copy_history(start, n, scratch);  // wraps: gather it
+  return scratch;
+}
+
 void HopAnalyser::compute_from_history(WindowRecord& window) {
   float gathered[kWindowSamples], out[16];
-  const std::uint64_t start = window.end - kWindowSamples;
-  const float* x = history_ + start % kHistorySamples;
-  if (start % kHistorySamples + kWindowSamples > kHistorySamples) {  // wraps: gather it first
-    copy_history(start, kWindowSamples, gathered);
-    x = gathered;
-  }
+  const float* x = history_span(window.end - kWindowSamples, kWindowSamples, gathered);
   window_dft(x, tables_->folded_coefficients, tables_->centre_rotation, out);
   publish(window, out);
   ++counts_.direct;
@@ -219,13 +221,12 @@ void HopAnalyser::judge(const WindowRecord& window, const WindowRecord& previous
   if (!(lag_low.real() > 0.0 && std::fabs(lag_low.imag()) <= screen_tan_[row] * lag_low.real()) ||
       !(lag_high.real() > 0.0 && std::fabs(lag_high.imag()) <= screen_tan_[column] * lag_high.real()))
     return;
-  // Offsets from the lag products (two arc tangents) only where they are
-  // used: the spectrum below, and the trace.
-  // Single precision is plenty here (1e-7 rad is 1e-5 Hz) and cheaper.
+  // Offsets from the lag products (two arc tangents; the real parts are
+  // positive) only where they are used: the spectrum below, and the trace.
   const double to_hz = kSampleRateHz / (2.0 * kPi * kHopSamples);
   auto offsets = [&](double& d_low, double& d_high) {
-    d_low = std::atan2(static_cast<float>(lag_low.imag()), static_cast<float>(lag_low.real())) * to_hz;
-    d_high = std::atan2(static_cast<float>(lag_high.imag()), static_cast<float>(lag_high.real())) * to_hz;
+    d_low = arc_of(lag_low.imag(), lag_low.real()) * to_hz;
+    d_high = arc_of(lag_high.imag(), lag_high.real()) * to_hz;
   };
   if (trace) offsets(trace->offset_low, trace->offset_high);
   v.row = row;
@@ -275,8 +276,8 @@ bool HopAnalyser::spectrally_pure(int row, int column, const WindowRecord& windo
   }
   constexpr unsigned kFft = kVerificationFftPoints;
   float residual[kFft];
-  float x[kWindowSamples];
-  copy_history(window.end - kWindowSamples, kWindowSamples, x);
+  float gathered[kWindowSamples];
+  const float* x = history_span(window.end - kWindowSamples, kWindowSamples, gathered);
   static_assert(kWindowSamples % 8 == 0, "two_tone_residual works in groups of eight");
   const float residual_energy = two_tone_residual(2.0 * amplitude[0], unit[0], 2.0 * amplitude[1], unit[1], x,
                                                   t.window_single, kWindowSamples, residual);

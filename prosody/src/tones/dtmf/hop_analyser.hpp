@@ -129,6 +129,9 @@ class HopAnalyser {
   const LostAudio& lost() const noexcept { return lost_; }
   // Samples [start, start + n) from the history (the last kHistorySamples).
   void copy_history(std::uint64_t start, unsigned n, float* out) const;
+  // The same samples in place where they do not wrap, else gathered into
+  // scratch (n floats).
+  const float* history_span(std::uint64_t start, unsigned n, float* scratch) const;
 
   struct Counts {
     std::uint64_t hops = 0;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <complex>
+#include <cstddef>
 
 #include "dtmf_common.hpp"
 #include "tones/real_fft.hpp"
@@ -66,7 +67,16 @@ struct WindowTables {
   double cumulative_inverse(double share) const {
     share = std::clamp(share, 0.0, 1.0);
     const double* end = cumulative_weight + kWindowSamples + 1;
-    const double* it = std::lower_bound(cumulative_weight, end, share);
+    // The first entry not below share (std::lower_bound), by halving
+    // without branches: the path depends on the share, which a branch
+    // predictor cannot guess.
+    const double* it = cumulative_weight;
+    for (std::size_t n = kWindowSamples + 1; n > 1;) {
+      const std::size_t half = n / 2;
+      it = it[half - 1] < share ? it + half : it;
+      n -= half;
+    }
+    it += *it < share;
     if (it == cumulative_weight) return 0.0;
     if (it == end) return kWindowSamples;
     const double hi = *it, lo = *(it - 1);
