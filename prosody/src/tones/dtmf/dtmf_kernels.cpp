@@ -28,6 +28,7 @@ namespace prosody::tones::dtmf {
 namespace {
 
 typedef float v8f __attribute__((vector_size(32)));
+typedef float v16f __attribute__((vector_size(64)));
 typedef double v4d __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
 
@@ -38,48 +39,116 @@ __attribute__((always_inline)) inline v8f load8(const float* p) {
 }
 __attribute__((always_inline)) inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
 
-// The three windows' sums (real and imaginary, eight channels each).
-struct BankSums {
+template <typename V>
+__attribute__((always_inline)) inline V load_vector(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+constexpr std::size_t kBankStride = 16 * kBankHopSamples;  // the same sample in the next-older window
+
+// The three windows' sums (real and imaginary, eight channels each) in
+// eight-lane vectors. add(): adds one sample v; t is its coefficient row in
+// the newest window. (The scalar is broadcast by the vector operations:
+// v8f{} + v instead costs an add per sample, for the same sums, as a sum
+// that starts at +0 never becomes -0.)
+struct BankSums8 {
   v8f r0, i0, r1, i1, r2, i2;
-  static constexpr std::size_t kStride = 16 * kBankHopSamples;  // the same sample in the next-older window
-  // Adds one sample v; t: its coefficient row in the newest window. (The
-  // scalar is broadcast by the vector operations: v8f{} + v instead costs
-  // an add per sample, for the same sums, as a sum that starts at +0 never
-  // becomes -0.)
+  __attribute__((always_inline)) void load(const float (*acc)[16]) {
+    r0 = load8(acc[0]), i0 = load8(acc[0] + 8), r1 = load8(acc[1]), i1 = load8(acc[1] + 8);
+    r2 = load8(acc[2]), i2 = load8(acc[2] + 8);
+  }
   __attribute__((always_inline)) void add(float v, const float* t) {
     r0 += v * load8(t);
     i0 += v * load8(t + 8);
-    r1 += v * load8(t + kStride);
-    i1 += v * load8(t + kStride + 8);
-    r2 += v * load8(t + 2 * kStride);
-    i2 += v * load8(t + 2 * kStride + 8);
+    r1 += v * load8(t + kBankStride);
+    i1 += v * load8(t + kBankStride + 8);
+    r2 += v * load8(t + 2 * kBankStride);
+    i2 += v * load8(t + 2 * kBankStride + 8);
+  }
+  // acc = these sums + other's.
+  __attribute__((always_inline)) void store_with(const BankSums8& other, float (*acc)[16]) const {
+    store8(acc[0], r0 + other.r0), store8(acc[0] + 8, i0 + other.i0);
+    store8(acc[1], r1 + other.r1), store8(acc[1] + 8, i1 + other.i1);
+    store8(acc[2], r2 + other.r2), store8(acc[2] + 8, i2 + other.i2);
   }
 };
 
-}  // namespace
-
-static_assert(kBankWindows == 3, "bank_accumulate is unrolled for three concurrent windows");
+// The same in sixteen-lane vectors (a window's real and imaginary parts in
+// one): every lane adds the same products in the same order, so the sums
+// are the same as BankSums8's.
+struct BankSums16 {
+  v16f w0, w1, w2;
+  __attribute__((always_inline)) void load(const float (*acc)[16]) {
+    w0 = load_vector<v16f>(acc[0]), w1 = load_vector<v16f>(acc[1]), w2 = load_vector<v16f>(acc[2]);
+  }
+  __attribute__((always_inline)) void add(float v, const float* t) {
+    w0 += v * load_vector<v16f>(t);
+    w1 += v * load_vector<v16f>(t + kBankStride);
+    w2 += v * load_vector<v16f>(t + 2 * kBankStride);
+  }
+  __attribute__((always_inline)) void store_with(const BankSums16& other, float (*acc)[16]) const {
+    const v16f s0 = w0 + other.w0, s1 = w1 + other.w1, s2 = w2 + other.w2;
+    std::memcpy(acc[0], &s0, sizeof s0);
+    std::memcpy(acc[1], &s1, sizeof s1);
+    std::memcpy(acc[2], &s2, sizeof s2);
+  }
+};
 
 // Three overlapping windows, eight complex frequencies each, side by side:
-// per sample, six 8-lane multiply-adds against rows of the coefficient table.
-PROSODY_DTMF_KERNEL
-void bank_accumulate(const float* x, std::size_t n, unsigned position, float (*acc)[16],
-                     const float (*coefficients)[16]) {
-  BankSums a{load8(acc[0]), load8(acc[0] + 8), load8(acc[1]), load8(acc[1] + 8), load8(acc[2]), load8(acc[2] + 8)};
+// per sample, six 8-lane (or three 16-lane) multiply-adds against rows of
+// the coefficient table.
+template <typename Sums>
+__attribute__((always_inline)) inline void accumulate_bank(const float* x, std::size_t n, unsigned position,
+                                                           float (*acc)[16], const float (*coefficients)[16]) {
+  Sums a, b{};  // two samples a step into separate sums: independent chains keep the FMA pipes busy
+  a.load(acc);
   const float* t = coefficients[position];
   std::size_t i = 0;
-  // Two samples a step into separate sums: twelve independent chains keep
-  // both FMA pipes busy (six would wait on the add latency).
-  BankSums b{};
   for (; i + 2 <= n; i += 2, t += 32) {
     a.add(x[i], t);
     b.add(x[i + 1], t + 16);
   }
   for (; i < n; ++i, t += 16) a.add(x[i], t);
-  store8(acc[0], a.r0 + b.r0), store8(acc[0] + 8, a.i0 + b.i0);
-  store8(acc[1], a.r1 + b.r1), store8(acc[1] + 8, a.i1 + b.i1);
-  store8(acc[2], a.r2 + b.r2), store8(acc[2] + 8, a.i2 + b.i2);
+  a.store_with(b, acc);
 }
+
+}  // namespace
+
+static_assert(kBankWindows == 3, "bank_accumulate is unrolled for three concurrent windows");
+
+// Sixteen lanes where the machine has them (AVX-512: one multiply-add per
+// window and sample), else eight. The versions are chosen at load time like
+// the clones; versions of one function are only dispatched to from their own
+// file, hence the plain bank_accumulate around them.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(PROSODY_NO_CLONES)
+namespace {
+__attribute__((target("arch=x86-64-v4"), optimize("fp-contract=fast"))) void accumulate_bank_best(
+    const float* x, std::size_t n, unsigned position, float (*acc)[16], const float (*coefficients)[16]) {
+  accumulate_bank<BankSums16>(x, n, position, acc, coefficients);
+}
+__attribute__((target("arch=x86-64-v3"), optimize("fp-contract=fast"))) void accumulate_bank_best(
+    const float* x, std::size_t n, unsigned position, float (*acc)[16], const float (*coefficients)[16]) {
+  accumulate_bank<BankSums8>(x, n, position, acc, coefficients);
+}
+__attribute__((target("default"), optimize("fp-contract=fast"))) void accumulate_bank_best(
+    const float* x, std::size_t n, unsigned position, float (*acc)[16], const float (*coefficients)[16]) {
+  accumulate_bank<BankSums8>(x, n, position, acc, coefficients);
+}
+}  // namespace
+
+void bank_accumulate(const float* x, std::size_t n, unsigned position, float (*acc)[16],
+                     const float (*coefficients)[16]) {
+  accumulate_bank_best(x, n, position, acc, coefficients);
+}
+#else
+PROSODY_DTMF_KERNEL
+void bank_accumulate(const float* x, std::size_t n, unsigned position, float (*acc)[16],
+                     const float (*coefficients)[16]) {
+  accumulate_bank<BankSums8>(x, n, position, acc, coefficients);
+}
+#endif
 
 // One whole window from contiguous samples (for hops between bank hops).
 // The window (L = kWindowSamples) is symmetric about its centre
