@@ -175,9 +175,9 @@ void DigitTracker::absorb(const WindowRecord& window, const WindowRecord& previo
   }
   ++plateau_count_;
   if (previous.computed && !previous.unknown && window_full(previous) && presence(previous) >= kSteadyPresence) {
-    const std::complex<double> lag_low = tables_->lag_product(window.z[pair_.row], previous.z[pair_.row], pair_.row);
+    const std::complex<double> lag_low = tables_->lag_product(window.z(pair_.row), previous.z(pair_.row), pair_.row);
     const std::complex<double> lag_high =
-        tables_->lag_product(window.z[high_channel()], previous.z[high_channel()], high_channel());
+        tables_->lag_product(window.z(high_channel()), previous.z(high_channel()), high_channel());
     lag_sum_low_ += lag_low;
     lag_sum_high_ += lag_high;
     if (lag_count_ < kKeptSteady) {
@@ -205,8 +205,8 @@ void DigitTracker::start_candidate(const WindowVerdict& verdict, const WindowRec
 }
 
 void DigitTracker::reset_measurements(const WindowRecord& window) {
-  peak_low_ = std::abs(window.z[pair_.row]);
-  peak_high_ = std::abs(window.z[high_channel()]);
+  peak_low_ = std::abs(window.z(pair_.row));
+  peak_high_ = std::abs(window.z(high_channel()));
   plateau_sum_low_ = plateau_sum_high_ = 0.0;
   plateau_count_ = 0;
   lag_sum_low_ = lag_sum_high_ = 0.0;

@@ -17,7 +17,6 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <complex>
 #include <cstddef>
 #include <cstdint>
@@ -33,11 +32,13 @@ namespace prosody::tones::dtmf {
 // 64-byte aligned: a record is exactly two cache lines (with a thousand
 // detectors in a module, each new hop is a cache miss; make it two, not three).
 struct alignas(64) WindowRecord {
-  std::array<std::complex<float>, kChannels> z{};
-  float mag[kChannels] = {};  // |z|
-  std::uint64_t end = 0;      // the window covers [end - kWindowSamples, end)
-  bool computed = false;      // false: skipped (sparse mode, nothing tone-like)
-  bool unknown = false;       // the window overlaps concealed samples
+  float re[kChannels] = {}, im[kChannels] = {};  // z, as the bank leaves it
+  float mag[kChannels] = {};                     // |z|
+  std::uint64_t end = 0;                         // the window covers [end - kWindowSamples, end)
+  bool computed = false;                         // false: skipped (sparse mode, nothing tone-like)
+  bool unknown = false;                          // the window overlaps concealed samples
+
+  std::complex<float> z(int k) const { return {re[k], im[k]}; }
 };
 
 // The screen's and the verification's verdict on one window.
@@ -276,8 +277,10 @@ inline void HopAnalyser::update_resolution(const TrackedPair& tracked) {
 }
 
 inline void HopAnalyser::publish(WindowRecord& window, const float* re_im) {
-  for (int k = 0; k < kChannels; ++k) window.z[k] = {re_im[k], re_im[8 + k]};
-  for (int k = 0; k < kChannels; ++k) window.mag[k] = std::sqrt(re_im[k] * re_im[k] + re_im[8 + k] * re_im[8 + k]);
+  std::memcpy(window.re, re_im, sizeof window.re);
+  std::memcpy(window.im, re_im + kChannels, sizeof window.im);
+  for (int k = 0; k < kChannels; ++k)
+    window.mag[k] = std::sqrt(window.re[k] * window.re[k] + window.im[k] * window.im[k]);
   window.computed = true;
 }
 
