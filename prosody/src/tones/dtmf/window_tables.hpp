@@ -73,7 +73,7 @@ struct WindowTables {
     const double* it = cumulative_weight;
     for (std::size_t n = kWindowSamples + 1; n > 1;) {
       const std::size_t half = n / 2;
-      it = it[half - 1] < share ? it + half : it;
+      it += half & (std::size_t{0} - (it[half - 1] < share));  // (a select, not a branch)
       n -= half;
     }
     it += *it < share;
