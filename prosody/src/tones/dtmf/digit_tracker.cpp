@@ -125,10 +125,11 @@ double DigitTracker::estimate_onset(const HopAnalyser& analysis, double* conceal
   }
   const std::uint64_t depth = std::min<std::uint64_t>(analysis.hop_count() - 1, HopAnalyser::kWindowRecords - 2);
   const WindowRecord* later = &analysis.window_back(0);
+  std::uint64_t later_end = later->end;
   bool gap_between = false;  // unknown windows between `later` and the one examined
   for (unsigned k = 1; k <= depth; ++k) {
     const WindowRecord& w = analysis.window_back(k);
-    if (w.end < kWindowSamples || later->end < stop) break;
+    if (w.end < kWindowSamples || later_end < stop) break;
     if (!w.computed) continue;
     if (w.unknown) {
       // A window just after lost audio that the tone only partly fills
@@ -151,9 +152,10 @@ double DigitTracker::estimate_onset(const HopAnalyser& analysis, double* conceal
       return rising_edge(w, std::max(present, 0.0));
     }
     later = &w;
+    later_end = w.end;
     gap_between = false;
   }
-  return static_cast<double>(later->end) - kWindowSamples;
+  return static_cast<double>(later_end) - kWindowSamples;
 }
 
 bool DigitTracker::window_full(const WindowRecord& window) const {
@@ -269,7 +271,7 @@ bool DigitTracker::steady(HopTrace* trace) const {
          std::fabs(change_low) <= kMaxLevelChangeDb && std::fabs(change_high) <= kMaxLevelChangeDb;
 }
 
-bool DigitTracker::harmonic_series(double f_low, double f_high, std::uint64_t end, const HopAnalyser& analysis,
+bool DigitTracker::harmonic_series(const Measurement& m, std::uint64_t end, const HopAnalyser& analysis,
                                    HopTrace* trace) const {
   // Frame: the tone since its onset (plus a millisecond), at most 32 ms.
   const double first = std::max(onset_ + kSieveOnsetDelay, static_cast<double>(end) - kSieveMaxFrameSamples);
@@ -286,9 +288,15 @@ bool DigitTracker::harmonic_series(double f_low, double f_high, std::uint64_t en
     lost_begin = static_cast<unsigned>(std::max(lost.from, start) - start);
     lost_end = static_cast<unsigned>(std::min(lost.until, end) - start);
   }
+  // The measured tones, with their phasors from the nominal channels' (the
+  // offsets are a few tens of hertz at most).
+  auto tone = [&](int channel, double offset) {
+    return SieveTone{kNominalHz[channel] + offset,
+                     tables_->nominal_unit[channel] * small_rotation(2.0 * kPi * offset / kSampleRateHz)};
+  };
   SieveEvidence evidence;
-  const bool present =
-      harmonic_series_present(frame, n, lost_begin, lost_end, f_low, f_high, trace ? &evidence : nullptr);
+  const bool present = harmonic_series_present(frame, n, lost_begin, lost_end, tone(pair_.row, m.offset_low),
+                                               tone(high_channel(), m.offset_high), trace ? &evidence : nullptr);
   if (trace) {
     trace->sieve_ratio = evidence.ratio;
     trace->sieve_level = evidence.level;
@@ -391,8 +399,7 @@ void DigitTracker::track(const WindowRecord& window, const WindowRecord& previou
         const unsigned allowed = std::max(kMaxTotalMisses, pair_.verified_hops / kMissesPerVerified);
         bool reject = total_misses_ > allowed || !qualifies(m);
         if (!reject && steady(trace)) {
-          if (!harmonic_series(kNominalHz[pair_.row] + m.offset_low, kNominalHz[high_channel()] + m.offset_high, now,
-                               analysis, trace)) {
+          if (!harmonic_series(m, now, analysis, trace)) {
             pair_.phase = TrackingPhase::confirmed;
             ++counts_.confirmed;
             events.push_back(make_event(false, now));

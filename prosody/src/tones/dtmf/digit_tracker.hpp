@@ -66,8 +66,7 @@ class DigitTracker {
   Measurement measure() const;
   bool qualifies(const Measurement& m) const;
   bool steady(HopTrace* trace) const;
-  bool harmonic_series(double f_low, double f_high, std::uint64_t end, const HopAnalyser& analysis,
-                       HopTrace* trace) const;
+  bool harmonic_series(const Measurement& m, std::uint64_t end, const HopAnalyser& analysis, HopTrace* trace) const;
   DtmfEvent make_event(bool is_end, std::uint64_t decided) const;
   void finish(std::uint64_t decided, std::vector<DtmfEvent>& events);
   double qualifying_ms() const;

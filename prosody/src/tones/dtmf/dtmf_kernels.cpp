@@ -189,22 +189,13 @@ struct RotationLanes {
   v4d r0, r1, i0, i1;  // lanes 0-3 and 4-7
   double sr, si;       // the step of every lane, exp(j 8 w)
 
-  // Lane k starts at c exp(j w k).
-  __attribute__((always_inline)) void start(std::complex<double> c, double w) {
-    const double cr = std::cos(w), ci = std::sin(w);
+  // Lane k starts at c u^k.
+  __attribute__((always_inline)) void start(std::complex<double> c, std::complex<double> u) {
+    std::complex<double> lanes[8], u8;
+    phasor_lanes(c, u, lanes, u8);
     double lr[8], li[8];
-    lr[0] = c.real();
-    li[0] = c.imag();
-    for (int k = 1; k < 8; ++k) {
-      lr[k] = lr[k - 1] * cr - li[k - 1] * ci;
-      li[k] = lr[k - 1] * ci + li[k - 1] * cr;
-    }
-    sr = cr, si = ci;
-    for (int doubling = 0; doubling < 3; ++doubling) {
-      const double r = sr * sr - si * si;
-      si = 2.0 * sr * si;
-      sr = r;
-    }
+    for (int k = 0; k < 8; ++k) lr[k] = lanes[k].real(), li[k] = lanes[k].imag();
+    sr = u8.real(), si = u8.imag();
     std::memcpy(&r0, lr, sizeof r0);
     std::memcpy(&r1, lr + 4, sizeof r1);
     std::memcpy(&i0, li, sizeof i0);
@@ -258,19 +249,12 @@ float two_tone_residual(std::complex<double> a, std::complex<double> unit_a, std
   const std::complex<double> start[2] = {a, b}, units[2] = {unit_a, unit_b};
   float step[4];
   for (int t = 0; t < 2; ++t) {
-    // Lanes by a tree of products (short dependency chains).
-    const std::complex<double> u1 = units[t], u2 = u1 * u1, u4 = u2 * u2;
-    std::complex<double> v[8];
-    v[0] = start[t];
-    v[1] = v[0] * u1;
-    v[2] = v[0] * u2;
-    v[3] = v[1] * u2;
-    for (int k = 0; k < 4; ++k) v[4 + k] = v[k] * u4;
+    std::complex<double> v[8], u8;
+    phasor_lanes(start[t], units[t], v, u8);
     for (int k = 0; k < 8; ++k) {
       lane[2 * t][k] = static_cast<float>(v[k].real());
       lane[2 * t + 1][k] = static_cast<float>(v[k].imag());
     }
-    const std::complex<double> u8 = u4 * u4;
     step[2 * t] = static_cast<float>(u8.real());
     step[2 * t + 1] = static_cast<float>(u8.imag());
   }

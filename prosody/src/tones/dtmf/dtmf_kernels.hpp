@@ -25,10 +25,10 @@ void bank_accumulate(const float* x, std::size_t n, unsigned position, float (*a
 // out receives re[8] then im[8].
 void window_dft(const float* x, const float (*folded)[16], const float* centre, float* out);
 
-// A rotating phasor to tabulate: re[i] + j im[i] = start exp(j step i).
+// A rotating phasor to tabulate: re[i] + j im[i] = start step^i.
 struct Rotation {
   std::complex<double> start;
-  double step;  // radians per sample
+  std::complex<double> step;  // exp(j w), w in radians per sample
   float* re;
   float* im;
 };
@@ -62,6 +62,19 @@ void windowed_residual(const float* x, const float* weight, const float* const b
 // = sum w b_r b_c (upper triangle), g[r][4] = sum w b_r x; weight null: all
 // ones.
 void normal_equations(const float* x, const float* weight, const float* const basis[4], unsigned n, double g[4][5]);
+
+// lanes[k] = c u^k for k < 8 and u8 = u^8, by a tree of products (short
+// dependency chains): the starts of eight interleaved recurrences.
+inline void phasor_lanes(std::complex<double> c, std::complex<double> u, std::complex<double> lanes[8],
+                         std::complex<double>& u8) {
+  const std::complex<double> u2 = u * u, u4 = u2 * u2;
+  lanes[0] = c;
+  lanes[1] = lanes[0] * u;
+  lanes[2] = lanes[0] * u2;
+  lanes[3] = lanes[1] * u2;
+  for (int k = 0; k < 4; ++k) lanes[4 + k] = lanes[k] * u4;
+  u8 = u4 * u4;
+}
 
 // exp(j theta) for |theta| <= 0.3 by its Taylor series (error below 2e-12):
 // small frequency corrections without a call into libm. The coefficients are
