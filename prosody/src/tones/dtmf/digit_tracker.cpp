@@ -47,6 +47,7 @@ void DigitTracker::configure(const DtmfConfig& config) {
 
 void DigitTracker::reset() {
   pair_ = TrackedPair{};
+  walk_ = OnsetWalk{};
   onset_ = burst_end_ = release_ = 0.0;
   released_digit_ = false;
   peak_low_ = peak_high_ = 0.0;
@@ -101,7 +102,7 @@ double DigitTracker::falling_edge(const WindowRecord& window, double presence) c
   return static_cast<double>(window.end) - kWindowSamples + tables_->cumulative_inverse(presence);
 }
 
-double DigitTracker::estimate_onset(const HopAnalyser& analysis, double* concealed, double stop_below) const {
+double DigitTracker::estimate_onset(const HopAnalyser& analysis, double* concealed, double stop_below) {
   // Walk back from the newest window to the last one in which the tone was
   // less than half present; the onset is read from whichever of that window
   // and its successor is nearer the half-way point. Concealed windows are
@@ -123,12 +124,34 @@ double DigitTracker::estimate_onset(const HopAnalyser& analysis, double* conceal
     stop = static_cast<std::uint64_t>(stop_below);
     stop += static_cast<double>(stop) < stop_below;
   }
-  const std::uint64_t depth = std::min<std::uint64_t>(analysis.hop_count() - 1, HopAnalyser::kWindowRecords - 2);
+  const std::uint64_t newest = analysis.hop_count() - 1;  // hop of window_back(0)
+  const std::uint64_t depth = std::min<std::uint64_t>(newest, HopAnalyser::kWindowRecords - 2);
+  // Where the last walk of this candidate ended, a hop or two ago, it found
+  // the tone at least half present in every window between its edge and
+  // its newest window. If the least magnitudes of those windows still make
+  // the tone at least half present with today's plateau, so do theirs (the
+  // presence rounds monotonically): this walk goes straight to that edge,
+  // where the last one stopped, with the same windows and the same stop.
+  const OnsetWalk resume = walk_;
+  walk_.valid = false;
+  const bool may_resume = resume.valid && !analysis.lost().any && resume.newest < newest &&
+                          resume.later < resume.newest && newest - resume.edge <= depth &&
+                          !(presence_bound(resume, inv_low, inv_high) < kEdgePresence);
+  const std::uint64_t resume_at = newest - (resume.newest - 1);  // k of the last walk's first window
+  float min_low = HUGE_VALF, min_high = HUGE_VALF;               // of the windows found present
   const WindowRecord* later = &analysis.window_back(0);
-  std::uint64_t later_end = later->end;
+  std::uint64_t later_end = later->end, later_k = 0;
   bool gap_between = false;  // unknown windows between `later` and the one examined
-  for (unsigned k = 1; k <= depth; ++k) {
-    const WindowRecord& w = analysis.window_back(k);
+  for (std::uint64_t k = 1; k <= depth; ++k) {
+    if (may_resume && k == resume_at && !gap_between) {
+      later_k = newest - resume.later;
+      later = &analysis.window_back(static_cast<unsigned>(later_k));
+      later_end = later->end;
+      min_low = std::min(min_low, resume.min_low);
+      min_high = std::min(min_high, resume.min_high);
+      k = newest - resume.edge;
+    }
+    const WindowRecord& w = analysis.window_back(static_cast<unsigned>(k));
     if (w.end < kWindowSamples || later_end < stop) break;
     if (!w.computed) continue;
     if (w.unknown) {
@@ -145,6 +168,7 @@ double DigitTracker::estimate_onset(const HopAnalyser& analysis, double* conceal
     const double present = presence(w);
     if (present < kEdgePresence) {
       if (!gap_between) {
+        walk_ = OnsetWalk{true, newest, newest - k, newest - later_k, min_low, min_high};
         const double later_presence = presence(*later);
         if (std::fabs(later_presence - kEdgePresence) < std::fabs(present - kEdgePresence))
           return rising_edge(*later, std::min(later_presence, 1.0));
@@ -153,9 +177,16 @@ double DigitTracker::estimate_onset(const HopAnalyser& analysis, double* conceal
     }
     later = &w;
     later_end = w.end;
+    later_k = k;
+    min_low = std::min(min_low, w.mag[low]);
+    min_high = std::min(min_high, w.mag[high]);
     gap_between = false;
   }
   return static_cast<double>(later_end) - kWindowSamples;
+}
+
+double DigitTracker::presence_bound(const OnsetWalk& walk, double inv_low, double inv_high) {
+  return 0.5 * (walk.min_low * inv_low + walk.min_high * inv_high);
 }
 
 bool DigitTracker::window_full(const WindowRecord& window) const {
@@ -195,6 +226,7 @@ void DigitTracker::start_candidate(const WindowVerdict& verdict, const WindowRec
   pair_.phase = TrackingPhase::candidate;
   pair_.row = verdict.row;
   pair_.column = verdict.column;
+  walk_.valid = false;
   reset_measurements(window);
   pair_.verified_hops = 1;
   pair_.consecutive_misses = 0;
@@ -215,7 +247,7 @@ void DigitTracker::reset_measurements(const WindowRecord& window) {
   lag_count_ = 0;
 }
 
-double DigitTracker::clamped_onset(const HopAnalyser& analysis) const {
+double DigitTracker::clamped_onset(const HopAnalyser& analysis) {
   // The onset is read from the magnitude rise, but never placed more than a
   // window before the first verified window (plus any concealed span): a
   // vowel that slowly turned tone-like must earn its duration while it
