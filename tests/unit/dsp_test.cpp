@@ -139,10 +139,92 @@ TEST(Kernels, GainRampIsLinearAndEndsOnTarget) {
   for (std::size_t i = 1; i < x.size(); ++i) EXPECT_NEAR(x[i] - x[i - 1], 1.0f / 80.0f, 1e-6f);
 }
 
-TEST(Kernels, SanitiseRemovesNonFinite) {
-  std::vector<float> x = {0.5f, NAN, INFINITY, -INFINITY, 100.0f, -0.25f};
-  EXPECT_EQ(sanitise(x.data(), x.size(), 8.0f), 3u);
-  EXPECT_EQ(x, (std::vector<float>{0.5f, 0.0f, 0.0f, 0.0f, 8.0f, -0.25f}));
+TEST(Kernels, SanitiseRemovesNonFiniteAndAbsurdValues) {
+  std::vector<float> x = {0.5f, NAN, INFINITY, -INFINITY, 100.0f, -1e30f, 7.9f, -0.25f};
+  EXPECT_EQ(sanitise(x.data(), x.size(), 8.0f), 5u);
+  EXPECT_EQ(x, (std::vector<float>{0.5f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 7.9f, -0.25f}));
+}
+
+// The mixing kernels run a hand-vectorised version where the CPU has AVX2
+// and portable loops elsewhere; both must give every sample exactly as the
+// one formula does, written out here sample by sample.
+std::vector<float> random_samples(std::size_t n, std::uint32_t seed, float scale) {
+  std::vector<float> x(n);
+  for (auto& v : x) {
+    seed = seed * 1664525u + 1013904223u;
+    v = scale * (static_cast<float>(seed >> 8) / 16777216.0f - 0.5f);
+  }
+  return x;
+}
+
+float ramp_gain(float g0, float g1, std::size_t n, std::size_t i) {
+  const float step = (g1 - g0) / static_cast<float>(n);
+  return g0 + step * static_cast<float>(static_cast<int>(i) + 1);
+}
+
+TEST(Kernels, ContributionRecomputedFromItsInputCancelsExactly) {
+  for (std::size_t n : {40u, 80u, 160u, 480u, 83u}) {
+    const std::size_t sub = 32;
+    const std::vector<float> x = random_samples(n, 1u + std::uint32_t(n), 1.7f);
+    const std::vector<float> others = random_samples(n, 99u, 3.0f);
+    const float g0 = 0.37f, g1 = 1.91f;
+    std::vector<double> bus(n);
+    for (std::size_t i = 0; i < n; ++i) bus[i] = others[i];
+    accumulate_gain_ramp(bus.data(), x.data(), n, g0, g1);
+    std::vector<float> out(n), peaks(n / sub + 2), stored(n), expected_peaks(n / sub + 2, 0.0f);
+    const double ss = subtract_gain_ramp_narrow(bus.data(), x.data(), g0, g1, out.data(), n, sub, peaks.data());
+    copy_gain_ramp(x.data(), stored.data(), n, g0, g1);
+    double expected_ss = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const float c = x[i] * ramp_gain(g0, g1, n, i);
+      ASSERT_EQ(stored[i], c) << "copy_gain_ramp, sample " << i;
+      // The listener's own contribution is taken away exactly: what is left
+      // is the others, to the last bit.
+      ASSERT_EQ(out[i], others[i]) << "n " << n << " sample " << i;
+      expected_ss += double(out[i]) * out[i];
+      expected_peaks[i / sub] = std::max(expected_peaks[i / sub], std::fabs(out[i]));
+    }
+    EXPECT_NEAR(ss, expected_ss, 1e-4 * expected_ss);
+    for (std::size_t b = 0; b * sub < n; ++b) EXPECT_EQ(peaks[b], expected_peaks[b]);
+    // And with unit gain the plain subtraction gives the same.
+    std::vector<double> bus1(n);
+    for (std::size_t i = 0; i < n; ++i) bus1[i] = double(others[i]) + double(x[i]);
+    subtract_narrow(bus1.data(), x.data(), out.data(), n, sub, peaks.data());
+    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(out[i], others[i]);
+  }
+}
+
+TEST(Kernels, CopyStatsIsACopyWithTheStatisticsOfBlockStats) {
+  for (std::size_t n : {80u, 83u}) {
+    std::vector<float> x = random_samples(n, 5u, 2.0f), y(n);
+    const BlockStats a = copy_stats(x.data(), y.data(), n);
+    const BlockStats b = block_stats(x.data(), n);
+    EXPECT_EQ(y, x);
+    EXPECT_EQ(a.sum_squares, b.sum_squares);
+    EXPECT_EQ(a.peak, b.peak);
+    x[n - 3] = NAN;
+    EXPECT_FALSE(std::isfinite(copy_stats(x.data(), y.data(), n).sum_squares));
+  }
+}
+
+TEST(Kernels, SubblockGainsAreTheProductOfTheTwoRamps) {
+  for (std::size_t n : {80u, 480u, 40u}) {
+    const std::size_t sub = n == 480 ? 192 : 32;
+    const std::size_t nb = (n + sub - 1) / sub;
+    std::vector<float> gains(nb + 1);
+    for (std::size_t b = 0; b <= nb; ++b) gains[b] = 0.5f + 0.1f * float(b);
+    const std::vector<float> x = random_samples(n, 7u, 1.0f);
+    std::vector<float> y = x;
+    const float g0 = 0.8f, vstep = 0.003f;
+    apply_subblock_gains(y.data(), n, sub, gains.data(), g0, vstep);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t b = i / sub, at = b * sub, count = std::min(sub, n - at);
+      const float f = static_cast<float>(static_cast<int>(i - at) + 1);
+      const float v0 = g0 + vstep * static_cast<float>(static_cast<int>(at));
+      const float l0 = gains[b], lstep = (gains[b + 1] - l0) / static_cast<float>(count);
+      ASSERT_EQ(y[i], x[i] * ((v0 + vstep * f) * (l0 + lstep * f))) << "n " << n << " sample " << i;
+    }
+  }
 }
 
 TEST(Kernels, BlockStatsFlagsNaN) {

@@ -6,24 +6,14 @@
 
 #include <array>
 #include <cmath>
-#include <functional>
 
+#include "api_support.hpp"
 #include "harness.hpp"
 
 namespace prosody::test {
 namespace {
 
 constexpr double kRate = 8000.0;
-
-// The code of the Error f throws, or Errc::ok.
-Errc code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return Errc::ok;
-}
 
 std::vector<std::int16_t> integer_noise(std::size_t n, std::uint32_t seed, int amplitude) {
   std::vector<std::int16_t> x(n);
@@ -288,6 +278,59 @@ TEST(FrameApi, AbsentInputIsMissingUntilItsStreamEnds) {
   EXPECT_EQ(st.frames_concealed, 25u);
   EXPECT_EQ(st.frames_in, 7u);
   EXPECT_EQ(testsig::peak(heard.data(), n), 0.0) << "the end faded out";
+}
+
+// A party detached while its channel stays in use (its frame port is still
+// fed, or goes quiet in that very frame) fades out of what the others hear
+// over one frame, as a released one does: no step at the frame boundary.
+TEST(FrameApi, DetachedPartyFadesOutWhileItsChannelGoesOn) {
+  for (bool present_at_detach : {true, false}) {
+    SCOPED_TRACE(present_at_detach ? "input present in the detach frame" : "input absent from the detach frame");
+    Module m = Module::create({});
+    const std::size_t n = m.frame_samples();
+    Channel a = m.allocate(ChannelType::full_duplex), l = m.allocate(ChannelType::full_duplex),
+            b = m.allocate(ChannelType::full_duplex);
+    for (Channel* c : {&a, &l, &b}) {
+      c->enable_frame_input();
+      c->enable_frame_output();
+      c->conf_attach();
+      c->conf_start();
+      c->conf_set_gating(false);
+    }
+    a.conf_add(l);
+    a.conf_add(b);
+    l.conf_add(a);
+    l.conf_add(b);
+    b.conf_add(a);
+    b.conf_add(l);
+    std::vector<float> heard, xa(n), xb(n), out(n);
+    FrameResult r;
+    for (int f = 0; f < 60; ++f) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const double t = double(std::size_t(f) * n + i) / 8000.0;
+        xa[i] = float(0.3 * std::sin(2 * testsig::kPi * 300 * t));
+        xb[i] = float(0.1 * std::sin(2 * testsig::kPi * 200 * t + 1.0));  // never near 0 at a frame edge
+      }
+      if (f == 30) {
+        const int pid = b.participant_id();
+        a.conf_leave(pid);
+        l.conf_leave(pid);
+        b.conf_detach();
+      }
+      const FramePiece pa{0, std::uint32_t(n), xa.data(), SampleFormat::f32};
+      const FramePiece pb{0, std::uint32_t(n), xb.data(), SampleFormat::f32};
+      std::vector<FrameInput> ins{{a.id(), Span<const FramePiece>(&pa, 1), false}};
+      if (f < 30 || (f == 30 && present_at_detach) || f > 40)
+        ins.push_back({b.id(), Span<const FramePiece>(&pb, 1), false});
+      const FrameOutput o{l.id(), out.data(), SampleFormat::f32};
+      m.step_frame(Span<const FrameInput>(ins.data(), ins.size()), Span<const FrameOutput>(&o, 1), r);
+      heard.insert(heard.end(), out.begin(), out.end());
+    }
+    // The sines' own curvature: 0.3 w300^2 + 0.1 w200^2 = 0.019.
+    const std::size_t from = 5 * n;
+    EXPECT_LT(testsig::max_second_difference(heard.data() + from, heard.size() - from), 0.025);
+    EXPECT_LT(tone_db(heard, 200.0, 8000.0, 35 * n, 20 * n), -80.0) << "gone after the detach";
+  }
 }
 
 TEST(FrameApi, MisuseIsRefusedBeforeAnythingIsProcessed) {

@@ -19,38 +19,8 @@ ActivityCoefficients activity_coefficients(const ActivityParams& p) {
   return c;
 }
 
-namespace {
 // dBm0 of a frame on Aculab's scale, 10^((dBm0 + 90) / 10), is linear in the
 // mean square: 2 * ms * 10^((3.14 + 90) / 10).
 const double kEnergyPerMeanSquare = 2.0 * std::pow(10.0, (kFullScaleSineDbm0 + 90.0) / 10.0);
-}  // namespace
-
-double frame_energy(double mean_square) { return mean_square * kEnergyPerMeanSquare; }
-
-bool track_activity(ActivityState& s, const ActivityCoefficients& c, double e) {
-  if (s.lmin <= 0.0) {
-    s.lmin = c.min_noise;
-    s.lmax = c.min_noise * c.min_range;
-  }
-  // Noise floor: follows the energy down at once, creeps up slowly.
-  s.lmin = e < s.lmin ? e : std::min(s.lmin * c.lmin_rise, c.max_noise);
-  s.lmin = std::max(s.lmin, c.min_noise);
-  // Peak: follows the energy up at once, decays toward the floor.
-  s.lmax = e > s.lmax ? e : s.lmin + (s.lmax - s.lmin) * c.lmax_decay;
-  s.lmax = std::max(s.lmax, s.lmin * c.min_range);
-
-  const double threshold = s.lmin + (s.lmax - s.lmin) * c.thresh;
-  const bool speech = e > threshold && e > c.min_noise;
-  if (speech) {
-    s.hangover_frames_left = c.hangover_frames;
-    s.active = true;
-  } else if (s.hangover_frames_left > 0) {
-    --s.hangover_frames_left;
-    s.active = true;
-  } else {
-    s.active = false;
-  }
-  return s.active;
-}
 
 }  // namespace prosody::dsp

@@ -21,6 +21,7 @@
 //   are not chopped.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 namespace prosody::dsp {
@@ -56,9 +57,36 @@ struct ActivityCoefficients {
 ActivityCoefficients activity_coefficients(const ActivityParams& params);
 
 // Converts a frame's mean square (full scale 1.0) to Aculab's energy scale.
-double frame_energy(double mean_square);
+// Energy per unit mean square (see activity.cpp).
+extern const double kEnergyPerMeanSquare;
+inline double frame_energy(double mean_square) { return mean_square * kEnergyPerMeanSquare; }
 
 // Updates the tracker with one frame's energy; returns the verdict.
-bool track_activity(ActivityState& state, const ActivityCoefficients& c, double energy);
+// Inline: the engine runs it for every party every frame.
+inline bool track_activity(ActivityState& s, const ActivityCoefficients& c, double e) {
+  if (s.lmin <= 0.0) {
+    s.lmin = c.min_noise;
+    s.lmax = c.min_noise * c.min_range;
+  }
+  // Noise floor: follows the energy down at once, creeps up slowly.
+  s.lmin = e < s.lmin ? e : std::min(s.lmin * c.lmin_rise, c.max_noise);
+  s.lmin = std::max(s.lmin, c.min_noise);
+  // Peak: follows the energy up at once, decays toward the floor.
+  s.lmax = e > s.lmax ? e : s.lmin + (s.lmax - s.lmin) * c.lmax_decay;
+  s.lmax = std::max(s.lmax, s.lmin * c.min_range);
+
+  const double threshold = s.lmin + (s.lmax - s.lmin) * c.thresh;
+  const bool speech = e > threshold && e > c.min_noise;
+  if (speech) {
+    s.hangover_frames_left = c.hangover_frames;
+    s.active = true;
+  } else if (s.hangover_frames_left > 0) {
+    --s.hangover_frames_left;
+    s.active = true;
+  } else {
+    s.active = false;
+  }
+  return s.active;
+}
 
 }  // namespace prosody::dsp

@@ -15,6 +15,9 @@
 // of a 10,000-party conference.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+
 #include "dsp/activity.hpp"
 
 namespace prosody::dsp {
@@ -57,8 +60,29 @@ struct AgcStep {
 
 // Feeds one frame's mean square (full scale 1.0), measured before the AGC
 // gain, and whether the frame is speech; returns the gain ramp to apply.
-AgcStep agc_update(AgcState& state, const AgcCoefficients& c, double mean_square, bool speech);
+// Inline: the engine runs it for every party every frame.
+inline AgcStep agc_update(AgcState& s, const AgcCoefficients& c, double ms, bool speech) {
+  AgcStep step;
+  step.gain_before = static_cast<float>(s.gain);
+  if (speech && ms > c.min_level_ms) {
+    if (s.level_ms <= 0.0) {
+      s.level_ms = ms;
+    } else if (ms > s.level_ms) {
+      // Attack: a louder frame is believed at once, but halfway (in dB: the
+      // geometric mean), so a single click does not own the estimate.
+      s.level_ms = std::sqrt(s.level_ms * ms);
+    } else {
+      s.level_ms = std::max(ms, s.level_ms * c.release_ratio);
+    }
+    const double wanted = std::clamp(std::sqrt(c.target_ms / s.level_ms), c.min_gain, c.max_gain);
+    s.gain = wanted > s.gain ? std::min(wanted, s.gain * c.rise_ratio) : std::max(wanted, s.gain * c.fall_ratio);
+  }
+  step.gain_after = static_cast<float>(s.gain);
+  return step;
+}
 // The same, judging speech with its own activity tracker.
-AgcStep agc_update(AgcState& state, const AgcCoefficients& c, double mean_square);
+inline AgcStep agc_update(AgcState& s, const AgcCoefficients& c, double ms) {
+  return agc_update(s, c, ms, track_activity(s.activity, c.activity, frame_energy(ms)));
+}
 
 }  // namespace prosody::dsp

@@ -26,9 +26,11 @@ PROSODY_HOT float limit_with_gain(float* x, std::size_t n, const float* peaks, f
                                   const LimiterCoefficients& c, float* g) {
   if (n == 0) return 1.0f;
   const std::size_t sb = c.subblock;
-  const std::size_t nb = (n + sb - 1) / sb;
+  std::size_t nb = 0;  // sub-blocks: counted, not divided (a division costs more than a frame's few)
+  for (std::size_t at = 0; at < n; at += sb) ++nb;
   const float vstep = (g1 - g0) / static_cast<float>(n);
-  auto volume_at = [&](std::size_t i) { return g0 + vstep * static_cast<float>(i); };  // gain of sample i-1
+  // Gain of sample i-1 (int: int -> float conversion is one instruction).
+  auto volume_at = [&](std::size_t i) { return g0 + vstep * static_cast<float>(static_cast<int>(i)); };
 
   // Allowed limiter gain of each sub-block, from its peak after the ramp
   // (bounded by the larger ramp gain at its ends); boundary b may not exceed
@@ -63,18 +65,7 @@ PROSODY_HOT float limit_with_gain(float* x, std::size_t n, const float* peaks, f
   }
   // One pass: the output ramp times the limiter gain, linear from g[b] to
   // g[b+1] within each sub-block (its last sample gets exactly g[b+1]).
-  for (std::size_t b = 0; b < nb; ++b) {
-    const std::size_t at = b * sb;
-    const int count = static_cast<int>(std::min(sb, n - at));  // int -> float vectorises
-    const float l0 = g[b];
-    const float lstep = (g[b + 1] - l0) / static_cast<float>(count);
-    const float v0 = volume_at(at);
-    float* p = x + at;
-    for (int i = 0; i < count; ++i) {
-      const float fi = static_cast<float>(i + 1);
-      p[i] *= (v0 + vstep * fi) * (l0 + lstep * fi);
-    }
-  }
+  apply_subblock_gains(x, n, sb, g, g0, vstep);
   state.gain = g[nb];
   return lowest;
 }

@@ -26,8 +26,9 @@ Runtime::Runtime(std::uint32_t module_no, const ModuleConfig& config)
   for (unsigned i = 0; i < frame_; ++i) fade_out_[i] = 1.0f - float(i + 1) / float(frame_);
   limiter_coeff_ = dsp::limiter_coefficients({}, config.sample_rate);
   scratch_.resize(frame_ + 2);
-  peaks_.resize(frame_ / limiter_coeff_.subblock + 2);
-  out_scratch_.resize(frame_);
+  peaks_per_output_ = frame_ / limiter_coeff_.subblock + 2;
+  peaks_.resize(2 * peaks_per_output_);
+  out_scratch_.resize(2 * frame_);
   level_alpha_ = std::min(1.0, frame_seconds_ / 0.1);
   // Echo suppression thresholds as mean squares, so the frame loop compares
   // without logarithms.
@@ -38,10 +39,8 @@ Runtime::Runtime(std::uint32_t module_no, const ModuleConfig& config)
   out_agc.target_dbm0 = 0.0;  // Prosody: output AGC drives toward about 0 dBm0
   output_agc_coeff_ = dsp::agc_coefficients(out_agc);
   replay_agc_coeff_ = output_agc_coeff_;
-  dsp::AgcParams rec_agc;
-  rec_agc.frame_seconds = frame_seconds_;
-  rec_agc.target_dbm0 = -12.0;  // Prosody: record AGC converges toward about -12 dBm0
-  record_agc_coeff_ = dsp::agc_coefficients(rec_agc);
+  record_agc_params_.frame_seconds = frame_seconds_;
+  record_agc_params_.target_dbm0 = -12.0;  // Prosody: record AGC converges toward about -12 dBm0
 }
 
 namespace {
@@ -194,6 +193,9 @@ bool Runtime::build_inputs(const ControlModel& model, const Needs& need) {
   coefficients_.clear();
 
   bool participants_changed = false;
+  // Participants detached this boundary whose input is still received.
+  std::vector<InputState> detached;
+  std::vector<InputSetup> detached_setup;
   for (int pass = 0; pass < 2; ++pass) {
     for (std::size_t s = 0; s < nslots; ++s) {
       if (!need.input[s]) continue;
@@ -204,6 +206,21 @@ bool Runtime::build_inputs(const ControlModel& model, const Needs& need) {
       InputSetup setup;
       if (old.take(s, ch.gen, in, setup)) {
         if (in.participant != participant || setup.pid != ch.pid) participants_changed = true;
+        if (in.participant && !participant) {
+          // It fades out of every sum over one frame, mixing the audio it
+          // still receives (as a released participant fades out).
+          InputState fade = in;
+          fade.leaving = true;
+          fade.tones = nullptr;
+          fade.sidetone_output = -1;
+          fade.twin = static_cast<std::int32_t>(inputs_.size());
+          InputSetup fade_setup;
+          fade_setup.key = setup.key;
+          fade_setup.io = setup.io;
+          fade_setup.pid = setup.pid;
+          detached.push_back(fade);
+          detached_setup.push_back(std::move(fade_setup));
+        }
         if (setup.pid != ch.pid) {  // re-attached: a new participant, fades in
           in.gain_prev = 0.0f;
           in.agc = dsp::AgcState{};
@@ -212,6 +229,9 @@ bool Runtime::build_inputs(const ControlModel& model, const Needs& need) {
       } else {
         setup.key = ChannelKey{module_no_, static_cast<std::uint32_t>(s), ch.gen};
         in.slot = static_cast<std::uint32_t>(s);
+        // The channel's counters go on from where they are.
+        in.frames_in = ch.io->in_frames.load();
+        in.frames_concealed = ch.io->in_concealed.load();
         if (participant) participants_changed = true;
       }
       setup.io = ch.io;
@@ -287,8 +307,12 @@ bool Runtime::build_inputs(const ControlModel& model, const Needs& need) {
     leaving_.push_back(in);
     leaving_setup_.push_back(std::move(setup));
   }
-  contrib_.resize(std::size_t(contrib) * frame_);
-  contrib_ptr_.assign(contrib, nullptr);
+  for (std::size_t i = 0; i < detached.size(); ++i) {
+    detached[i].contrib = contrib++;
+    leaving_.push_back(detached[i]);
+    leaving_setup_.push_back(std::move(detached_setup[i]));
+  }
+  contrib_.assign(contrib, Contribution{});
   return participants_changed;
 }
 
@@ -334,6 +358,8 @@ void Runtime::build_outputs(const ControlModel& model, const Needs& need) {
     OutputSetup setup;
     if (!old.take(s, ch.gen, out, setup)) {
       setup.key = ChannelKey{module_no_, static_cast<std::uint32_t>(s), ch.gen};
+      out.frames_out = ch.io->out_frames.load();
+      out.frames_limited = ch.io->out_limited.load();
     }
     // Only a channel whose datafeed is referenced (or that a replay may hear
     // from the previous frame) needs last frame's output.
@@ -387,6 +413,7 @@ void Runtime::build_outputs(const ControlModel& model, const Needs& need) {
       if (setup.replay.job != job) {
         setup.replay = ReplayRt{};
         setup.replay.job = job;
+        setup.replay.stream = std::make_shared<ReplayStream>(job->settings, config_.sample_rate, frame_);
         out.limiter = dsp::LimiterState{};
       }
       setup.replay.volume_gain = static_cast<float>(dsp::db_to_gain(job->settings.volume_db));
@@ -425,6 +452,28 @@ void Runtime::link_inputs(const ControlModel& model) {
     leaving_[i].feed_output = source_output(leaving_[i], leaving_setup_[i]);
 }
 
+// A new record job's converters, rules and tone eliminator.
+void Runtime::start_record(RecordRt& rec, const RecordJob& job) {
+  const RecordSettings& s = job.settings;
+  RecordRules rules;
+  rules.silence_level_dbm0 = s.silence_level_db;
+  rules.max_elapsed_ms = s.max_elapsed_ms;
+  rules.max_silence_ms = s.max_silence_ms;
+  rules.max_initial_silence_ms = s.max_initial_silence_ms;
+  rules.silence_elimination_ms = s.silence_elimination_ms;
+  rec.gate = std::make_shared<RecordGate>(rules, config_.sample_rate, frame_, 1);
+  // The gate may release its held lead-in with a frame: that many at once.
+  const std::size_t most = rec.gate->max_samples_out();
+  rec.stream = std::make_shared<RecordStream>(s, config_.sample_rate, unsigned(most));
+  rec.tones.reset();
+  if (s.tone_elimination.enabled) {
+    ListenSettings t = s.tone_elimination;
+    t.suppress = true;
+    t.lookahead_us = 16000;  // removed from their first sample
+    rec.tones = std::make_shared<ToneSuppressor>(config_.sample_rate, t);
+  }
+}
+
 void Runtime::build_records(const ControlModel& model) {
   const auto& slots = model.slots();
   std::vector<RecordRt> old = std::move(records_);
@@ -438,7 +487,12 @@ void Runtime::build_records(const ControlModel& model) {
         rec = std::move(o);
         break;
       }
+    if (rec.job != job) start_record(rec, *job);
     rec.job = job;
+    dsp::AgcParams agc = record_agc_params_;
+    agc.max_level_decay = job->agc_settings.max_level_decay;
+    agc.target_dbm0 = job->agc_settings.target_level_db;
+    rec.agc_coeff = dsp::agc_coefficients(agc);
     rec.io = slots[s].io;
     rec.from_output = job->settings.source == RecordSource::alt_output;
     rec.source = job->source;

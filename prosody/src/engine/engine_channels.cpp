@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "dsp/kernels.hpp"
+#include "dsp/levels.hpp"
 #include "engine/engine.hpp"
 
 namespace prosody::detail {
@@ -11,6 +12,11 @@ namespace prosody::detail {
 namespace {
 
 constexpr std::size_t kMaxHostCapacityFrames = 100000;
+
+// A published mean square as the level statistics report it.
+double level_dbm0(double mean_square) {
+  return mean_square < 0.0 ? -100.0 : static_cast<float>(dsp::mean_square_to_dbm0(mean_square));
+}
 constexpr std::size_t kConvertBlock = 512;  // int16 conversion goes through a block on the stack
 
 }  // namespace
@@ -266,7 +272,8 @@ Errc Engine::input_stats(std::uintptr_t id, InputStats& s) {
     s.frames_in = io.in_frames.load();
     s.frames_concealed = io.in_concealed.load();
     s.samples_dropped = io.in_dropped.load();
-    s.level_dbm0 = io.in_level_dbm0.load();
+    s.samples_cleaned = io.in_nonfinite.load();
+    s.level_dbm0 = level_dbm0(io.in_level_ms.load());
     s.active = io.in_active.load();
     s.participant_id = ch.pid;
     return Errc::ok;
@@ -279,7 +286,7 @@ Errc Engine::output_stats(std::uintptr_t id, OutputStats& s) {
     s.frames_out = io.out_frames.load();
     s.samples_dropped = io.out_dropped.load();
     s.limited_frames = io.out_limited.load();
-    s.level_dbm0 = io.out_level_dbm0.load();
+    s.level_dbm0 = level_dbm0(io.out_level_ms.load());
     return Errc::ok;
   });
 }

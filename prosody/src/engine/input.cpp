@@ -15,7 +15,8 @@ namespace prosody::detail {
 
 namespace {
 
-// Input samples beyond this are treated as corrupt and clamped.
+// Input samples beyond this (+18 dB over full scale) are corrupt, not audio:
+// replaced by silence and counted.
 constexpr float kInputLimit = 8.0f;
 
 // The one copy in: a piece of the caller's frame, converted as it is copied.
@@ -39,11 +40,20 @@ void receive_pieces(const FrameInput& input, float* x, FrameConcealer& concealer
     const std::size_t begin = piece->offset;
     std::size_t end = begin;
     for (; piece != last && (piece->count == 0 || piece->offset == end); ++piece) {
+      if (piece->count == 0) continue;  // an empty piece may have no samples at all
       copy_piece(*piece, x);
       end += piece->count;
     }
     concealer.received(begin, end);
   }
+}
+
+// The usual frame of a frame port: one float piece, the whole frame, after a
+// frame whose end was there (so nothing fades in).
+bool whole_float_frame(const FrameInput* input, std::size_t n, std::uint32_t missing_run) {
+  if (!input || missing_run != 0 || input->pieces.size() != 1) return false;
+  const FramePiece& p = input->pieces[0];
+  return p.offset == 0 && p.count == n && p.format == SampleFormat::f32;
 }
 
 }  // namespace
@@ -52,7 +62,25 @@ void Runtime::receive(InputState& in) {
   const std::size_t n = frame_;
   const std::uint8_t w = in.cur ^ 1;  // the buffer not holding the previous frame
   float* x = in.frames + w * n;
-  FrameConcealer concealer(x, n, in.has_history ? in.frames + in.cur * n : nullptr, in.missing_run > 0);
+  in.cur = w;
+  in.raw = x;
+  dsp::BlockStats st;
+  if (in.feed == InputFeed::frame && whole_float_frame(in.frame, n, in.missing_run)) {
+    // Copied with its statistics in one pass.
+    st = dsp::copy_stats(static_cast<const float*>(in.frame->pieces[0].samples), x, n);
+    ++in.frames_in;
+    in.stream_ended = false;
+    in.has_history = true;
+  } else {
+    receive_any(in, x);
+    st = dsp::block_stats(x, n);
+  }
+  measure(in, x, st);
+}
+
+void Runtime::receive_any(InputState& in, float* x) {
+  const std::size_t n = frame_;
+  FrameConcealer concealer(x, n, in.has_history ? in.frames + (in.cur ^ 1) * n : nullptr, in.missing_run > 0);
   bool fed = true;
   switch (in.feed) {
     case InputFeed::host:
@@ -74,22 +102,23 @@ void Runtime::receive(InputState& in) {
   if (fed) {
     concealer.finish();
     if (concealer.any_received()) {
-      ++in.pending_frames;
+      ++in.frames_in;
       in.stream_ended = false;
       in.has_history = true;
     }
     // After the end of a frame-port stream, absence is not loss.
-    if (concealer.any_missing() && !in.stream_ended) ++in.pending_concealed;
+    if (concealer.any_missing() && !in.stream_ended) ++in.frames_concealed;
     in.missing_run = concealer.end_missing() ? in.missing_run + 1 : 0;
   } else {
     dsp::zero(x, n);  // no source: silence, not loss
     in.missing_run = 0;
   }
-  in.cur = w;
-  in.raw = x;
+}
 
+// Corrupt input cleaned, levels measured, statistics published.
+void Runtime::measure(InputState& in, float* x, dsp::BlockStats st) {
+  const std::size_t n = frame_;
   ChannelIo& io = *in.io;
-  dsp::BlockStats st = dsp::block_stats(x, n);
   if (!std::isfinite(st.sum_squares) || st.peak > kInputLimit) {
     // Corrupt input (NaN, infinities, absurd values) is cleaned, not mixed.
     io.in_nonfinite.fetch_add(dsp::sanitise(x, n, kInputLimit), std::memory_order_relaxed);
@@ -99,10 +128,9 @@ void Runtime::receive(InputState& in) {
   // Short-term level for reports and statistics: one-pole over about 100 ms.
   in.level_smooth_ms += level_alpha_ * (in.raw_ms - in.level_smooth_ms);
   if (stats_frame()) {
-    io.in_level_dbm0.store(static_cast<float>(dsp::mean_square_to_dbm0(in.level_smooth_ms)), std::memory_order_relaxed);
-    io.in_frames.fetch_add(in.pending_frames, std::memory_order_relaxed);
-    io.in_concealed.fetch_add(in.pending_concealed, std::memory_order_relaxed);
-    in.pending_frames = in.pending_concealed = 0;
+    io.in_level_ms.store(in.level_smooth_ms, std::memory_order_relaxed);
+    io.in_frames.store(in.frames_in, std::memory_order_relaxed);
+    io.in_concealed.store(in.frames_concealed, std::memory_order_relaxed);
   }
 }
 

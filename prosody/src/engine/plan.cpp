@@ -153,7 +153,7 @@ void Runtime::build_plan(const ControlModel& model) {
 
   // Each contribution adds into at most one group sum (components are
   // disjoint), right after it is computed.
-  group_of_contrib_.assign(contrib_ptr_.size(), -1);
+  group_of_contrib_.assign(contrib_.size(), -1);
   for (std::size_t g = 0; g < groups_.size(); ++g)
     for (std::uint32_t c : groups_[g].contribs) group_of_contrib_[c] = static_cast<std::int32_t>(g);
 

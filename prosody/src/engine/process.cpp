@@ -26,13 +26,29 @@ constexpr float kEchoAttenuation = 0.3162f;  // -10 dB
 
 ChannelId id_of(const ChannelKey& key) { return ChannelId{encode_channel(key.module, key.slot, key.gen)}; }
 
+// Cache lines of bytes at p asked for ahead of use. With thousands of
+// parties the caller's frames, the frame buffers and the outputs are far
+// apart in memory, where the hardware prefetcher does not look.
+constexpr std::size_t kLine = 64;
+// Parties ahead: the per-party state (read to find the buffers) furthest
+// ahead, then the buffers themselves; one party's work covers a memory
+// access or two.
+constexpr std::size_t kStateAhead = 12;
+constexpr std::size_t kAhead = 4;
+
+inline void prefetch_read(const void* p, std::size_t bytes) {
+  for (std::size_t at = 0; at < bytes; at += kLine) __builtin_prefetch(static_cast<const char*>(p) + at, 0, 3);
+}
+inline void prefetch_write(const void* p, std::size_t bytes) {
+  for (std::size_t at = 0; at < bytes; at += kLine) __builtin_prefetch(static_cast<const char*>(p) + at, 1, 3);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
 // The frame
 
 void Runtime::process_frame(std::vector<FrameEvent>* events) {
-  const std::size_t n = frame_;
   events_ = events;
   if (events_) events_->clear();
   deliver_pending();
@@ -40,35 +56,42 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
   // its data is in cache: that is what keeps 10,000 parties linear.
   dsp::zero(group_sum_.data(), group_sum_.size());
 
-  // 1. Inputs: receive, process into a contribution (added to its group sum).
-  for (std::size_t i = 0; i < inputs_.size(); ++i) process_input(inputs_[i], input_setup_[i]);
-  for (std::size_t i = 0; i < leaving_.size(); ++i) process_input(leaving_[i], leaving_setup_[i]);
-
-  // 2. Outputs in order (conference outputs, replays, idle): compute and
-  //    publish.
-  for (std::size_t i = 0; i < outputs_.size(); ++i) {
-    OutputState& out = outputs_[i];
-    // Computed in place in the caller's buffer when it takes floats and
-    // nothing reads the samples afterwards: then publishing copies nothing.
-    if (out.keeps_cur)
-      out.y = out.cur;
-    else if (out.frame && out.frame->format == SampleFormat::f32)
-      out.y = static_cast<float*>(out.frame->samples);
-    else
-      out.y = out_scratch_.data();
-    switch (out.job) {
-      case OutputJob::conference:
-        finish_conference_output(out, mix_output(out, output_setup_[i]));
-        break;
-      case OutputJob::replay:
-        render_replay(out, output_setup_[i]);
-        break;
-      case OutputJob::none:
-        dsp::zero(out.y, n);
-        out.last_ms = 0.0;
-        break;
+  // 1. Inputs: receive, process into a contribution (added to its group
+  //    sum). Software-pipelined: party i is received while party i-1 goes
+  //    through its tracker and AGC, whose square roots and divisions form a
+  //    long dependent chain the processor overlaps with the next party's
+  //    copy.
+  const std::size_t ni = inputs_.size();
+  for (std::size_t i = 0; i <= ni; ++i) {
+    if (i < ni) {
+      if (i + kStateAhead < ni) prefetch_write(&inputs_[i + kStateAhead], sizeof(InputState));
+      if (i + kAhead < ni) prefetch_input(inputs_[i + kAhead]);
+      receive(inputs_[i]);
     }
-    publish_output(out);
+    if (i > 0) contribute(inputs_[i - 1], input_setup_[i - 1]);
+  }
+  for (std::size_t i = 0; i < leaving_.size(); ++i) {
+    InputState& in = leaving_[i];
+    if (in.twin >= 0) {  // fades out what its live twin received
+      const InputState& live = inputs_[std::size_t(in.twin)];
+      in.raw = live.raw;
+      in.raw_ms = live.raw_ms;
+    } else {
+      receive(in);
+    }
+    contribute(in, leaving_setup_[i]);
+  }
+
+  // 2. Outputs in order (conference outputs, replays, idle): computed, then
+  //    gained, limited and published; pipelined the same way.
+  const std::size_t no = outputs_.size();
+  for (std::size_t i = 0; i <= no; ++i) {
+    if (i < no) {
+      if (i + kStateAhead < no) prefetch_write(&outputs_[i + kStateAhead], sizeof(OutputState));
+      if (i + kAhead < no) prefetch_output(outputs_[i + kAhead]);
+      compute_output(i, int(i & 1));
+    }
+    if (i > 0) complete_output(i - 1, int((i - 1) & 1));
   }
 
   // 3. Records, which may tap this frame's inputs and outputs.
@@ -81,6 +104,25 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
   report_activity();
   frames_.fetch_add(1, std::memory_order_release);
   end_frame();
+}
+
+// What the party's input will read and write this frame.
+void Runtime::prefetch_input(const InputState& in) const {
+  const std::size_t bytes = frame_ * sizeof(float);
+  prefetch_write(in.frames + (in.cur ^ 1) * frame_, bytes);
+  if (in.frame && !in.frame->pieces.empty()) {
+    const FramePiece& p = in.frame->pieces[0];
+    prefetch_read(p.samples, p.count * (p.format == SampleFormat::s16 ? 2 : 4));
+  }
+}
+
+// What the party's output will read and write: its own contribution's input
+// (subtracted from the bus) and the caller's buffer.
+void Runtime::prefetch_output(const OutputState& out) const {
+  const std::size_t bytes = frame_ * sizeof(float);
+  if (out.term_count == 1 && out.term0 < contrib_.size() && contrib_[out.term0].x)
+    prefetch_read(contrib_[out.term0].x, bytes);
+  if (out.frame) prefetch_write(out.frame->samples, frame_ * (out.frame->format == SampleFormat::s16 ? 2 : 4));
 }
 
 // What faded out or in during the frame is done; the caller's buffers are
@@ -103,8 +145,7 @@ void Runtime::end_frame() {
 // ---------------------------------------------------------------------------
 // Inputs
 
-void Runtime::process_input(InputState& in, InputSetup& setup) {
-  receive(in);
+void Runtime::contribute(InputState& in, InputSetup& setup) {
   if (!in.participant && !in.tones) return;
   const std::size_t n = frame_;
   const float* src = in.raw;
@@ -151,21 +192,19 @@ void Runtime::process_input(InputState& in, InputSetup& setup) {
   const float g1 = in.leaving ? g0 : in.volume_gain * agc_gain * sidetone * gate;
   in.gain_prev = g1;
   // The contribution, added into its group sum in the same pass.
-  const std::int32_t group = group_of_contrib_[in.contrib];
-  double* sum = group >= 0 ? group_sum_.data() + std::size_t(group) * n : nullptr;
+  Contribution& c = contrib_[in.contrib];
   if (g0 == 0.0f && g1 == 0.0f) {
-    contrib_ptr_[in.contrib] = nullptr;  // silent: skipped by every sum
-  } else if (g0 == 1.0f && g1 == 1.0f) {
-    contrib_ptr_[in.contrib] = src;  // unity: mixed straight from the input
-    if (sum) dsp::accumulate(sum, src, n);
-  } else {
-    float* c = contrib_.data() + std::size_t(in.contrib) * n;
-    if (sum)
-      dsp::copy_gain_ramp_accumulate(src, c, sum, n, g0, g1);
-    else
-      dsp::copy_gain_ramp(src, c, n, g0, g1);
-    contrib_ptr_[in.contrib] = c;
+    c = Contribution{};  // silent: skipped by every sum
+    return;
   }
+  c = Contribution{src, g0, g1};
+  const std::int32_t group = group_of_contrib_[in.contrib];
+  if (group < 0) return;
+  double* sum = group_sum_.data() + std::size_t(group) * n;
+  if (c.unity())
+    dsp::accumulate(sum, src, n);  // mixed straight from the input
+  else
+    dsp::accumulate_gain_ramp(sum, src, n, g0, g1);
 }
 
 // ---------------------------------------------------------------------------
@@ -245,63 +284,112 @@ void Runtime::end_tones(InputState& in, InputSetup& setup, std::uint64_t next_sa
 // ---------------------------------------------------------------------------
 // Outputs
 
+// The output's samples before its gain (flight: which of the two sets of
+// scratch it uses).
+void Runtime::compute_output(std::size_t i, int flight) {
+  const std::size_t n = frame_;
+  OutputState& out = outputs_[i];
+  float* peaks = peaks_.data() + std::size_t(flight) * peaks_per_output_;
+  // Computed in place in the caller's buffer when it takes floats and
+  // nothing reads the samples afterwards: then publishing copies nothing.
+  if (out.keeps_cur)
+    out.y = out.cur;
+  else if (out.frame && out.frame->format == SampleFormat::f32)
+    out.y = static_cast<float*>(out.frame->samples);
+  else
+    out.y = out_scratch_.data() + std::size_t(flight) * n;
+  switch (out.job) {
+    case OutputJob::conference:
+      mix_ms_[flight] = mix_output(out, output_setup_[i], peaks);
+      break;
+    case OutputJob::replay:
+      render_replay(out, output_setup_[i], peaks);
+      break;
+    case OutputJob::none:
+      dsp::zero(out.y, n);
+      out.last_ms = 0.0;
+      break;
+  }
+}
+
+// Gain, limiter, and the copy out.
+void Runtime::complete_output(std::size_t i, int flight) {
+  OutputState& out = outputs_[i];
+  if (out.job == OutputJob::conference)
+    finish_conference_output(out, mix_ms_[flight], peaks_.data() + std::size_t(flight) * peaks_per_output_);
+  publish_output(out);
+}
+
+// A contribution's samples, for the rare sums that need them stored (many
+// terms with factors, transitions): the input itself at unity gain, else
+// computed into scratch_ (as every kernel computes it).
+const float* Runtime::materialise(const Contribution& c) {
+  if (c.unity()) return c.x;
+  dsp::copy_gain_ramp(c.x, scratch_.data(), frame_, c.g0, c.g1);
+  return scratch_.data();
+}
+
 // Returns the mean square of the mix (before the output's gain), and leaves
-// its sub-block peaks in peaks_ for the limiter.
-double Runtime::mix_output(OutputState& out, const OutputSetup& setup) {
+// its sub-block peaks in peaks for the limiter.
+double Runtime::mix_output(OutputState& out, const OutputSetup& setup, float* peaks) {
   const std::size_t n = frame_;
   const std::size_t sub = limiter_coeff_.subblock;
   float* y = out.y;
-  float* peaks = peaks_.data();
   double* acc = acc_.data();
-  const float* const* c = contrib_ptr_.data();
   if (out.subtractive) {
     const double* sum = group_sum_.data() + std::size_t(out.group) * n;
     // The usual case, one exclusion (the listener): one fused pass.
     if (out.term_count == 1 && !out.has_transitions) {
-      const float* x = c[out.term0];
-      return (x ? dsp::subtract_narrow(sum, x, y, n, sub, peaks) : dsp::narrow(sum, y, n, sub, peaks)) / double(n);
+      const Contribution& own = contrib_[out.term0];
+      if (!own.x) return dsp::narrow(sum, y, n, sub, peaks) / double(n);
+      if (own.unity()) return dsp::subtract_narrow(sum, own.x, y, n, sub, peaks) / double(n);
+      return dsp::subtract_gain_ramp_narrow(sum, own.x, own.g0, own.g1, y, n, sub, peaks) / double(n);
     }
     std::copy_n(sum, n, acc);
+    // Subtracting is adding with the gains negated: IEEE negation is exact,
+    // so this takes away exactly what the group sum added.
     for (std::uint32_t t : setup.terms)
-      if (const float* x = c[t]) dsp::subtract(acc, x, n);
+      if (const Contribution& c = contrib_[t]; c.x) dsp::accumulate_gain_ramp(acc, c.x, n, -c.g0, -c.g1);
   } else {
     // A single talker heard alone (a two-party call) needs no bus at all.
     if (out.term_count == 1 && setup.term_factors.empty() && !out.has_transitions) {
-      if (const float* x = c[out.term0])
-        dsp::copy(x, y, n);
+      const Contribution& c = contrib_[out.term0];
+      if (c.x)
+        dsp::copy_gain_ramp(c.x, y, n, c.g0, c.g1);
       else
         dsp::zero(y, n);
       return dsp::subblock_stats(y, n, sub, peaks) / double(n);
     }
     dsp::zero(acc, n);
     for (std::size_t k = 0; k < setup.terms.size(); ++k) {
-      const float* x = c[setup.terms[k]];
-      if (!x) continue;
+      const Contribution& c = contrib_[setup.terms[k]];
+      if (!c.x) continue;
       if (setup.term_factors.empty())
-        dsp::accumulate(acc, x, n);
+        dsp::accumulate_gain_ramp(acc, c.x, n, c.g0, c.g1);
       else
-        dsp::accumulate_scaled(acc, x, setup.term_factors[k], n);
+        dsp::accumulate_scaled(acc, materialise(c), setup.term_factors[k], n);
     }
   }
   for (const Transition& tr : setup.transitions)
-    if (const float* x = c[tr.contrib]) dsp::accumulate_ramped(acc, x, fade_out_.data(), tr.sign, n);
+    if (const Contribution& c = contrib_[tr.contrib]; c.x)
+      dsp::accumulate_ramped(acc, materialise(c), fade_out_.data(), tr.sign, n);
   return dsp::narrow(acc, y, n, sub, peaks) / double(n);
 }
 
-void Runtime::finish_conference_output(OutputState& out, double mix_ms) {
+void Runtime::finish_conference_output(OutputState& out, double mix_ms, const float* peaks) {
   float target = out.mute ? 0.0f : out.volume_gain;
   if (out.agc_on) target *= dsp::agc_update(out.agc, output_agc_coeff_, mix_ms).gain_after;
-  limit_output(out, out.gain_prev, target);
+  limit_output(out, out.gain_prev, target, peaks);
   // Level after the gain (before limiting): for echo suppression and stats.
   out.last_ms = mix_ms * double(target) * double(target);
   out.gain_prev = target;
 }
 
 // The output gain ramp and the limiter, in one pass, from the sub-block
-// peaks in peaks_.
-void Runtime::limit_output(OutputState& out, float g0, float g1) {
-  if (dsp::limit_with_gain(out.y, frame_, peaks_.data(), g0, g1, out.limiter, limiter_coeff_, scratch_.data()) < 1.0f)
-    ++out.pending_limited;
+// peaks.
+void Runtime::limit_output(OutputState& out, float g0, float g1, const float* peaks) {
+  if (dsp::limit_with_gain(out.y, frame_, peaks, g0, g1, out.limiter, limiter_coeff_, scratch_.data()) < 1.0f)
+    ++out.frames_limited;
 }
 
 // The one copy out, while the frame is in cache: to the caller's buffer
@@ -319,12 +407,11 @@ void Runtime::publish_output(OutputState& out) {
     const std::size_t w = out.host->write(out.y, n);
     if (w < n) io.out_dropped.fetch_add(n - w, std::memory_order_relaxed);
   }
-  ++out.pending_frames;
+  ++out.frames_out;
   if (stats_frame()) {
-    io.out_level_dbm0.store(static_cast<float>(dsp::mean_square_to_dbm0(out.last_ms)), std::memory_order_relaxed);
-    io.out_frames.fetch_add(out.pending_frames, std::memory_order_relaxed);
-    io.out_limited.fetch_add(out.pending_limited, std::memory_order_relaxed);
-    out.pending_frames = out.pending_limited = 0;
+    io.out_level_ms.store(out.last_ms, std::memory_order_relaxed);
+    io.out_frames.store(out.frames_out, std::memory_order_relaxed);
+    io.out_limited.store(out.frames_limited, std::memory_order_relaxed);
   }
 }
 

@@ -9,26 +9,8 @@ namespace prosody::detail {
 
 namespace {
 constexpr std::uint32_t kMaxModules = 0xFFFF;  // 16 bits inside channel ids
-constexpr std::uintptr_t kSlotMask = 0xFFFFFF;
-constexpr std::uintptr_t kGenMask = 0x7FFFFF;
-constexpr std::uintptr_t kDatafeedTag = std::uintptr_t{1} << 63;
 constexpr std::uintptr_t kModuleTag = 0x5A;
 }  // namespace
-
-std::uintptr_t encode_channel(std::uint32_t module, std::uint32_t slot, std::uint32_t gen) {
-  return ((std::uintptr_t{gen} & kGenMask) << 40) | ((std::uintptr_t{module} & 0xFFFF) << 24) |
-         ((std::uintptr_t{slot} + 1) & kSlotMask);
-}
-
-bool decode_channel(std::uintptr_t v, ChannelKey& key) {
-  if (v == 0 || (v & kDatafeedTag)) return false;
-  const std::uintptr_t slot1 = v & kSlotMask;
-  if (slot1 == 0) return false;
-  key.slot = static_cast<std::uint32_t>(slot1 - 1);
-  key.module = static_cast<std::uint32_t>((v >> 24) & 0xFFFF);
-  key.gen = static_cast<std::uint32_t>((v >> 40) & kGenMask);
-  return key.module != 0;
-}
 
 std::uintptr_t encode_datafeed(const ChannelKey& key) {
   return encode_channel(key.module, key.slot, key.gen) | kDatafeedTag;

@@ -20,9 +20,12 @@
 
 #include "dsp/activity.hpp"
 #include "dsp/agc.hpp"
+#include "dsp/kernels.hpp"
 #include "dsp/limiter.hpp"
 #include "engine/bitset.hpp"
 #include "engine/control.hpp"
+#include "engine/job_stream.hpp"
+#include "prosody/files.hpp"
 #include "prosody/prosody.hpp"
 #include "prosody/tones.hpp"
 
@@ -95,14 +98,19 @@ struct InputState {
   float* raw = nullptr;  // this frame as received: the record tap point
   double raw_ms = 0.0;   // mean square of this frame
   double level_smooth_ms = 0.0;
-  // Counters published to ChannelIo every eighth frame, not every frame, so
-  // the loop touches as little shared memory as possible.
-  std::uint32_t pending_frames = 0;
-  std::uint32_t pending_concealed = 0;
+  // Counters, published to ChannelIo every eighth frame (not every frame,
+  // so the loop touches as little shared memory as possible) by a plain
+  // store: the processing path is their only writer, so no locked add.
+  std::uint64_t frames_in = 0;
+  std::uint64_t frames_concealed = 0;
 
   // -- Participant processing
   bool participant = false;
   bool leaving = false;  // detached or released: fades out over one frame
+  // A leaving copy of an input that goes on as a non-participant (detached
+  // but still received: a frame port, a host port, a recording): it fades
+  // out the live input's frame, inputs_[twin], rather than receiving.
+  std::int32_t twin = -1;
   bool gating = true;
   bool agc_on = false;
   bool active = false;  // tracker verdict this frame (audible)
@@ -129,6 +137,7 @@ struct InputSetup {
 
 struct ReplayRt {
   std::shared_ptr<ReplayJob> job;
+  std::shared_ptr<ReplayStream> stream;  // format and rate
   float volume_gain = 1.0f;
   bool agc = false;
   dsp::AgcState agc_state;
@@ -161,9 +170,9 @@ struct OutputState {
   float gain_prev = 1.0f;
   dsp::LimiterState limiter;
   dsp::AgcState agc;
-  double last_ms = 0.0;  // mean square of the last frame (echo suppression, stats)
-  std::uint32_t pending_frames = 0;
-  std::uint32_t pending_limited = 0;
+  double last_ms = 0.0;          // mean square of the last frame (echo suppression, stats)
+  std::uint64_t frames_out = 0;  // totals, published like the input's
+  std::uint64_t frames_limited = 0;
   float* y = nullptr;  // this frame's samples
   float* cur = nullptr;
   float* prev = nullptr;
@@ -204,9 +213,21 @@ struct RecordRt {
   std::int32_t source_index = -1;  // input or output index of the source
   float volume_gain = 1.0f;
   dsp::AgcState agc;
-  std::uint64_t elapsed_frames = 0;
-  std::uint64_t silent_frames = 0;
-  bool heard_sound = false;
+  dsp::AgcCoefficients agc_coeff;         // from the job's RecordAgcSettings
+  std::shared_ptr<RecordStream> stream;   // format and rate
+  std::shared_ptr<RecordGate> gate;       // silence elimination, time and silence limits
+  std::shared_ptr<ToneSuppressor> tones;  // tone elimination, or null
+  std::vector<ToneEvent> tone_events;     // (not reported: elimination only)
+};
+
+// A participant's contribution this frame: its input and gain ramp. It is
+// not stored: the mixing kernels recompute it from the input, bit-exact, so
+// the frame loop writes and reads a frame less per party.
+struct Contribution {
+  const float* x = nullptr;  // null: silent, skipped by every sum
+  float g0 = 1.0f;
+  float g1 = 1.0f;
+  bool unity() const { return g0 == 1.0f && g1 == 1.0f; }
 };
 
 struct MixGroup {
@@ -243,26 +264,34 @@ class Runtime {
   bool build_inputs(const ControlModel& model, const Needs& needs);
   void build_outputs(const ControlModel& model, const Needs& needs);
   void build_records(const ControlModel& model);
+  void start_record(RecordRt& rec, const RecordJob& job);
   void link_inputs(const ControlModel& model);
   const InputCoefficients& coefficients_for(const ChannelCtl& ch, std::uint16_t& index);
   // plan.cpp
   void build_plan(const ControlModel& model);
   // input.cpp
   void receive(InputState& in);
+  void receive_any(InputState& in, float* x);
+  void measure(InputState& in, float* x, dsp::BlockStats stats);
   // process.cpp
-  void process_input(InputState& in, InputSetup& setup);
+  void contribute(InputState& in, InputSetup& setup);
+  void compute_output(std::size_t i, int flight);
+  void complete_output(std::size_t i, int flight);
   void deliver_tones(InputState& in, InputSetup& setup);
   void deliver_pending();
   void end_tones(InputState& in, InputSetup& setup, std::uint64_t next_sample);
-  double mix_output(OutputState& out, const OutputSetup& setup);
-  void finish_conference_output(OutputState& out, double mix_mean_square);
-  void limit_output(OutputState& out, float gain_before, float gain_after);
+  double mix_output(OutputState& out, const OutputSetup& setup, float* peaks);
+  const float* materialise(const Contribution& c);
+  void finish_conference_output(OutputState& out, double mix_mean_square, const float* peaks);
+  void limit_output(OutputState& out, float gain_before, float gain_after, const float* peaks);
   void publish_output(OutputState& out);
   // jobs.cpp
-  void render_replay(OutputState& out, OutputSetup& setup);
+  void render_replay(OutputState& out, OutputSetup& setup, float* peaks);
   void run_record(RecordRt& rec);
   void report_activity();
   void end_frame();
+  void prefetch_input(const InputState& in) const;
+  void prefetch_output(const OutputState& out) const;
   bool stats_frame() const noexcept { return (frames_.load(std::memory_order_relaxed) & 7) == 0; }
 
   const std::uint32_t module_no_;
@@ -306,20 +335,22 @@ class Runtime {
   std::vector<ChannelKey> pid_key_;  // who held each pid at the last plan
   std::vector<MixGroup> groups_;
   std::vector<std::int32_t> group_of_contrib_;  // the group sum a contribution adds into, or -1
-  AlignedArray<float> contrib_;                 // contribution storage, frame_ floats each
-  // Each contribution this frame: its samples (the input itself when it
-  // passes at unity gain, else contrib_ storage), or null when silent.
-  std::vector<const float*> contrib_ptr_;
-  AlignedArray<double> group_sum_;  // frame_ doubles per group
+  std::vector<Contribution> contrib_;           // this frame's, by index
+  AlignedArray<double> group_sum_;              // frame_ doubles per group
   std::vector<ActiveInput> ranked_;
   bool any_activity_reporting_ = false;
 
   // Scratch, shared by all inputs and outputs (stays in cache)
   AlignedArray<double> acc_;
   AlignedArray<float> scratch_;
-  AlignedArray<float> peaks_;        // limiter sub-block peaks
-  AlignedArray<float> out_scratch_;  // the output being computed, when not kept
-  std::vector<float> fade_out_;      // 1 - (i+1)/frame
+  // Two outputs are in flight at a time (see process_frame): each has its
+  // own limiter sub-block peaks and, when its samples go nowhere the caller
+  // sees, its own buffer.
+  std::size_t peaks_per_output_ = 0;
+  AlignedArray<float> peaks_;
+  AlignedArray<float> out_scratch_;
+  double mix_ms_[2] = {0.0, 0.0};
+  std::vector<float> fade_out_;  // 1 - (i+1)/frame
 
   // Constants
   dsp::LimiterCoefficients limiter_coeff_;
@@ -328,7 +359,7 @@ class Runtime {
   double echo_margin_ratio_ = 0.01;  // ...and the input this much quieter
   dsp::AgcCoefficients output_agc_coeff_;
   dsp::AgcCoefficients replay_agc_coeff_;
-  dsp::AgcCoefficients record_agc_coeff_;
+  dsp::AgcParams record_agc_params_;
 };
 
 }  // namespace prosody::detail
