@@ -152,18 +152,7 @@ int main() {
   }
   for (double snr = 3.0; snr <= 15.0; snr += 2.0)
     for (Codec codec : codecs) {
-      Stimulus s(8000.0, 800u + unsigned(snr) + unsigned(codec));
-      s.silence(50.0, 16);
-      for (int i = 0; i < 300; ++i) {
-        Tone t;
-        t.digit = kDigits[s.rng()() % 16];
-        t.low_level_dbm0 = t.high_level_dbm0 = -10.0;
-        s.tone(t);
-        s.silence(50.0, 16);
-      }
-      s.add_white_noise(-10.0 + 10.0 * std::log10(2.0) - snr);
-      s.saturate_int16();
-      s.codec_round_trip(codec);
+      const Stimulus s = digits_in_noise(snr, 300, 800u + unsigned(snr) + unsigned(codec), codec);
       report("digits in noise " + std::to_string(int(snr)) + " dB SNR " + codec_name(codec), s.samples());
     }
   // The benchmark's CPU signals.
