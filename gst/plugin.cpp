@@ -13,6 +13,7 @@ static gboolean plugin_init(GstPlugin* plugin) {
   ret |= GST_ELEMENT_REGISTER(prosodytonesuppress, plugin);
   ret |= GST_ELEMENT_REGISTER(prosodysink, plugin);
   ret |= GST_ELEMENT_REGISTER(prosodysrc, plugin);
+  ret |= GST_ELEMENT_REGISTER(prosodyrecorder, plugin);
 
   return ret;
 }

@@ -49,7 +49,11 @@ std::shared_ptr<ModuleHub> ModuleHub::open(const ModuleRequest& request, std::st
   const std::string& name = request.name;
   prosody::ModuleConfig config;
   try {
-    config = prosody::Module::shared_config(name);
+    bool fixed = false;
+    config = prosody::Module::shared_config(name, &fixed);
+    /* A module nobody configured runs in real time for the elements, as the
+     * card's do (live pipelines); drive=stepped asks otherwise. */
+    if (!fixed) config.drive = prosody::DriveMode::realtime;
   } catch (const prosody::Error& e) {
     if (e.code() == prosody::Errc::no_such_module)
       error = format(

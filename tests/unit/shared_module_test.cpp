@@ -79,7 +79,14 @@ TEST(SharedModules, NamedModulesAreOneRegistryForBothFaces) {
   const ChannelId id{reinterpret_cast<std::uintptr_t>(alloc.channel)};
   Module m = Module::open_shared("bridge");
   EXPECT_NO_THROW(m.borrow(id));
+  EXPECT_EQ(m.drive_mode(), DriveMode::realtime) << "created by the C API: real time, as hardware";
+  bool fixed = true;
+  Module::shared_config("other", &fixed);
+  EXPECT_FALSE(fixed) << "nobody configured it: its first user decides";
   Module other = Module::open_shared("other");
+  EXPECT_EQ(other.drive_mode(), DriveMode::stepped) << "created by the C++ API: a default ModuleConfig";
+  Module::shared_config("other", &fixed);
+  EXPECT_TRUE(fixed) << "it exists";
   EXPECT_EQ(code_of([&] { other.borrow(id); }), Errc::no_such_channel) << "another name, another module";
   PROSODY_SW_OPEN_SHARED_MODULE_PARMS bad{};
   EXPECT_EQ(prosody_sw_open_shared_module(&bad), ERR_SM_BAD_PARAMETER);

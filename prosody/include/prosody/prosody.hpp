@@ -165,10 +165,11 @@ class Module {
   // ("0", "1", ...) is that module of card 0, the one sm_open_module opens
   // (Errc::no_such_module beyond the card's count); any other name is a named
   // module. A shared module is created on first use with its configuration
-  // (by default 8000 Hz, 10 ms frames and real time, as hardware; a default
-  // ModuleConfig is stepped), and lives while anything holds it: a handle,
-  // a channel, an element, or the C API between sm_open_module and
-  // sm_close_module.
+  // and lives while anything holds it: a handle, a channel, an element, or
+  // the C API between sm_open_module and sm_close_module. Card 0's modules
+  // are configured as hardware (8000 Hz, 10 ms frames, real time); a named
+  // module nobody configured is created as its first user asks: here, a
+  // default ModuleConfig (stepped); the C API and the elements, real time.
   //
   // The module, created with its configuration if it does not exist yet.
   static Module open_shared(const std::string& name);
@@ -177,8 +178,10 @@ class Module {
   // otherwise) and keeps its drive mode.
   static Module open_shared(const std::string& name, const ModuleConfig& config);
   // The configuration the module has (drive: its current mode), or will be
-  // created with.
-  static ModuleConfig shared_config(const std::string& name);
+  // created with; fixed (if given): whether it is set (the module exists, is
+  // a card module, or was configured), or is a default its first user may
+  // override.
+  static ModuleConfig shared_config(const std::string& name, bool* fixed = nullptr);
   // Sets the configuration it will be created with; Errc::wrong_module_state
   // while it exists (prosody_sw_configure_module does this for card 0).
   static void configure_shared(const std::string& name, const ModuleConfig& config);
@@ -279,6 +282,7 @@ struct InputStats {
   std::uint64_t frames_in = 0;         // frames of audio received (host port or datafeed)
   std::uint64_t frames_concealed = 0;  // frames synthesised because input was missing
   std::uint64_t samples_dropped = 0;   // host-port overflow
+  std::uint64_t samples_cleaned = 0;   // corrupt samples (NaN, infinite, beyond +/-8.0) replaced by silence
   double level_dbm0 = -100.0;          // short-term level of the raw input
   bool active = false;                 // speech-activity tracker verdict
   int participant_id = -1;
@@ -350,6 +354,7 @@ struct Recognition {
 enum class DataFormat {  // the kSMDataFormat values
   alaw = 30,
   ulaw = 31,
+  oki_adpcm = 32,  // Dialogic/OKI ADPCM, two samples a byte (libsndfile's VOX codec)
   linear16 = 34,
   unsigned8 = 35,
   signed8 = 36,
@@ -357,6 +362,7 @@ enum class DataFormat {  // the kSMDataFormat values
 
 struct ReplaySettings {
   DataFormat format = DataFormat::linear16;
+  unsigned sample_rate = 0;       // of the data; 0 = the module's (others resampled, libsamplerate)
   std::uint64_t data_length = 0;  // bytes; 0 = until finish() (put_last)
   int volume_db = 0;
   bool agc = false;
@@ -374,6 +380,7 @@ enum class RecordSource { own_input, alt_input, alt_output };
 
 struct RecordSettings {
   DataFormat format = DataFormat::linear16;
+  unsigned sample_rate = 0;  // of the data; 0 = the module's (others resampled, libsamplerate)
   RecordSource source = RecordSource::own_input;
   ChannelId alt_source;          // for alt_input / alt_output
   std::uint64_t max_octets = 0;  // 0 = no limit
@@ -381,17 +388,32 @@ struct RecordSettings {
   std::uint32_t max_silence_ms = 0;
   std::uint32_t max_initial_silence_ms = 0;
   double silence_level_db = -45.0;  // below this (dBm0) counts as silence
+  // Silence elimination: 0 = off; N ms = every silent stretch is cut down to
+  // at most N ms after the sound before it and N ms before the sound after
+  // it (so onsets are kept). 1..1000 ms.
+  std::uint32_t silence_elimination_ms = 0;
+  // Tone elimination: tones this detector finds are removed from the
+  // recording (16 ms of look-ahead, so from their first sample); the
+  // recording is that much later. enabled = false: off.
+  ListenSettings tone_elimination;
   int volume_db = 0;
   bool agc = false;  // record AGC toward about -12 dBm0
 };
 
-enum class RecordState { complete, complete_data, overrun, data, no_data };
+enum class RecordState { complete, complete_data, overrun, data, no_data, recognition };
 enum class RecordTermination { not_yet, length, max_time, silence, aborted, error };
 
 struct RecordStatus {
   RecordState state = RecordState::no_data;
   RecordTermination termination = RecordTermination::not_yet;
   std::uint64_t termination_octets = 0;
+  Recognition recognition;  // state == recognition: a result of listen_for on the recording channel
+};
+
+// The record AGC's tuning (sm_record_agc_adjust_settings).
+struct RecordAgcSettings {
+  double max_level_decay = 0.5;    // 0..1
+  double target_level_db = -12.0;  // -90..+3 dBm0
 };
 
 // ---------------------------------------------------------------------------
@@ -577,6 +599,15 @@ class Channel {
   std::size_t record_get(Span<std::uint8_t> out);
   RecordStatus record_status();
   void record_abort(bool discard);
+  // The record AGC's gain now (dB, -30..+20), from which it adapts on.
+  void record_agc_adjust(double gain_db);
+  void record_agc_settings(const RecordAgcSettings& settings);
+  // When the write (output) or read (input) event is ready: minimum_bits >
+  // 0, at least that many bits of room (output) or data (input); < 0
+  // (output), fewer than |minimum_bits| bits queued; 0, the default (2048
+  // bytes of room; any data). |minimum_bits| <= 16384.
+  void set_output_threshold(int minimum_bits);
+  void set_input_threshold(int minimum_bits);
 
   InputStats input_stats() const;
   OutputStats output_stats() const;

@@ -96,9 +96,11 @@ Module Module::open_shared(const std::string& name, const ModuleConfig& config) 
   return Module(std::move(e));
 }
 
-ModuleConfig Module::shared_config(const std::string& name) {
+ModuleConfig Module::shared_config(const std::string& name, bool* fixed) {
   ModuleConfig c;
-  check(Registry::instance().shared_config(name, c), "Module::shared_config");
+  bool f = false;
+  check(Registry::instance().shared_config(name, c, f), "Module::shared_config");
+  if (fixed) *fixed = f;
   return c;
 }
 
@@ -398,6 +400,26 @@ RecordStatus Channel::record_status() {
 }
 void Channel::record_abort(bool discard) {
   check(PROSODY_ENGINE("Channel::record_abort").record_abort(id_.value, discard), "Channel::record_abort");
+}
+
+void Channel::record_agc_adjust(double gain_db) {
+  check(PROSODY_ENGINE("Channel::record_agc_adjust").record_agc_adjust(id_.value, gain_db),
+        "Channel::record_agc_adjust");
+}
+
+void Channel::record_agc_settings(const RecordAgcSettings& settings) {
+  check(PROSODY_ENGINE("Channel::record_agc_settings").record_agc_settings(id_.value, settings),
+        "Channel::record_agc_settings");
+}
+
+void Channel::set_output_threshold(int minimum_bits) {
+  check(PROSODY_ENGINE("Channel::set_output_threshold").set_threshold(id_.value, true, minimum_bits),
+        "Channel::set_output_threshold");
+}
+
+void Channel::set_input_threshold(int minimum_bits) {
+  check(PROSODY_ENGINE("Channel::set_input_threshold").set_threshold(id_.value, false, minimum_bits),
+        "Channel::set_input_threshold");
 }
 
 InputStats Channel::input_stats() const {

@@ -36,8 +36,9 @@ Registry& Registry::instance() {
 
 namespace {
 
-// Shared modules run in real time unless configured otherwise, as hardware does.
-ModuleConfig shared_default() {
+// How card 0's modules run unless configured otherwise: in real time, as
+// hardware does.
+ModuleConfig card_default() {
   ModuleConfig c;
   c.drive = DriveMode::realtime;
   return c;
@@ -99,7 +100,7 @@ std::shared_ptr<Engine> Registry::find(std::uint32_t n) {
 void Registry::fix_card_locked() {
   if (card_fixed_) return;
   card_fixed_ = true;
-  card_.resize(static_cast<std::size_t>(card_count_), SharedSlot{shared_default(), {}});
+  card_.resize(static_cast<std::size_t>(card_count_), SharedSlot{card_default(), true, {}});
 }
 
 Errc Registry::slot_locked(const std::string& name, SharedSlot*& slot) {
@@ -112,19 +113,20 @@ Errc Registry::slot_locked(const std::string& name, SharedSlot*& slot) {
   }
   if (name.empty()) return Errc::bad_parameter;
   auto it = named_.find(name);
-  if (it == named_.end()) it = named_.emplace(name, SharedSlot{shared_default(), {}}).first;
+  if (it == named_.end()) it = named_.emplace(name, SharedSlot{ModuleConfig{}, false, {}}).first;
   slot = &it->second;
   return Errc::ok;
 }
 
-Errc Registry::open_slot_locked(SharedSlot& slot, const ModuleConfig* config, std::shared_ptr<Engine>& out) {
+Errc Registry::open_slot_locked(SharedSlot& slot, const ModuleConfig* config, const ModuleConfig& fallback,
+                                std::shared_ptr<Engine>& out) {
   if (auto existing = slot.engine.lock()) {
     if (config && (existing->sample_rate() != config->sample_rate || existing->config().frame_us != config->frame_us))
       return Errc::bad_parameter;
     out = existing;
     return Errc::ok;
   }
-  const ModuleConfig& c = config ? *config : slot.config;
+  const ModuleConfig& c = config ? *config : slot.configured ? slot.config : fallback;
   std::shared_ptr<Engine> engine;
   Errc e = create_locked(c, engine);
   if (e != Errc::ok) return e;
@@ -137,15 +139,17 @@ Errc Registry::open_slot_locked(SharedSlot& slot, const ModuleConfig* config, st
   return Errc::ok;
 }
 
-Errc Registry::shared_config(const std::string& name, ModuleConfig& out) {
+Errc Registry::shared_config(const std::string& name, ModuleConfig& out, bool& fixed) {
   std::lock_guard<std::mutex> lock(m_);
   SharedSlot* slot = nullptr;
   if (Errc e = slot_locked(name, slot); e != Errc::ok) return e;
   if (auto existing = slot->engine.lock()) {
     out = existing->config();
     out.drive = existing->drive_mode();
+    fixed = true;
   } else {
     out = slot->config;
+    fixed = slot->configured;
   }
   return Errc::ok;
 }
@@ -157,6 +161,7 @@ Errc Registry::configure_shared(const std::string& name, const ModuleConfig& con
   if (Errc e = slot_locked(name, slot); e != Errc::ok) return e;
   if (!slot->engine.expired()) return Errc::wrong_module_state;
   slot->config = config;
+  slot->configured = true;
   return Errc::ok;
 }
 
@@ -164,7 +169,7 @@ Errc Registry::open_shared(const std::string& name, const ModuleConfig* config, 
   std::lock_guard<std::mutex> lock(m_);
   SharedSlot* slot = nullptr;
   if (Errc e = slot_locked(name, slot); e != Errc::ok) return e;
-  return open_slot_locked(*slot, config, out);
+  return open_slot_locked(*slot, config, ModuleConfig{}, out);
 }
 
 // ---------------------------------------------------------------------------
@@ -198,7 +203,7 @@ Errc Registry::open_held(const std::string& name, std::shared_ptr<Engine>& out) 
   std::lock_guard<std::mutex> lock(m_);
   SharedSlot* slot = nullptr;
   if (Errc e = slot_locked(name, slot); e != Errc::ok) return e;
-  if (Errc e = open_slot_locked(*slot, nullptr, out); e != Errc::ok) return e;
+  if (Errc e = open_slot_locked(*slot, nullptr, card_default(), out); e != Errc::ok) return e;
   hold_locked(out);
   return Errc::ok;
 }

@@ -30,13 +30,17 @@ class Registry {
 
   // -- Shared modules, by name. A name of decimal digits is that module of
   //    card 0 (Errc::no_such_module beyond the card's count).
-  // The configuration the module has, or will be created with.
-  Errc shared_config(const std::string& name, ModuleConfig& out);
+  // The configuration the module has, or will be created with; fixed: it
+  // exists, was configured, or is a card module. A named module nobody
+  // configured is created with the configuration of whoever opens it
+  // first: the C++ API's default ModuleConfig (stepped), the C API's (real
+  // time), or an element's.
+  Errc shared_config(const std::string& name, ModuleConfig& out, bool& fixed);
   // Sets the configuration it will be created with (Errc::wrong_module_state
   // while it exists).
   Errc configure_shared(const std::string& name, const ModuleConfig& config);
-  // The module, created with config (null: its configuration) if it does not
-  // exist; an existing module must have config's rate and frame
+  // The module, created with config (null: its configuration, or a default
+  // ModuleConfig if it has none) if it does not exist; an existing module must have config's rate and frame
   // (Errc::bad_parameter otherwise), and keeps its drive mode.
   Errc open_shared(const std::string& name, const ModuleConfig* config, std::shared_ptr<Engine>& out);
 
@@ -61,6 +65,7 @@ class Registry {
   // A shared module: how it is created, and the engine while it lives.
   struct SharedSlot {
     ModuleConfig config;
+    bool configured = false;  // config was set (card modules: always)
     std::weak_ptr<Engine> engine;
   };
 
@@ -70,7 +75,9 @@ class Registry {
   void fix_card_locked();
   // The slot of a shared module (m_ held).
   Errc slot_locked(const std::string& name, SharedSlot*& slot);
-  Errc open_slot_locked(SharedSlot& slot, const ModuleConfig* config, std::shared_ptr<Engine>& out);
+  // fallback: the configuration a slot nobody configured is created with.
+  Errc open_slot_locked(SharedSlot& slot, const ModuleConfig* config, const ModuleConfig& fallback,
+                        std::shared_ptr<Engine>& out);
   void hold_locked(const std::shared_ptr<Engine>& engine);
 
   std::mutex m_;
