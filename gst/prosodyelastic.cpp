@@ -136,6 +136,7 @@ bool InputFifo::take(std::int64_t due_ns, prosody::FrameInput& input) {
     started_ = false;
     ended_seen_.store(false, std::memory_order_release);
     window_start_ns_ = window_least_ns_ = -1;
+    last_side_ = 0;
     drop_request_.store(0, std::memory_order_release);
     producer_wake_.notify();
   }
@@ -177,17 +178,21 @@ void InputFifo::drift_control(std::int64_t due_ns, std::int64_t wait_ns) {
   if (window_start_ns_ < 0) window_start_ns_ = due_ns;
   window_least_ns_ = window_least_ns_ < 0 ? wait_ns : std::min(window_least_ns_, wait_ns);
   if (due_ns - window_start_ns_ < settings_.window_ns) return;
-  /* Held between the margin and the margin plus a frame (and a quarter,
-   * not to chase the frame quantum): below, a sample per frame is
-   * repeated; above, one is dropped. */
+  /* The least wait is held between half the margin and the margin plus two
+   * frames: below, a sample per frame is repeated; above, one is dropped.
+   * Scheduling jitter moves the least wait of one window, drift moves it
+   * for good: only two windows in a row out of the band, on the same side,
+   * are corrected. (A clock 100 ppm off moves it by 1 ms in 10 s; each
+   * correcting window moves it back by a sample per frame.) */
   const std::int64_t least = window_least_ns_;
   least_wait_ns_.store(least, std::memory_order_relaxed);
-  int c = 0;
-  if (least < settings_.margin_ns)
-    c = +1;
-  else if (least > settings_.margin_ns + frame_ns_ + frame_ns_ / 4)
-    c = -1;
-  correction_.store(c, std::memory_order_release);
+  int side = 0;
+  if (least < settings_.margin_ns / 2)
+    side = +1;
+  else if (least > settings_.margin_ns + 2 * frame_ns_)
+    side = -1;
+  correction_.store(side != 0 && side == last_side_ ? side : 0, std::memory_order_release);
+  last_side_ = side;
   window_start_ns_ = due_ns;
   window_least_ns_ = -1;
 }

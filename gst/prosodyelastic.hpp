@@ -9,8 +9,8 @@
  *    first has waited the jitter margin; a frame missing when the module
  *    needs it is an underrun (the module conceals it); audio beyond the
  *    capacity drops the oldest (an overrun); and the time frames wait (their
- *    residence) is held between the margin and the margin plus a frame by
- *    dropping or repeating one sample per frame, which absorbs clock drift
+ *    residence) is held between half the margin and the margin plus two
+ *    frames by dropping or repeating one sample per frame, which absorbs clock drift
  *    between the stream's source and the module. Stepped, it is a plain
  *    queue the module waits for.
  *  - OutputTap: a channel's output frames on their way to one prosodysrc.
@@ -87,7 +87,7 @@ struct ElasticSettings {
   bool drop_oldest = true;
   /* The jitter margin: the first frame waits this long before the module
    * takes it, and the drift control keeps the least wait of any frame
-   * between the margin and the margin plus a frame. */
+   * between half the margin and the margin plus two frames. */
   std::int64_t margin_ns = 5000000;
   /* Frames held at most (real time, dropping) or queued at most. */
   std::uint32_t capacity_frames = 10;
@@ -184,6 +184,7 @@ class InputFifo {
   std::atomic<bool> ended_seen_{false};
   std::int64_t window_start_ns_ = -1;
   std::int64_t window_least_ns_ = -1;
+  int last_side_ = 0; /* the last window's side of the band (+1 below, -1 above) */
 
   /* Counters (relaxed atomics: read by stats from any thread). */
   std::atomic<std::uint64_t> frames_in_{0}, underruns_{0}, overrun_frames_{0}, drift_dropped_{0}, drift_repeated_{0};

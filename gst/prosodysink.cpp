@@ -26,9 +26,10 @@
  * property (the jitter margin). A frame the module needs and does not have is
  * an underrun (the module conceals it); audio beyond buffer-time drops the
  * oldest (an overrun); both are counted in stats and reported with a warning
- * at most every 5 s. The least time frames wait is held between the margin
- * and the margin plus a frame by dropping or repeating one sample per
- * frame: that absorbs clock drift between the source (an RTP sender, a
+ * at most every 5 s. The least time frames wait is held between half the
+ * margin and the margin plus two frames by dropping or repeating one sample
+ * per frame (only when two half-second windows in a row are out of that
+ * band on the same side: scheduling jitter is not drift): that absorbs clock drift between the source (an RTP sender, a
  * sound card) and the module, up to one sample per frame (1.25% at 8 kHz
  * with 10 ms frames). A non-live upstream (a file) is paced by the module
  * instead: it waits for room.
@@ -672,9 +673,9 @@ static void prosody_sink_class_init(ProsodySinkClass* klass) {
       gobject_class, PROP_LATENCY,
       g_param_spec_uint64("latency", "Latency",
                           "Real time: the jitter margin, ns. The module takes the first frame once it has waited "
-                          "this long, and the least time frames wait is then held between it and it plus a frame "
-                          "(drift is absorbed by dropping or repeating a sample per frame). The audio's delay "
-                          "through the element is this plus up to a frame. Read at READY->PAUSED",
+                          "this long, and the least time frames wait is then held between half of it and it plus two "
+                          "frames (drift is absorbed by dropping or repeating a sample per frame). The audio's "
+                          "delay through the element is this plus up to two frames. Read at READY->PAUSED",
                           0, GST_SECOND, kDefaultLatency, playing));
   g_object_class_install_property(
       gobject_class, PROP_BUFFER_TIME,

@@ -188,6 +188,9 @@ static GstFlowReturn prosody_src_create(GstPushSrc* push_src, GstBuffer** out) {
       st.discont = false;
     }
     tap.pop();
+    /* The last buffer of num-buffers: the frames after it are nobody's (not
+     * drops), and a stepped module must not wait for room for them. */
+    if (GST_BASE_SRC(self)->num_buffers_left == 0) port->active = false;
     if (!st.realtime) hub->poke();
     st.buffers_out.fetch_add(1, std::memory_order_relaxed);
     PROSODY_TSAN_RELEASE(buffer);
