@@ -2,8 +2,10 @@
 // conferences on a shared module. Every test measures what a caller hears
 // (Goertzel levels of the other callers' tones and of its own) in recordings
 // of prosodysrc's output, and counts from the elements' stats.
+#include <gst/audio/gstaudioclock.h>
 #include <gst/gst.h>
 #include <gtest/gtest.h>
+#include <time.h>
 
 #include <cstdint>
 #include <memory>
@@ -12,6 +14,7 @@
 
 #include "gst_test_util.hpp"
 #include "prosodyelements.h"
+#include "prosody/prosody.hpp"
 #include "prosody/smclib.h"
 #include "prosody/smdrvr.h"
 #include "signal.hpp"
@@ -104,6 +107,7 @@ class Call {
     return v;
   }
   const Capture& out() { return got["out"]; }
+  GstElement* pipeline() const { return pipeline_.get(); }
 
   bool eos = false;
   std::string error;
@@ -452,6 +456,41 @@ TEST_F(SrcSinkTest, TearDownMidStreamDisturbsNothingElse) {
   EXPECT_NEAR(tone_db(heard, kFreq[1], kRate, 1600, 2400) - talk, 0.0, 0.5) << "b before its teardown";
   EXPECT_LT(tone_db(heard, kFreq[1], kRate, 16000, 8000) - talk, -60.0) << "b after its teardown";
   EXPECT_NEAR(tone_db(heard, kFreq[3], kRate, 16000, 8000) - talk, 0.0, 0.5) << "party b again, another tone";
+}
+
+// ---------------------------------------------------------------------------
+// The module as the pipeline's clock.
+
+// A live pipeline with a prosodysrc runs on the module's clock: its time is
+// the module's sample counter over the rate (between frames, the monotonic
+// time since the counter was reached), and the buffers follow each other by
+// exactly a frame.
+TEST_F(SrcSinkTest, ALivePipelineRunsOnTheModulesClock) {
+  Call c("prosodysrc name=src module=clock party=x num-buffers=100 ! appsink name=out sync=false");
+  ASSERT_NE(c.set_state(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE) << c.error;
+  run_for({&c}, 0.3);
+  GstClock* clock = gst_pipeline_get_clock(GST_PIPELINE(c.pipeline()));
+  ASSERT_TRUE(clock);
+  EXPECT_TRUE(GST_IS_AUDIO_CLOCK(clock)) << "the pipeline chose " << GST_OBJECT_NAME(clock);
+  prosody::Module module = prosody::Module::open_shared("clock");
+  EXPECT_EQ(module.drive_mode(), prosody::DriveMode::realtime);
+  for (int i = 0; i < 5; ++i) {
+    const prosody::ModuleTime t = module.time();
+    const GstClockTime now = gst_clock_get_time(clock);
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const std::int64_t mono = std::int64_t(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+    ASSERT_GE(t.monotonic_ns, 0);
+    // The module's time of now, from the reading before the clock's.
+    const double expected = double(t.samples) * 1e9 / 8000.0 + double(mono - t.monotonic_ns);
+    EXPECT_NEAR(double(now), expected, 10e6) << "within a frame of the module's counter";
+    g_usleep(20000);
+  }
+  gst_object_unref(clock);
+  ASSERT_TRUE(run_until_ended({&c}, 30.0));
+  EXPECT_TRUE(c.eos) << c.error;
+  EXPECT_EQ(c.out().sizes.size(), 100u);
+  expect_contiguous(c.out(), "prosodysrc");
 }
 
 }  // namespace
