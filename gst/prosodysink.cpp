@@ -466,7 +466,11 @@ static bool attach(ProsodySink* self) {
   std::lock_guard<std::mutex> lk(st.lock);
   const auto& hub = st.endpoint.hub;
   settings.elastic = hub->realtime();
-  settings.capacity_frames = std::uint32_t(std::max<guint64>(buffer_time / guint64(hub->frame_ns()), 2));
+  /* Room for the margin, the drift band above it (two frames) and a frame
+   * arriving: a buffer-time below that would overrun in steady state. */
+  const guint64 frame_ns = guint64(hub->frame_ns());
+  const guint64 least_frames = (guint64(settings.margin_ns) + frame_ns - 1) / frame_ns + 3;
+  settings.capacity_frames = std::uint32_t(std::max<guint64>(buffer_time / frame_ns, least_frames));
   std::string error;
   st.port = hub->attach_sink(st.endpoint.id, settings, error);
   if (!st.port) {
@@ -681,7 +685,8 @@ static void prosody_sink_class_init(ProsodySinkClass* klass) {
       gobject_class, PROP_BUFFER_TIME,
       g_param_spec_uint64("buffer-time", "Buffer time",
                           "The most audio held for the module, ns: beyond it a live input drops its oldest audio "
-                          "(an overrun, counted and warned about), a non-live input waits. Read at READY->PAUSED",
+                          "(an overrun, counted and warned about), a non-live input waits. At least latency plus three "
+                          "frames, whatever is set. Read at READY->PAUSED",
                           20 * GST_MSECOND, 10 * GST_SECOND, kDefaultBufferTime, playing));
   g_object_class_install_property(
       gobject_class, PROP_ALIGNMENT_THRESHOLD,
