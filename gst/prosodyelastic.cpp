@@ -83,8 +83,9 @@ bool InputFifo::room() {
 }
 
 std::uint32_t InputFifo::next_take() const {
-  /* correction +1 repeats a sample (one fewer taken), -1 drops one. */
-  if (!settings_.elastic) return n_;
+  /* correction +1 repeats a sample (one fewer taken), -1 drops one; in one
+   * frame of every kCorrectionEveryFrames only. */
+  if (!settings_.elastic || frames_pushed_ % kCorrectionEveryFrames != 0) return n_;
   return std::uint32_t(std::int64_t(n_) - correction_.load(std::memory_order_acquire));
 }
 
@@ -122,6 +123,7 @@ void InputFifo::push(Timeline& timeline, std::uint32_t m, std::int64_t now_ns) {
   if (c > 0) drift_repeated_.fetch_add(1, std::memory_order_relaxed);
   f->pushed_ns = now_ns;
   f->ended = ended;
+  ++frames_pushed_;
   ring_.publish();
 }
 
@@ -137,6 +139,7 @@ bool InputFifo::take(std::int64_t due_ns, prosody::FrameInput& input) {
     ended_seen_.store(false, std::memory_order_release);
     window_start_ns_ = window_least_ns_ = -1;
     last_side_ = 0;
+    trim_frames_ = 0;
     drop_request_.store(0, std::memory_order_release);
     producer_wake_.notify();
   }
@@ -144,6 +147,14 @@ bool InputFifo::take(std::int64_t due_ns, prosody::FrameInput& input) {
     std::uint32_t dropped = 0;
     for (; dropped < k && ring_.front(); ++dropped) ring_.pop();
     overrun_frames_.fetch_add(dropped, std::memory_order_relaxed);
+  }
+  if (trim_frames_ > 0) {
+    /* A backlog the drift control would take minutes to work off (a burst
+     * after a stall): dropped at once, the oldest first, as an overrun. */
+    std::uint32_t dropped = 0;
+    for (; dropped < trim_frames_ && ring_.size() > 1; ++dropped) ring_.pop();
+    overrun_frames_.fetch_add(dropped, std::memory_order_relaxed);
+    trim_frames_ = 0;
   }
   Frame* f = ring_.front();
   if (settings_.elastic) {
@@ -179,13 +190,23 @@ void InputFifo::drift_control(std::int64_t due_ns, std::int64_t wait_ns) {
   window_least_ns_ = window_least_ns_ < 0 ? wait_ns : std::min(window_least_ns_, wait_ns);
   if (due_ns - window_start_ns_ < settings_.window_ns) return;
   /* The least wait is held between half the margin and the margin plus two
-   * frames: below, a sample per frame is repeated; above, one is dropped.
+   * frames: below, a sample is repeated (in one frame of ten); above, one is
+   * dropped.
    * Scheduling jitter moves the least wait of one window, drift moves it
    * for good: only two windows in a row out of the band, on the same side,
    * are corrected. (A clock 100 ppm off moves it by 1 ms in 10 s; each
-   * correcting window moves it back by a sample per frame.) */
+   * correcting window moves it back by 5 samples, 0.6 ms.) */
   const std::int64_t least = window_least_ns_;
   least_wait_ns_.store(least, std::memory_order_relaxed);
+  if (least > settings_.margin_ns + 4 * frame_ns_) {
+    /* Far above the band: a backlog, not drift. Back to the margin. */
+    trim_frames_ = std::uint32_t((least - settings_.margin_ns) / frame_ns_);
+    correction_.store(0, std::memory_order_release);
+    last_side_ = 0;
+    window_start_ns_ = due_ns;
+    window_least_ns_ = -1;
+    return;
+  }
   int side = 0;
   if (least < settings_.margin_ns / 2)
     side = +1;

@@ -10,7 +10,7 @@
  *    needs it is an underrun (the module conceals it); audio beyond the
  *    capacity drops the oldest (an overrun); and the time frames wait (their
  *    residence) is held between half the margin and the margin plus two
- *    frames by dropping or repeating one sample per frame, which absorbs clock drift
+ *    frames by dropping or repeating one sample in one frame of ten, which absorbs clock drift
  *    between the stream's source and the module. Stepped, it is a plain
  *    queue the module waits for.
  *  - OutputTap: a channel's output frames on their way to one prosodysrc.
@@ -122,8 +122,8 @@ class InputFifo {
    * asked the consumer to drop the oldest. */
   bool room();
   /* Samples the next frame takes from the timeline: the frame size, one
-   * more while the drift control drops a sample per frame, one fewer while
-   * it repeats one. */
+   * more when the drift control drops a sample, one fewer when it repeats
+   * one. */
   std::uint32_t next_take() const;
   /* Queues the next frame: take samples (next_take()) from the timeline,
    * which holds them (ready(take), or ended), at monotonic time now_ns,
@@ -170,8 +170,14 @@ class InputFifo {
   /* Producer -> consumer requests. */
   std::atomic<std::uint32_t> drop_request_{0};
   std::atomic<bool> restart_request_{false};
-  /* Consumer -> producer: the correction per frame (-1 drop, +1 repeat). */
+  /* Consumer -> producer: the correction (-1 drop, +1 repeat). */
   std::atomic<int> correction_{0};
+  /* The drift control drops or repeats a sample in one frame of this many:
+   * up to 0.125% at 10 ms frames, ten times any real clock's error, and each
+   * correction's phase step (sidebands at multiples of the frame rate)
+   * rare. */
+  static constexpr std::uint64_t kCorrectionEveryFrames = 10;
+  std::uint64_t frames_pushed_ = 0; /* producer's */
   /* Scratch of the producer (one frame's worth, with a sample to spare). */
   TimelineFrame taken_;
   std::vector<float> dense_;
@@ -184,7 +190,8 @@ class InputFifo {
   std::atomic<bool> ended_seen_{false};
   std::int64_t window_start_ns_ = -1;
   std::int64_t window_least_ns_ = -1;
-  int last_side_ = 0; /* the last window's side of the band (+1 below, -1 above) */
+  int last_side_ = 0;             /* the last window's side of the band (+1 below, -1 above) */
+  std::uint32_t trim_frames_ = 0; /* a backlog to drop at the next take */
 
   /* Counters (relaxed atomics: read by stats from any thread). */
   std::atomic<std::uint64_t> frames_in_{0}, underruns_{0}, overrun_frames_{0}, drift_dropped_{0}, drift_repeated_{0};

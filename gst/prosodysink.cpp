@@ -28,10 +28,12 @@
  * oldest (an overrun); both are counted in stats and reported with a warning
  * at most every 5 s. The least time frames wait is held between half the
  * margin and the margin plus two frames by dropping or repeating one sample
- * per frame (only when two half-second windows in a row are out of that
- * band on the same side: scheduling jitter is not drift): that absorbs clock drift between the source (an RTP sender, a
- * sound card) and the module, up to one sample per frame (1.25% at 8 kHz
- * with 10 ms frames). A non-live upstream (a file) is paced by the module
+ * in one frame of ten, when two half-second windows in a row are out of
+ * that band on the same side (scheduling jitter is not drift): that absorbs
+ * clock drift between the source (an RTP sender, a sound card) and the
+ * module up to 0.125% (1250 ppm); a backlog far above the band (a burst
+ * after a stall) is dropped at once as an overrun. A non-live upstream (a file) is paced by
+ * the module
  * instead: it waits for room.
  *
  * Stepped module (non-live): the module is stepped by the elements, a frame
@@ -675,12 +677,13 @@ static void prosody_sink_class_init(ProsodySinkClass* klass) {
   const auto playing = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   g_object_class_install_property(
       gobject_class, PROP_LATENCY,
-      g_param_spec_uint64("latency", "Latency",
-                          "Real time: the jitter margin, ns. The module takes the first frame once it has waited "
-                          "this long, and the least time frames wait is then held between half of it and it plus two "
-                          "frames (drift is absorbed by dropping or repeating a sample per frame). The audio's "
-                          "delay through the element is this plus up to two frames. Read at READY->PAUSED",
-                          0, GST_SECOND, kDefaultLatency, playing));
+      g_param_spec_uint64(
+          "latency", "Latency",
+          "Real time: the jitter margin, ns. The module takes the first frame once it has waited "
+          "this long, and the least time frames wait is then held between half of it and it plus two "
+          "frames (drift is absorbed by dropping or repeating a sample in one frame of ten). The audio's "
+          "delay through the element is this plus up to two frames. Read at READY->PAUSED",
+          0, GST_SECOND, kDefaultLatency, playing));
   g_object_class_install_property(
       gobject_class, PROP_BUFFER_TIME,
       g_param_spec_uint64("buffer-time", "Buffer time",

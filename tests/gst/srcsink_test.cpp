@@ -493,4 +493,55 @@ TEST_F(SrcSinkTest, ALivePipelineRunsOnTheModulesClock) {
   expect_contiguous(c.out(), "prosodysrc");
 }
 
+// ---------------------------------------------------------------------------
+// Clock drift between a source and the module.
+
+// A clock 0.1% fast: a live source on it delivers 8008 samples a second
+// to a module taking 8000.
+GstClockTime fast_clock_time(GstClock*, gpointer) {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  const double ns = double(ts.tv_sec) * 1e9 + double(ts.tv_nsec);
+  return GstClockTime(ns * 1.001);
+}
+
+// The talker's pipeline runs on that clock (it has no prosodysrc to give it
+// the module's): the sink's buffer would grow by 8 samples a second; the
+// drift control drops samples to hold it, with no overrun or underrun, and
+// the listener hears the tone at its level.
+TEST_F(SrcSinkTest, SlowDriftOfTheSourceIsAbsorbed) {
+  const std::string module = "drift";
+  Call talker("audiotestsrc is-live=true freq=400 volume=0.2 samplesperbuffer=80 num-buffers=2700 ! " +
+              std::string(kCaps) + " ! prosodysink name=in module=" + module + " party=t conference=c " + kLiveMargin);
+  Call listener("prosodysrc name=src module=" + module + " party=l conference=c num-buffers=2600 " + kLiveSrc +
+                " ! appsink name=out sync=false");
+  GstClock* fast = gst_audio_clock_new("fast", fast_clock_time, nullptr, nullptr);
+  gst_pipeline_use_clock(GST_PIPELINE(talker.pipeline()), fast);
+  gst_object_unref(fast);
+  ASSERT_NE(listener.set_state(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE) << listener.error;
+  ASSERT_NE(talker.set_state(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE) << talker.error;
+  run_for({&talker, &listener}, 3.0);
+  const guint64 underruns = talker.stat("in", "underruns"), overruns = talker.stat("in", "overrun-frames");
+  ASSERT_TRUE(run_until_ended({&talker, &listener}, 60.0)) << "timeout";
+  EXPECT_TRUE(listener.eos) << listener.error;
+  EXPECT_EQ(talker.stat("in", "underruns"), underruns);
+  EXPECT_EQ(talker.stat("in", "overrun-frames"), overruns);
+  const guint64 dropped = talker.stat("in", "drift-dropped");
+  EXPECT_GT(dropped, 0u) << "the source ran 0.1% fast for 26 s: 8 samples a second too many";
+  EXPECT_EQ(talker.stat("in", "drift-repeated"), 0u);
+  GstStructure* st = nullptr;
+  ElementPtr sink(gst_bin_get_by_name(GST_BIN(talker.pipeline()), "in"));
+  g_object_get(sink.get(), "stats", &st, nullptr);
+  StructurePtr owned(st);
+  gint64 least_wait = -1;
+  ASSERT_TRUE(gst_structure_get_int64(st, "least-wait", &least_wait));
+  // The band's top is the margin plus two frames, 120 ms; uncorrected, the
+  // wait would have grown from 100-110 ms by 26 ms.
+  EXPECT_LE(least_wait, 125000000) << "held near the band";
+  RecordProperty("least_wait_ns", std::to_string(least_wait));
+  const std::vector<float>& heard = listener.out().samples;
+  ASSERT_GE(heard.size(), 2600u * 80u);
+  EXPECT_NEAR(tone_db(heard, 400.0, kRate, heard.size() - 16000, 16000) - audiotestsrc_dbm0(kVolume), 0.0, 0.5);
+}
+
 }  // namespace
