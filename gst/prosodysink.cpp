@@ -220,8 +220,8 @@ GstClockTime running_time(const SinkState& st, GstClockTime ts) {
 
 static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
   ProsodySink* self = PROSODY_SINK(parent);
+  PROSODY_TSAN_ACQUIRE(self); /* before anything of it is read */
   SinkState& st = *self->state;
-  PROSODY_TSAN_ACQUIRE(self);
   PROSODY_TSAN_ACQUIRE(buffer);
   Posts posts(GST_ELEMENT(self));
 
@@ -324,8 +324,8 @@ static void post_eos(ProsodySink* self, guint32 seqnum) {
 
 static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
   ProsodySink* self = PROSODY_SINK(parent);
+  PROSODY_TSAN_ACQUIRE(self); /* before anything of it is read */
   SinkState& st = *self->state;
-  PROSODY_TSAN_ACQUIRE(self);
   gboolean ret = TRUE;
   GST_LOG_OBJECT(pad, "event %" GST_PTR_FORMAT, event);
   switch (GST_EVENT_TYPE(event)) {
@@ -404,8 +404,8 @@ static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
 
 static gboolean sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
   ProsodySink* self = PROSODY_SINK(parent);
+  PROSODY_TSAN_ACQUIRE(self); /* before anything of it is read */
   SinkState& st = *self->state;
-  PROSODY_TSAN_ACQUIRE(self);
   switch (GST_QUERY_TYPE(query)) {
     case GST_QUERY_CAPS: {
       GstCaps* filter;
@@ -435,8 +435,8 @@ static gboolean sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
 
 static gboolean sink_activate_mode(GstPad*, GstObject* parent, GstPadMode mode, gboolean active) {
   ProsodySink* self = PROSODY_SINK(parent);
+  PROSODY_TSAN_ACQUIRE(self); /* before anything of it is read */
   SinkState& st = *self->state;
-  PROSODY_TSAN_ACQUIRE(self);
   if (mode != GST_PAD_MODE_PUSH) return FALSE;
   std::lock_guard<std::mutex> lk(st.lock);
   /* Deactivation takes the stream lock that a chain waiting for room holds. */

@@ -141,8 +141,8 @@ static GstClockTime frame_running_time(ProsodySrc* self, SrcState& st, std::uint
 
 static GstFlowReturn prosody_src_create(GstPushSrc* push_src, GstBuffer** out) {
   ProsodySrc* self = PROSODY_SRC(push_src);
+  PROSODY_TSAN_ACQUIRE(self); /* before anything of it is read */
   SrcState& st = *self->state;
-  PROSODY_TSAN_ACQUIRE(self);
   std::shared_ptr<SrcPort> port;
   std::shared_ptr<prosody_gst::ModuleHub> hub;
   {
@@ -201,6 +201,7 @@ static GstFlowReturn prosody_src_create(GstPushSrc* push_src, GstBuffer** out) {
 
 static gboolean prosody_src_unlock(GstBaseSrc* base) {
   ProsodySrc* self = PROSODY_SRC(base);
+  PROSODY_TSAN_ACQUIRE(self); /* called from GStreamer's threads */
   SrcState& st = *self->state;
   st.flushing = true;
   std::lock_guard<std::mutex> lk(st.lock);
@@ -209,6 +210,7 @@ static gboolean prosody_src_unlock(GstBaseSrc* base) {
 }
 
 static gboolean prosody_src_unlock_stop(GstBaseSrc* base) {
+  PROSODY_TSAN_ACQUIRE(PROSODY_SRC(base));
   PROSODY_SRC(base)->state->flushing = false;
   return TRUE;
 }
@@ -217,6 +219,7 @@ static gboolean prosody_src_unlock_stop(GstBaseSrc* base) {
 
 static GstCaps* prosody_src_get_caps(GstBaseSrc* base, GstCaps* filter) {
   ProsodySrc* self = PROSODY_SRC(base);
+  PROSODY_TSAN_ACQUIRE(self); /* called from GStreamer's threads */
   guint rate;
   {
     std::lock_guard<std::mutex> lk(self->state->lock);
@@ -227,6 +230,7 @@ static GstCaps* prosody_src_get_caps(GstBaseSrc* base, GstCaps* filter) {
 
 static gboolean prosody_src_set_caps(GstBaseSrc* base, GstCaps* caps) {
   ProsodySrc* self = PROSODY_SRC(base);
+  PROSODY_TSAN_ACQUIRE(self); /* called from GStreamer's threads */
   GstAudioInfo info;
   const char* why = nullptr;
   if (!prosody_gst::parse_audio_caps(caps, &info, &why)) {
@@ -241,6 +245,7 @@ static gboolean prosody_src_set_caps(GstBaseSrc* base, GstCaps* caps) {
 
 static gboolean prosody_src_query(GstBaseSrc* base, GstQuery* query) {
   ProsodySrc* self = PROSODY_SRC(base);
+  PROSODY_TSAN_ACQUIRE(self); /* called from GStreamer's threads */
   SrcState& st = *self->state;
   if (GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
     std::lock_guard<std::mutex> lk(st.lock);
@@ -258,6 +263,7 @@ static gboolean prosody_src_query(GstBaseSrc* base, GstQuery* query) {
 static gboolean prosody_src_is_seekable(GstBaseSrc*) { return FALSE; }
 
 static GstClock* prosody_src_provide_clock(GstElement* element) {
+  PROSODY_TSAN_ACQUIRE(PROSODY_SRC(element));
   SrcState& st = *PROSODY_SRC(element)->state;
   std::lock_guard<std::mutex> lk(st.lock);
   return st.realtime && st.clock ? GST_CLOCK(gst_object_ref(st.clock)) : nullptr;
