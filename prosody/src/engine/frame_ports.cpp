@@ -52,9 +52,9 @@ Errc Runtime::bind_frame(Span<const FrameInput> inputs, Span<const FrameOutput> 
     }
     InputState& in = inputs_[std::size_t(index)];
     bool ok = !in.frame && (fi.pieces.empty() || fi.pieces.data());  // not named twice
-    std::size_t end = 0;  // pieces in order, without overlap, inside the frame
-    for (const FramePiece& p : fi.pieces) {
-      if (!ok) break;
+    std::size_t end = 0;                                        // pieces in order, without overlap, inside the frame
+    for (std::size_t k = 0; ok && k < fi.pieces.size(); ++k) {  // (no piece is read through a null span)
+      const FramePiece& p = fi.pieces[k];
       ok = format_ok(p.format) && (p.count == 0 || p.samples) && p.offset >= end && p.offset <= frame_ &&
            p.count <= frame_ - p.offset;
       end = std::size_t(p.offset) + p.count;
