@@ -52,12 +52,18 @@ class Engine : public std::enable_shared_from_this<Engine> {
   DriveMode drive_mode() const;
   ModuleStats stats() const;
   std::uint64_t samples_processed() const noexcept { return runtime_.frames() * frame_; }
+  // The sample counter and, in real time, the monotonic time it was reached
+  // at: read together (a seqlock the processing path writes once a frame).
+  ModuleTime time() const noexcept;
 
   // -- Drive
   Errc step(unsigned frames);
   Errc step_frame(Span<const FrameInput> inputs, Span<const FrameOutput> outputs, FrameResult& result);
   Errc start_realtime();
   Errc stop_realtime();
+  // The frame client serves every frame step() and the real-time thread
+  // process (at most one; null removes it, once the frame in progress is done).
+  Errc set_frame_client(std::shared_ptr<FrameClient> client);
 
   // -- Channels (engine_channels.cpp)
   // io: the channel's shared state, which the C++ handle keeps so that its
@@ -192,6 +198,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // (blocking false) never waits for the control lock.
   void sync_runtime(bool blocking);
   void realtime_loop();
+  // One frame, process_mutex_ held: with the frame client's ports if there
+  // is one. due_ns: the real-time deadline, -1 when stepped.
+  void process_one_frame(std::int64_t due_ns);
+  void publish_time(std::int64_t monotonic_ns) noexcept;
 
   const std::uint32_t module_no_;
   const ModuleConfig config_;
@@ -203,8 +213,15 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::atomic<std::uint64_t> version_{0};  // bumped on every change (under ctl_mutex_)
 
   // Processing
-  std::mutex process_mutex_;  // one processing path at a time
-  Runtime runtime_;           // guarded by process_mutex_
+  std::mutex process_mutex_;                 // one processing path at a time
+  Runtime runtime_;                          // guarded by process_mutex_
+  std::shared_ptr<FrameClient> client_;      // guarded by process_mutex_
+  std::vector<FrameInput> client_inputs_;    // the client's ports of this frame
+  std::vector<FrameOutput> client_outputs_;  // (kept: no allocation per frame)
+  // ModuleTime, as a seqlock: odd while the processing path writes it.
+  std::atomic<std::uint64_t> time_seq_{0};
+  std::atomic<std::uint64_t> time_samples_{0};
+  std::atomic<std::int64_t> time_monotonic_ns_{-1};
   std::atomic<std::uint64_t> applied_version_{0};
   std::atomic<std::uint64_t> late_frames_{0};
   std::condition_variable applied_cv_;

@@ -87,15 +87,19 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
   }
 
   // 2. Outputs in order (conference outputs, replays, idle): computed, then
-  //    gained, limited and published; pipelined the same way.
+  //    gained, limited and published; pipelined the same way. A replay
+  //    hears its background finished (gained and limited, as its listeners
+  //    hear it), so the output before a replay is completed before it.
   const std::size_t no = outputs_.size();
   for (std::size_t i = 0; i <= no; ++i) {
+    const bool complete_first = i > 0 && i < no && outputs_[i].job == OutputJob::replay;
+    if (complete_first) complete_output(i - 1, int((i - 1) & 1));
     if (i < no) {
       if (i + kStateAhead < no) prefetch_write(&outputs_[i + kStateAhead], sizeof(OutputState));
       if (i + kAhead < no) prefetch_output(outputs_[i + kAhead]);
       compute_output(i, int(i & 1));
     }
-    if (i > 0) complete_output(i - 1, int((i - 1) & 1));
+    if (i > 0 && !complete_first) complete_output(i - 1, int((i - 1) & 1));
   }
 
   // 3. Records, which may tap this frame's inputs and outputs.

@@ -250,8 +250,9 @@ class Runtime {
   void adopt(const ControlModel& model);
 
   // step_frame: checks the caller's inputs and outputs against the adopted
-  // runtime and binds them to the next frame. Nothing is bound on error.
-  Errc bind_frame(Span<const FrameInput> inputs, Span<const FrameOutput> outputs);
+  // runtime and binds them to the next frame. Nothing is bound on error;
+  // lenient (a frame client): what is in error is left out, the rest bound.
+  Errc bind_frame(Span<const FrameInput> inputs, Span<const FrameOutput> outputs, bool lenient);
   // Processes one frame. events: where the events of frame-port channels go
   // (step_frame, cleared first), or null (step: they are queued as others).
   void process_frame(std::vector<FrameEvent>* events);
