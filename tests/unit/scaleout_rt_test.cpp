@@ -31,8 +31,8 @@ TEST_P(RealTimeModels, EveryPartyHearsEveryOtherAndNeverItself) {
     p.output.resize(got);
   }
   // One second in the middle: every module has had its input since it
-  // started, and the bus is running (levels of the others: medians over ten
-  // 100 ms windows).
+  // started, and the bus is running (levels: medians over ten 100 ms
+  // windows).
   expect_everyone_hears_everyone(parties, 120 * kFrame, 100 * kFrame, testmodels::name(c.model), true, 10);
   for (tSMTDMrxId rx : t.rx) {
     prosody::detail::TdmRxStats s;
