@@ -65,19 +65,6 @@ using namespace scaleout;
 TEST(RealTimeTdmBus, ASenderMovingBetweenModulesLeavesOneWriter) {
   Card card(3);
   const tSMModuleId listener_module = card.modules[2];
-  auto channel_on = [](tSMModuleId m, kSMChannelType type) {
-    SM_CHANNEL_ALLOC_PLACED_PARMS p{};
-    p.type = type;
-    p.module = m;
-    EXPECT_EQ(sm_channel_alloc_placed(&p), 0);
-    return p.channel;
-  };
-  auto datafeed_of = [](tSMChannelId c) {
-    SM_CHANNEL_DATAFEED_PARMS d{};
-    d.channel = c;
-    EXPECT_EQ(sm_channel_get_datafeed(&d), 0);
-    return d.datafeed;
-  };
   // On modules 0 and 1, a replay-free source: a host-input channel in a
   // conference output, whose datafeed a TDM[tx] sends.
   std::vector<tSMDatafeedId> source(2);
@@ -85,15 +72,8 @@ TEST(RealTimeTdmBus, ASenderMovingBetweenModulesLeavesOneWriter) {
   constexpr std::size_t kSeconds = 2;
   const std::vector<float> tone = testsig::sine(1000.0, kLevel, kSeconds * 8000 + 4000, kRate);
   for (std::size_t m = 0; m < 2; ++m) {
-    const tSMChannelId talker = channel_on(card.modules[m], kSMChannelTypeInput);
-    const tSMChannelId out = channel_on(card.modules[m], kSMChannelTypeOutput);
-    SM_CONF_PRIM_START_PARMS s{};
-    s.channel = out;
-    ASSERT_EQ(sm_conf_prim_start(&s), 0);
-    SM_CONF_PRIM_ADD_PARMS a{};
-    a.channel = out;
-    a.participant = talker;
-    ASSERT_EQ(sm_conf_prim_add(&a), 0);
+    const tSMChannelId talker = alloc_on(card.modules[m], kSMChannelTypeInput);
+    const tSMChannelId out = conference_of(card.modules[m], talker);
     auto e = engine_of(card.modules[m]);
     ASSERT_EQ(e->enable_host_input(raw(talker), tone.size()), Errc::ok);
     ASSERT_EQ(e->channel_io(raw(talker), talker_io[m]), Errc::ok);
@@ -110,19 +90,12 @@ TEST(RealTimeTdmBus, ASenderMovingBetweenModulesLeavesOneWriter) {
   SM_TDMRX_DATAFEED_PARMS rd{};
   rd.tdmrx = rc.tdmrx;
   ASSERT_EQ(sm_tdmrx_get_datafeed(&rd), 0);
-  const tSMChannelId remote = channel_on(listener_module, kSMChannelTypeInput);
+  const tSMChannelId remote = alloc_on(listener_module, kSMChannelTypeInput);
   SM_CHANNEL_DATAFEED_CONNECT_PARMS k{};
   k.data_source = rd.datafeed;
   k.channel = remote;
   ASSERT_EQ(sm_channel_datafeed_connect(&k), 0);
-  const tSMChannelId heard = channel_on(listener_module, kSMChannelTypeOutput);
-  SM_CONF_PRIM_START_PARMS s{};
-  s.channel = heard;
-  ASSERT_EQ(sm_conf_prim_start(&s), 0);
-  SM_CONF_PRIM_ADD_PARMS a{};
-  a.channel = heard;
-  a.participant = remote;
-  ASSERT_EQ(sm_conf_prim_add(&a), 0);
+  const tSMChannelId heard = conference_of(listener_module, remote);
   auto listener = engine_of(listener_module);
   ASSERT_EQ(listener->enable_host_output(raw(heard), (kSeconds + 1) * 8000), Errc::ok);
   std::shared_ptr<ChannelIo> heard_io;

@@ -135,13 +135,6 @@ struct Pair {
   std::vector<Party> parties;
 };
 
-tSMDatafeedId datafeed_of(tSMChannelId channel) {
-  SM_CHANNEL_DATAFEED_PARMS d{};
-  d.channel = channel;
-  EXPECT_EQ(sm_channel_get_datafeed(&d), 0);
-  return d.datafeed;
-}
-
 // A TDM endpoint of either direction: its create call, and where the
 // handle comes out.
 template <class Parms, class Id>
@@ -186,27 +179,6 @@ int connect_input(tSMChannelId channel, tSMDatafeedId source) {
   c.data_source = source;
   c.channel = channel;
   return sm_channel_datafeed_connect(&c);
-}
-
-tSMChannelId alloc_on(tSMModuleId module, kSMChannelType type) {
-  SM_CHANNEL_ALLOC_PLACED_PARMS p{};
-  p.type = type;
-  p.module = module;
-  EXPECT_EQ(sm_channel_alloc_placed(&p), 0);
-  return p.channel;
-}
-
-// A new conference output on module with member as its one participant.
-tSMChannelId conference_of(tSMModuleId module, tSMChannelId member) {
-  const tSMChannelId out = alloc_on(module, kSMChannelTypeOutput);
-  SM_CONF_PRIM_START_PARMS s{};
-  s.channel = out;
-  EXPECT_EQ(sm_conf_prim_start(&s), 0);
-  SM_CONF_PRIM_ADD_PARMS a{};
-  a.channel = out;
-  a.participant = member;
-  EXPECT_EQ(sm_conf_prim_add(&a), 0);
-  return out;
 }
 
 prosody::detail::TdmRxStats stats_of(tSMTDMrxId rx) {
