@@ -91,7 +91,7 @@ struct InputState {
   std::uint32_t missing_run = 0;  // frames in a row whose end was missing
   std::uint32_t slot = 0;         // channel slot
   float* frames = nullptr;        // its two frame buffers (by slot, in the arena)
-  std::int32_t feed_output = -1;  // datafeed: the source output's index
+  std::int32_t feed_output = -1;  // datafeed: the source output's index; endpoint: the source's
   SpscRing<float>* host = nullptr;
   const FrameInput* frame = nullptr;  // step_frame: this frame's pieces, or null
   ChannelIo* io = nullptr;
@@ -286,6 +286,11 @@ class Runtime {
   void finish_conference_output(OutputState& out, double mix_mean_square, const float* peaks);
   void limit_output(OutputState& out, float gain_before, float gain_after, const float* peaks);
   void publish_output(OutputState& out);
+  // endpoints.cpp
+  void build_endpoints(const ControlModel& model);
+  std::int32_t endpoint_source_index(const ControlModel& model, const ChannelKey& key) const;
+  void pull_endpoints();
+  void push_endpoints();
   // jobs.cpp
   void render_replay(OutputState& out, OutputSetup& setup, float* peaks);
   void run_record(RecordRt& rec);
@@ -325,6 +330,7 @@ class Runtime {
   std::vector<OutputState> outputs_;
   std::vector<OutputSetup> output_setup_;
   std::vector<RecordRt> records_;
+  EndpointsRt endpoints_;
   std::vector<std::int32_t> input_by_slot_;
   std::vector<std::int32_t> output_by_slot_;
   std::vector<std::uint32_t> gen_by_slot_;          // live channels' generations (0 = free)
