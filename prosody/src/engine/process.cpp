@@ -6,6 +6,8 @@
 // output, then replays (which may mix another output under them), then
 // records (jobs.cpp); publish each output as it is done (frame port, host
 // port); keep what datafeeds carry into the next frame; report activity.
+// Endpoints (endpoints.cpp) are pulled before the inputs and pushed after
+// the records.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -55,6 +57,8 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
   // Two passes over the parties, each doing all the work on one party while
   // its data is in cache: that is what keeps 10,000 parties linear.
   dsp::zero(group_sum_.data(), group_sum_.size());
+  // 0. What the endpoints (TDM[rx], VMP[rx]) received for this frame.
+  pull_endpoints();
 
   // 1. Inputs: receive, process into a contribution (added to its group
   //    sum). Software-pipelined: party i is received while party i-1 goes
@@ -101,7 +105,9 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
   // 3. Records, which may tap this frame's inputs and outputs.
   for (auto& rec : records_) run_record(rec);
 
-  // 4. What datafeeds carry into the next frame.
+  // 4. This frame to the endpoints that send it (TDM[tx], VMP[tx]), then
+  //    what datafeeds carry into the next frame.
+  push_endpoints();
   for (auto& out : outputs_)
     if (out.keeps_prev) std::swap(out.cur, out.prev);
 
