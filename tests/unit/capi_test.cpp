@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "capi_fixture.hpp"
 #include "prosody/prosody_sw.h"
 #include "prosody/smbesp.h"
 #include "prosody/smclib.h"
@@ -23,34 +24,7 @@
 namespace {
 
 // A stepped module on card 0, opened for one test and closed after it.
-class CApi : public ::testing::Test {
- protected:
-  void SetUp() override {
-    PROSODY_SW_MODULE_CONFIG_PARMS cfg{};
-    cfg.module_ix = 0;
-    cfg.drive_mode = kProsodySwDriveStepped;
-    ASSERT_EQ(prosody_sw_configure_module(&cfg), 0);
-    SM_OPEN_MODULE_PARMS open{};
-    open.card_id = 0;
-    open.module_ix = 0;
-    ASSERT_EQ(sm_open_module(&open), 0);
-    module = open.module_id;
-  }
-  void TearDown() override {
-    SM_CLOSE_MODULE_PARMS close{};
-    close.module_id = module;
-    EXPECT_EQ(sm_close_module(&close), 0);
-  }
-  tSMChannelId alloc(enum kSMChannelType type = kSMChannelTypeFullDuplex) {
-    SM_CHANNEL_ALLOC_PLACED_PARMS p{};
-    p.type = type;
-    p.module = module;
-    EXPECT_EQ(sm_channel_alloc_placed(&p), 0);
-    return p.channel;
-  }
-  void step(unsigned frames) { ASSERT_EQ(prosody_sw_step(module, frames), 0); }
-  tSMModuleId module = kSMNullModuleId;
-};
+class CApi : public prosody::test::CardModuleTest<0> {};
 
 // ---------------------------------------------------------------------------
 // Card, module, channel

@@ -378,8 +378,161 @@ typedef struct sm_set_sidetone_channel_parms {
 
 ACUAPI int ACUTiNG_WINAPI sm_set_sidetone_channel(struct sm_set_sidetone_channel_parms *sidetonep);
 
+/* ---- Tone and digit generation on an output channel -------------------- */
+
+#define kSMMaxCPToneStates 16
+#define kSMMaxDigits 32
+#define kSMMaxDigits_plus1 33
+#define kSMMaxPlayCPToneCadences 8
+
+enum kSMPlayCPToneType {
+    kSMPlayCPToneTypeOneShot,
+    kSMPlayCPToneTypeRepeat,
+    kSMPlayCPToneTypeContinuous,
+};
+
+enum kSMPlayCPToneStatus {
+    kSMPlayCPToneStatusComplete,
+    kSMPlayCPToneStatusOngoing,
+};
+
+enum kSMDigitType {
+    kSMDTMFDigits,
+};
+
+enum kSMPlayDigitsStatus {
+    kSMPlayDigitsStatusComplete,
+    kSMPlayDigitsStatusOngoing,
+};
+
+enum kSMToneOperation {
+    kSMToneOperationStop,
+    kSMToneOperationSum,
+    kSMToneOperationModulate,
+};
+
+enum kSMPlayToneListStatus {
+    kSMPlayToneListStatusOngoing,
+    kSMPlayToneListStatusComplete,
+    kSMPlayToneListStatusHasCapacity,
+    kSMPlayToneListStatusUnderrun,
+};
+
+enum kSMPlayToneStatus {
+    kSMPlayToneStatusComplete,
+    kSMPlayToneStatusOngoing,
+};
+
+typedef struct sm_output_freq_parms {
+    tSMModuleId module;                     /* in */
+    double freq;                            /* in: Hz, 150..3600 */
+    double amplitude;                       /* in: dBm0, -35..+3 */
+    tSM_INT id;                             /* out */
+} SM_OUTPUT_FREQ_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_add_output_freq(struct sm_output_freq_parms *freqp);
+
+typedef struct sm_output_tone_parms {
+    tSMModuleId module;                     /* in */
+    tSM_INT component1_id;                  /* in */
+    tSM_INT component2_id;                  /* in */
+    tSM_INT id;                             /* out */
+} SM_OUTPUT_TONE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_add_output_tone(struct sm_output_tone_parms *tonep);
+
+typedef struct sm_play_tone_parms {
+    tSMChannelId channel;                   /* in */
+    tSM_UT32 duration;                      /* in: ms, 0 = until aborted */
+    tSM_INT wait_for_completion;            /* in */
+    tSM_INT tone_id;                        /* in */
+} SM_PLAY_TONE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_tone(struct sm_play_tone_parms *tonep);
+
+typedef struct sm_play_tone_status_parms {
+    tSMChannelId channel;                   /* inout */
+    enum kSMPlayToneStatus status;          /* out */
+} SM_PLAY_TONE_STATUS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_tone_status(struct sm_play_tone_status_parms *statusp);
+ACUAPI int ACUTiNG_WINAPI sm_play_tone_abort(tSMChannelId channel);
+
+typedef struct sm_play_cptone_parms {
+    tSMChannelId channel;                   /* in */
+    tSM_UT32 duration;                      /* in: ms, 0 = forever */
+    tSM_INT wait_for_completion;            /* in */
+    enum kSMPlayCPToneType type;            /* in */
+    tSM_INT tone_count;                     /* in */
+    struct sm_cadence {
+        tSM_INT tone_id;                    /* in */
+        tSM_INT on_cadence;                 /* in: ms */
+        tSM_INT off_cadence;                /* in: ms */
+    } cadences[kSMMaxPlayCPToneCadences];   /* in */
+} SM_PLAY_CPTONE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_cptone(struct sm_play_cptone_parms *cptonep);
+
+typedef struct sm_play_cptone_status_parms {
+    tSMChannelId channel;                   /* inout */
+    enum kSMPlayCPToneStatus status;        /* out */
+} SM_PLAY_CPTONE_STATUS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_cptone_status(struct sm_play_cptone_status_parms *statusp);
+ACUAPI int ACUTiNG_WINAPI sm_play_cptone_abort(tSMChannelId channel);
+
+typedef struct sm_play_digits_parms {
+    tSMChannelId channel;                   /* in */
+    tSM_INT wait_for_completion;            /* in */
+    struct sm_digits {
+        enum kSMDigitType type;             /* in */
+        tSM_INT qualifier;                  /* in: 0 */
+        char digit_string[kSMMaxDigits_plus1]; /* in */
+        tSM_INT inter_digit_delay;          /* in: ms, 0 = 100 */
+        tSM_INT digit_duration;             /* in: ms, 0 = 100 */
+    } digits;                               /* in */
+} SM_PLAY_DIGITS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_digits(struct sm_play_digits_parms *digitsp);
+
+typedef struct sm_play_digits_status_parms {
+    tSMChannelId channel;                   /* inout */
+    enum kSMPlayDigitsStatus status;        /* out */
+} SM_PLAY_DIGITS_STATUS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_digits_status(struct sm_play_digits_status_parms *statusp);
+
+typedef struct sm_play_tone_list_parms {
+    tSMChannelId channel;                   /* in */
+    struct sm_play_tone_item {
+        enum kSMToneOperation operation;    /* in */
+        tSM_UT32 duration;                  /* in: ms */
+        double frequency1;                  /* in: Hz */
+        double amplitude1;                  /* in: dBm0 */
+        double frequency2;                  /* in: Hz */
+        double amplitude2;                  /* in: dBm0 */
+    } *tones;                               /* in */
+    tSM_INT tone_count;                     /* in */
+} SM_PLAY_TONE_LIST_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_tone_list(struct sm_play_tone_list_parms *tonep);
+
+typedef struct sm_play_tone_list_status_parms {
+    tSMChannelId channel;                   /* inout */
+    enum kSMPlayToneListStatus status;      /* out */
+} SM_PLAY_TONE_LIST_STATUS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_tone_list_status(struct sm_play_tone_list_status_parms *statusp);
+ACUAPI int ACUTiNG_WINAPI sm_play_tone_list_abort(tSMChannelId channel);
+
+typedef struct sm_play_tone_list_phase_reverse_parms {
+    tSMChannelId channel;                   /* in */
+    tSM_UT32 period;                        /* in: ms between reversals, 0 = none */
+} SM_PLAY_TONE_LIST_PHASE_REVERSE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_tone_list_phase_reverse(struct sm_play_tone_list_phase_reverse_parms *pp);
+
 /* ---- Tone sets (declarations added with tone detection) ---------------- */
-/* PROSODY-TONE-DECLARATIONS */
 
 #ifdef __cplusplus
 }

@@ -422,6 +422,7 @@ void Runtime::build_outputs(const ControlModel& model, const Needs& need) {
     } else {
       setup.replay = ReplayRt{};
     }
+    adopt_tone(out, setup, ch);
     output_by_slot_[s] = static_cast<std::int32_t>(outputs_.size());
     outputs_.push_back(out);
     output_setup_.push_back(std::move(setup));

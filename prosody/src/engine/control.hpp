@@ -52,6 +52,8 @@ struct RecordJob {
   std::atomic<bool> discard{false};
 };
 
+struct ToneJob;  // tonegen.hpp
+
 // ---------------------------------------------------------------------------
 // What one channel shares between API threads and the processing path:
 // host-port rings, job queues, recognition and activity queues, statistics.
@@ -82,6 +84,7 @@ struct ChannelIo {
 
   std::shared_ptr<ReplayJob> replay;  // guarded by the control mutex
   std::shared_ptr<RecordJob> record;  // guarded by the control mutex
+  std::shared_ptr<ToneJob> tone;      // guarded by the control mutex
 
   SpscRing<Recognition> recognised{64};
   std::atomic<bool> recognition_overrun{false};
@@ -118,7 +121,7 @@ struct ChannelIo {
 // ---------------------------------------------------------------------------
 // One channel in the control model.
 
-enum class OutputJob : std::uint8_t { none, conference, replay };
+enum class OutputJob : std::uint8_t { none, conference, replay, tone };
 // Where a channel's input comes from. A datafeed, while connected, overrides
 // the channel's port (host or frame), which takes over again on disconnect.
 enum class InputFeed : std::uint8_t { none, datafeed, host, frame };

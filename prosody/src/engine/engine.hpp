@@ -28,6 +28,7 @@
 #include "engine/control.hpp"
 #include "engine/handles.hpp"
 #include "engine/runtime.hpp"
+#include "engine/tonegen.hpp"
 #include "prosody/prosody.hpp"
 
 namespace prosody::detail {
@@ -106,6 +107,24 @@ class Engine : public std::enable_shared_from_this<Engine> {
   Errc get_recognised(std::uintptr_t in, Recognition& result);
   Errc discard_recognised(std::uintptr_t in);
 
+  // -- Tone generation (engine_tonegen.cpp)
+  Errc add_output_freq(double freq_hz, double level_dbm0, int& id);
+  Errc add_output_tone(int component1, int component2, int& id);
+  // sm_play_tone (kind tone: continuous), sm_play_cptone, sm_play_digits
+  // (kind digits: one shot of digit_cadences).
+  Errc tone_play(std::uintptr_t out, ToneJobKind kind, CPToneType type, const ToneCadence* cadences, std::size_t count,
+                 std::uint32_t duration_ms);
+  // Starts a tone list, or appends to the one playing on out.
+  Errc tone_list(std::uintptr_t out, const ToneItem* items, std::size_t count);
+  Errc tone_phase_reverse(std::uintptr_t out, std::uint32_t period_ms);
+  // kinds: the jobs the caller may ask about (a bit per ToneJobKind);
+  // Errc::wrong_channel_state if the output runs none of them.
+  Errc tone_status(std::uintptr_t out, unsigned kinds, ToneJobState& state);
+  Errc tone_abort(std::uintptr_t out, unsigned kinds);
+  // Blocks until the tone job on out completes, then frees the output half
+  // (wait_for_completion); real-time modules only.
+  Errc tone_wait(std::uintptr_t out);
+
   // -- Replay and record (engine_media.cpp)
   Errc replay_start(std::uintptr_t out, const ReplaySettings& settings);
   Errc replay_put(std::uintptr_t out, const std::uint8_t* data, std::size_t n, bool last, bool partial,
@@ -180,6 +199,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::atomic<std::uint64_t> late_frames_{0};
   std::condition_variable applied_cv_;
   std::mutex applied_mutex_;
+
+  OutputToneTable tone_table_;  // guarded by ctl_mutex_
 
   // Real-time drive
   std::thread rt_thread_;

@@ -2,6 +2,7 @@
 // level semantics, re-evaluated after every call that consumes their cause.
 // Type index: 0 = write (output half), 1 = read (record), 2 = recognition.
 #include "engine/engine.hpp"
+#include "engine/tonegen.hpp"
 
 namespace prosody::detail {
 
@@ -12,6 +13,7 @@ bool Engine::event_condition(ChannelIo& io, int t) {
   switch (t) {
     case 0: {
       if (io.conf_stopped_pending.load() || io.activity.size() > 0) return true;
+      if (auto tone = io.tone) return tone_job_needs_service(*tone);
       auto job = io.replay;
       if (job) return job->finished.load() || job->underrun.load() || job->data.free_space() >= 2048;
       return idle_counts && !io.output_busy.load();

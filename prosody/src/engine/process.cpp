@@ -305,6 +305,9 @@ void Runtime::compute_output(std::size_t i, int flight) {
     case OutputJob::replay:
       render_replay(out, output_setup_[i], peaks);
       break;
+    case OutputJob::tone:
+      render_tone(out, output_setup_[i], peaks);
+      break;
     case OutputJob::none:
       dsp::zero(out.y, n);
       out.last_ms = 0.0;
