@@ -37,7 +37,6 @@ int play(tSMChannelId channel, int wait, ToneJobKind kind, CPToneType type, cons
 
 // The state of the tone job on channel as the _status calls report it.
 int status_of(tSMChannelId channel, unsigned kinds, ToneJobState& state) {
-  if (channel == kSMNullChannelId) return ERR_SM_NOT_IMPLEMENTED;  // legacy any-channel mode
   PROSODY_ENGINE_OR_RETURN(e, channel);
   return rc(e->tone_status(raw(channel), kinds, state));
 }
@@ -47,6 +46,9 @@ int status_of(tSMChannelId channel, unsigned kinds, ToneJobState& state) {
 template <class Parms, class Status>
 int cadence_status(Parms* p, Status complete, Status ongoing) {
   if (!p) return ERR_SM_BAD_PARAMETER;
+  // Legacy any-channel mode: a channel bound to an any-channel write event.
+  if (!p->channel && !(p->channel = capi::any_channel_needing_service(kSMEventTypeWriteData)))
+    return ERR_SM_NO_SUCH_CHANNEL;
   ToneJobState s;
   if (int r = status_of(p->channel, kCadenceJobs, s)) return r;
   p->status = s == ToneJobState::complete ? complete : ongoing;

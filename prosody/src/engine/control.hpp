@@ -114,7 +114,7 @@ struct ChannelIo {
 
   // Processing path: the cause of an event appeared.
   void raise(EventIndex t) {
-    if (auto ev = events[t].get()) ev->set(true);
+    if (auto ev = events[t].get()) ev->set(this, true);
   }
 };
 

@@ -140,6 +140,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // -- Events (engine_events.cpp)
   Errc set_event(std::uintptr_t id, int event_type, int binding, std::shared_ptr<EventObject> ev);
   Errc refresh_event(std::uintptr_t id, int event_type);
+  // Whether the channel needs service for event_type (kSMEventType...), not
+  // counting idleness: the legacy any-channel status calls.
+  Errc needs_service(std::uintptr_t id, int event_type, bool& needs);
 
  private:
   // Which half of a channel a call needs (Errc::wrong_channel_type without it).
@@ -176,7 +179,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void wait_applied(std::uint64_t version);
   void update_event(ChannelIo& io, int type_index);  // ctl_mutex_ held
   void refresh(ChannelIo& io, int type_index);       // takes ctl_mutex_
-  bool event_condition(ChannelIo& io, int type_index);
+  bool event_condition(ChannelIo& io, int type_index, bool idle_counts);
 
   // The frame boundary: adopts the control model if it changed. Real time
   // (blocking false) never waits for the control lock.

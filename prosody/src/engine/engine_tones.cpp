@@ -44,7 +44,7 @@ Errc Engine::get_recognised(std::uintptr_t in, Recognition& result) {
 
 Errc Engine::discard_recognised(std::uintptr_t in) {
   std::shared_ptr<ChannelIo> io;
-  if (Errc e = shared_state(in, Half::any, io); e != Errc::ok) return e;
+  if (Errc e = shared_state(in, Half::input, io); e != Errc::ok) return e;
   {
     std::lock_guard<std::mutex> io_lock(io->api_mutex);
     io->recognised.clear();
