@@ -115,6 +115,45 @@ int main(void) {
   expect(sm_play_digits_status(&digits_status) == ERR_SM_WRONG_CHANNEL_STATE,
          "sm_play_digits_status_iPsCte1_2__: nothing left to report");
 
+  { /* The input tone tables, by their decorated names too. */
+    SM_INPUT_FREQ_COEFFS_PARMS coeffs;
+    SM_INPUT_TONE_SET_PARMS set;
+    SM_ADJUST_TONE_SET_PARMS adjust;
+    SM_RESET_INPUT_CPTONES_PARMS reset;
+    SM_INPUT_CPTONE_PARMS cptone;
+    memset(&coeffs, 0, sizeof coeffs);
+    coeffs.module = open.module_id;
+    coeffs.lower_limit = 2380.0;
+    coeffs.upper_limit = 2420.0;
+    expect(sm_add_input_freq_coeffs(&coeffs) == 0 && coeffs.id == 15, "sm_add_input_freq_coeffs_iPsMtddi_");
+    memset(&set, 0, sizeof set);
+    set.module = open.module_id;
+    set.band1_first_freq_coeffs_id = coeffs.id;
+    set.band1_freq_count = 1;
+    set.req_third_peak = 0.1;
+    set.req_signal_to_noise_ratio = 0.5;
+    set.req_minimum_power = -36.0;
+    expect(sm_add_input_tone_set(&set) == 0 && set.id == 2, "sm_add_input_tone_set_iPsMtiiiiddddi_");
+    memset(&adjust, 0, sizeof adjust);
+    adjust.module = open.module_id;
+    adjust.tone_set_id = set.id;
+    adjust.parameter_id = kAdjustToneSetFPParamIdMinPower;
+    adjust.parameter_value.fp_value = -30.0;
+    expect(sm_adjust_input_tone_set(&adjust) == 0, "sm_adjust_input_tone_set_iPsMtie1_8_udi__");
+    memset(&reset, 0, sizeof reset);
+    reset.module = open.module_id;
+    reset.tone_set_id = set.id;
+    expect(sm_reset_input_cptones(&reset) == 0, "sm_reset_input_cptones_iPsMti_");
+    memset(&cptone, 0, sizeof cptone);
+    cptone.module = open.module_id;
+    cptone.id = 42;
+    cptone.state_count = 1;
+    cptone.states[0].freq_id = 1;
+    cptone.states[0].minimum_cadence = 100;
+    cptone.states[0].maximum_cadence = 200;
+    expect(sm_add_input_cptone(&cptone) == 0, "sm_add_input_cptone_iPsMtisiii_r16i_");
+  }
+
   /* smConfError / smConfErrno as plain globals. */
   conf = sm_conference_create();
   memset(&add, 0, sizeof add);

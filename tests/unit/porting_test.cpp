@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 
+#include <array>
 #include <cmath>
+#include <initializer_list>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -334,6 +336,248 @@ TEST_F(Porting, ConferenceErrorsAreGlobalWithAPerThreadCopy) {
   EXPECT_EQ(prosody_sw_conf_errno(), 0) << "this thread has not failed";
   EXPECT_STREQ(prosody_sw_conf_error(), "");
   sm_conference_delete(conf);
+}
+
+// ---------------------------------------------------------------------------
+// Input tone sets and call-progress tones (sm_add_input_tone_set and family)
+
+// A tone cadence: on_off[i] ms of freq_hz (even i) or silence (odd i), cycles times.
+std::vector<std::int16_t> cadence(double freq_hz, std::initializer_list<int> on_off, int cycles) {
+  std::vector<float> x;
+  for (int c = 0; c < cycles; ++c) {
+    bool on = true;
+    for (int ms : on_off) {
+      const std::size_t n = std::size_t(ms) * 8;
+      const auto part = on ? testsig::sine(freq_hz, -15.0, n, 8000.0) : std::vector<float>(n, 0.0f);
+      x.insert(x.end(), part.begin(), part.end());
+      on = !on;
+    }
+  }
+  x.resize(x.size() + 8000, 0.0f);  // a second of silence closes the last burst
+  return testsig::to_int16(x);
+}
+
+class InputToneSets : public Porting {
+ protected:
+  // A replay being fed as the module runs (it buffers less than these signals).
+  struct Feed {
+    tSMChannelId channel;
+    const std::vector<std::int16_t>* pcm;
+    std::size_t at = 0;  // octets handed over
+  };
+  std::vector<Feed> feeds_;
+
+  // A listener hearing pcm, listening with active_set and cptone recognition.
+  tSMChannelId listener(const std::vector<std::int16_t>& pcm, int active_set) {
+    const tSMChannelId in = alloc(kSMChannelTypeInput), out = alloc(kSMChannelTypeOutput);
+    SM_REPLAY_PARMS rp{};
+    rp.channel = out;
+    rp.type = kSMDataFormat16bit;
+    EXPECT_EQ(sm_replay_start(&rp), 0);
+    feeds_.push_back({out, &pcm});
+    connect(out, in);
+    SM_LISTEN_FOR_PARMS lf{};
+    lf.channel = in;
+    lf.tone_detection_mode = kSMToneEndDetectionNoMinDuration;
+    lf.active_tone_set_id = active_set;
+    lf.map_tones_to_digits = kSMNoDigitMapping;
+    lf.enable_cptone_recognition = 1;
+    EXPECT_EQ(sm_listen_for(&lf), 0);
+    return in;
+  }
+  // Steps frames frames, topping up every replay before each.
+  void run(unsigned frames) {
+    for (unsigned f = 0; f < frames; ++f) {
+      for (Feed& feed : feeds_) {
+        const std::size_t total = feed.pcm->size() * 2;
+        while (feed.at < total) {
+          SM_TS_DATA_PARMS d{};
+          d.channel = feed.channel;
+          d.data = reinterpret_cast<char*>(const_cast<std::int16_t*>(feed.pcm->data())) + feed.at;
+          d.length = static_cast<tSM_INT>(std::min<std::size_t>(kSMMaxReplayDataBufferSize, total - feed.at));
+          const bool last = feed.at + std::size_t(d.length) == total;
+          const int r = last ? sm_put_last_replay_data(&d) : sm_put_replay_data(&d);
+          if (r == ERR_SM_NO_CAPACITY) break;
+          ASSERT_EQ(r, 0);
+          feed.at += std::size_t(d.length);
+        }
+      }
+      step(1);
+    }
+  }
+  std::vector<SM_RECOGNISED_PARMS> recognised(tSMChannelId ch) {
+    std::vector<SM_RECOGNISED_PARMS> all;
+    for (;;) {
+      SM_RECOGNISED_PARMS r{};
+      r.channel = ch;
+      EXPECT_EQ(sm_get_recognised(&r), 0);
+      if (r.type == kSMRecognisedNothing) return all;
+      all.push_back(r);
+    }
+  }
+  int add_frequency(double lower, double upper) {
+    SM_INPUT_FREQ_COEFFS_PARMS f{};
+    f.module = module;
+    f.lower_limit = lower;
+    f.upper_limit = upper;
+    EXPECT_EQ(sm_add_input_freq_coeffs(&f), 0);
+    return f.id;
+  }
+  // A set of single frequencies: coefficient ids first .. first + count - 1.
+  int add_single_set(int first, int count) {
+    SM_INPUT_TONE_SET_PARMS ts{};
+    ts.module = module;
+    ts.band1_first_freq_coeffs_id = first;
+    ts.band1_freq_count = count;
+    ts.req_third_peak = 0.1;
+    ts.req_signal_to_noise_ratio = 0.5;
+    ts.req_minimum_power = -36.0;
+    EXPECT_EQ(sm_add_input_tone_set(&ts), 0);
+    return ts.id;
+  }
+  // states in time order {freq_id, min, max}; handed over newest first.
+  int add_cptone(int id, std::initializer_list<std::array<int, 3>> states) {
+    SM_INPUT_CPTONE_PARMS cp{};
+    cp.module = module;
+    cp.id = id;
+    cp.state_count = static_cast<tSM_INT>(states.size());
+    int i = cp.state_count;
+    for (const auto& st : states) {
+      --i;
+      cp.states[i].freq_id = st[0];
+      cp.states[i].minimum_cadence = st[1];
+      cp.states[i].maximum_cadence = st[2];
+    }
+    return sm_add_input_cptone(&cp);
+  }
+  int reset_cptones(int base_set) {
+    SM_RESET_INPUT_CPTONES_PARMS r{};
+    r.module = module;
+    r.tone_set_id = base_set;
+    return sm_reset_input_cptones(&r);
+  }
+};
+
+// A tone of a user set (2400 Hz, in no band of set 1) with a cadence of
+// its own (150 on, 150 off, 150 on, 450 off): reported as the tones of the
+// set and as the application's call-progress id; the built-in set does not
+// know it, and another cadence of the same tone is not it.
+TEST_F(InputToneSets, UserToneSetAndCadenceAreRecognised) {
+  const int f = add_frequency(2380.0, 2420.0);
+  EXPECT_EQ(f, 15) << "after the pre-loaded ids 0..14";
+  const int set = add_single_set(f, 1);
+  EXPECT_EQ(set, 2) << "after the pre-loaded sets 0 and 1";
+  ASSERT_EQ(reset_cptones(set), 0);
+  // Newest first, as Prosody takes them: tone, silence, tone.
+  ASSERT_EQ(add_cptone(42, {{1, 120, 180}, {0, 120, 180}, {1, 120, 180}}), 0);
+
+  const auto ours = cadence(2400.0, {150, 150, 150, 450}, 3);
+  const auto other = cadence(2400.0, {300, 300}, 4);
+  const tSMChannelId a = listener(ours, set), b = listener(other, set), c = listener(ours, 1);
+  run(static_cast<unsigned>(ours.size() / 80 + 100));
+  int cptones_a = 0, tones_a = 0;
+  for (const auto& r : recognised(a)) {
+    if (r.type == kSMRecognisedCPTone) {
+      EXPECT_EQ(r.param0, 42);
+      ++cptones_a;
+    } else if (r.type == kSMRecognisedTone) {
+      EXPECT_EQ(r.param0, 0);
+      EXPECT_EQ(r.param1, 0) << "single frequencies: band-1 index in param1";
+      ++tones_a;
+    }
+  }
+  EXPECT_EQ(tones_a, 6) << "every burst is a tone of the set";
+  EXPECT_GE(cptones_a, 1);
+  EXPECT_LE(cptones_a, 3) << "at most once per cycle";
+  for (const auto& r : recognised(b)) EXPECT_NE(r.type, kSMRecognisedCPTone) << "300/300 is not the cadence";
+  for (const auto& r : recognised(c))
+    EXPECT_NE(r.type, kSMRecognisedCPTone) << "set 1 analyses its own bands: 2400 Hz is none of them";
+}
+
+// A cadence of set 1's tones (freq_id 1: call progress 1, 350..480 Hz) that
+// the default repertoire lacks, after sm_reset_input_cptones(1): the
+// default tones are gone, the new one is found.
+TEST_F(InputToneSets, UserCadenceOfToneSetOne) {
+  ASSERT_EQ(reset_cptones(1), 0);
+  ASSERT_EQ(add_cptone(77, {{1, 200, 300}, {0, 200, 300}, {1, 200, 300}, {0, 200, 300}, {1, 600, 800}}), 0);
+  const auto ours = cadence(425.0, {250, 250, 250, 250, 700, 1000}, 2);
+  const auto uk_busy = cadence(400.0, {375, 375}, 6);
+  const tSMChannelId a = listener(ours, 1), b = listener(uk_busy, 1);
+  run(static_cast<unsigned>(ours.size() / 80 + 100));
+  int found = 0;
+  for (const auto& r : recognised(a))
+    if (r.type == kSMRecognisedCPTone) {
+      EXPECT_EQ(r.param0, 77);
+      ++found;
+    }
+  EXPECT_GE(found, 1);
+  EXPECT_LE(found, 2);
+  for (const auto& r : recognised(b)) EXPECT_NE(r.type, kSMRecognisedCPTone) << "UK busy left the repertoire";
+}
+
+TEST_F(InputToneSets, ArgumentsAreChecked) {
+  SM_INPUT_FREQ_COEFFS_PARMS f{};
+  f.module = module;
+  f.lower_limit = 500.0;
+  f.upper_limit = 400.0;
+  EXPECT_EQ(sm_add_input_freq_coeffs(&f), ERR_SM_BAD_PARAMETER) << "upper below lower";
+  f.module = kSMNullModuleId;
+  EXPECT_EQ(sm_add_input_freq_coeffs(&f), ERR_SM_NO_SUCH_MODULE);
+  SM_INPUT_TONE_SET_PARMS ts{};
+  ts.module = module;
+  ts.band1_first_freq_coeffs_id = 14;
+  ts.band1_freq_count = 2;  // id 15 does not exist yet
+  ts.req_signal_to_noise_ratio = 0.5;
+  ts.req_minimum_power = -36.0;
+  EXPECT_EQ(sm_add_input_tone_set(&ts), ERR_SM_BAD_PARAMETER);
+  ts.band1_freq_count = 1;
+  ts.req_signal_to_noise_ratio = 0.0;
+  EXPECT_EQ(sm_add_input_tone_set(&ts), ERR_SM_BAD_PARAMETER) << "SNR share must be above 0";
+  ts.req_signal_to_noise_ratio = 0.5;
+  ASSERT_EQ(sm_add_input_tone_set(&ts), 0);
+
+  SM_ADJUST_TONE_SET_PARMS adj{};
+  adj.module = module;
+  adj.tone_set_id = ts.id;
+  adj.parameter_id = kAdjustToneSetFPParamIdMinPower;
+  adj.parameter_value.fp_value = -30.0;
+  EXPECT_EQ(sm_adjust_input_tone_set(&adj), 0);
+  adj.parameter_id = kAdjustToneSetIntParamIdMinOnTime;
+  adj.parameter_value.int_value = 80;
+  EXPECT_EQ(sm_adjust_input_tone_set(&adj), 0);
+  adj.parameter_id = kAdjustToneSetFPParamIdStartFreq;
+  adj.parameter_value.fp_value = 100.0;
+  EXPECT_EQ(sm_adjust_input_tone_set(&adj), ERR_SM_BAD_PARAMETER) << "below the detector's 250 Hz";
+  adj.parameter_id = static_cast<enum kAdjustToneSet>(8);
+  EXPECT_EQ(sm_adjust_input_tone_set(&adj), ERR_SM_BAD_PARAMETER);
+  adj.tone_set_id = 0;
+  adj.parameter_id = kAdjustToneSetFPParamIdTwist;
+  adj.parameter_value.fp_value = 6.0;
+  EXPECT_EQ(sm_adjust_input_tone_set(&adj), ERR_SM_NOT_IMPLEMENTED) << "the pre-loaded sets are fixed here";
+  adj.tone_set_id = 9;
+  EXPECT_EQ(sm_adjust_input_tone_set(&adj), ERR_SM_BAD_PARAMETER) << "no such set";
+
+  EXPECT_EQ(add_cptone(0, {{1, 100, 200}}), ERR_SM_BAD_PARAMETER) << "ids are 1..255";
+  EXPECT_EQ(add_cptone(256, {{1, 100, 200}}), ERR_SM_BAD_PARAMETER);
+  EXPECT_EQ(add_cptone(5, {{7, 100, 200}}), ERR_SM_BAD_PARAMETER) << "set 1 has no tone 7";
+  EXPECT_EQ(add_cptone(5, {{1, 300, 200}}), ERR_SM_BAD_PARAMETER) << "maximum below minimum";
+  SM_INPUT_CPTONE_PARMS none{};
+  none.module = module;
+  none.id = 5;
+  EXPECT_EQ(sm_add_input_cptone(&none), ERR_SM_BAD_PARAMETER) << "no states";
+  EXPECT_EQ(reset_cptones(0), ERR_SM_BAD_PARAMETER) << "DTMF has no cadences";
+  EXPECT_EQ(reset_cptones(ts.id), 0);
+  EXPECT_EQ(add_cptone(5, {{2, 100, 200}}), ERR_SM_BAD_PARAMETER) << "the base set has one tone";
+  EXPECT_EQ(add_cptone(5, {{1, 100, 200}}), 0);
+
+  const tSMChannelId in = alloc(kSMChannelTypeInput);
+  SM_LISTEN_FOR_PARMS lf{};
+  lf.channel = in;
+  lf.tone_detection_mode = kSMToneDetectionNoMinDuration;
+  lf.active_tone_set_id = ts.id + 1;
+  EXPECT_EQ(sm_listen_for(&lf), ERR_SM_BAD_PARAMETER) << "no such set";
+  lf.active_tone_set_id = ts.id;
+  EXPECT_EQ(sm_listen_for(&lf), 0);
 }
 
 }  // namespace

@@ -534,6 +534,87 @@ ACUAPI int ACUTiNG_WINAPI sm_play_tone_list_phase_reverse(struct sm_play_tone_li
 
 /* ---- Tone sets (declarations added with tone detection) ---------------- */
 
+/* ---- Input tone sets and call-progress tones ---------------------------- */
+
+/* Frequency coefficients: [lower_limit, upper_limit] Hz. Ids 0..14 are
+ * pre-loaded (DTMF low and high groups, call progress 1..5, fax CNG, CED). */
+typedef struct sm_input_freq_coeffs_parms {
+    tSMModuleId module;                     /* in */
+    double upper_limit;                     /* in: Hz (note: before lower_limit) */
+    double lower_limit;                     /* in: Hz */
+    tSM_INT id;                             /* out */
+} SM_INPUT_FREQ_COEFFS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_add_input_freq_coeffs(struct sm_input_freq_coeffs_parms *freqcoeffp);
+
+/* A tone set: every (band-1, band-2) pair of frequency-coefficient ids (band
+ * 2 empty: single frequencies). Its id is sm_listen_for's active_tone_set_id.
+ * Sets 0 (DTMF) and 1 (call progress and fax) are pre-loaded. */
+typedef struct sm_input_tone_set_parms {
+    tSMModuleId module;                     /* in */
+    tSM_INT band1_first_freq_coeffs_id;     /* in */
+    tSM_INT band1_freq_count;               /* in */
+    tSM_INT band2_first_freq_coeffs_id;     /* in */
+    tSM_INT band2_freq_count;               /* in */
+    double req_third_peak;                  /* in: largest third component, relative to the strongest */
+    double req_signal_to_noise_ratio;       /* in: share of the energy in the tone */
+    double req_minimum_power;               /* in: dBm0 */
+    double req_twist_for_dual_tone;         /* in: dB (0: any) */
+    tSM_INT id;                             /* out */
+} SM_INPUT_TONE_SET_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_add_input_tone_set(struct sm_input_tone_set_parms *tonesetp);
+
+enum kAdjustToneSet {
+    kAdjustToneSetFPParamId3rdPeak,
+    kAdjustToneSetFPParamIdSNRatio,
+    kAdjustToneSetFPParamIdMinPower,
+    kAdjustToneSetFPParamIdTwist,
+    kAdjustToneSetIntParamIdMinOnTime,
+    kAdjustToneSetIntParamIdMinOffTime,
+    kAdjustToneSetFPParamIdStartFreq,
+    kAdjustToneSetFPParamIdStopFreq,
+};
+
+typedef struct sm_adjust_tone_set_parms {
+    tSMModuleId module;                     /* in */
+    tSM_INT tone_set_id;                    /* in */
+    enum kAdjustToneSet parameter_id;       /* in */
+    union {
+        double fp_value;                    /* in: the FP parameters */
+        tSM_INT int_value;                  /* in: the Int parameters (ms) */
+    } parameter_value;                      /* in */
+} SM_ADJUST_TONE_SET_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_adjust_input_tone_set(struct sm_adjust_tone_set_parms *tonesetp);
+
+/* A call-progress tone of the module's repertoire: states newest first,
+ * freq_id 0 is silence and k >= 1 tone k - 1 of the repertoire's base tone
+ * set; durations in ms (kept in 32 ms units); a minimum of 0 makes a state
+ * optional. id (1..255, chosen by the application) is what
+ * kSMRecognisedCPTone reports. */
+typedef struct sm_input_cptone_parms {
+    tSMModuleId module;                     /* in */
+    tSM_INT state_count;                    /* in */
+    struct sm_cptone_state {
+        tSM_INT freq_id;                    /* in */
+        tSM_INT maximum_cadence;            /* in: ms */
+        tSM_INT minimum_cadence;            /* in: ms */
+    } states[kSMMaxCPToneStates];           /* in */
+    tSM_INT id;                             /* in */
+} SM_INPUT_CPTONE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_add_input_cptone(struct sm_input_cptone_parms *cptonep);
+
+/* Empties the repertoire (the default tones too) and makes tone_set_id its
+ * base tone set. */
+typedef struct sm_reset_input_cptones_parms {
+    tSMModuleId module;                     /* in */
+    tSM_INT tone_set_id;                    /* in */
+} SM_RESET_INPUT_CPTONES_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_reset_input_cptones(struct sm_reset_input_cptones_parms *resetp);
+
 #ifdef __cplusplus
 }
 #endif

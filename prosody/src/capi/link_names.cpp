@@ -26,5 +26,10 @@ PROSODY_LINK_NAME(sm_play_cptone_iPsCtUiie1_3_isiii_r8_, sm_play_cptone, struct 
 PROSODY_LINK_NAME(sm_play_digits_iPsCtise1_1_icr33ii__, sm_play_digits, struct sm_play_digits_parms*)
 PROSODY_LINK_NAME(sm_play_digits_status_iPsCte1_2__, sm_play_digits_status, struct sm_play_digits_status_parms*)
 PROSODY_LINK_NAME(sm_play_tone_list_iPsCtPse1_3_Uidddd_i_, sm_play_tone_list, struct sm_play_tone_list_parms*)
+PROSODY_LINK_NAME(sm_add_input_freq_coeffs_iPsMtddi_, sm_add_input_freq_coeffs, struct sm_input_freq_coeffs_parms*)
+PROSODY_LINK_NAME(sm_add_input_tone_set_iPsMtiiiiddddi_, sm_add_input_tone_set, struct sm_input_tone_set_parms*)
+PROSODY_LINK_NAME(sm_adjust_input_tone_set_iPsMtie1_8_udi__, sm_adjust_input_tone_set, struct sm_adjust_tone_set_parms*)
+PROSODY_LINK_NAME(sm_add_input_cptone_iPsMtisiii_r16i_, sm_add_input_cptone, struct sm_input_cptone_parms*)
+PROSODY_LINK_NAME(sm_reset_input_cptones_iPsMti_, sm_reset_input_cptones, struct sm_reset_input_cptones_parms*)
 
 }  // extern "C"

@@ -304,7 +304,7 @@ int sm_listen_for(struct sm_listen_for_parms* p) {
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
   ListenSettings s;
   if (!map_tone_mode(capi::enum_value(p->tone_detection_mode), s)) return ERR_SM_BAD_PARAMETER;
-  if (s.enabled && p->active_tone_set_id != 0 && p->active_tone_set_id != 1) return ERR_SM_BAD_PARAMETER;
+  if (s.enabled && p->active_tone_set_id < 0) return ERR_SM_BAD_PARAMETER;  // unknown sets: the engine
   const int mapping = capi::enum_value(p->map_tones_to_digits);
   if (mapping != kSMNoDigitMapping && mapping != kSMDTMFToneSetDigitMapping) return ERR_SM_BAD_PARAMETER;
   if (p->enable_grunt_detection) return ERR_SM_NOT_IMPLEMENTED;

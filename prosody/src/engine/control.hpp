@@ -17,6 +17,7 @@
 #include "engine/bitset.hpp"
 #include "engine/events.hpp"
 #include "engine/handles.hpp"
+#include "engine/input_tone_tables.hpp"
 #include "engine/ring.hpp"
 #include "prosody/prosody.hpp"
 
@@ -222,6 +223,10 @@ class ControlModel {
   std::uint64_t plan_version() const noexcept { return plan_version_; }
   void plan_changed() noexcept { ++plan_version_; }
 
+  // -- The module's input tone tables (sm_add_input_tone_set and family)
+  InputToneTables& input_tones() noexcept { return input_tones_; }
+  const InputToneTables& input_tones() const noexcept { return input_tones_; }
+
  private:
   void clear_members(ChannelCtl& ch);
 
@@ -232,6 +237,7 @@ class ControlModel {
   std::vector<std::uint32_t> pid_slot_;              // participant id -> slot
   std::vector<std::shared_ptr<RecordJob>> records_;  // by slot (null = none)
   std::uint64_t plan_version_ = 1;
+  InputToneTables input_tones_;
 };
 
 }  // namespace prosody::detail

@@ -104,6 +104,16 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   // -- Tones (engine_tones.cpp)
   Errc listen_for(std::uintptr_t in, const ListenSettings& settings);
+  // The module's input tone tables (sm_add_input_freq_coeffs and family):
+  // f(InputToneTables&) -> Errc runs under the control lock; what it
+  // changes reaches the detectors at the next frame boundary.
+  template <class F>
+  Errc with_input_tones(F&& f) {
+    std::lock_guard<std::mutex> lock(ctl_mutex_);
+    const Errc e = f(model_.input_tones());
+    if (e == Errc::ok) changed();
+    return e;
+  }
   Errc get_recognised(std::uintptr_t in, Recognition& result);
   Errc discard_recognised(std::uintptr_t in);
 
