@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CAPI_APP_NAME "conference_app"
+#include "capi_app.h"
 #include "smbesp.h"
 #include "smclib.h"
 #include "smdrvr.h"
@@ -28,42 +30,6 @@
 #define SAMPLES (RATE * SECONDS)
 
 static const double freqs[PARTIES] = {440.0, 690.0, 1010.0, 1330.0};
-
-static void die(const char* what, int rc) {
-  SM_ERROR_NAME_PARMS e;
-  memset(&e, 0, sizeof e);
-  e.code = rc;
-  fprintf(stderr, "conference_app: %s failed: %s\n", what, sm_error_name(&e));
-  exit(2);
-}
-
-#define CHECK(call)                \
-  do {                             \
-    int rc_ = (call);              \
-    if (rc_ != 0) die(#call, rc_); \
-  } while (0)
-
-static tSMChannelId alloc_channel(tSMModuleId module, enum kSMChannelType type) {
-  SM_CHANNEL_ALLOC_PLACED_PARMS p;
-  memset(&p, 0, sizeof p);
-  p.type = type;
-  p.module = module;
-  CHECK(sm_channel_alloc_placed(&p));
-  return p.channel;
-}
-
-static tSMEventId channel_event(tSMChannelId channel, int type) {
-  tSMEventId ev;
-  SM_CHANNEL_SET_EVENT_PARMS se;
-  CHECK(smd_ev_create(&ev, channel, type, kSMChannelSpecificEvent));
-  memset(&se, 0, sizeof se);
-  se.channel = channel;
-  se.event_type = type;
-  se.issue_events = kSMChannelSpecificEvent;
-  se.event = ev;
-  CHECK(sm_channel_set_event(&se));
-  return ev;
-}
 
 static tSMDatafeedId datafeed_of(tSMChannelId channel) {
   SM_CHANNEL_DATAFEED_PARMS d;
@@ -218,7 +184,7 @@ int main(void) {
     replay.type = kSMDataFormat16bit;
     replay.sampling_rate = RATE;
     CHECK(sm_replay_start(&replay));
-    phones[i].write_event = channel_event(phones[i].channel, kSMEventTypeWriteData);
+    phones[i].write_event = channel_event(phones[i].channel, kSMEventTypeWriteData, kSMChannelSpecificEvent);
 
     memset(&record, 0, sizeof record);
     record.channel = recorders[i].channel;
@@ -226,7 +192,7 @@ int main(void) {
     record.sampling_rate = RATE;
     record.max_elapsed_time = SECONDS * 1000;
     CHECK(sm_record_start(&record));
-    recorders[i].read_event = channel_event(recorders[i].channel, kSMEventTypeReadData);
+    recorders[i].read_event = channel_event(recorders[i].channel, kSMEventTypeReadData, kSMChannelSpecificEvent);
   }
 
   /* Event loop: feed replays while they have room, read recordings while

@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "res_lib.h"
+#define CAPI_APP_NAME "digits_app"
+#include "capi_app.h"
 #include "smbesp.h"
 #include "smdrvr.h"
 
@@ -24,42 +26,6 @@
 #define DIGIT_MS 80
 #define GAP_MS 60
 #define FRAME_MS 10
-
-static void die(const char* what, int rc) {
-  SM_ERROR_NAME_PARMS e;
-  memset(&e, 0, sizeof e);
-  e.code = rc;
-  fprintf(stderr, "digits_app: %s failed: %d %s\n", what, rc, sm_error_name(&e));
-  exit(2);
-}
-
-#define CHECK(call)                \
-  do {                             \
-    int rc_ = (call);              \
-    if (rc_ != 0) die(#call, rc_); \
-  } while (0)
-
-static tSMChannelId alloc_channel(tSMModuleId module, enum kSMChannelType type) {
-  SM_CHANNEL_ALLOC_PLACED_PARMS p;
-  memset(&p, 0, sizeof p);
-  p.type = type;
-  p.module = module;
-  CHECK(sm_channel_alloc_placed(&p));
-  return p.channel;
-}
-
-static tSMEventId channel_event(tSMChannelId channel, int type) {
-  tSMEventId ev;
-  SM_CHANNEL_SET_EVENT_PARMS se;
-  CHECK(smd_ev_create(&ev, channel, type, kSMChannelSpecificEventNonIdle));
-  memset(&se, 0, sizeof se);
-  se.channel = channel;
-  se.event_type = type;
-  se.issue_events = kSMChannelSpecificEventNonIdle;
-  se.event = ev;
-  CHECK(sm_channel_set_event(&se));
-  return ev;
-}
 
 /* The card, opened as Aculab's public applications do; returns its id and
  * how many modules it has. */
@@ -177,8 +143,8 @@ int main(void) {
   listen.active_tone_set_id = 0;
   listen.map_tones_to_digits = kSMDTMFToneSetDigitMapping;
   CHECK(sm_listen_for(&listen));
-  write_event = channel_event(dialler, kSMEventTypeWriteData);
-  recog_event = channel_event(listener, kSMEventTypeRecog);
+  write_event = channel_event(dialler, kSMEventTypeWriteData, kSMChannelSpecificEventNonIdle);
+  recog_event = channel_event(listener, kSMEventTypeRecog, kSMChannelSpecificEventNonIdle);
 
   /* Event-driven: the write event says the digits are out, the recognition
    * event that a digit was heard. After completion, wait for the last
