@@ -20,12 +20,14 @@ PACKAGES=(
   libglib2.0-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  libsndfile1-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libsndfile1-dev libflac-dev libsamplerate0-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-gi python3-gst-1.0
   # Test-time only: spandsp is the oracle peer for G.711 and DTMF; the
   # Asterisk prompts and music on hold are real speech and music for talk-off
   # tests and the demo.
   libspandsp-dev asterisk-core-sounds-en-wav asterisk-moh-opsound-wav
+  # sox reads back the crash-safe recordings (another reader than libsndfile).
+  sox
 )
 
 log() { printf '\n==> %s\n' "$*"; }

@@ -432,9 +432,9 @@ GstStructure* prosody_conf_mix_pad_stats(ProsodyPad* pad) {
               (guint64)c.late_chunks, "late-samples", G_TYPE_UINT64, (guint64)c.late_samples, "overlap-samples",
               G_TYPE_UINT64, (guint64)c.overlap_samples, "gap-samples", G_TYPE_UINT64, (guint64)c.gap_samples,
               "dropped-samples", G_TYPE_UINT64,
-              (guint64)(st.samples_dropped + c.dropped_bytes / prosody_gst::bytes_per_sample(p.in_format)), "level",
-              G_TYPE_DOUBLE, st.level_dbm0, "active", G_TYPE_BOOLEAN, (gboolean)st.active, "participant-id", G_TYPE_INT,
-              p.pid, nullptr);
+              (guint64)(st.samples_dropped + c.dropped_bytes / prosody_gst::bytes_per_sample(p.in_format)),
+              "cleaned-samples", G_TYPE_UINT64, (guint64)st.samples_cleaned, "level", G_TYPE_DOUBLE, st.level_dbm0,
+              "active", G_TYPE_BOOLEAN, (gboolean)st.active, "participant-id", G_TYPE_INT, p.pid, nullptr);
         } else {
           prosody::OutputStats st;
           if (p.channel && p.output_started) st = p.channel.output_stats();

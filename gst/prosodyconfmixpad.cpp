@@ -87,89 +87,82 @@ static void sink_pad_finalize(GObject* object) {
   G_OBJECT_CLASS(prosody_conf_mix_sink_pad_parent_class)->finalize(object);
 }
 
-static void sink_pad_set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
-  auto* pad = PROSODY_CONF_MIX_SINK_PAD(object);
-  gboolean routing = FALSE;
-
-  PROSODY_OBJECT_LOCK(pad);
+/* The field behind a plain sink pad property (null for heard-by). */
+static void* sink_field(ProsodyConfMixSinkPad* pad, guint id) {
   switch (id) {
     case PROP_SINK_MUTE:
-      pad->mute = g_value_get_boolean(value);
-      break;
-    case PROP_SINK_TONE_LOOKAHEAD:
-      pad->tone_lookahead = g_value_get_uint64(value);
-      break;
+      return &pad->mute;
     case PROP_SINK_GATE:
-      pad->gate = g_value_get_enum(value);
-      break;
+      return &pad->gate;
     case PROP_SINK_DETECT_TONES:
-      pad->detect_tones = g_value_get_enum(value);
-      break;
+      return &pad->detect_tones;
     case PROP_SINK_SUPPRESS_TONES:
-      pad->suppress_tones = g_value_get_boolean(value);
-      break;
-    case PROP_SINK_HEARD_BY: {
-      const gchar* text = g_value_get_string(value);
-      std::vector<guint> parsed;
-      if (!prosody_gst::parse_heard_by(text, parsed)) {
-        gchar* old = g_strdup(pad->heard_by);
-        PROSODY_OBJECT_UNLOCK(pad);
-        /* A clear warning on the bus, and the old routing kept. */
-        GstElement* parent = gst_pad_get_parent_element(GST_PAD(pad));
-        if (parent) {
-          GST_ELEMENT_WARNING(parent, LIBRARY, SETTINGS,
-                              ("%s: heard-by \"%s\" is not a list of party numbers such as "
-                               "\"1\" or \"1,2\"; keeping \"%s\"",
-                               GST_PAD_NAME(pad), text, old),
-                              (nullptr));
-          gst_object_unref(parent);
-        } else {
-          GST_WARNING_OBJECT(pad, "bad heard-by \"%s\" ignored", text);
-        }
-        g_free(old);
-        return;
-      }
-      g_free(pad->heard_by);
-      pad->heard_by = g_strdup(text ? text : "");
-      routing = TRUE;
-      break;
-    }
+      return &pad->suppress_tones;
+    case PROP_SINK_TONE_LOOKAHEAD:
+      return &pad->tone_lookahead;
     default:
-      PROSODY_OBJECT_UNLOCK(pad);
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-      return;
+      return nullptr;
   }
+}
+
+/* heard-by: a list that does not parse is refused with a warning on the
+ * bus, and the old routing kept. Returns whether it changed (lock held; it
+ * may drop it to post, then returns false with it dropped). */
+static bool set_heard_by(ProsodyConfMixSinkPad* pad, const gchar* text, bool* unlocked) {
+  std::vector<guint> parsed;
+  if (prosody_gst::parse_heard_by(text, parsed)) {
+    g_free(pad->heard_by);
+    pad->heard_by = g_strdup(text ? text : "");
+    return true;
+  }
+  gchar* old = g_strdup(pad->heard_by);
+  PROSODY_OBJECT_UNLOCK(pad);
+  *unlocked = true;
+  GstElement* parent = gst_pad_get_parent_element(GST_PAD(pad));
+  if (parent) {
+    GST_ELEMENT_WARNING(parent, LIBRARY, SETTINGS,
+                        ("%s: heard-by \"%s\" is not a list of party numbers such as "
+                         "\"1\" or \"1,2\"; keeping \"%s\"",
+                         GST_PAD_NAME(pad), text, old),
+                        (nullptr));
+    gst_object_unref(parent);
+  } else {
+    GST_WARNING_OBJECT(pad, "bad heard-by \"%s\" ignored", text);
+  }
+  g_free(old);
+  return false;
+}
+
+static void sink_pad_set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
+  auto* pad = PROSODY_CONF_MIX_SINK_PAD(object);
+  void* field = sink_field(pad, id);
+  if (!field && id != PROP_SINK_HEARD_BY) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    return;
+  }
+  bool routing = false, unlocked = false;
+  PROSODY_OBJECT_LOCK(pad);
+  if (field)
+    prosody_gst::set_field(field, value);
+  else
+    routing = set_heard_by(pad, g_value_get_string(value), &unlocked);
+  if (unlocked) return;
   PROSODY_OBJECT_UNLOCK(pad);
   prosody_pad_changed(PROSODY_PAD(pad), routing);
 }
 
 static void sink_pad_get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
   auto* pad = PROSODY_CONF_MIX_SINK_PAD(object);
-
-  PROSODY_OBJECT_LOCK(pad);
-  switch (id) {
-    case PROP_SINK_MUTE:
-      g_value_set_boolean(value, pad->mute);
-      break;
-    case PROP_SINK_TONE_LOOKAHEAD:
-      g_value_set_uint64(value, pad->tone_lookahead);
-      break;
-    case PROP_SINK_GATE:
-      g_value_set_enum(value, pad->gate);
-      break;
-    case PROP_SINK_DETECT_TONES:
-      g_value_set_enum(value, pad->detect_tones);
-      break;
-    case PROP_SINK_SUPPRESS_TONES:
-      g_value_set_boolean(value, pad->suppress_tones);
-      break;
-    case PROP_SINK_HEARD_BY:
-      g_value_set_string(value, pad->heard_by);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-      break;
+  void* field = sink_field(pad, id);
+  if (!field && id != PROP_SINK_HEARD_BY) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    return;
   }
+  PROSODY_OBJECT_LOCK(pad);
+  if (field)
+    prosody_gst::get_field(field, value);
+  else
+    g_value_set_string(value, pad->heard_by);
   PROSODY_OBJECT_UNLOCK(pad);
 }
 

@@ -2,7 +2,7 @@
 """Checks which tones a mono WAV file holds, by Goertzel (Hann window).
 
   check_tones.py FILE --hears 440,660 --not 990 [--from 1.0] [--heard-above -30]
-                 [--absent-below -55]
+                 [--absent-below -55] [--channel N]
 
 Levels are dBm0 (a full-scale sine is +3.14 dBm0). Exits 1 when a tone in
 --hears is below --heard-above, or a tone in --not is above --absent-below.
@@ -14,13 +14,15 @@ import sys
 import wave
 
 
-def read_mono(path):
+def read_mono(path, channel=0):
     with wave.open(path) as w:
         if w.getsampwidth() != 2:
             sys.exit(f"{path}: 16-bit PCM expected")
         rate, ch, n = w.getframerate(), w.getnchannels(), w.getnframes()
         data = struct.unpack(f"<{n * ch}h", w.readframes(n))
-    return [v / 32768.0 for v in data[::ch]], rate
+    if channel >= ch:
+        sys.exit(f"{path}: no channel {channel} (it has {ch})")
+    return [v / 32768.0 for v in data[channel::ch]], rate
 
 
 def tone_dbm0(x, freq, rate):
@@ -52,8 +54,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--heard-above", type=float, default=-30.0)
     ap.add_argument("--absent-below", type=float, default=-55.0)
+    ap.add_argument("--channel", type=int, default=0)
     a = ap.parse_args()
-    x, rate = read_mono(a.file)
+    x, rate = read_mono(a.file, a.channel)
     seg = x[int(a.start * rate):int((a.start + a.seconds) * rate)]
     ok = len(seg) >= rate // 10
     if not ok:
@@ -62,12 +65,12 @@ def main():
         db = tone_dbm0(seg, f, rate)
         good = db > a.heard_above
         ok &= good
-        print(f"{a.file}: {f:g} Hz at {db:6.1f} dBm0 (heard: {'yes' if good else 'NO'})")
+        print(f"{a.file}[{a.channel}]: {f:g} Hz at {db:6.1f} dBm0 (heard: {'yes' if good else 'NO'})")
     for f in a.absent:
         db = tone_dbm0(seg, f, rate)
         good = db < a.absent_below
         ok &= good
-        print(f"{a.file}: {f:g} Hz at {db:6.1f} dBm0 (absent: {'yes' if good else 'NO'})")
+        print(f"{a.file}[{a.channel}]: {f:g} Hz at {db:6.1f} dBm0 (absent: {'yes' if good else 'NO'})")
     sys.exit(0 if ok else 1)
 
 

@@ -176,6 +176,35 @@ TEST(ConfMixStream, NonFiniteSamplesNeverReachTheMix) {
   EXPECT_LE(testsig::peak(heard.data(), heard.size()), 1.0);
 }
 
+// Finite but absurd samples (1e30 in a float stream) are corrupt, not loud
+// audio: they become silence and are counted, so the limiter does not duck
+// the talker, who is heard at its own level.
+TEST(ConfMixStream, AbsurdSamplesAreCleanedAndCounted) {
+  TwoParties t;
+  auto a = testsig::sine(600.0, -10.0, 8000, kRate);
+  std::size_t corrupt = 0;
+  for (std::size_t i = 400; i < a.size(); i += 50, ++corrupt) a[i] = (i % 100) ? 1e30f : -3e20f;
+  gst_harness_push(t.h0.get(), float_buffer(a, 0));
+  gst_harness_push(t.h1.get(), float_buffer(std::vector<float>(a.size(), 0.0f), 0));
+  gst_harness_push_event(t.h0.get(), gst_event_new_eos());
+  gst_harness_push_event(t.h1.get(), gst_event_new_eos());
+  std::vector<float> heard = TwoParties::pull_all(t.h1.get());
+  ASSERT_EQ(heard.size(), a.size());
+  // One sample in 50 silenced: 0.09 dB less energy.
+  EXPECT_NEAR(tone_db(heard, 600.0, kRate, 1600, 6400), -10.0, 0.3);
+  EXPECT_LE(testsig::peak(heard.data(), heard.size()), 1.0);
+  PadPtr sink0(gst_element_get_static_pad(t.element.get(), "sink_0"));
+  PadPtr src1(gst_element_get_static_pad(t.element.get(), "src_1"));
+  GstStructure* in_stats = nullptr;
+  GstStructure* out_stats = nullptr;
+  g_object_get(sink0.get(), "stats", &in_stats, nullptr);
+  g_object_get(src1.get(), "stats", &out_stats, nullptr);
+  EXPECT_EQ(field(in_stats, "cleaned-samples"), corrupt);
+  EXPECT_EQ(field(out_stats, "limited-frames"), 0u) << "the limiter never acted";
+  gst_structure_free(in_stats);
+  gst_structure_free(out_stats);
+}
+
 TEST(ConfMixStream, MismatchedRateIsRefusedNamingPadAndRate) {
   TwoParties t(nullptr);
   gst_harness_push(t.h0.get(), float_buffer(std::vector<float>(800, 0.0f), 0));

@@ -569,11 +569,15 @@ TEST_F(CApi, ReplayErrorsAndUnderrun) {
   r.type = kSMDataFormat16bit;
   EXPECT_EQ(sm_replay_start(&r), ERR_SM_WRONG_CHANNEL_TYPE);
   r.channel = ch;
-  r.type = kSMDataFormatOKIADPCM;
-  EXPECT_EQ(sm_replay_start(&r), ERR_SM_NOT_IMPLEMENTED);
+  r.type = kSMDataFormatIMAADPCM;
+  EXPECT_EQ(sm_replay_start(&r), ERR_SM_NOT_IMPLEMENTED) << "no raw IMA ADPCM stream in libsndfile";
   r.type = kSMDataFormat16bit;
+  r.sampling_rate = 3000;
+  EXPECT_EQ(sm_replay_start(&r), ERR_SM_BAD_PARAMETER) << "rates are 4000..96000 Hz";
+  r.type = kSMDataFormat8KHzALawPCM;
   r.sampling_rate = 16000;
-  EXPECT_EQ(sm_replay_start(&r), ERR_SM_BAD_PARAMETER) << "rate differs from the module's";
+  EXPECT_EQ(sm_replay_start(&r), ERR_SM_BAD_PARAMETER) << "the legacy code says 8000 Hz";
+  r.type = kSMDataFormat16bit;
   r.sampling_rate = 0;
   r.speed = 150;
   EXPECT_EQ(sm_replay_start(&r), ERR_SM_NOT_IMPLEMENTED);

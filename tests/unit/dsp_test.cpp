@@ -139,10 +139,10 @@ TEST(Kernels, GainRampIsLinearAndEndsOnTarget) {
   for (std::size_t i = 1; i < x.size(); ++i) EXPECT_NEAR(x[i] - x[i - 1], 1.0f / 80.0f, 1e-6f);
 }
 
-TEST(Kernels, SanitiseRemovesNonFinite) {
-  std::vector<float> x = {0.5f, NAN, INFINITY, -INFINITY, 100.0f, -0.25f};
-  EXPECT_EQ(sanitise(x.data(), x.size(), 8.0f), 3u);
-  EXPECT_EQ(x, (std::vector<float>{0.5f, 0.0f, 0.0f, 0.0f, 8.0f, -0.25f}));
+TEST(Kernels, SanitiseRemovesNonFiniteAndAbsurdValues) {
+  std::vector<float> x = {0.5f, NAN, INFINITY, -INFINITY, 100.0f, -1e30f, 7.9f, -0.25f};
+  EXPECT_EQ(sanitise(x.data(), x.size(), 8.0f), 5u);
+  EXPECT_EQ(x, (std::vector<float>{0.5f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 7.9f, -0.25f}));
 }
 
 // The mixing kernels run a hand-vectorised version where the CPU has AVX2

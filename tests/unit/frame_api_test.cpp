@@ -6,24 +6,14 @@
 
 #include <array>
 #include <cmath>
-#include <functional>
 
+#include "api_support.hpp"
 #include "harness.hpp"
 
 namespace prosody::test {
 namespace {
 
 constexpr double kRate = 8000.0;
-
-// The code of the Error f throws, or Errc::ok.
-Errc code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return Errc::ok;
-}
 
 std::vector<std::int16_t> integer_noise(std::size_t n, std::uint32_t seed, int amplitude) {
   std::vector<std::int16_t> x(n);
@@ -330,7 +320,8 @@ TEST(FrameApi, DetachedPartyFadesOutWhileItsChannelGoesOn) {
       const FramePiece pa{0, std::uint32_t(n), xa.data(), SampleFormat::f32};
       const FramePiece pb{0, std::uint32_t(n), xb.data(), SampleFormat::f32};
       std::vector<FrameInput> ins{{a.id(), Span<const FramePiece>(&pa, 1), false}};
-      if (f < 30 || (f == 30 && present_at_detach) || f > 40) ins.push_back({b.id(), Span<const FramePiece>(&pb, 1), false});
+      if (f < 30 || (f == 30 && present_at_detach) || f > 40)
+        ins.push_back({b.id(), Span<const FramePiece>(&pb, 1), false});
       const FrameOutput o{l.id(), out.data(), SampleFormat::f32};
       m.step_frame(Span<const FrameInput>(ins.data(), ins.size()), Span<const FrameOutput>(&o, 1), r);
       heard.insert(heard.end(), out.begin(), out.end());

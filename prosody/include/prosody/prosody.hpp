@@ -241,6 +241,7 @@ struct InputStats {
   std::uint64_t frames_in = 0;         // frames of audio received (host port or datafeed)
   std::uint64_t frames_concealed = 0;  // frames synthesised because input was missing
   std::uint64_t samples_dropped = 0;   // host-port overflow
+  std::uint64_t samples_cleaned = 0;   // corrupt samples (NaN, infinite, beyond +/-8.0) replaced by silence
   double level_dbm0 = -100.0;          // short-term level of the raw input
   bool active = false;                 // speech-activity tracker verdict
   int participant_id = -1;
@@ -312,6 +313,7 @@ struct Recognition {
 enum class DataFormat {  // the kSMDataFormat values
   alaw = 30,
   ulaw = 31,
+  oki_adpcm = 32,  // Dialogic/OKI ADPCM, two samples a byte (libsndfile's VOX codec)
   linear16 = 34,
   unsigned8 = 35,
   signed8 = 36,
@@ -319,6 +321,7 @@ enum class DataFormat {  // the kSMDataFormat values
 
 struct ReplaySettings {
   DataFormat format = DataFormat::linear16;
+  unsigned sample_rate = 0;       // of the data; 0 = the module's (others resampled, libsamplerate)
   std::uint64_t data_length = 0;  // bytes; 0 = until finish() (put_last)
   int volume_db = 0;
   bool agc = false;
@@ -336,6 +339,7 @@ enum class RecordSource { own_input, alt_input, alt_output };
 
 struct RecordSettings {
   DataFormat format = DataFormat::linear16;
+  unsigned sample_rate = 0;  // of the data; 0 = the module's (others resampled, libsamplerate)
   RecordSource source = RecordSource::own_input;
   ChannelId alt_source;          // for alt_input / alt_output
   std::uint64_t max_octets = 0;  // 0 = no limit
@@ -343,17 +347,32 @@ struct RecordSettings {
   std::uint32_t max_silence_ms = 0;
   std::uint32_t max_initial_silence_ms = 0;
   double silence_level_db = -45.0;  // below this (dBm0) counts as silence
+  // Silence elimination: 0 = off; N ms = every silent stretch is cut down to
+  // at most N ms after the sound before it and N ms before the sound after
+  // it (so onsets are kept). 1..1000 ms.
+  std::uint32_t silence_elimination_ms = 0;
+  // Tone elimination: tones this detector finds are removed from the
+  // recording (16 ms of look-ahead, so from their first sample); the
+  // recording is that much later. enabled = false: off.
+  ListenSettings tone_elimination;
   int volume_db = 0;
   bool agc = false;  // record AGC toward about -12 dBm0
 };
 
-enum class RecordState { complete, complete_data, overrun, data, no_data };
+enum class RecordState { complete, complete_data, overrun, data, no_data, recognition };
 enum class RecordTermination { not_yet, length, max_time, silence, aborted, error };
 
 struct RecordStatus {
   RecordState state = RecordState::no_data;
   RecordTermination termination = RecordTermination::not_yet;
   std::uint64_t termination_octets = 0;
+  Recognition recognition;  // state == recognition: a result of listen_for on the recording channel
+};
+
+// The record AGC's tuning (sm_record_agc_adjust_settings).
+struct RecordAgcSettings {
+  double max_level_decay = 0.5;    // 0..1
+  double target_level_db = -12.0;  // -90..+3 dBm0
 };
 
 // ---------------------------------------------------------------------------
@@ -550,6 +569,15 @@ class Channel {
   std::size_t record_get(Span<std::uint8_t> out);
   RecordStatus record_status();
   void record_abort(bool discard);
+  // The record AGC's gain now (dB, -30..+20), from which it adapts on.
+  void record_agc_adjust(double gain_db);
+  void record_agc_settings(const RecordAgcSettings& settings);
+  // When the write (output) or read (input) event is ready: minimum_bits >
+  // 0, at least that many bits of room (output) or data (input); < 0
+  // (output), fewer than |minimum_bits| bits queued; 0, the default (2048
+  // bytes of room; any data). |minimum_bits| <= 16384.
+  void set_output_threshold(int minimum_bits);
+  void set_input_threshold(int minimum_bits);
 
   // -- Tone generation (output half): the output carries the tones, and no
   //    other output job runs, until tone_status() reports complete.

@@ -239,6 +239,37 @@ typedef struct sm_record_abort_parms {
 
 ACUAPI int ACUTiNG_WINAPI sm_record_abort(struct sm_record_abort_parms *abortp);
 
+typedef struct sm_record_agc_adjust_parms {
+    tSMChannelId channel;             /* in */
+    tSM_INT gain;                     /* in: dB */
+} SM_RECORD_AGC_ADJUST_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_record_agc_adjust(struct sm_record_agc_adjust_parms *recadjp);
+
+typedef struct sm_record_agc_adjust_settings_parms {
+    tSMChannelId channel;
+    float max_level_decay;
+    float target_level;
+} SM_RECORD_AGC_ADJUST_SETTINGS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_record_agc_adjust_settings(struct sm_record_agc_adjust_settings_parms *recadjp);
+
+/* ---- Channel thresholds (replay and record events) --------------------- */
+
+typedef struct sm_channel_set_output_threshold_parms {
+    tSMChannelId channel;             /* in */
+    tSM_INT minimum_bits;             /* in */
+} SM_CHANNEL_SET_OUTPUT_THRESHOLD_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_channel_set_output_threshold(struct sm_channel_set_output_threshold_parms *thp);
+
+typedef struct sm_channel_set_input_threshold_parms {
+    tSMChannelId channel;             /* in */
+    tSM_INT minimum_bits;             /* in */
+} SM_CHANNEL_SET_INPUT_THRESHOLD_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_channel_set_input_threshold(struct sm_channel_set_input_threshold_parms *thp);
+
 /* ---- Conferencing primitives ------------------------------------------- */
 
 enum kSMConfType {

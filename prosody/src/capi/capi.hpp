@@ -52,9 +52,10 @@ inline std::shared_ptr<detail::Engine> engine_of_module(tSMModuleId m) {
 void any_channel_bind(tSMChannelId channel, int event_type, bool bound);
 tSMChannelId any_channel_needing_service(int event_type);
 
-// Maps a kSMDataFormat (or a legacy 8 kHz format code) and sampling_rate to
-// our format, checking the rate against the module's. Returns an ERR_SM_*.
-int map_format(int type, unsigned long sampling_rate, unsigned module_rate, DataFormat& out);
+// Maps a kSMDataFormat (or a legacy "format plus rate" code) and
+// sampling_rate to our format and the data's rate (0: the module's; others
+// are resampled). Returns an ERR_SM_*.
+int map_format(int type, unsigned long sampling_rate, unsigned module_rate, DataFormat& out, unsigned& rate);
 
 }  // namespace prosody::capi
 

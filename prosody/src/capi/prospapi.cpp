@@ -12,7 +12,7 @@ using prosody::capi::rc;
 
 namespace prosody::capi {
 
-int map_format(int type, unsigned long sampling_rate, unsigned module_rate, DataFormat& out) {
+int map_format(int type, unsigned long sampling_rate, unsigned module_rate, DataFormat& out, unsigned& rate) {
   unsigned long implied_rate = 0;
   switch (type) {
     case kSMDataFormatALawPCM:
@@ -30,7 +30,10 @@ int map_format(int type, unsigned long sampling_rate, unsigned module_rate, Data
     case kSMDataFormatSigned8bit:
       out = DataFormat::signed8;
       break;
-    // Legacy "format plus rate" codes: 8 kHz.
+    case kSMDataFormatOKIADPCM:
+      out = DataFormat::oki_adpcm;
+      break;
+    // Legacy "format plus rate" codes.
     case 8:
       out = DataFormat::alaw;
       implied_rate = 8000;
@@ -51,27 +54,42 @@ int map_format(int type, unsigned long sampling_rate, unsigned module_rate, Data
       out = DataFormat::signed8;
       implied_rate = 8000;
       break;
-    case kSMDataFormatOKIADPCM:
+    case 2:
+      out = DataFormat::oki_adpcm;
+      implied_rate = 8000;
+      break;
+    case 18:
+      out = DataFormat::alaw;
+      implied_rate = 6000;
+      break;
+    case 19:
+      out = DataFormat::ulaw;
+      implied_rate = 6000;
+      break;
+    case 5:
+      out = DataFormat::oki_adpcm;
+      implied_rate = 6000;
+      break;
+    // IMA ADPCM as a raw stream, ACUBLK, Speex, CELP and the legacy "PCM"
+    // codes: libsndfile has no codec for them (it has IMA ADPCM only in
+    // WAV blocks: the file helpers write those).
     case kSMDataFormatACUBLKPCM:
     case kSMDataFormatIMAADPCM:
     case kSMDataFormatSpeex:
     case 1:
-    case 2:
     case 3:
     case 4:
-    case 5:
     case 6:
     case 9:
-    case 18:
-    case 19:
       return ERR_SM_NOT_IMPLEMENTED;
     default:
       return ERR_SM_BAD_PARAMETER;
   }
-  // No resampling between a job and its module: the rates must agree.
-  const unsigned long rate = sampling_rate ? sampling_rate : (implied_rate ? implied_rate : module_rate);
   if (implied_rate && sampling_rate && sampling_rate != implied_rate) return ERR_SM_BAD_PARAMETER;
-  if (rate != module_rate) return ERR_SM_BAD_PARAMETER;
+  const unsigned long wanted = sampling_rate ? sampling_rate : implied_rate;
+  // Another rate than the module's is resampled (libsamplerate).
+  if (wanted != 0 && (wanted < 4000 || wanted > 96000)) return ERR_SM_BAD_PARAMETER;
+  rate = wanted == module_rate ? 0 : unsigned(wanted);
   return 0;
 }
 
@@ -138,7 +156,8 @@ int sm_replay_start(struct sm_replay_parms* p) {
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
   if (p->speed != 0 && p->speed != 100) return ERR_SM_NOT_IMPLEMENTED;  // only normal speed
   ReplaySettings s;
-  if (int r = capi::map_format(capi::enum_value(p->type), p->sampling_rate, e->sample_rate(), s.format)) return r;
+  if (int r = capi::map_format(capi::enum_value(p->type), p->sampling_rate, e->sample_rate(), s.format, s.sample_rate))
+    return r;
   s.data_length = p->data_length;
   s.volume_db = p->volume;
   s.agc = p->agc != 0;
@@ -206,10 +225,18 @@ int sm_replay_adjust(struct sm_replay_adjust_parms* p) {
 int sm_record_start(struct sm_record_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
-  if (p->silence_elimination != 0) return ERR_SM_NOT_IMPLEMENTED;
-  if (capi::enum_value(p->tone_elimination_mode) != kSMToneDetectionNone) return ERR_SM_NOT_IMPLEMENTED;
   RecordSettings s;
-  if (int r = capi::map_format(capi::enum_value(p->type), p->sampling_rate, e->sample_rate(), s.format)) return r;
+  if (int r = capi::map_format(capi::enum_value(p->type), p->sampling_rate, e->sample_rate(), s.format, s.sample_rate))
+    return r;
+  // silence_elimination: ms of silence kept either side of sound (ours:
+  // Prosody's units are not documented); 1 keeps the minimum, a frame.
+  if (p->silence_elimination > 1000) return ERR_SM_BAD_PARAMETER;
+  s.silence_elimination_ms = static_cast<std::uint32_t>(p->silence_elimination);
+  if (!map_tone_mode(capi::enum_value(p->tone_elimination_mode), s.tone_elimination)) return ERR_SM_BAD_PARAMETER;
+  if (s.tone_elimination.enabled) {
+    if (p->tone_elimination_set_id > 1) return ERR_SM_BAD_PARAMETER;
+    s.tone_elimination.tone_set = static_cast<int>(p->tone_elimination_set_id);
+  }
   switch (capi::enum_value(p->alt_data_source_type)) {
     case kSMRecordAltSourceDefault:
       s.source = p->alt_data_source ? RecordSource::alt_input : RecordSource::own_input;
@@ -281,13 +308,44 @@ int sm_record_status(struct sm_record_status_parms* p) {
     case RecordState::no_data:
       p->status = kSMRecordStatusNoData;
       break;
+    case RecordState::recognition:
+      p->status = kSMRecordStatusRecognition;
+      break;
   }
-  p->recog_type = kSMRecognisedNothing;
-  p->param0 = p->param1 = 0;
+  p->recog_type = static_cast<enum kSMRecognition>(static_cast<int>(s.recognition.type));
+  p->param0 = s.recognition.param0;
+  p->param1 = s.recognition.param1;
   p->termination_reason = static_cast<enum kSMRecordHowTerminated>(static_cast<int>(s.termination));
   p->termination_octets = static_cast<tSM_UT32>(s.termination_octets);
   p->sample_rate = e->sample_rate();
   return 0;
+}
+
+int sm_record_agc_adjust(struct sm_record_agc_adjust_parms* p) {
+  if (!p) return ERR_SM_BAD_PARAMETER;
+  PROSODY_ENGINE_OR_RETURN(e, p->channel);
+  return rc(e->record_agc_adjust(raw(p->channel), p->gain));
+}
+
+int sm_record_agc_adjust_settings(struct sm_record_agc_adjust_settings_parms* p) {
+  if (!p) return ERR_SM_BAD_PARAMETER;
+  PROSODY_ENGINE_OR_RETURN(e, p->channel);
+  RecordAgcSettings s;
+  s.max_level_decay = p->max_level_decay;
+  s.target_level_db = p->target_level;
+  return rc(e->record_agc_settings(raw(p->channel), s));
+}
+
+int sm_channel_set_output_threshold(struct sm_channel_set_output_threshold_parms* p) {
+  if (!p) return ERR_SM_BAD_PARAMETER;
+  PROSODY_ENGINE_OR_RETURN(e, p->channel);
+  return rc(e->set_threshold(raw(p->channel), true, p->minimum_bits));
+}
+
+int sm_channel_set_input_threshold(struct sm_channel_set_input_threshold_parms* p) {
+  if (!p) return ERR_SM_BAD_PARAMETER;
+  PROSODY_ENGINE_OR_RETURN(e, p->channel);
+  return rc(e->set_threshold(raw(p->channel), false, p->minimum_bits));
 }
 
 int sm_record_abort(struct sm_record_abort_parms* p) {

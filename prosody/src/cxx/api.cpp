@@ -372,6 +372,26 @@ void Channel::record_abort(bool discard) {
   check(PROSODY_ENGINE("Channel::record_abort").record_abort(id_.value, discard), "Channel::record_abort");
 }
 
+void Channel::record_agc_adjust(double gain_db) {
+  check(PROSODY_ENGINE("Channel::record_agc_adjust").record_agc_adjust(id_.value, gain_db),
+        "Channel::record_agc_adjust");
+}
+
+void Channel::record_agc_settings(const RecordAgcSettings& settings) {
+  check(PROSODY_ENGINE("Channel::record_agc_settings").record_agc_settings(id_.value, settings),
+        "Channel::record_agc_settings");
+}
+
+void Channel::set_output_threshold(int minimum_bits) {
+  check(PROSODY_ENGINE("Channel::set_output_threshold").set_threshold(id_.value, true, minimum_bits),
+        "Channel::set_output_threshold");
+}
+
+void Channel::set_input_threshold(int minimum_bits) {
+  check(PROSODY_ENGINE("Channel::set_input_threshold").set_threshold(id_.value, false, minimum_bits),
+        "Channel::set_input_threshold");
+}
+
 InputStats Channel::input_stats() const {
   InputStats s;
   check(PROSODY_ENGINE("Channel::input_stats").input_stats(id_.value, s), "Channel::input_stats");

@@ -51,14 +51,15 @@ PROSODY_HOT void float_to_s16(const float* in, std::int16_t* out, std::size_t n)
   }
 }
 
+// A sample beyond the limit is not loud audio but a corrupt value (1e30 in
+// a float stream): kept, even clamped, it would drive the limiter and duck
+// everyone else. It becomes silence, as NaN and infinities do.
 std::size_t sanitise(float* x, std::size_t n, float limit) {
   std::size_t bad = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(x[i])) {
+    if (!(std::fabs(x[i]) <= limit)) {  // also true for NaN
       x[i] = 0.0f;
       ++bad;
-    } else {
-      x[i] = std::clamp(x[i], -limit, limit);
     }
   }
   return bad;

@@ -12,6 +12,7 @@ void s16_to_float(const std::int16_t* in, float* out, std::size_t n);
 void float_to_s16(const float* in, std::int16_t* out, std::size_t n);
 // Replaces NaN and infinities by 0 and clamps to +/-limit; returns how many
 // samples were not finite.
+// Replaces NaN, infinities and samples beyond +/-limit by 0; returns how many.
 std::size_t sanitise(float* x, std::size_t n, float limit);
 
 void zero(float* x, std::size_t n);

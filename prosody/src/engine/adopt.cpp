@@ -39,10 +39,8 @@ Runtime::Runtime(std::uint32_t module_no, const ModuleConfig& config)
   out_agc.target_dbm0 = 0.0;  // Prosody: output AGC drives toward about 0 dBm0
   output_agc_coeff_ = dsp::agc_coefficients(out_agc);
   replay_agc_coeff_ = output_agc_coeff_;
-  dsp::AgcParams rec_agc;
-  rec_agc.frame_seconds = frame_seconds_;
-  rec_agc.target_dbm0 = -12.0;  // Prosody: record AGC converges toward about -12 dBm0
-  record_agc_coeff_ = dsp::agc_coefficients(rec_agc);
+  record_agc_params_.frame_seconds = frame_seconds_;
+  record_agc_params_.target_dbm0 = -12.0;  // Prosody: record AGC converges toward about -12 dBm0
 }
 
 namespace {
@@ -418,6 +416,7 @@ void Runtime::build_outputs(const ControlModel& model, const Needs& need) {
       if (setup.replay.job != job) {
         setup.replay = ReplayRt{};
         setup.replay.job = job;
+        setup.replay.stream = std::make_shared<ReplayStream>(job->settings, config_.sample_rate, frame_);
         out.limiter = dsp::LimiterState{};
       }
       setup.replay.volume_gain = static_cast<float>(dsp::db_to_gain(job->settings.volume_db));
@@ -457,6 +456,28 @@ void Runtime::link_inputs(const ControlModel& model) {
     leaving_[i].feed_output = source_output(leaving_[i], leaving_setup_[i]);
 }
 
+// A new record job's converters, rules and tone eliminator.
+void Runtime::start_record(RecordRt& rec, const RecordJob& job) {
+  const RecordSettings& s = job.settings;
+  RecordRules rules;
+  rules.silence_level_dbm0 = s.silence_level_db;
+  rules.max_elapsed_ms = s.max_elapsed_ms;
+  rules.max_silence_ms = s.max_silence_ms;
+  rules.max_initial_silence_ms = s.max_initial_silence_ms;
+  rules.silence_elimination_ms = s.silence_elimination_ms;
+  rec.gate = std::make_shared<RecordGate>(rules, config_.sample_rate, frame_, 1);
+  // The gate may release its held lead-in with a frame: that many at once.
+  const std::size_t most = rec.gate->max_samples_out();
+  rec.stream = std::make_shared<RecordStream>(s, config_.sample_rate, unsigned(most));
+  rec.tones.reset();
+  if (s.tone_elimination.enabled) {
+    ListenSettings t = s.tone_elimination;
+    t.suppress = true;
+    t.lookahead_us = 16000;  // removed from their first sample
+    rec.tones = std::make_shared<ToneSuppressor>(config_.sample_rate, t);
+  }
+}
+
 void Runtime::build_records(const ControlModel& model) {
   const auto& slots = model.slots();
   std::vector<RecordRt> old = std::move(records_);
@@ -470,7 +491,12 @@ void Runtime::build_records(const ControlModel& model) {
         rec = std::move(o);
         break;
       }
+    if (rec.job != job) start_record(rec, *job);
     rec.job = job;
+    dsp::AgcParams agc = record_agc_params_;
+    agc.max_level_decay = job->agc_settings.max_level_decay;
+    agc.target_dbm0 = job->agc_settings.target_level_db;
+    rec.agc_coeff = dsp::agc_coefficients(agc);
     rec.io = slots[s].io;
     rec.from_output = job->settings.source == RecordSource::alt_output;
     rec.source = job->source;

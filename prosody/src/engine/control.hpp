@@ -43,6 +43,10 @@ struct RecordJob {
   explicit RecordJob(std::size_t capacity_bytes) : data(capacity_bytes) {}
   SpscRing<std::uint8_t> data;
   RecordSettings settings;
+  RecordAgcSettings agc_settings;  // guarded by the control mutex; adopted at a frame boundary
+  // sm_record_agc_adjust: a gain for the processing path to take at its next frame.
+  std::atomic<bool> agc_gain_forced{false};
+  std::atomic<double> agc_forced_gain_db{0.0};
   ChannelKey source;  // channel whose input or output is recorded
   unsigned bytes_per_sample = 2;
   std::atomic<bool> overrun{false};
@@ -63,6 +67,18 @@ struct ToneJob;  // tonegen.hpp
 
 // A channel's events (events[] below).
 enum EventIndex : int { kWriteEvent = 0, kReadEvent = 1, kRecognitionEvent = 2 };
+
+// sm_channel_set_output_threshold / _input_threshold: when a replay has
+// room (or little enough queued), and when a record has data to read.
+inline bool replay_ready(const ReplayJob& job, int minimum_bits) {
+  if (minimum_bits > 0) return job.data.free_space() * 8 >= std::size_t(minimum_bits);
+  if (minimum_bits < 0) return job.data.size() * 8 < std::size_t(-minimum_bits);
+  return job.data.free_space() >= 2048;
+}
+inline bool record_ready(const RecordJob& job, int minimum_bits) {
+  if (minimum_bits > 0) return job.data.size() * 8 >= std::size_t(minimum_bits);
+  return job.data.size() > 0;
+}
 
 struct ChannelIo {
   // -- Host-port audio (any thread). Each port is a single-producer
@@ -91,6 +107,10 @@ struct ChannelIo {
   std::atomic<bool> recognition_overrun{false};
   SpscRing<ActivityReport> activity{16};
   std::atomic<bool> conf_stopped_pending{false};
+
+  // Event thresholds in bits (0 = default; see replay_ready, record_ready).
+  std::atomic<int> output_threshold_bits{0};
+  std::atomic<int> input_threshold_bits{0};
 
   // What the channel is doing, for the idle wake-up of events.
   std::atomic<bool> output_busy{false};

@@ -5,6 +5,7 @@
 
 #include <time.h>
 
+#include <cerrno>
 #include <chrono>
 
 #include "engine/registry.hpp"
@@ -118,7 +119,10 @@ void Engine::realtime_loop() {
   };
   advance(next, period_ns);
   while (!rt_stop_.load()) {
-    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
+    // A signal handled on this thread interrupts the sleep: sleep again, or
+    // the frame would run early and the schedule drift ahead of the clock.
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr) == EINTR && !rt_stop_.load()) {
+    }
     {
       std::lock_guard<std::mutex> lock(process_mutex_);
       sync_runtime(false);

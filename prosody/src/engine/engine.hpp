@@ -146,6 +146,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   Errc record_get(std::uintptr_t in, std::uint8_t* data, std::size_t n, std::size_t& got);
   Errc record_status(std::uintptr_t in, RecordStatus& status);
   Errc record_abort(std::uintptr_t in, bool discard);
+  Errc record_agc_adjust(std::uintptr_t in, double gain_db);
+  Errc record_agc_settings(std::uintptr_t in, const RecordAgcSettings& settings);
+  // sm_channel_set_output_threshold (output) / _input_threshold.
+  Errc set_threshold(std::uintptr_t id, bool output, int minimum_bits);
 
   // -- Events (engine_events.cpp)
   Errc set_event(std::uintptr_t id, int event_type, int binding, std::shared_ptr<EventObject> ev);

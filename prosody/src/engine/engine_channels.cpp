@@ -275,6 +275,7 @@ Errc Engine::input_stats(std::uintptr_t id, InputStats& s) {
     s.frames_in = io.in_frames.load();
     s.frames_concealed = io.in_concealed.load();
     s.samples_dropped = io.in_dropped.load();
+    s.samples_cleaned = io.in_nonfinite.load();
     s.level_dbm0 = level_dbm0(io.in_level_ms.load());
     s.active = io.in_active.load();
     s.participant_id = ch.pid;

@@ -14,13 +14,15 @@ bool Engine::event_condition(ChannelIo& io, int t, bool idle_counts) {
       if (io.conf_stopped_pending.load() || io.activity.size() > 0) return true;
       if (auto tone = io.tone) return tone_job_needs_service(*tone);
       auto job = io.replay;
-      if (job) return job->finished.load() || job->underrun.load() || job->data.free_space() >= 2048;
+      if (job)
+        return job->finished.load() || job->underrun.load() || replay_ready(*job, io.output_threshold_bits.load());
       return idle_counts && !io.output_busy.load();
     }
     case 1: {
       auto job = io.record;
       if (job)
-        return job->data.size() > 0 || job->overrun.load() ||
+        return record_ready(*job, io.input_threshold_bits.load()) || job->overrun.load() ||
+               (io.listening.load() && io.recognised.size() > 0) ||
                job->termination.load() != static_cast<int>(RecordTermination::not_yet);
       return idle_counts && !io.record_busy.load();
     }

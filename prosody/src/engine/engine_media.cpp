@@ -8,18 +8,15 @@ namespace prosody::detail {
 
 namespace {
 
-unsigned bytes_per_sample(DataFormat f) { return f == DataFormat::linear16 ? 2u : 1u; }
+// The unit a job's data is read in: a sample, or a byte of two OKI samples.
+unsigned data_unit(DataFormat f) { return f == DataFormat::linear16 ? 2u : 1u; }
 
-bool format_ok(DataFormat f) {
-  switch (f) {
-    case DataFormat::alaw:
-    case DataFormat::ulaw:
-    case DataFormat::linear16:
-    case DataFormat::unsigned8:
-    case DataFormat::signed8:
-      return true;
-  }
-  return false;
+// Rates of a job's data (resampled to and from the module's).
+bool job_rate_ok(unsigned rate) { return rate == 0 || (rate >= 4000 && rate <= 96000); }
+
+// Bytes of seconds of a job's data.
+std::size_t data_bytes(DataFormat f, unsigned rate, unsigned seconds) {
+  return std::size_t(seconds) * rate * half_bytes_per_sample(f) / 2;
 }
 
 bool replaying(const ChannelCtl& ch) { return ch.out_job == OutputJob::replay && ch.io->replay; }
@@ -30,8 +27,9 @@ bool replaying(const ChannelCtl& ch) { return ch.out_job == OutputJob::replay &&
 // Replay
 
 Errc Engine::replay_start(std::uintptr_t out, const ReplaySettings& s) {
-  if (!format_ok(s.format)) return Errc::not_implemented;
-  if (!volume_ok(s.volume_db)) return Errc::bad_parameter;
+  if (!job_format_ok(s.format)) return Errc::not_implemented;
+  if (!volume_ok(s.volume_db) || !job_rate_ok(s.sample_rate)) return Errc::bad_parameter;
+  const unsigned rate = s.sample_rate ? s.sample_rate : sample_rate();
   return with_channel(out, Half::output, [&](ChannelCtl& ch, ChannelKey) {
     if (output_half_busy(ch)) return Errc::wrong_channel_state;
     if (ch.type == ChannelType::half_duplex && input_half_busy(ch)) return Errc::wrong_channel_state;
@@ -42,9 +40,9 @@ Errc Engine::replay_start(std::uintptr_t out, const ReplaySettings& s) {
       if (bg == &ch || !has_output(bg->type)) return Errc::bad_parameter;
     }
     // Room for two seconds of audio: plenty of slack for a feeding thread.
-    auto job = std::make_shared<ReplayJob>(std::max<std::size_t>(2 * sample_rate() * bytes_per_sample(s.format), 4096));
+    auto job = std::make_shared<ReplayJob>(std::max<std::size_t>(data_bytes(s.format, rate, 2), 4096));
     job->settings = s;
-    job->bytes_per_sample = bytes_per_sample(s.format);
+    job->bytes_per_sample = data_unit(s.format);
     ch.io->replay = job;
     ch.out_job = OutputJob::replay;
     ch.io->output_busy = true;
@@ -104,7 +102,7 @@ Errc Engine::replay_status(std::uintptr_t out, ReplayStatus& status) {
       status.state = ReplayState::underrun;
     } else if (job.last_put.load()) {
       status.state = ReplayState::complete_data;
-    } else if (job.data.free_space() >= 2048) {
+    } else if (replay_ready(job, io->output_threshold_bits.load())) {
       status.state = ReplayState::has_capacity;
     } else {
       status.state = ReplayState::no_capacity;
@@ -153,8 +151,12 @@ Errc Engine::replay_adjust(std::uintptr_t out, std::uintptr_t background, int vo
 // Record
 
 Errc Engine::record_start(std::uintptr_t in, const RecordSettings& s) {
-  if (!format_ok(s.format)) return Errc::not_implemented;
-  if (!volume_ok(s.volume_db)) return Errc::bad_parameter;
+  if (!job_format_ok(s.format)) return Errc::not_implemented;
+  if (!volume_ok(s.volume_db) || !job_rate_ok(s.sample_rate)) return Errc::bad_parameter;
+  if (s.silence_elimination_ms > 1000) return Errc::bad_parameter;
+  if (s.tone_elimination.enabled && s.tone_elimination.tone_set != 0 && s.tone_elimination.tone_set != 1)
+    return Errc::bad_parameter;
+  const unsigned rate = s.sample_rate ? s.sample_rate : sample_rate();
   return with_channel(in, Half::input, [&](ChannelCtl& ch, ChannelKey key) {
     if (ch.io->record_busy.load() || model_.record(key.slot)) return Errc::wrong_channel_state;
     if (ch.type == ChannelType::half_duplex && output_half_busy(ch)) return Errc::wrong_channel_state;
@@ -171,10 +173,10 @@ Errc Engine::record_start(std::uintptr_t in, const RecordSettings& s) {
         return Errc::wrong_channel_type;
       }
     }
-    auto job = std::make_shared<RecordJob>(std::max<std::size_t>(4 * sample_rate() * bytes_per_sample(s.format), 8192));
+    auto job = std::make_shared<RecordJob>(std::max<std::size_t>(data_bytes(s.format, rate, 4), 8192));
     job->settings = s;
     job->source = source;
-    job->bytes_per_sample = bytes_per_sample(s.format);
+    job->bytes_per_sample = data_unit(s.format);
     model_.record(key.slot) = job;
     ch.io->record = job;
     ch.io->record_busy = true;
@@ -217,7 +219,11 @@ Errc Engine::record_status(std::uintptr_t in, RecordStatus& status) {
     status.termination_octets = job->termination_octets.load();
     const bool terminated = status.termination != RecordTermination::not_yet;
     const bool has_data = job->data.size() > 0;
-    if (job->overrun.exchange(false)) {
+    if (io->recognised.pop(status.recognition)) {
+      // Recognition on the recording channel, delivered inline (as Prosody
+      // does), ahead of the data.
+      status.state = RecordState::recognition;
+    } else if (job->overrun.exchange(false)) {
       status.state = RecordState::overrun;
     } else if (terminated && !has_data) {
       // Complete frees the input half.
@@ -238,7 +244,44 @@ Errc Engine::record_status(std::uintptr_t in, RecordStatus& status) {
   });
   if (e != Errc::ok) return e;
   refresh(*io, kReadEvent);
+  if (status.state == RecordState::recognition) refresh(*io, kRecognitionEvent);
   return Errc::ok;
+}
+
+Errc Engine::record_agc_adjust(std::uintptr_t in, double gain_db) {
+  if (!(gain_db >= -30.0 && gain_db <= 20.0)) return Errc::bad_parameter;  // the AGC's own range
+  return with_channel(in, Half::any, [&](ChannelCtl&, ChannelKey key) {
+    const auto& job = model_.record(key.slot);
+    if (!job) return Errc::no_record_in_progress;
+    job->agc_forced_gain_db = gain_db;
+    job->agc_gain_forced.store(true, std::memory_order_release);
+    return Errc::ok;
+  });
+}
+
+Errc Engine::record_agc_settings(std::uintptr_t in, const RecordAgcSettings& settings) {
+  if (!(settings.max_level_decay >= 0.0 && settings.max_level_decay <= 1.0)) return Errc::bad_parameter;
+  if (!(settings.target_level_db >= -90.0 && settings.target_level_db <= 3.0)) return Errc::bad_parameter;
+  return with_channel(in, Half::any, [&](ChannelCtl&, ChannelKey key) {
+    const auto& job = model_.record(key.slot);
+    if (!job) return Errc::no_record_in_progress;
+    job->agc_settings = settings;
+    changed();  // adopted at the next frame boundary
+    return Errc::ok;
+  });
+}
+
+Errc Engine::set_threshold(std::uintptr_t id, bool output, int minimum_bits) {
+  if (minimum_bits > 16384 || minimum_bits < -16384) return Errc::bad_parameter;  // 2048 octets
+  return with_channel(id, output ? Half::output : Half::input, [&](ChannelCtl& ch, ChannelKey key) {
+    // While a job runs only a replay's output threshold may change.
+    if (output && ch.out_job != OutputJob::none && ch.out_job != OutputJob::replay) return Errc::wrong_channel_state;
+    if (!output && model_.record(key.slot)) return Errc::wrong_channel_state;
+    if (!output && minimum_bits < 0) return Errc::bad_parameter;
+    (output ? ch.io->output_threshold_bits : ch.io->input_threshold_bits) = minimum_bits;
+    update_event(*ch.io, output ? kWriteEvent : kReadEvent);
+    return Errc::ok;
+  });
 }
 
 Errc Engine::record_abort(std::uintptr_t in, bool discard) {

@@ -15,7 +15,8 @@ namespace prosody::detail {
 
 namespace {
 
-// Input samples beyond this are treated as corrupt and clamped.
+// Input samples beyond this (+18 dB over full scale) are corrupt, not audio:
+// replaced by silence and counted.
 constexpr float kInputLimit = 8.0f;
 
 // The one copy in: a piece of the caller's frame, converted as it is copied.

@@ -5,68 +5,11 @@
 #include <cmath>
 #include <cstring>
 
-#include "dsp/g711.hpp"
 #include "dsp/kernels.hpp"
 #include "dsp/levels.hpp"
 #include "engine/runtime.hpp"
 
 namespace prosody::detail {
-
-namespace {
-
-// The largest frame: 20 ms at 48 kHz.
-constexpr std::size_t kMaxFrame = 48000 / 1000 * 20;
-
-void decode(DataFormat f, const std::uint8_t* in, float* out, std::size_t n) {
-  switch (f) {
-    case DataFormat::alaw:
-      dsp::decode_alaw(in, out, n);
-      break;
-    case DataFormat::ulaw:
-      dsp::decode_ulaw(in, out, n);
-      break;
-    case DataFormat::linear16: {
-      std::int16_t linear[kMaxFrame];  // the bytes may not be aligned for int16
-      std::memcpy(linear, in, 2 * n);
-      dsp::s16_to_float(linear, out, n);
-      break;
-    }
-    case DataFormat::unsigned8:
-      for (std::size_t i = 0; i < n; ++i) out[i] = (static_cast<float>(in[i]) - 128.0f) / 128.0f;
-      break;
-    case DataFormat::signed8:
-      for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(static_cast<std::int8_t>(in[i])) / 128.0f;
-      break;
-  }
-}
-
-void encode(DataFormat f, const float* in, std::uint8_t* out, std::size_t n) {
-  switch (f) {
-    case DataFormat::alaw:
-      dsp::encode_alaw(in, out, n);
-      break;
-    case DataFormat::ulaw:
-      dsp::encode_ulaw(in, out, n);
-      break;
-    case DataFormat::linear16: {
-      std::int16_t linear[kMaxFrame];
-      dsp::float_to_s16(in, linear, n);
-      std::memcpy(out, linear, 2 * n);
-      break;
-    }
-    case DataFormat::unsigned8:
-      for (std::size_t i = 0; i < n; ++i)
-        out[i] = static_cast<std::uint8_t>(std::clamp(std::nearbyint(in[i] * 128.0f) + 128.0f, 0.0f, 255.0f));
-      break;
-    case DataFormat::signed8:
-      for (std::size_t i = 0; i < n; ++i)
-        out[i] = static_cast<std::uint8_t>(
-            static_cast<std::int8_t>(std::clamp(std::nearbyint(in[i] * 128.0f), -128.0f, 127.0f)));
-      break;
-  }
-}
-
-}  // namespace
 
 void Runtime::render_replay(OutputState& out, OutputSetup& setup, float* peaks) {
   const std::size_t n = frame_;
@@ -75,24 +18,15 @@ void Runtime::render_replay(OutputState& out, OutputSetup& setup, float* peaks) 
   ReplayJob& job = *r.job;
   dsp::zero(y, n);
   if (!job.finished.load(std::memory_order_relaxed) && !job.abort_requested.load(std::memory_order_relaxed)) {
-    const unsigned bps = job.bytes_per_sample;
-    std::size_t want = n * bps;
-    const std::uint64_t limit = job.settings.data_length;
-    const std::uint64_t played = job.bytes_played.load(std::memory_order_relaxed);
-    if (limit > 0) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, limit - std::min(limit, played)));
-    std::uint8_t bytes[kMaxFrame * 2];
-    const std::size_t got = job.data.read(bytes, want - want % bps);
-    decode(job.settings.format, bytes, y, got / bps);
-    job.bytes_played.fetch_add(got, std::memory_order_relaxed);
-    const std::uint64_t now_played = played + got;
-    const bool reached_length = limit > 0 && now_played >= limit;
-    const bool drained = job.last_put.load(std::memory_order_acquire) && job.data.size() == 0;
-    if (reached_length || drained) {
+    bool drained = false;
+    const std::size_t got = r.stream->render(job, y, n, drained);
+    if (drained) {
       job.finished = true;
-    } else if (got < n * bps) {
+    } else if (got < n) {
       job.underrun = true;  // continuous replay starved: silence, and say so
     }
-    if (job.finished.load() || job.underrun.load() || job.data.free_space() >= 2048) out.io->raise(kWriteEvent);
+    if (job.finished.load() || job.underrun.load() || replay_ready(job, out.io->output_threshold_bits.load()))
+      out.io->raise(kWriteEvent);
   }
   float target = r.volume_gain;
   if (r.agc) target *= dsp::agc_update(r.agc_state, replay_agc_coeff_, dsp::sum_squares(y, n) / double(n)).gain_after;
@@ -121,45 +55,39 @@ void Runtime::run_record(RecordRt& rec) {
     dsp::copy(src, y, n);
   else
     dsp::zero(y, n);
+  if (rec.tones) {  // tone elimination: the recording's own detector
+    rec.tones->process(y, y, n, rec.tone_events);
+    rec.tone_events.clear();
+  }
   const double ms_in = dsp::sum_squares(y, n) / double(n);
+  if (job.agc_gain_forced.exchange(false, std::memory_order_acquire))
+    rec.agc.gain = dsp::db_to_gain(job.agc_forced_gain_db.load(std::memory_order_relaxed));
   float gain = rec.volume_gain;
-  if (job.settings.agc) gain *= dsp::agc_update(rec.agc, record_agc_coeff_, ms_in).gain_after;
+  if (job.settings.agc) gain *= dsp::agc_update(rec.agc, rec.agc_coeff, ms_in).gain_after;
   dsp::apply_gain(y, n, gain);
   for (std::size_t i = 0; i < n; ++i) y[i] = std::clamp(y[i], -dsp::kFullScale, dsp::kFullScale);
 
-  const unsigned bps = job.bytes_per_sample;
-  std::uint64_t bytes = n * bps;
+  // Silence elimination and the time and silence limits (silence is judged
+  // on the level before the record's gain).
+  const Span<const float> keep = rec.gate->feed(y, ms_in);
+  std::uint64_t bytes = keep.empty() ? 0 : rec.stream->encode(keep.data(), keep.size());
   const auto& s = job.settings;
   RecordTermination ends = RecordTermination::not_yet;
   if (s.max_octets > 0 && job.octets_out.load() + bytes >= s.max_octets) {
     bytes = s.max_octets - job.octets_out.load();
     ends = RecordTermination::length;
   }
-  std::uint8_t encoded[kMaxFrame * 2];
-  encode(s.format, y, encoded, static_cast<std::size_t>(bytes / bps));
-  const std::size_t w = job.data.write(encoded, static_cast<std::size_t>(bytes));
+  const std::size_t w = job.data.write(rec.stream->data(), static_cast<std::size_t>(bytes));
   if (w < bytes) job.overrun = true;  // the application is not reading fast enough
   job.octets_out.fetch_add(bytes, std::memory_order_relaxed);
 
-  ++rec.elapsed_frames;
-  const bool silent = dsp::mean_square_to_dbm0(ms_in) < s.silence_level_db;
-  if (silent) {
-    ++rec.silent_frames;
-  } else {
-    rec.silent_frames = 0;
-    rec.heard_sound = true;
-  }
-  const double frame_ms = frame_seconds_ * 1000.0;
   if (ends == RecordTermination::not_yet) {
-    if (s.max_elapsed_ms > 0 && rec.elapsed_frames * frame_ms >= s.max_elapsed_ms) {
-      ends = RecordTermination::max_time;
-    } else if (rec.heard_sound && s.max_silence_ms > 0 && rec.silent_frames * frame_ms >= s.max_silence_ms) {
-      ends = RecordTermination::silence;
-      job.termination_octets = rec.silent_frames * n * bps;
-    } else if (!rec.heard_sound && s.max_initial_silence_ms > 0 &&
-               rec.silent_frames * frame_ms >= s.max_initial_silence_ms) {
-      ends = RecordTermination::silence;
-      job.termination_octets = rec.silent_frames * n * bps;
+    ends = rec.gate->termination();
+    if (ends == RecordTermination::silence) {
+      // The trailing silence, in the data's octets, so it can be trimmed.
+      const double job_per_module = s.sample_rate ? double(s.sample_rate) / config_.sample_rate : 1.0;
+      job.termination_octets =
+          std::uint64_t(double(rec.gate->silent_run() * n) * job_per_module * half_bytes_per_sample(s.format) / 2.0);
     }
   }
   if (ends != RecordTermination::not_yet) {
@@ -167,7 +95,8 @@ void Runtime::run_record(RecordRt& rec) {
     job.termination.compare_exchange_strong(expected, static_cast<int>(ends));
     if (ends != RecordTermination::silence) job.termination_octets = job.octets_out.load();
   }
-  rec.io->raise(kReadEvent);
+  if (ends != RecordTermination::not_yet || w < bytes || record_ready(job, rec.io->input_threshold_bits.load()))
+    rec.io->raise(kReadEvent);
 }
 
 }  // namespace prosody::detail

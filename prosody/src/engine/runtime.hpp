@@ -25,6 +25,8 @@
 #include "engine/bitset.hpp"
 #include "engine/control.hpp"
 #include "engine/tonegen.hpp"
+#include "engine/job_stream.hpp"
+#include "prosody/files.hpp"
 #include "prosody/prosody.hpp"
 #include "prosody/tones.hpp"
 
@@ -136,6 +138,7 @@ struct InputSetup {
 
 struct ReplayRt {
   std::shared_ptr<ReplayJob> job;
+  std::shared_ptr<ReplayStream> stream;  // format and rate
   float volume_gain = 1.0f;
   bool agc = false;
   dsp::AgcState agc_state;
@@ -212,9 +215,11 @@ struct RecordRt {
   std::int32_t source_index = -1;  // input or output index of the source
   float volume_gain = 1.0f;
   dsp::AgcState agc;
-  std::uint64_t elapsed_frames = 0;
-  std::uint64_t silent_frames = 0;
-  bool heard_sound = false;
+  dsp::AgcCoefficients agc_coeff;         // from the job's RecordAgcSettings
+  std::shared_ptr<RecordStream> stream;   // format and rate
+  std::shared_ptr<RecordGate> gate;       // silence elimination, time and silence limits
+  std::shared_ptr<ToneSuppressor> tones;  // tone elimination, or null
+  std::vector<ToneEvent> tone_events;     // (not reported: elimination only)
 };
 
 // A participant's contribution this frame: its input and gain ramp. It is
@@ -261,6 +266,7 @@ class Runtime {
   bool build_inputs(const ControlModel& model, const Needs& needs);
   void build_outputs(const ControlModel& model, const Needs& needs);
   void build_records(const ControlModel& model);
+  void start_record(RecordRt& rec, const RecordJob& job);
   void link_inputs(const ControlModel& model);
   const InputCoefficients& coefficients_for(const ChannelCtl& ch, std::uint16_t& index);
   // plan.cpp
@@ -358,7 +364,7 @@ class Runtime {
   double echo_margin_ratio_ = 0.01;  // ...and the input this much quieter
   dsp::AgcCoefficients output_agc_coeff_;
   dsp::AgcCoefficients replay_agc_coeff_;
-  dsp::AgcCoefficients record_agc_coeff_;
+  dsp::AgcParams record_agc_params_;
 };
 
 }  // namespace prosody::detail
