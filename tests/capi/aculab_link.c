@@ -28,6 +28,7 @@
 #define sm_adjust_input_tone_set sm_adjust_input_tone_set_iPsMtie1_8_udi__
 #define sm_add_input_cptone sm_add_input_cptone_iPsMtisiii_r16i_
 #define sm_reset_input_cptones sm_reset_input_cptones_iPsMti_
+#define sm_record_agc_adjust sm_record_agc_adjust_iPsCti_
 
 #include <stdio.h>
 #include <string.h>
@@ -152,6 +153,14 @@ int main(void) {
     cptone.states[0].minimum_cadence = 100;
     cptone.states[0].maximum_cadence = 200;
     expect(sm_add_input_cptone(&cptone) == 0, "sm_add_input_cptone_iPsMtisiii_r16i_");
+  }
+
+  {
+    SM_RECORD_AGC_ADJUST_PARMS agc;
+    memset(&agc, 0, sizeof agc);
+    agc.channel = alloc.channel; /* an output: no recording on it */
+    expect(sm_record_agc_adjust(&agc) == ERR_SM_NO_RECORD_IN_PROGRESS,
+           "sm_record_agc_adjust_iPsCti_: no recording (ERR_SM_NO_RECORD_IN_PROGRESS)");
   }
 
   /* smConfError / smConfErrno as plain globals. */

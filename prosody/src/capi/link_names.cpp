@@ -8,6 +8,7 @@
 // publishes are here (docs/porting.md lists them); the encoding of the
 // others is not known for certain, so they are not guessed.
 #include "capi/capi.hpp"
+#include "prosody/smhlib.h"
 
 // Defines decorated as a forwarder to plain, taking plain's one argument.
 #define PROSODY_LINK_NAME(decorated, plain, arg_type) \
@@ -31,5 +32,10 @@ PROSODY_LINK_NAME(sm_add_input_tone_set_iPsMtiiiiddddi_, sm_add_input_tone_set, 
 PROSODY_LINK_NAME(sm_adjust_input_tone_set_iPsMtie1_8_udi__, sm_adjust_input_tone_set, struct sm_adjust_tone_set_parms*)
 PROSODY_LINK_NAME(sm_add_input_cptone_iPsMtisiii_r16i_, sm_add_input_cptone, struct sm_input_cptone_parms*)
 PROSODY_LINK_NAME(sm_reset_input_cptones_iPsMti_, sm_reset_input_cptones, struct sm_reset_input_cptones_parms*)
+PROSODY_LINK_NAME(sm_record_agc_adjust_iPsCti_, sm_record_agc_adjust, struct sm_record_agc_adjust_parms*)
+PROSODY_LINK_NAME(sm_record_agc_adjust_settings_iPsCtff_, sm_record_agc_adjust_settings,
+                  struct sm_record_agc_adjust_settings_parms*)
+PROSODY_LINK_NAME(sm_replay_file_start_iPsOFtUiRPtiUiiicr2048_, sm_replay_file_start, struct sm_file_replay_parms*)
+PROSODY_LINK_NAME(sm_record_file_start_iPsOFtRCtiUiicr2048_, sm_record_file_start, struct sm_file_record_parms*)
 
 }  // extern "C"
