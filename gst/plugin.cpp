@@ -11,6 +11,8 @@ static gboolean plugin_init(GstPlugin* plugin) {
   /* One line per element; a plugin that registers any element loads. */
   ret |= GST_ELEMENT_REGISTER(prosodyconfmix, plugin);
   ret |= GST_ELEMENT_REGISTER(prosodytonesuppress, plugin);
+  ret |= GST_ELEMENT_REGISTER(prosodysink, plugin);
+  ret |= GST_ELEMENT_REGISTER(prosodysrc, plugin);
   ret |= GST_ELEMENT_REGISTER(prosodyrecorder, plugin);
 
   return ret;

@@ -1,25 +1,22 @@
 /*
- * capi_app.h - what every C program here starts with, written as a hardware
- * application would write it: fail loudly on any error code, allocate a
- * channel, bind a channel event. Define CAPI_APP_NAME before including.
+ * capi_app.h - what the C applications in tests/capi share, written as an
+ * application for Prosody hardware would write it: only the documented C
+ * API. Channels, datafeeds, events; a "phone" replays a tone into a channel
+ * and a "recorder" records what a channel hears, both paced by events; and
+ * the level of a tone in what was recorded.
  */
 #ifndef CAPI_APP_H
 #define CAPI_APP_H
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "smbesp.h"
 #include "smdrvr.h"
 
-static void die(const char* what, int rc) {
-  SM_ERROR_NAME_PARMS e;
-  memset(&e, 0, sizeof e);
-  e.code = rc;
-  fprintf(stderr, "%s: %s failed: %d %s\n", CAPI_APP_NAME, what, rc, sm_error_name(&e));
-  exit(2);
-}
+#define RATE 8000
+
+void die(const char* what, int rc);
 
 #define CHECK(call)                \
   do {                             \
@@ -27,27 +24,48 @@ static void die(const char* what, int rc) {
     if (rc_ != 0) die(#call, rc_); \
   } while (0)
 
-static tSMChannelId alloc_channel(tSMModuleId module, enum kSMChannelType type) {
-  SM_CHANNEL_ALLOC_PLACED_PARMS p;
-  memset(&p, 0, sizeof p);
-  p.type = type;
-  p.module = module;
-  CHECK(sm_channel_alloc_placed(&p));
-  return p.channel;
-}
+tSMChannelId alloc_channel(tSMModuleId module, enum kSMChannelType type);
+tSMEventId channel_event(tSMChannelId channel, int type);
+tSMDatafeedId datafeed_of(tSMChannelId channel);
+void connect_feed(tSMDatafeedId source, tSMChannelId sink);
 
-/* An event of type for channel, bound with binding (kSMChannelSpecificEvent...). */
-static tSMEventId channel_event(tSMChannelId channel, int type, int binding) {
-  tSMEventId ev;
-  SM_CHANNEL_SET_EVENT_PARMS se;
-  CHECK(smd_ev_create(&ev, channel, type, binding));
-  memset(&se, 0, sizeof se);
-  se.channel = channel;
-  se.event_type = type;
-  se.issue_events = binding;
-  se.event = ev;
-  CHECK(sm_channel_set_event(&se));
-  return ev;
-}
+/* Level in dBm0 (A-law convention: full-scale sine is +3.14 dBm0) of the
+ * component at freq, by a Hann-windowed single-bin DFT. */
+double tone_dbm0(const int16_t* x, size_t n, double freq);
+/* The median of tone_dbm0 over the windows equal parts of x (at most 16). */
+double median_tone_dbm0(const int16_t* x, size_t n, double freq, int windows);
 
-#endif /* CAPI_APP_H */
+/* A replay of a tone into a channel's input (by a datafeed). */
+struct phone {
+  tSMChannelId channel;
+  tSMEventId write_event;
+  int16_t* pcm;
+  size_t samples;
+  size_t sent; /* bytes */
+  int finished;
+};
+
+/* A record of what a channel's output carries (by a datafeed). */
+struct recorder {
+  tSMChannelId channel;
+  tSMEventId read_event;
+  int16_t* pcm;
+  size_t capacity; /* samples */
+  size_t got;      /* samples */
+  int complete;
+};
+
+/* Starts a phone on module feeding party's input: a tone at freq and
+ * level_dbm0 for seconds. */
+void phone_start(struct phone* p, tSMModuleId module, tSMChannelId party, double freq, double level_dbm0, int seconds);
+/* Starts a recorder on module of party's output, for seconds. */
+void recorder_start(struct recorder* r, tSMModuleId module, tSMChannelId party, int seconds);
+void feed_phone(struct phone* p);
+void drain_recorder(struct recorder* r);
+/* Feeds the phones and drains the recorders, paced by their events, until
+ * every recording is complete. */
+void run_until_recorded(struct phone* phones, struct recorder* recorders, int n);
+void phone_free(struct phone* p);
+void recorder_free(struct recorder* r);
+
+#endif

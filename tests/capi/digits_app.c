@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "res_lib.h"
-#define CAPI_APP_NAME "digits_app"
 #include "capi_app.h"
 #include "smbesp.h"
 #include "smdrvr.h"
@@ -26,6 +25,21 @@
 #define DIGIT_MS 80
 #define GAP_MS 60
 #define FRAME_MS 10
+
+/* An event that fires only while the channel is busy and needs service (not
+ * merely because it is idle). */
+static tSMEventId non_idle_event(tSMChannelId channel, int type) {
+  tSMEventId ev;
+  SM_CHANNEL_SET_EVENT_PARMS se;
+  CHECK(smd_ev_create(&ev, channel, type, kSMChannelSpecificEventNonIdle));
+  memset(&se, 0, sizeof se);
+  se.channel = channel;
+  se.event_type = type;
+  se.issue_events = kSMChannelSpecificEventNonIdle;
+  se.event = ev;
+  CHECK(sm_channel_set_event(&se));
+  return ev;
+}
 
 /* The card, opened as Aculab's public applications do; returns its id and
  * how many modules it has. */
@@ -143,8 +157,8 @@ int main(void) {
   listen.active_tone_set_id = 0;
   listen.map_tones_to_digits = kSMDTMFToneSetDigitMapping;
   CHECK(sm_listen_for(&listen));
-  write_event = channel_event(dialler, kSMEventTypeWriteData, kSMChannelSpecificEventNonIdle);
-  recog_event = channel_event(listener, kSMEventTypeRecog, kSMChannelSpecificEventNonIdle);
+  write_event = non_idle_event(dialler, kSMEventTypeWriteData);
+  recog_event = non_idle_event(listener, kSMEventTypeRecog);
 
   /* Event-driven: the write event says the digits are out, the recognition
    * event that a digit was heard. After completion, wait for the last

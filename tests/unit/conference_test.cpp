@@ -70,6 +70,46 @@ TEST(FourPartyConference, ThroughHighLevelLibrary) {
   EXPECT_EQ(conf.speaking().size(), 4u);
 }
 
+// Parties with one half: a background (input only) heard by all, hearing
+// nothing, and a monitor (output only) hearing all, heard by none, joined
+// before the talkers and after, and removed again.
+TEST(FourPartyConference, MonitorAndBackgroundParties) {
+  FourParties f;
+  auto id = [&](std::size_t i) { return f.p[i].channel.id(); };
+  Conference conf;
+  conf.add_party(id(2), ChannelId{});  // background first: nobody listens yet
+  conf.add_party(ChannelId{}, id(3));  // a monitor, with no listener to clone
+  conf.add_party(f.p[0].channel);
+  conf.add_party(f.p[1].channel);
+  EXPECT_EQ(conf.size(), 4u);
+  run(f.m, f.all(), 200);
+  auto hears = [&](std::size_t listener, std::size_t talker) {
+    return tone_db(f.p[listener].output, kFreq[talker], kRate, 8000, 8000) - kLevel[talker];
+  };
+  for (std::size_t listener : {0, 1, 3})
+    for (std::size_t talker = 0; talker < 4; ++talker) {
+      const bool heard = talker != listener && talker != 3;  // the monitor's input is nobody's
+      if (heard)
+        EXPECT_NEAR(hears(listener, talker), 0.0, 0.1) << listener << " hearing " << talker;
+      else
+        EXPECT_LT(hears(listener, talker), -60.0) << listener << " hearing " << talker;
+    }
+  EXPECT_LT(testsig::level_dbm0(f.p[2].output.data() + 8000, 8000), -90.0) << "a background hears nothing";
+  const auto talking = conf.speaking();
+  EXPECT_EQ(talking.size(), 3u) << "the talkers and the background";
+  EXPECT_THROW(conf.add_party(ChannelId{}, ChannelId{}), Error);
+  EXPECT_THROW(conf.remove_party(id(2), id(2)), Error) << "the halves must match";
+
+  conf.remove_party(id(2), ChannelId{});
+  conf.remove_party(ChannelId{}, id(3));
+  EXPECT_EQ(conf.size(), 2u);
+  for (auto& party : f.p) party.output.clear();
+  run(f.m, f.all(), 200);
+  EXPECT_LT(hears(0, 2), -60.0) << "the background has left";
+  EXPECT_NEAR(hears(0, 1), 0.0, 0.1);
+  EXPECT_LT(testsig::level_dbm0(f.p[3].output.data() + 8000, 8000), -90.0) << "the monitor has left";
+}
+
 TEST(FourPartyConference, ParticipantIdsAreLowestFree) {
   Module m = Module::create({});
   std::vector<Channel> ch;

@@ -59,6 +59,37 @@ TEST(Primitives, MonitorHearsEveryoneAndIsHeardByNoone) {
   for (std::size_t l = 0; l < 3; ++l) EXPECT_LT(r.heard(l, 3), kAbsent) << l << " hears the monitor";
 }
 
+TEST(Primitives, ReplayHearsItsBackgroundAsTheBackgroundIsHeard) {
+  // A replay with a conference output as its background hears that output
+  // as finished (its volume applied), the way its own listeners hear it.
+  Module m = Module::create({});
+  Channel talker = m.allocate(ChannelType::input);
+  talker.enable_host_input();
+  Channel bus = m.allocate(ChannelType::output);
+  bus.conf_start({-6.0, false, false});
+  bus.conf_add(talker);
+  talker.conf_set_gating(false);
+  Channel music = m.allocate(ChannelType::output);
+  music.enable_host_output();
+  ReplaySettings rs;
+  rs.background = bus.id();
+  music.replay_start(rs);
+  const std::vector<float> talk = testsig::sine(500.0, -10.0, 16000, kRate);
+  std::vector<std::int16_t> tune(16000);
+  const std::vector<float> tune_f = testsig::sine(1200.0, -16.0, 16000, kRate);
+  float_to_s16(tune_f.data(), tune.data(), tune.size());
+  music.replay_put(Span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(tune.data()), 2 * tune.size()));
+  std::vector<float> heard, frame(80);
+  for (int f = 0; f < 100; ++f) {
+    talker.write_input(Span<const float>(talk.data() + f * 80, 80));
+    m.step(1);
+    ASSERT_EQ(music.read_output(Span<float>(frame.data(), 80)), 80u);
+    heard.insert(heard.end(), frame.begin(), frame.end());
+  }
+  EXPECT_NEAR(tone_db(heard, 500.0, kRate, 3000, 4000), -16.0, 0.2) << "the background at its -6 dB";
+  EXPECT_NEAR(tone_db(heard, 1200.0, kRate, 3000, 4000), -16.0, 0.2) << "the replay over it";
+}
+
 TEST(Primitives, BackgroundIsHeardByAllAndHearsNothing) {
   Room r(4);
   Conference conf;

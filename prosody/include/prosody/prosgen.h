@@ -114,6 +114,54 @@ typedef struct sm_channel_datafeed_connect_parms {
 
 ACUAPI int ACUTiNG_WINAPI sm_channel_datafeed_connect(struct sm_channel_datafeed_connect_parms *datafeedp);
 
+/* TDM endpoints: the software TDM bus that joins the modules of a process.
+ * A TDM[rx] on (stream, timeslot) receives what the TDM[tx] on the same
+ * (stream, timeslot) sends, whichever module each is on (one TDM[tx] per
+ * timeslot, any number of TDM[rx]); a hop costs one frame (see
+ * docs/scale-out.md). Streams and timeslots 0..1023. */
+
+enum kSMTimeslotType {
+    kSMTimeslotTypeALaw,
+    kSMTimeslotTypeMuLaw,
+    kSMTimeslotTypeData,                    /* software: the module's samples, unquantised */
+};
+
+typedef struct sm_tdmrx_create_parms {
+    tSMTDMrxId tdmrx;                       /* out */
+    tSMModuleId module;                     /* in */
+    tSM_INT stream;                         /* in */
+    tSM_INT timeslot;                       /* in */
+    enum kSMTimeslotType type;              /* in */
+} SM_TDMRX_CREATE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_tdmrx_create(struct sm_tdmrx_create_parms *tdmrxp);
+ACUAPI int ACUTiNG_WINAPI sm_tdmrx_destroy(tSMTDMrxId tdmrx);
+
+typedef struct sm_tdmrx_datafeed_parms {
+    tSMTDMrxId tdmrx;                       /* in */
+    tSMDatafeedId datafeed;                 /* out */
+} SM_TDMRX_DATAFEED_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_tdmrx_get_datafeed(struct sm_tdmrx_datafeed_parms *datafeedp);
+
+typedef struct sm_tdmtx_create_parms {
+    tSMTDMtxId tdmtx;                       /* out */
+    tSMModuleId module;                     /* in */
+    tSM_INT stream;                         /* in */
+    tSM_INT timeslot;                       /* in */
+    enum kSMTimeslotType type;              /* in */
+} SM_TDMTX_CREATE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_tdmtx_create(struct sm_tdmtx_create_parms *tdmtxp);
+ACUAPI int ACUTiNG_WINAPI sm_tdmtx_destroy(tSMTDMtxId tdmtx);
+
+typedef struct sm_tdmtx_datafeed_connect_parms {
+    tSMDatafeedId data_source;              /* in: kSMNullDatafeedId disconnects */
+    tSMTDMtxId tdmtx;                       /* in */
+} SM_TDMTX_DATAFEED_CONNECT_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_tdmtx_datafeed_connect(struct sm_tdmtx_datafeed_connect_parms *datafeedp);
+
 /* Events */
 
 typedef struct sm_channel_set_event_parms {

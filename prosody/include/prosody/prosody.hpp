@@ -119,6 +119,7 @@ struct ChannelIo;
 }  // namespace detail
 
 class Channel;
+class FrameClient;
 struct FrameInput;
 struct FrameOutput;
 struct FrameResult;
@@ -130,6 +131,17 @@ struct ChannelId {
   explicit operator bool() const noexcept { return value != 0; }
   friend bool operator==(ChannelId a, ChannelId b) noexcept { return a.value == b.value; }
   friend bool operator!=(ChannelId a, ChannelId b) noexcept { return a.value != b.value; }
+};
+
+// Where a module is in time: its sample counter and, for a real-time module,
+// the monotonic time it reached that count. Together they are the module's
+// clock: in real time, sample s is due at
+// monotonic_ns + (s - samples) * 1e9 / sample_rate.
+struct ModuleTime {
+  std::uint64_t samples = 0;  // samples per channel processed so far
+  // CLOCK_MONOTONIC ns at which the last frame processed was due (the count
+  // reached samples then); -1 if that frame was stepped, or there was none.
+  std::int64_t monotonic_ns = -1;
 };
 
 struct ModuleStats {
@@ -147,10 +159,32 @@ class Module {
 
   // A new, independent module.
   static Module create(const ModuleConfig& config = {});
-  // The module registered under name, created with config if it does not
-  // exist yet; an existing module must have the same rate and frame
-  // (Errc::bad_parameter otherwise). Lives while any handle refers to it.
-  static Module open_shared(const std::string& name, const ModuleConfig& config = {});
+
+  // Shared modules: one registry per process, which the C API and the
+  // GStreamer elements reach by the same names. A name of decimal digits
+  // ("0", "1", ...) is that module of card 0, the one sm_open_module opens
+  // (Errc::no_such_module beyond the card's count); any other name is a named
+  // module. A shared module is created on first use with its configuration
+  // and lives while anything holds it: a handle, a channel, an element, or
+  // the C API between sm_open_module and sm_close_module. Card 0's modules
+  // are configured as hardware (8000 Hz, 10 ms frames, real time); a named
+  // module nobody configured is created as its first user asks: here, a
+  // default ModuleConfig (stepped); the C API and the elements, real time.
+  //
+  // The module, created with its configuration if it does not exist yet.
+  static Module open_shared(const std::string& name);
+  // The module, created with config if it does not exist yet; an existing
+  // module must have config's rate and frame (Errc::bad_parameter
+  // otherwise) and keeps its drive mode.
+  static Module open_shared(const std::string& name, const ModuleConfig& config);
+  // The configuration the module has (drive: its current mode), or will be
+  // created with; fixed (if given): whether it is set (the module exists, is
+  // a card module, or was configured), or is a default its first user may
+  // override.
+  static ModuleConfig shared_config(const std::string& name, bool* fixed = nullptr);
+  // Sets the configuration it will be created with; Errc::wrong_module_state
+  // while it exists (prosody_sw_configure_module does this for card 0).
+  static void configure_shared(const std::string& name, const ModuleConfig& config);
 
   explicit operator bool() const noexcept { return engine_ != nullptr; }
   unsigned sample_rate() const;
@@ -159,6 +193,11 @@ class Module {
   ModuleStats stats() const;
 
   Channel allocate(ChannelType type);
+  // A handle to an existing channel of this module that does not release it
+  // when destroyed (the channel belongs to whoever allocated it, through the
+  // C or the C++ API). Errc::no_such_channel if id is not a live channel of
+  // this module.
+  Channel borrow(ChannelId id);
 
   // The module's output tone table (sm_add_output_freq, sm_add_output_tone):
   // a component of freq_hz (150..3600) at level_dbm0 (-35..+3), and a tone
@@ -178,9 +217,17 @@ class Module {
   // first sample of the next frame). The only clock of record of a stepped
   // module: callers read it rather than keep their own.
   std::uint64_t samples_processed() const;
+  // The sample counter and the monotonic time it was reached at, read
+  // together (see ModuleTime): what a clock derived from the module needs.
+  ModuleTime time() const;
   // Switch drive mode: start or stop the module's real-time thread.
   void start_realtime();
   void stop_realtime();
+  // The module's frame client (see FrameClient), or none (null). Setting one
+  // while another is set is Errc::wrong_module_state; removing it waits for
+  // the frame in progress. The module holds the client until it is removed:
+  // remove it before the client lets go of the module.
+  void set_frame_client(std::shared_ptr<FrameClient> client);
 
   bool operator==(const Module& other) const noexcept { return engine_ == other.engine_; }
 
@@ -478,6 +525,34 @@ struct FrameResult {
   std::vector<FrameEvent> events;  // cleared, then filled, by step_frame
 };
 
+// Frame ports on a module's own drive. A frame client serves the frame
+// ports of every frame the module processes by itself: the real-time
+// thread's frames, and step()'s. At each frame boundary the module asks it
+// for the frame's inputs and outputs (as step_frame's caller gives them),
+// processes the frame, and tells it the frame is done. Entries naming a
+// channel that is gone, or that has no frame port, are left out (the
+// client's view may lag the control calls by a frame); events are queued as
+// for channels without frame ports. step_frame is refused while a client is
+// set. The client runs on the processing path: in real time it must not
+// wait for anything (no lock another thread may hold for long, no I/O).
+struct FrameTime {
+  std::uint64_t first_sample = 0;  // the frame's first sample
+  // Real time: the CLOCK_MONOTONIC ns the frame is processed at, when its
+  // last sample is due (input must be there by then). -1 when stepped.
+  std::int64_t due_ns = -1;
+};
+
+class FrameClient {
+ public:
+  virtual ~FrameClient() = default;
+  // Fills inputs and outputs (empty on entry; their capacity is kept from
+  // frame to frame). Pieces and output buffers stay the client's, and must
+  // stay valid until complete() returns.
+  virtual void prepare(const FrameTime& time, std::vector<FrameInput>& inputs, std::vector<FrameOutput>& outputs) = 0;
+  // The frame is processed: the outputs are written.
+  virtual void complete(const FrameTime& time) = 0;
+};
+
 // ---------------------------------------------------------------------------
 // Channels
 
@@ -595,15 +670,21 @@ class Channel {
   InputStats input_stats() const;
   OutputStats output_stats() const;
 
+  // Whether destroying the handle releases the channel (not for a handle
+  // from Module::borrow).
+  bool owns() const noexcept { return owned_; }
+
   // Internal: a handle to an existing channel of engine.
   Channel(std::shared_ptr<detail::Engine> engine, ChannelId id);
-  Channel(std::shared_ptr<detail::Engine> engine, ChannelId id, std::shared_ptr<detail::ChannelIo> io) noexcept;
+  Channel(std::shared_ptr<detail::Engine> engine, ChannelId id, std::shared_ptr<detail::ChannelIo> io,
+          bool owned = true) noexcept;
 
  private:
   detail::ChannelIo& io(const char* what) const;
 
   std::shared_ptr<detail::Engine> engine_;
   ChannelId id_;
+  bool owned_ = true;
   // The channel's shared state, set when the handle is made and never
   // changed by a const call: host-port audio goes through it without the
   // module's control lock, and threads sharing a handle do not race.
@@ -623,6 +704,11 @@ struct PartySettings {
 // Every party hears every other party. Parties are pairs of channels (the
 // two halves of one full-duplex channel, normally) owned by the caller; the
 // conference does not keep them alive. Thread-safe.
+//
+// A party may have one half only (the other an empty ChannelId): with an
+// output only, a monitor, which hears every party and is heard by none;
+// with an input only, a background (music, announcements), heard by every
+// party, hearing nothing. sm_conference_add_party wants both halves.
 class Conference {
  public:
   Conference();

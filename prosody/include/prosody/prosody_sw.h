@@ -79,6 +79,21 @@ int prosody_sw_conf_errno(void);
  * ERR_SM_* code (ERR_SM_WRONG_CHANNEL_STATE if it is not attached). */
 int prosody_sw_conf_prim_participant_id(tSMChannelId channel);
 
+/* Opens the shared module called name, as sm_open_module opens a module of
+ * card 0, and holds it for the C API until sm_close_module. Shared modules
+ * are one registry per process, which the C++ API (prosody::Module::
+ * open_shared) and the GStreamer elements (module property) reach by the
+ * same names: a name of decimal digits is that module of card 0, any other a
+ * named module, created on first use (8000 Hz, 10 ms frames, real time) and
+ * living while anything holds it. ERR_SM_NO_SUCH_MODULE for an index beyond
+ * the card's count, ERR_SM_BAD_PARAMETER for a null or empty name. */
+typedef struct prosody_sw_open_shared_module_parms {
+    const char *name;           /* in */
+    tSMModuleId module_id;      /* out */
+} PROSODY_SW_OPEN_SHARED_MODULE_PARMS;
+
+int prosody_sw_open_shared_module(struct prosody_sw_open_shared_module_parms *parmsp);
+
 #ifdef __cplusplus
 }
 #endif

@@ -108,7 +108,7 @@ int sm_close_module(struct sm_close_module_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
   std::uint32_t n = 0;
   if (!detail::decode_module(reinterpret_cast<std::uintptr_t>(p->module_id), n)) return ERR_SM_BAD_PARAMETER;
-  return rc(detail::Registry::instance().close_card_module(n));
+  return rc(detail::Registry::instance().close_held(n));
 }
 
 int sm_close_prosody(struct sm_close_prosody_parms* p) {

@@ -69,4 +69,13 @@ int prosody_sw_conf_prim_participant_id(tSMChannelId channel) {
   return id >= 0 ? id : ERR_SM_WRONG_CHANNEL_STATE;
 }
 
+int prosody_sw_open_shared_module(struct prosody_sw_open_shared_module_parms* p) {
+  if (!p || !p->name || !*p->name) return ERR_SM_BAD_PARAMETER;
+  std::shared_ptr<detail::Engine> e;
+  const Errc r = detail::Registry::instance().open_held(p->name, e);
+  if (r != Errc::ok) return rc(r);
+  p->module_id = reinterpret_cast<tSMModuleId>(detail::encode_module(e->module_no()));
+  return 0;
+}
+
 }  // extern "C"

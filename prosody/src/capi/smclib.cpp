@@ -63,6 +63,9 @@ tSMConference sm_conference_create(void) {
 
 int sm_conference_add_party(struct sm_conference_add_party_parms* p) {
   if (!p || !p->conf) return fail(ERR_SM_BAD_PARAMETER, "sm_conference_add_party: no conference");
+  // Both halves, as Aculab's library wants (the C++ Conference also takes
+  // listen-only and talk-only parties).
+  if (!p->channelIn || !p->channelOut) return fail(ERR_SM_NO_SUCH_CHANNEL, "sm_conference_add_party: no channel");
   PartySettings s;
   s.out_volume_db = p->out_volume;
   s.out_agc = p->out_agc != 0;

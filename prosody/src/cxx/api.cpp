@@ -84,11 +84,28 @@ Module Module::create(const ModuleConfig& config) {
   return Module(std::move(e));
 }
 
+Module Module::open_shared(const std::string& name) {
+  std::shared_ptr<Engine> e;
+  check(Registry::instance().open_shared(name, nullptr, e), "Module::open_shared");
+  return Module(std::move(e));
+}
+
 Module Module::open_shared(const std::string& name, const ModuleConfig& config) {
   std::shared_ptr<Engine> e;
-  check(Registry::instance().open_shared(name, config, e), "Module::open_shared");
-  if (config.drive == DriveMode::realtime) check(e->start_realtime(), "Module::open_shared");
+  check(Registry::instance().open_shared(name, &config, e), "Module::open_shared");
   return Module(std::move(e));
+}
+
+ModuleConfig Module::shared_config(const std::string& name, bool* fixed) {
+  ModuleConfig c;
+  bool f = false;
+  check(Registry::instance().shared_config(name, c, f), "Module::shared_config");
+  if (fixed) *fixed = f;
+  return c;
+}
+
+void Module::configure_shared(const std::string& name, const ModuleConfig& config) {
+  check(Registry::instance().configure_shared(name, config), "Module::configure_shared");
 }
 
 unsigned Module::sample_rate() const { return engine_of(engine_, "Module::sample_rate").sample_rate(); }
@@ -103,12 +120,22 @@ Channel Module::allocate(ChannelType type) {
   return Channel(engine_, ChannelId{id}, std::move(io));
 }
 
+Channel Module::borrow(ChannelId id) {
+  std::shared_ptr<detail::ChannelIo> io;
+  check(engine_of(engine_, "Module::borrow").channel_io(id.value, io), "Module::borrow");
+  return Channel(engine_, id, std::move(io), false);
+}
+
 void Module::step(unsigned frames) { check(engine_of(engine_, "Module::step").step(frames), "Module::step"); }
 void Module::step_frame(Span<const FrameInput> inputs, Span<const FrameOutput> outputs, FrameResult& result) {
   check(engine_of(engine_, "Module::step_frame").step_frame(inputs, outputs, result), "Module::step_frame");
 }
 std::uint64_t Module::samples_processed() const {
   return engine_of(engine_, "Module::samples_processed").samples_processed();
+}
+ModuleTime Module::time() const { return engine_of(engine_, "Module::time").time(); }
+void Module::set_frame_client(std::shared_ptr<FrameClient> client) {
+  check(engine_of(engine_, "Module::set_frame_client").set_frame_client(std::move(client)), "Module::set_frame_client");
 }
 void Module::start_realtime() {
   check(engine_of(engine_, "Module::start_realtime").start_realtime(), "Module::start_realtime");
@@ -124,18 +151,21 @@ Channel::Channel(std::shared_ptr<detail::Engine> engine, ChannelId id) : engine_
   if (engine_ && id_) check(engine_->channel_io(id_.value, io_), "Channel");
 }
 
-Channel::Channel(std::shared_ptr<detail::Engine> engine, ChannelId id, std::shared_ptr<detail::ChannelIo> io) noexcept
-    : engine_(std::move(engine)), id_(id), io_(std::move(io)) {}
+Channel::Channel(std::shared_ptr<detail::Engine> engine, ChannelId id, std::shared_ptr<detail::ChannelIo> io,
+                 bool owned) noexcept
+    : engine_(std::move(engine)), id_(id), owned_(owned), io_(std::move(io)) {}
 
-Channel::Channel(Channel&& o) noexcept : engine_(std::move(o.engine_)), id_(o.id_), io_(std::move(o.io_)) {
+Channel::Channel(Channel&& o) noexcept
+    : engine_(std::move(o.engine_)), id_(o.id_), owned_(o.owned_), io_(std::move(o.io_)) {
   o.id_ = ChannelId{};
 }
 
 Channel& Channel::operator=(Channel&& o) noexcept {
   if (this != &o) {
-    if (engine_ && id_) engine_->release(id_.value);
+    if (engine_ && id_ && owned_) engine_->release(id_.value);
     engine_ = std::move(o.engine_);
     id_ = o.id_;
+    owned_ = o.owned_;
     io_ = std::move(o.io_);
     o.id_ = ChannelId{};
   }
@@ -143,7 +173,7 @@ Channel& Channel::operator=(Channel&& o) noexcept {
 }
 
 Channel::~Channel() {
-  if (engine_ && id_) engine_->release(id_.value);
+  if (engine_ && id_ && owned_) engine_->release(id_.value);
 }
 
 void Channel::release() {

@@ -5,6 +5,7 @@
 //   needs          which channels need an input, an output, a kept frame
 //   build_inputs   inputs, participants first (contribution indices)
 //   build_outputs  conference outputs, replays by depth, idle outputs
+//   build_endpoints  TDM and VMP endpoints (endpoints.cpp)
 //   link_inputs    datafeed sources and echo-suppression outputs by index
 //   build_records  record jobs and their sources
 //   build_plan     the mix plan (plan.cpp), when membership changed
@@ -97,6 +98,7 @@ void Runtime::adopt(const ControlModel& model) {
   const Needs need = needs(model);
   const bool participants_changed = build_inputs(model, need);
   build_outputs(model, need);
+  build_endpoints(model);
   link_inputs(model);
   build_records(model);
 
@@ -442,6 +444,7 @@ void Runtime::build_outputs(const ControlModel& model, const Needs& need) {
 
 void Runtime::link_inputs(const ControlModel& model) {
   auto source_output = [&](const InputState& in, const InputSetup& setup) -> std::int32_t {
+    if (in.feed == InputFeed::endpoint) return endpoint_source_index(model, setup.feed_source);
     if (in.feed != InputFeed::datafeed || !model.find(setup.feed_source)) return -1;
     const std::int32_t oi = output_by_slot_[setup.feed_source.slot];
     return oi >= 0 && outputs_[std::size_t(oi)].keeps_prev ? oi : -1;

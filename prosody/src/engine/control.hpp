@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/bitset.hpp"
+#include "engine/endpoints.hpp"
 #include "engine/events.hpp"
 #include "engine/handles.hpp"
 #include "engine/input_tone_tables.hpp"
@@ -143,9 +144,10 @@ struct ChannelIo {
 // One channel in the control model.
 
 enum class OutputJob : std::uint8_t { none, conference, replay, tone };
-// Where a channel's input comes from. A datafeed, while connected, overrides
-// the channel's port (host or frame), which takes over again on disconnect.
-enum class InputFeed : std::uint8_t { none, datafeed, host, frame };
+// Where a channel's input comes from. A datafeed (of a channel, or of an
+// endpoint: a TDM[rx] or VMP[rx]), while connected, overrides the channel's
+// port (host or frame), which takes over again on disconnect.
+enum class InputFeed : std::uint8_t { none, datafeed, host, frame, endpoint };
 
 struct ConferenceOutputCtl {
   IdSet members;
@@ -165,7 +167,7 @@ struct ChannelCtl {
 
   // Input half
   InputFeed feed = InputFeed::none;
-  ChannelKey feed_source;  // datafeed: the channel whose output feeds us
+  ChannelKey feed_source;  // datafeed: the channel whose output feeds us; endpoint: the source endpoint
   bool host_input = false;
   bool frame_input = false;
   int pid = -1;  // participant id while attached
@@ -201,7 +203,7 @@ inline bool has_output(ChannelType t) { return t != ChannelType::input; }
 
 class ControlModel {
  public:
-  explicit ControlModel(std::uint32_t module_no) : module_no_(module_no) {}
+  explicit ControlModel(std::uint32_t module_no) : module_no_(module_no), endpoints_(module_no) {}
 
   std::uint32_t module_no() const noexcept { return module_no_; }
 
@@ -246,6 +248,9 @@ class ControlModel {
   // -- The module's input tone tables (sm_add_input_tone_set and family)
   InputToneTables& input_tones() noexcept { return input_tones_; }
   const InputToneTables& input_tones() const noexcept { return input_tones_; }
+  // -- Endpoints (TDM, VMP) on this module
+  EndpointTable& endpoints() noexcept { return endpoints_; }
+  const EndpointTable& endpoints() const noexcept { return endpoints_; }
 
  private:
   void clear_members(ChannelCtl& ch);
@@ -258,6 +263,7 @@ class ControlModel {
   std::vector<std::shared_ptr<RecordJob>> records_;  // by slot (null = none)
   std::uint64_t plan_version_ = 1;
   InputToneTables input_tones_;
+  EndpointTable endpoints_;
 };
 
 }  // namespace prosody::detail

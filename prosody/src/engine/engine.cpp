@@ -52,7 +52,7 @@ Errc Engine::step(unsigned frames) {
   std::lock_guard<std::mutex> lock(process_mutex_);
   for (unsigned i = 0; i < frames; ++i) {
     sync_runtime(true);
-    runtime_.process_frame(nullptr);
+    process_one_frame(-1);
   }
   return Errc::ok;
 }
@@ -61,11 +61,66 @@ Errc Engine::step_frame(Span<const FrameInput> inputs, Span<const FrameOutput> o
   if (rt_running_.load()) return Errc::wrong_module_state;
   if ((!inputs.empty() && !inputs.data()) || (!outputs.empty() && !outputs.data())) return Errc::bad_parameter;
   std::lock_guard<std::mutex> lock(process_mutex_);
+  if (client_) return Errc::wrong_module_state;  // the frame client owns the frame ports
   // A frame boundary: changes made before the call take effect in this frame.
   sync_runtime(true);
-  if (Errc e = runtime_.bind_frame(inputs, outputs); e != Errc::ok) return e;
+  if (Errc e = runtime_.bind_frame(inputs, outputs, false); e != Errc::ok) return e;
   result.first_sample = runtime_.frames() * frame_;
   runtime_.process_frame(&result.events);
+  publish_time(-1);
+  return Errc::ok;
+}
+
+void Engine::process_one_frame(std::int64_t due_ns) {
+  if (!client_) {
+    runtime_.process_frame(nullptr);
+    publish_time(due_ns);
+    return;
+  }
+  const FrameTime time{runtime_.frames() * frame_, due_ns};
+  client_inputs_.clear();
+  client_outputs_.clear();
+  client_->prepare(time, client_inputs_, client_outputs_);
+  // Lenient: the client's view of the channels may be a frame behind the
+  // control calls; what it names that is gone is left out, not an error.
+  runtime_.bind_frame(Span<const FrameInput>(client_inputs_.data(), client_inputs_.size()),
+                      Span<const FrameOutput>(client_outputs_.data(), client_outputs_.size()), true);
+  // Events are queued as for any channel (get_recognised, conf_poll_activity):
+  // the client serves the module, it is not the application's frame caller.
+  runtime_.process_frame(nullptr);
+  publish_time(due_ns);
+  client_->complete(time);
+}
+
+void Engine::publish_time(std::int64_t monotonic_ns) noexcept {
+  const std::uint64_t seq = time_seq_.load(std::memory_order_relaxed);
+  time_seq_.store(seq + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  time_samples_.store(runtime_.frames() * frame_, std::memory_order_relaxed);
+  time_monotonic_ns_.store(monotonic_ns, std::memory_order_relaxed);
+  time_seq_.store(seq + 2, std::memory_order_release);
+}
+
+ModuleTime Engine::time() const noexcept {
+  ModuleTime t;
+  for (;;) {
+    const std::uint64_t before = time_seq_.load(std::memory_order_acquire);
+    t.samples = time_samples_.load(std::memory_order_relaxed);
+    t.monotonic_ns = time_monotonic_ns_.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (!(before & 1) && time_seq_.load(std::memory_order_relaxed) == before) return t;
+  }
+}
+
+Errc Engine::set_frame_client(std::shared_ptr<FrameClient> client) {
+  // The processing path may be in a frame: the change waits for its end.
+  std::shared_ptr<FrameClient> old;
+  {
+    std::lock_guard<std::mutex> lock(process_mutex_);
+    if (client && client_) return Errc::wrong_module_state;
+    old = std::move(client_);
+    client_ = std::move(client);
+  }
   return Errc::ok;
 }
 
@@ -85,6 +140,7 @@ Errc Engine::start_realtime() {
 
 Errc Engine::stop_realtime() {
   if (!rt_running_.load()) return Errc::ok;
+  if (rt_thread_.get_id() == std::this_thread::get_id()) return Errc::wrong_module_state;
   rt_stop_ = true;
   if (rt_thread_.joinable()) rt_thread_.join();
   rt_running_ = false;
@@ -126,7 +182,7 @@ void Engine::realtime_loop() {
     {
       std::lock_guard<std::mutex> lock(process_mutex_);
       sync_runtime(false);
-      runtime_.process_frame(nullptr);
+      process_one_frame(std::int64_t(next.tv_sec) * 1000000000LL + next.tv_nsec);
     }
     applied_cv_.notify_all();
     advance(next, period_ns);

@@ -14,7 +14,8 @@
 //
 // The control calls are implemented by job: engine_channels.cpp (channels,
 // host and frame ports, datafeeds, statistics), engine_conference.cpp,
-// engine_tones.cpp, engine_media.cpp (replay and record), engine_events.cpp.
+// engine_tones.cpp, engine_media.cpp (replay and record), engine_events.cpp,
+// engine_endpoints.cpp (TDM and VMP endpoints).
 #pragma once
 
 #include <atomic>
@@ -52,12 +53,18 @@ class Engine : public std::enable_shared_from_this<Engine> {
   DriveMode drive_mode() const;
   ModuleStats stats() const;
   std::uint64_t samples_processed() const noexcept { return runtime_.frames() * frame_; }
+  // The sample counter and, in real time, the monotonic time it was reached
+  // at: read together (a seqlock the processing path writes once a frame).
+  ModuleTime time() const noexcept;
 
   // -- Drive
   Errc step(unsigned frames);
   Errc step_frame(Span<const FrameInput> inputs, Span<const FrameOutput> outputs, FrameResult& result);
   Errc start_realtime();
   Errc stop_realtime();
+  // The frame client serves every frame step() and the real-time thread
+  // process (at most one; null removes it, once the frame in progress is done).
+  Errc set_frame_client(std::shared_ptr<FrameClient> client);
 
   // -- Channels (engine_channels.cpp)
   // io: the channel's shared state, which the C++ handle keeps so that its
@@ -151,6 +158,23 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // sm_channel_set_output_threshold (output) / _input_threshold.
   Errc set_threshold(std::uintptr_t id, bool output, int minimum_bits);
 
+  // -- Endpoints (engine_endpoints.cpp): the data sources and sinks of the
+  //    TDM bus and of RTP on this module (endpoints.hpp). An endpoint's id is
+  //    also a source's datafeed.
+  Errc add_endpoint(std::shared_ptr<EndpointSource> source, std::shared_ptr<EndpointSink> sink,
+                    bool last_connection_only, std::uintptr_t& id);
+  Errc remove_endpoint(std::uintptr_t id);
+  // Feeds a sink from a datafeed (a channel's output or a source's);
+  // 0 disconnects.
+  Errc connect_sink(std::uintptr_t sink, std::uintptr_t datafeed);
+  // What this module carries between its endpoints, with pending as if made.
+  void flow(const PendingConnection& pending, ModuleFlow& out) const;
+  // The process's connection-loop check (the TDM bus installs it): run
+  // before a call connects anything on a module that has endpoints; an
+  // error refuses the connection.
+  using LoopCheck = Errc (*)(std::uint32_t module, const PendingConnection& pending);
+  static void set_loop_check(LoopCheck check);
+
   // -- Events (engine_events.cpp)
   Errc set_event(std::uintptr_t id, int event_type, int binding, std::shared_ptr<EventObject> ev);
   Errc refresh_event(std::uintptr_t id, int event_type);
@@ -182,6 +206,13 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // ctl_mutex_ held: a channel of another module is a bad parameter, as the
   // TiNG library reports.
   Errc lookup_argument(std::uintptr_t id, ChannelCtl*& ch, ChannelKey& key);
+  // A channel input connected to an endpoint's datafeed (ctl_mutex_ held).
+  Errc connect_input_to_endpoint(ChannelCtl& ch, std::uintptr_t datafeed);
+  // The loop check for a connection from `from` (a channel, a channel's
+  // datafeed or a source endpoint) to `to` (a channel or a sink), made
+  // before the call takes ctl_mutex_. Ids that do not decode pass: the call
+  // reports them.
+  Errc check_connection(PendingConnection::Kind kind, std::uintptr_t from, std::uintptr_t to) const;
   // engine_conference.cpp
   template <class F>
   Errc adjust_attached(std::uintptr_t in, F&& set);
@@ -199,6 +230,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // (blocking false) never waits for the control lock.
   void sync_runtime(bool blocking);
   void realtime_loop();
+  // One frame, process_mutex_ held: with the frame client's ports if there
+  // is one. due_ns: the real-time deadline, -1 when stepped.
+  void process_one_frame(std::int64_t due_ns);
+  void publish_time(std::int64_t monotonic_ns) noexcept;
 
   const std::uint32_t module_no_;
   const ModuleConfig config_;
@@ -210,8 +245,15 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::atomic<std::uint64_t> version_{0};  // bumped on every change (under ctl_mutex_)
 
   // Processing
-  std::mutex process_mutex_;  // one processing path at a time
-  Runtime runtime_;           // guarded by process_mutex_
+  std::mutex process_mutex_;                 // one processing path at a time
+  Runtime runtime_;                          // guarded by process_mutex_
+  std::shared_ptr<FrameClient> client_;      // guarded by process_mutex_
+  std::vector<FrameInput> client_inputs_;    // the client's ports of this frame
+  std::vector<FrameOutput> client_outputs_;  // (kept: no allocation per frame)
+  // ModuleTime, as a seqlock: odd while the processing path writes it.
+  std::atomic<std::uint64_t> time_seq_{0};
+  std::atomic<std::uint64_t> time_samples_{0};
+  std::atomic<std::int64_t> time_monotonic_ns_{-1};
   std::atomic<std::uint64_t> applied_version_{0};
   std::atomic<std::uint64_t> late_frames_{0};
   std::condition_variable applied_cv_;

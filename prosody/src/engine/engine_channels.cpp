@@ -248,12 +248,15 @@ Errc Engine::get_datafeed(std::uintptr_t id, std::uintptr_t& datafeed) {
 }
 
 Errc Engine::connect_datafeed(std::uintptr_t id, std::uintptr_t datafeed) {
+  if (Errc e = check_connection(PendingConnection::Kind::input_feed, datafeed, id); e != Errc::ok) return e;
   return with_channel(id, Half::input, [&](ChannelCtl& ch, ChannelKey) {
     if (datafeed == 0) {  // kSMNullDatafeedId disconnects: the port takes over again
-      if (ch.feed == InputFeed::datafeed) ch.feed = ch.port_feed();
+      if (ch.feed == InputFeed::datafeed || ch.feed == InputFeed::endpoint) ch.feed = ch.port_feed();
       changed();
       return Errc::ok;
     }
+    EndpointKey endpoint;
+    if (decode_endpoint(datafeed, endpoint)) return connect_input_to_endpoint(ch, datafeed);
     ChannelKey src;
     if (!decode_datafeed(datafeed, src)) return Errc::bad_parameter;
     if (src.module != module_no_) return Errc::not_same_module;

@@ -50,6 +50,7 @@ Errc Engine::conf_start(std::uintptr_t out, const OutputSettings& settings, int 
 Errc Engine::conf_clone(std::uintptr_t out, std::uintptr_t model) {
   if (model == 0) return conf_start(out, OutputSettings{}, kConfTypeStandard);
   if (model == out) return Errc::bad_parameter;
+  if (Errc e = check_connection(PendingConnection::Kind::clone, model, out); e != Errc::ok) return e;
   return with_channel(out, Half::any, [&](ChannelCtl& ch, ChannelKey) {
     ChannelCtl* m;
     ChannelKey mkey;
@@ -73,6 +74,7 @@ Errc Engine::conf_clone(std::uintptr_t out, std::uintptr_t model) {
 
 Errc Engine::conf_add(std::uintptr_t out, std::uintptr_t participant, float factor, int& id) {
   id = -1;
+  if (Errc e = check_connection(PendingConnection::Kind::member, participant, out); e != Errc::ok) return e;
   return with_channel(out, Half::any, [&](ChannelCtl& ch, ChannelKey) {
     ChannelCtl* p;
     ChannelKey pkey;

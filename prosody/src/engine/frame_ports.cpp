@@ -11,7 +11,7 @@ bool format_ok(SampleFormat f) { return f == SampleFormat::f32 || f == SampleFor
 
 }  // namespace
 
-Errc Runtime::bind_frame(Span<const FrameInput> inputs, Span<const FrameOutput> outputs) {
+Errc Runtime::bind_frame(Span<const FrameInput> inputs, Span<const FrameOutput> outputs, bool lenient) {
   // The slot of a live channel of this module, or Errc::no_such_channel.
   auto live_slot = [&](ChannelId id, std::uint32_t& slot) {
     ChannelKey key;
@@ -33,34 +33,59 @@ Errc Runtime::bind_frame(Span<const FrameInput> inputs, Span<const FrameOutput> 
   };
   unbind();
 
+  // Strict (step_frame): the first error fails the call. Lenient (a frame
+  // client): an entry in error is left out.
+  Errc first_error = Errc::ok;
+  auto reject = [&](Errc e) {
+    if (first_error == Errc::ok) first_error = e;
+  };
   for (const FrameInput& fi : inputs) {
     std::uint32_t slot;
-    if (Errc e = live_slot(fi.channel, slot); e != Errc::ok) return fail(e);
+    if (Errc e = live_slot(fi.channel, slot); e != Errc::ok) {
+      reject(e);
+      continue;
+    }
     const std::int32_t index = input_by_slot_[slot];
-    if (index < 0 || !inputs_[std::size_t(index)].frame_port) return fail(Errc::wrong_channel_state);
+    if (index < 0 || !inputs_[std::size_t(index)].frame_port) {
+      reject(Errc::wrong_channel_state);
+      continue;
+    }
     InputState& in = inputs_[std::size_t(index)];
-    if (in.frame) return fail(Errc::bad_parameter);  // named twice
-    if (!fi.pieces.empty() && !fi.pieces.data()) return fail(Errc::bad_parameter);
-    std::size_t end = 0;  // pieces in order, without overlap, inside the frame
-    for (const FramePiece& p : fi.pieces) {
-      if (!format_ok(p.format) || (p.count > 0 && !p.samples)) return fail(Errc::bad_parameter);
-      if (p.offset < end || p.offset > frame_ || p.count > frame_ - p.offset) return fail(Errc::bad_parameter);
+    bool ok = !in.frame && (fi.pieces.empty() || fi.pieces.data());  // not named twice
+    std::size_t end = 0;                                        // pieces in order, without overlap, inside the frame
+    for (std::size_t k = 0; ok && k < fi.pieces.size(); ++k) {  // (no piece is read through a null span)
+      const FramePiece& p = fi.pieces[k];
+      ok = format_ok(p.format) && (p.count == 0 || p.samples) && p.offset >= end && p.offset <= frame_ &&
+           p.count <= frame_ - p.offset;
       end = std::size_t(p.offset) + p.count;
+    }
+    if (!ok) {
+      reject(Errc::bad_parameter);
+      continue;
     }
     in.frame = &fi;
     frame_inputs_bound_.push_back(std::uint32_t(index));
   }
   for (const FrameOutput& fo : outputs) {
     std::uint32_t slot;
-    if (Errc e = live_slot(fo.channel, slot); e != Errc::ok) return fail(e);
+    if (Errc e = live_slot(fo.channel, slot); e != Errc::ok) {
+      reject(e);
+      continue;
+    }
     const std::int32_t index = output_by_slot_[slot];
-    if (index < 0 || !outputs_[std::size_t(index)].frame_port) return fail(Errc::wrong_channel_state);
+    if (index < 0 || !outputs_[std::size_t(index)].frame_port) {
+      reject(Errc::wrong_channel_state);
+      continue;
+    }
     OutputState& out = outputs_[std::size_t(index)];
-    if (out.frame) return fail(Errc::bad_parameter);  // named twice
-    if (!fo.samples || !format_ok(fo.format)) return fail(Errc::bad_parameter);
+    if (out.frame || !fo.samples || !format_ok(fo.format)) {  // named twice, or no buffer
+      reject(Errc::bad_parameter);
+      continue;
+    }
     out.frame = &fo;
     frame_outputs_bound_.push_back(std::uint32_t(index));
   }
+  if (first_error != Errc::ok && !lenient) return fail(first_error);
   return Errc::ok;
 }
 

@@ -1,8 +1,8 @@
 // input.cpp - receiving one input's frame: from its host port, the datafeed
-// it is connected to, or the caller's pieces (step_frame), into one of its
-// two frame buffers (the other holds the previous frame, which concealment
-// may mirror); missing audio concealed (conceal.hpp), corrupt audio cleaned,
-// levels measured.
+// it is connected to (a channel's or an endpoint's), or the caller's pieces
+// (step_frame), into one of its two frame buffers (the other holds the
+// previous frame, which concealment may mirror); missing audio concealed
+// (conceal.hpp), corrupt audio cleaned, levels measured.
 #include <cmath>
 #include <cstring>
 
@@ -94,6 +94,13 @@ void Runtime::receive_any(InputState& in, float* x) {
       break;
     case InputFeed::frame:
       if (in.frame) receive_pieces(*in.frame, x, concealer);
+      break;
+    case InputFeed::endpoint:
+      if (in.feed_output >= 0) {
+        const SourceRt& src = endpoints_.sources[std::size_t(in.feed_output)];
+        dsp::copy(src.frame.data(), x, frame_);
+        for (const auto& [begin, end] : src.received) concealer.received(begin, end);
+      }
       break;
     case InputFeed::none:
       fed = false;

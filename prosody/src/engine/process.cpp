@@ -6,6 +6,8 @@
 // output, then replays (which may mix another output under them), then
 // records (jobs.cpp); publish each output as it is done (frame port, host
 // port); keep what datafeeds carry into the next frame; report activity.
+// Endpoints (endpoints.cpp) are pulled before the inputs and pushed after
+// the records.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -55,6 +57,8 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
   // Two passes over the parties, each doing all the work on one party while
   // its data is in cache: that is what keeps 10,000 parties linear.
   dsp::zero(group_sum_.data(), group_sum_.size());
+  // 0. What the endpoints (TDM[rx], VMP[rx]) received for this frame.
+  pull_endpoints();
 
   // 1. Inputs: receive, process into a contribution (added to its group
   //    sum). Software-pipelined: party i is received while party i-1 goes
@@ -83,21 +87,27 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
   }
 
   // 2. Outputs in order (conference outputs, replays, idle): computed, then
-  //    gained, limited and published; pipelined the same way.
+  //    gained, limited and published; pipelined the same way. A replay
+  //    hears its background finished (gained and limited, as its listeners
+  //    hear it), so the output before a replay is completed before it.
   const std::size_t no = outputs_.size();
   for (std::size_t i = 0; i <= no; ++i) {
+    const bool complete_first = i > 0 && i < no && outputs_[i].job == OutputJob::replay;
+    if (complete_first) complete_output(i - 1, int((i - 1) & 1));
     if (i < no) {
       if (i + kStateAhead < no) prefetch_write(&outputs_[i + kStateAhead], sizeof(OutputState));
       if (i + kAhead < no) prefetch_output(outputs_[i + kAhead]);
       compute_output(i, int(i & 1));
     }
-    if (i > 0) complete_output(i - 1, int((i - 1) & 1));
+    if (i > 0 && !complete_first) complete_output(i - 1, int((i - 1) & 1));
   }
 
   // 3. Records, which may tap this frame's inputs and outputs.
   for (auto& rec : records_) run_record(rec);
 
-  // 4. What datafeeds carry into the next frame.
+  // 4. This frame to the endpoints that send it (TDM[tx], VMP[tx]), then
+  //    what datafeeds carry into the next frame.
+  push_endpoints();
   for (auto& out : outputs_)
     if (out.keeps_prev) std::swap(out.cur, out.prev);
 

@@ -34,6 +34,27 @@ Registry& Registry::instance() {
   return r;
 }
 
+namespace {
+
+// How card 0's modules run unless configured otherwise: in real time, as
+// hardware does.
+ModuleConfig card_default() {
+  ModuleConfig c;
+  c.drive = DriveMode::realtime;
+  return c;
+}
+
+// A name of decimal digits names a module of card 0.
+bool card_index_of_name(const std::string& name, unsigned long& ix) {
+  if (name.empty() || name.size() > 9) return false;
+  for (char c : name)
+    if (c < '0' || c > '9') return false;
+  ix = std::stoul(name);
+  return true;
+}
+
+}  // namespace
+
 Registry::Registry() : modules_(1) {
   card_count_ = kProsodySwDefaultModuleCount;
   if (const char* env = std::getenv("PROSODY_MODULE_COUNT")) {
@@ -53,10 +74,9 @@ std::uint32_t Registry::next_number_locked() {
   return 0;
 }
 
-Errc Registry::create(const ModuleConfig& config, std::shared_ptr<Engine>& out) {
+Errc Registry::create_locked(const ModuleConfig& config, std::shared_ptr<Engine>& out) {
   const Errc e = Engine::validate(config);
   if (e != Errc::ok) return e;
-  std::lock_guard<std::mutex> lock(m_);
   const std::uint32_t n = next_number_locked();
   if (n == 0) return Errc::no_resources;
   out = std::make_shared<Engine>(n, config);
@@ -64,38 +84,96 @@ Errc Registry::create(const ModuleConfig& config, std::shared_ptr<Engine>& out) 
   return Errc::ok;
 }
 
-Errc Registry::open_shared(const std::string& name, const ModuleConfig& config, std::shared_ptr<Engine>& out) {
-  {
-    std::lock_guard<std::mutex> lock(m_);
-    auto it = named_.find(name);
-    if (it != named_.end()) {
-      if (auto existing = it->second.lock()) {
-        if (existing->sample_rate() != config.sample_rate || existing->config().frame_us != config.frame_us)
-          return Errc::bad_parameter;
-        out = existing;
-        return Errc::ok;
-      }
-    }
-  }
-  std::shared_ptr<Engine> created;
-  const Errc e = create(config, created);
-  if (e != Errc::ok) return e;
+Errc Registry::create(const ModuleConfig& config, std::shared_ptr<Engine>& out) {
   std::lock_guard<std::mutex> lock(m_);
-  // Another thread may have won the race; the first one registered wins.
-  auto& slot = named_[name];
-  if (auto existing = slot.lock()) {
-    out = existing;
-  } else {
-    slot = created;
-    out = created;
-  }
-  return Errc::ok;
+  return create_locked(config, out);
 }
 
 std::shared_ptr<Engine> Registry::find(std::uint32_t n) {
   std::lock_guard<std::mutex> lock(m_);
   return n < modules_.size() ? modules_[n].lock() : nullptr;
 }
+
+// ---------------------------------------------------------------------------
+// Shared modules
+
+void Registry::fix_card_locked() {
+  if (card_fixed_) return;
+  card_fixed_ = true;
+  card_.resize(static_cast<std::size_t>(card_count_), SharedSlot{card_default(), true, {}});
+}
+
+Errc Registry::slot_locked(const std::string& name, SharedSlot*& slot) {
+  unsigned long ix = 0;
+  if (card_index_of_name(name, ix)) {
+    fix_card_locked();
+    if (ix >= card_.size()) return Errc::no_such_module;
+    slot = &card_[ix];
+    return Errc::ok;
+  }
+  if (name.empty()) return Errc::bad_parameter;
+  auto it = named_.find(name);
+  if (it == named_.end()) it = named_.emplace(name, SharedSlot{ModuleConfig{}, false, {}}).first;
+  slot = &it->second;
+  return Errc::ok;
+}
+
+Errc Registry::open_slot_locked(SharedSlot& slot, const ModuleConfig* config, const ModuleConfig& fallback,
+                                std::shared_ptr<Engine>& out) {
+  if (auto existing = slot.engine.lock()) {
+    if (config && (existing->sample_rate() != config->sample_rate || existing->config().frame_us != config->frame_us))
+      return Errc::bad_parameter;
+    out = existing;
+    return Errc::ok;
+  }
+  const ModuleConfig& c = config ? *config : slot.configured ? slot.config : fallback;
+  std::shared_ptr<Engine> engine;
+  Errc e = create_locked(c, engine);
+  if (e != Errc::ok) return e;
+  if (c.drive == DriveMode::realtime) {
+    e = engine->start_realtime();
+    if (e != Errc::ok) return e;
+  }
+  slot.engine = engine;
+  out = std::move(engine);
+  return Errc::ok;
+}
+
+Errc Registry::shared_config(const std::string& name, ModuleConfig& out, bool& fixed) {
+  std::lock_guard<std::mutex> lock(m_);
+  SharedSlot* slot = nullptr;
+  if (Errc e = slot_locked(name, slot); e != Errc::ok) return e;
+  if (auto existing = slot->engine.lock()) {
+    out = existing->config();
+    out.drive = existing->drive_mode();
+    fixed = true;
+  } else {
+    out = slot->config;
+    fixed = slot->configured;
+  }
+  return Errc::ok;
+}
+
+Errc Registry::configure_shared(const std::string& name, const ModuleConfig& config) {
+  if (Errc e = Engine::validate(config); e != Errc::ok) return e;
+  std::lock_guard<std::mutex> lock(m_);
+  SharedSlot* slot = nullptr;
+  if (Errc e = slot_locked(name, slot); e != Errc::ok) return e;
+  if (!slot->engine.expired()) return Errc::wrong_module_state;
+  slot->config = config;
+  slot->configured = true;
+  return Errc::ok;
+}
+
+Errc Registry::open_shared(const std::string& name, const ModuleConfig* config, std::shared_ptr<Engine>& out) {
+  std::lock_guard<std::mutex> lock(m_);
+  SharedSlot* slot = nullptr;
+  if (Errc e = slot_locked(name, slot); e != Errc::ok) return e;
+  return open_slot_locked(*slot, config, ModuleConfig{}, out);
+}
+
+// ---------------------------------------------------------------------------
+// Card 0 and the C API's holds
 
 Errc Registry::set_card_module_count(int n) {
   std::lock_guard<std::mutex> lock(m_);
@@ -107,92 +185,55 @@ Errc Registry::set_card_module_count(int n) {
 
 int Registry::card_module_count() {
   std::lock_guard<std::mutex> lock(m_);
-  if (!card_fixed_) {
-    card_fixed_ = true;
-    ModuleConfig hw;  // modules opened through the C API run in real time, like hardware
-    hw.drive = DriveMode::realtime;
-    card_configs_.resize(static_cast<std::size_t>(card_count_), hw);
-    card_open_.resize(static_cast<std::size_t>(card_count_));
-  }
+  fix_card_locked();
   return card_count_;
 }
 
 Errc Registry::configure_card_module(unsigned ix, const ModuleConfig& config) {
-  const int count = card_module_count();
-  if (ix >= static_cast<unsigned>(count)) return Errc::no_such_module;
-  const Errc e = Engine::validate(config);
-  if (e != Errc::ok) return e;
-  std::lock_guard<std::mutex> lock(m_);
-  if (card_open_[ix]) return Errc::wrong_module_state;
-  card_configs_[ix] = config;
-  return Errc::ok;
+  return configure_shared(std::to_string(ix), config);
 }
+
+void Registry::hold_locked(const std::shared_ptr<Engine>& engine) { held_[engine->module_no()] = engine; }
 
 Errc Registry::open_card_module(unsigned ix, std::shared_ptr<Engine>& out) {
-  const int count = card_module_count();
-  if (ix >= static_cast<unsigned>(count)) return Errc::no_such_module;
-  ModuleConfig config;
-  {
-    std::lock_guard<std::mutex> lock(m_);
-    if (card_open_[ix]) {
-      out = card_open_[ix];
-      return Errc::ok;
-    }
-    config = card_configs_[ix];
-  }
-  std::shared_ptr<Engine> engine;
-  Errc e = create(config, engine);
-  if (e != Errc::ok) return e;
-  if (config.drive == DriveMode::realtime) {
-    e = engine->start_realtime();
-    if (e != Errc::ok) return e;
-  }
+  return open_held(std::to_string(ix), out);
+}
+
+Errc Registry::open_held(const std::string& name, std::shared_ptr<Engine>& out) {
   std::lock_guard<std::mutex> lock(m_);
-  if (card_open_[ix]) {  // lost a race with another opener
-    out = card_open_[ix];
-  } else {
-    card_open_[ix] = engine;
-    out = engine;
-  }
+  SharedSlot* slot = nullptr;
+  if (Errc e = slot_locked(name, slot); e != Errc::ok) return e;
+  if (Errc e = open_slot_locked(*slot, nullptr, card_default(), out); e != Errc::ok) return e;
+  hold_locked(out);
   return Errc::ok;
 }
 
-Errc Registry::close_card_module(std::uint32_t module_no) {
-  std::shared_ptr<Engine> engine;
+Errc Registry::close_held(std::uint32_t module_no) {
+  std::shared_ptr<Engine> engine;  // let go of outside the lock: it may be the last hold
   {
     std::lock_guard<std::mutex> lock(m_);
-    for (auto& e : card_open_) {
-      if (e && e->module_no() == module_no) {
-        engine = std::move(e);
-        e.reset();
-        break;
-      }
-    }
+    auto it = held_.find(module_no);
+    if (it == held_.end()) return Errc::bad_parameter;
+    engine = std::move(it->second);
+    held_.erase(it);
   }
-  if (!engine) return Errc::bad_parameter;
-  engine->stop_realtime();
-  engine->release_all();
   return Errc::ok;
 }
 
 void Registry::close_card() {
-  std::vector<std::shared_ptr<Engine>> open;
+  std::map<std::uint32_t, std::shared_ptr<Engine>> held;
   {
     std::lock_guard<std::mutex> lock(m_);
-    for (auto& e : card_open_)
-      if (e) open.push_back(std::move(e));
-    for (auto& e : card_open_) e.reset();
-  }
-  for (auto& e : open) {
-    e->stop_realtime();
-    e->release_all();
+    held.swap(held_);
   }
 }
 
 int Registry::card_index_of(std::uint32_t module_no) {
   std::lock_guard<std::mutex> lock(m_);
-  for (std::size_t i = 0; i < card_open_.size(); ++i)
-    if (card_open_[i] && card_open_[i]->module_no() == module_no) return static_cast<int>(i);
+  for (std::size_t i = 0; i < card_.size(); ++i) {
+    auto e = card_[i].engine.lock();
+    if (e && e->module_no() == module_no) return static_cast<int>(i);
+  }
   return -1;
 }
 

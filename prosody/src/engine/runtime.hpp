@@ -92,7 +92,7 @@ struct InputState {
   std::uint32_t missing_run = 0;  // frames in a row whose end was missing
   std::uint32_t slot = 0;         // channel slot
   float* frames = nullptr;        // its two frame buffers (by slot, in the arena)
-  std::int32_t feed_output = -1;  // datafeed: the source output's index
+  std::int32_t feed_output = -1;  // datafeed: the source output's index; endpoint: the source's
   SpscRing<float>* host = nullptr;
   const FrameInput* frame = nullptr;  // step_frame: this frame's pieces, or null
   ChannelIo* io = nullptr;
@@ -252,8 +252,9 @@ class Runtime {
   void adopt(const ControlModel& model);
 
   // step_frame: checks the caller's inputs and outputs against the adopted
-  // runtime and binds them to the next frame. Nothing is bound on error.
-  Errc bind_frame(Span<const FrameInput> inputs, Span<const FrameOutput> outputs);
+  // runtime and binds them to the next frame. Nothing is bound on error;
+  // lenient (a frame client): what is in error is left out, the rest bound.
+  Errc bind_frame(Span<const FrameInput> inputs, Span<const FrameOutput> outputs, bool lenient);
   // Processes one frame. events: where the events of frame-port channels go
   // (step_frame, cleared first), or null (step: they are queued as others).
   void process_frame(std::vector<FrameEvent>* events);
@@ -287,6 +288,11 @@ class Runtime {
   void finish_conference_output(OutputState& out, double mix_mean_square, const float* peaks);
   void limit_output(OutputState& out, float gain_before, float gain_after, const float* peaks);
   void publish_output(OutputState& out);
+  // endpoints.cpp
+  void build_endpoints(const ControlModel& model);
+  std::int32_t endpoint_source_index(const ControlModel& model, const ChannelKey& key) const;
+  void pull_endpoints();
+  void push_endpoints();
   // jobs.cpp
   void render_replay(OutputState& out, OutputSetup& setup, float* peaks);
   void run_record(RecordRt& rec);
@@ -329,6 +335,7 @@ class Runtime {
   std::vector<OutputState> outputs_;
   std::vector<OutputSetup> output_setup_;
   std::vector<RecordRt> records_;
+  EndpointsRt endpoints_;
   std::vector<std::int32_t> input_by_slot_;
   std::vector<std::int32_t> output_by_slot_;
   std::vector<std::uint32_t> gen_by_slot_;          // live channels' generations (0 = free)

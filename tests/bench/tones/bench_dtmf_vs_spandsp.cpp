@@ -163,19 +163,8 @@ void add(const std::string& row, const std::string& point, const std::function<d
 struct Errors {
   int missed = 0, extra = 0, wrong = 0, expected = 0;
 };
-Errors digits_in_noise(const Factory& make, double snr, int digits, std::uint32_t seed, Codec codec) {
-  Stimulus s(8000.0, seed);
-  s.silence(50.0, 16);
-  for (int i = 0; i < digits; ++i) {
-    Tone t;
-    t.digit = kDigits[s.rng()() % 16];
-    t.low_level_dbm0 = t.high_level_dbm0 = -10.0;
-    s.tone(t);
-    s.silence(50.0, 16);
-  }
-  s.add_white_noise(-10.0 + 10.0 * std::log10(2.0) - snr);
-  s.saturate_int16();
-  s.codec_round_trip(codec);
+Errors errors_in_noise(const Factory& make, double snr, int digits, std::uint32_t seed, Codec codec) {
+  const Stimulus s = digits_in_noise(snr, digits, seed, codec);
   const auto st = run(make, s.samples());
   Errors e;
   e.expected = digits;
@@ -381,8 +370,8 @@ int main() {
   for (double snr : {12.0, 10.0, 6.0}) {
     Errors eo{}, es{};
     for (Codec c : kCodecs) {
-      const Errors a = digits_in_noise(ours, snr, snr == 12.0 ? 1000 : 300, 800u + int(snr) + int(c), c);
-      const Errors b = digits_in_noise(spandsp, snr, snr == 12.0 ? 1000 : 300, 800u + int(snr) + int(c), c);
+      const Errors a = errors_in_noise(ours, snr, snr == 12.0 ? 1000 : 300, 800u + int(snr) + int(c), c);
+      const Errors b = errors_in_noise(spandsp, snr, snr == 12.0 ? 1000 : 300, 800u + int(snr) + int(c), c);
       eo.missed += a.missed, eo.extra += a.extra, eo.wrong += a.wrong, eo.expected += a.expected;
       es.missed += b.missed, es.extra += b.extra, es.wrong += b.wrong, es.expected += b.expected;
     }

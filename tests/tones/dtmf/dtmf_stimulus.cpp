@@ -105,6 +105,23 @@ void Stimulus::saturate_int16() {
 
 void Stimulus::codec_round_trip(Codec codec) { g711_round_trip(x_, codec); }
 
+Stimulus digits_in_noise(double snr_db, int digits, std::uint32_t seed, Codec codec) {
+  Stimulus s(8000.0, seed);
+  s.silence(50.0, 16);
+  for (int i = 0; i < digits; ++i) {
+    Tone t;
+    t.digit = kDigits[s.rng()() % 16];
+    t.duration_ms = 50.0;
+    t.low_level_dbm0 = t.high_level_dbm0 = -10.0;
+    s.tone(t);
+    s.silence(50.0, 16);
+  }
+  s.add_white_noise(-10.0 + 10.0 * std::log10(2.0) - snr_db);  // the digits' power is two tones'
+  s.saturate_int16();
+  s.codec_round_trip(codec);
+  return s;
+}
+
 // --- G.711 -------------------------------------------------------------------
 // A-law: 13-bit sign-magnitude linear; segment s >= 1 spans magnitudes
 // [32 << (s-1), 64 << (s-1)) in 12-bit units with 16 steps; segment 0 is

@@ -80,6 +80,11 @@ class Stimulus {
   std::vector<Truth> truth_;
 };
 
+// Row A8's signal: `digits` random digits, 50 ms on and 50 ms off (onsets
+// jittered by up to 16 samples), each tone at -10 dBm0, in white noise snr_db
+// under the digits' power, clipped to 16 bits and through `codec`.
+Stimulus digits_in_noise(double snr_db, int digits, std::uint32_t seed, Codec codec);
+
 // G.711 from the segment rules of the standard (16-bit linear in and out).
 std::uint8_t alaw_encode(std::int16_t x);
 std::int16_t alaw_decode(std::uint8_t code);

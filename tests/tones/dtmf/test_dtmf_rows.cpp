@@ -265,19 +265,7 @@ TEST(DtmfRows, A7Levels) {
 TEST(DtmfRows, A8WhiteNoise) {
   const int digits = trials(1000, 200);
   auto run = [&](double snr, Codec codec, std::uint32_t seed) {
-    Stimulus s(8000.0, seed);
-    s.silence(50.0, 16);
-    for (int i = 0; i < digits; ++i) {
-      Tone t;
-      t.digit = kDigits[s.rng()() % 16];
-      t.duration_ms = 50.0;
-      t.low_level_dbm0 = t.high_level_dbm0 = -10.0;
-      s.tone(t);
-      s.silence(50.0, 16);
-    }
-    s.add_white_noise(-10.0 + 10.0 * std::log10(2.0) - snr);
-    s.saturate_int16();
-    s.codec_round_trip(codec);
+    const Stimulus s = digits_in_noise(snr, digits, seed, codec);
     return score(s.truth(), detect(s.samples()));
   };
   for (Codec codec : kCodecs) {

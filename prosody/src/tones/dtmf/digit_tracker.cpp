@@ -47,6 +47,7 @@ void DigitTracker::configure(const DtmfConfig& config) {
 
 void DigitTracker::reset() {
   pair_ = TrackedPair{};
+  walk_ = OnsetWalk{};
   onset_ = burst_end_ = release_ = 0.0;
   released_digit_ = false;
   peak_low_ = peak_high_ = 0.0;
@@ -101,7 +102,7 @@ double DigitTracker::falling_edge(const WindowRecord& window, double presence) c
   return static_cast<double>(window.end) - kWindowSamples + tables_->cumulative_inverse(presence);
 }
 
-double DigitTracker::estimate_onset(const HopAnalyser& analysis, double* concealed, double stop_below) const {
+double DigitTracker::estimate_onset(const HopAnalyser& analysis, double* concealed, double stop_below) {
   // Walk back from the newest window to the last one in which the tone was
   // less than half present; the onset is read from whichever of that window
   // and its successor is nearer the half-way point. Concealed windows are
@@ -110,18 +111,48 @@ double DigitTracker::estimate_onset(const HopAnalyser& analysis, double* conceal
   // left ends before stop_below, so would any edge read from them: the
   // walk stops there.
   *concealed = 0.0;
-  // presence() with the plateau's reciprocals taken once for the walk.
+  // presence() with the plateau's reciprocals and the channels taken once
+  // for the walk.
   const double inv_low = 1.0 / std::max(plateau(false), 1e-30);
   const double inv_high = 1.0 / std::max(plateau(true), 1e-30);
-  auto presence = [&](const WindowRecord& w) {
-    return 0.5 * (w.mag[pair_.row] * inv_low + w.mag[high_channel()] * inv_high);
-  };
-  const std::uint64_t depth = std::min<std::uint64_t>(analysis.hop_count() - 1, HopAnalyser::kWindowRecords - 2);
+  const int low = pair_.row, high = high_channel();
+  auto presence = [&](const WindowRecord& w) { return 0.5 * (w.mag[low] * inv_low + w.mag[high] * inv_high); };
+  // An end (a whole number) lies before stop_below if and only if it lies
+  // before stop, the least whole number not below stop_below.
+  std::uint64_t stop = 0;
+  if (stop_below > 0.0) {
+    stop = static_cast<std::uint64_t>(stop_below);
+    stop += static_cast<double>(stop) < stop_below;
+  }
+  const std::uint64_t newest = analysis.hop_count() - 1;  // hop of window_back(0)
+  const std::uint64_t depth = std::min<std::uint64_t>(newest, HopAnalyser::kWindowRecords - 2);
+  // Where the last walk of this candidate ended, a hop or two ago, it found
+  // the tone at least half present in every window between its edge and
+  // its newest window. If the least magnitudes of those windows still make
+  // the tone at least half present with today's plateau, so do theirs (the
+  // presence rounds monotonically): this walk goes straight to that edge,
+  // where the last one stopped, with the same windows and the same stop.
+  const OnsetWalk resume = walk_;
+  walk_.valid = false;
+  const bool may_resume = resume.valid && !analysis.lost().any && resume.newest < newest &&
+                          resume.later < resume.newest && newest - resume.edge <= depth &&
+                          !(presence_bound(resume, inv_low, inv_high) < kEdgePresence);
+  const std::uint64_t resume_at = newest - (resume.newest - 1);  // k of the last walk's first window
+  float min_low = HUGE_VALF, min_high = HUGE_VALF;               // of the windows found present
   const WindowRecord* later = &analysis.window_back(0);
+  std::uint64_t later_end = later->end, later_k = 0;
   bool gap_between = false;  // unknown windows between `later` and the one examined
-  for (unsigned k = 1; k <= depth; ++k) {
-    const WindowRecord& w = analysis.window_back(k);
-    if (w.end < kWindowSamples || static_cast<double>(later->end) < stop_below) break;
+  for (std::uint64_t k = 1; k <= depth; ++k) {
+    if (may_resume && k == resume_at && !gap_between) {
+      later_k = newest - resume.later;
+      later = &analysis.window_back(static_cast<unsigned>(later_k));
+      later_end = later->end;
+      min_low = std::min(min_low, resume.min_low);
+      min_high = std::min(min_high, resume.min_high);
+      k = newest - resume.edge;
+    }
+    const WindowRecord& w = analysis.window_back(static_cast<unsigned>(k));
+    if (w.end < kWindowSamples || later_end < stop) break;
     if (!w.computed) continue;
     if (w.unknown) {
       // A window just after lost audio that the tone only partly fills
@@ -137,6 +168,7 @@ double DigitTracker::estimate_onset(const HopAnalyser& analysis, double* conceal
     const double present = presence(w);
     if (present < kEdgePresence) {
       if (!gap_between) {
+        walk_ = OnsetWalk{true, newest, newest - k, newest - later_k, min_low, min_high};
         const double later_presence = presence(*later);
         if (std::fabs(later_presence - kEdgePresence) < std::fabs(present - kEdgePresence))
           return rising_edge(*later, std::min(later_presence, 1.0));
@@ -144,9 +176,17 @@ double DigitTracker::estimate_onset(const HopAnalyser& analysis, double* conceal
       return rising_edge(w, std::max(present, 0.0));
     }
     later = &w;
+    later_end = w.end;
+    later_k = k;
+    min_low = std::min(min_low, w.mag[low]);
+    min_high = std::min(min_high, w.mag[high]);
     gap_between = false;
   }
-  return static_cast<double>(later->end) - kWindowSamples;
+  return static_cast<double>(later_end) - kWindowSamples;
+}
+
+double DigitTracker::presence_bound(const OnsetWalk& walk, double inv_low, double inv_high) {
+  return 0.5 * (walk.min_low * inv_low + walk.min_high * inv_high);
 }
 
 bool DigitTracker::window_full(const WindowRecord& window) const {
@@ -168,9 +208,9 @@ void DigitTracker::absorb(const WindowRecord& window, const WindowRecord& previo
   }
   ++plateau_count_;
   if (previous.computed && !previous.unknown && window_full(previous) && presence(previous) >= kSteadyPresence) {
-    const std::complex<double> lag_low = tables_->lag_product(window.z[pair_.row], previous.z[pair_.row], pair_.row);
+    const std::complex<double> lag_low = tables_->lag_product(window.z(pair_.row), previous.z(pair_.row), pair_.row);
     const std::complex<double> lag_high =
-        tables_->lag_product(window.z[high_channel()], previous.z[high_channel()], high_channel());
+        tables_->lag_product(window.z(high_channel()), previous.z(high_channel()), high_channel());
     lag_sum_low_ += lag_low;
     lag_sum_high_ += lag_high;
     if (lag_count_ < kKeptSteady) {
@@ -186,6 +226,7 @@ void DigitTracker::start_candidate(const WindowVerdict& verdict, const WindowRec
   pair_.phase = TrackingPhase::candidate;
   pair_.row = verdict.row;
   pair_.column = verdict.column;
+  walk_.valid = false;
   reset_measurements(window);
   pair_.verified_hops = 1;
   pair_.consecutive_misses = 0;
@@ -198,15 +239,15 @@ void DigitTracker::start_candidate(const WindowVerdict& verdict, const WindowRec
 }
 
 void DigitTracker::reset_measurements(const WindowRecord& window) {
-  peak_low_ = std::abs(window.z[pair_.row]);
-  peak_high_ = std::abs(window.z[high_channel()]);
+  peak_low_ = std::abs(window.z(pair_.row));
+  peak_high_ = std::abs(window.z(high_channel()));
   plateau_sum_low_ = plateau_sum_high_ = 0.0;
   plateau_count_ = 0;
   lag_sum_low_ = lag_sum_high_ = 0.0;
   lag_count_ = 0;
 }
 
-double DigitTracker::clamped_onset(const HopAnalyser& analysis) const {
+double DigitTracker::clamped_onset(const HopAnalyser& analysis) {
   // The onset is read from the magnitude rise, but never placed more than a
   // window before the first verified window (plus any concealed span): a
   // vowel that slowly turned tone-like must earn its duration while it
@@ -262,7 +303,7 @@ bool DigitTracker::steady(HopTrace* trace) const {
          std::fabs(change_low) <= kMaxLevelChangeDb && std::fabs(change_high) <= kMaxLevelChangeDb;
 }
 
-bool DigitTracker::harmonic_series(double f_low, double f_high, std::uint64_t end, const HopAnalyser& analysis,
+bool DigitTracker::harmonic_series(const Measurement& m, std::uint64_t end, const HopAnalyser& analysis,
                                    HopTrace* trace) const {
   // Frame: the tone since its onset (plus a millisecond), at most 32 ms.
   const double first = std::max(onset_ + kSieveOnsetDelay, static_cast<double>(end) - kSieveMaxFrameSamples);
@@ -279,9 +320,15 @@ bool DigitTracker::harmonic_series(double f_low, double f_high, std::uint64_t en
     lost_begin = static_cast<unsigned>(std::max(lost.from, start) - start);
     lost_end = static_cast<unsigned>(std::min(lost.until, end) - start);
   }
+  // The measured tones, with their phasors from the nominal channels' (the
+  // offsets are a few tens of hertz at most).
+  auto tone = [&](int channel, double offset) {
+    return SieveTone{kNominalHz[channel] + offset,
+                     tables_->nominal_unit[channel] * small_rotation(2.0 * kPi * offset / kSampleRateHz)};
+  };
   SieveEvidence evidence;
-  const bool present =
-      harmonic_series_present(frame, n, lost_begin, lost_end, f_low, f_high, trace ? &evidence : nullptr);
+  const bool present = harmonic_series_present(frame, n, lost_begin, lost_end, tone(pair_.row, m.offset_low),
+                                               tone(high_channel(), m.offset_high), trace ? &evidence : nullptr);
   if (trace) {
     trace->sieve_ratio = evidence.ratio;
     trace->sieve_level = evidence.level;
@@ -384,8 +431,7 @@ void DigitTracker::track(const WindowRecord& window, const WindowRecord& previou
         const unsigned allowed = std::max(kMaxTotalMisses, pair_.verified_hops / kMissesPerVerified);
         bool reject = total_misses_ > allowed || !qualifies(m);
         if (!reject && steady(trace)) {
-          if (!harmonic_series(kNominalHz[pair_.row] + m.offset_low, kNominalHz[high_channel()] + m.offset_high, now,
-                               analysis, trace)) {
+          if (!harmonic_series(m, now, analysis, trace)) {
             pair_.phase = TrackingPhase::confirmed;
             ++counts_.confirmed;
             events.push_back(make_event(false, now));

@@ -57,8 +57,19 @@ class DigitTracker {
   bool tone_channels_dominate(const WindowRecord& window) const;
   double rising_edge(const WindowRecord& window, double presence) const;
   double falling_edge(const WindowRecord& window, double presence) const;
-  double estimate_onset(const HopAnalyser& analysis, double* concealed, double stop_below) const;
-  double clamped_onset(const HopAnalyser& analysis) const;
+  // What the candidate's last onset walk found: the edge window (hop `edge`,
+  // the tone less than half present) and the window after it it was read
+  // against (hop `later`), and that every computed window from `later` to
+  // the one before hop `newest` had the tone at least half present, with
+  // magnitudes at least min_low and min_high.
+  struct OnsetWalk {
+    bool valid = false;
+    std::uint64_t newest = 0, edge = 0, later = 0;  // hop numbers (the window ending hop h is h's)
+    float min_low = 0.0f, min_high = 0.0f;
+  };
+  static double presence_bound(const OnsetWalk& walk, double inv_low, double inv_high);
+  double estimate_onset(const HopAnalyser& analysis, double* concealed, double stop_below);
+  double clamped_onset(const HopAnalyser& analysis);
   bool window_full(const WindowRecord& window) const;
   void absorb(const WindowRecord& window, const WindowRecord& previous);
   void start_candidate(const WindowVerdict& verdict, const WindowRecord& window, const HopAnalyser& analysis);
@@ -66,8 +77,7 @@ class DigitTracker {
   Measurement measure() const;
   bool qualifies(const Measurement& m) const;
   bool steady(HopTrace* trace) const;
-  bool harmonic_series(double f_low, double f_high, std::uint64_t end, const HopAnalyser& analysis,
-                       HopTrace* trace) const;
+  bool harmonic_series(const Measurement& m, std::uint64_t end, const HopAnalyser& analysis, HopTrace* trace) const;
   DtmfEvent make_event(bool is_end, std::uint64_t decided) const;
   void finish(std::uint64_t decided, std::vector<DtmfEvent>& events);
   double qualifying_ms() const;
@@ -98,6 +108,7 @@ class DigitTracker {
   double first_verified_end_ = 0.0;  // end of the first verified window
   unsigned total_misses_ = 0;        // failed verifications since the candidate began
   bool bridged_ = false;             // measured afresh after a gap or lost audio: the onset stays
+  OnsetWalk walk_;                   // the candidate's last onset walk
 
   Counts counts_;
 };

@@ -54,22 +54,24 @@ void DtmfDetector::feed(const float* x, std::size_t n, std::vector<DtmfEvent>& e
     const dtmf::HopAnalyser::HopEnds ends = analyser_.take(x, run, tracking_idle && !tracing, tracking_idle);
     if (x) x += run;
     n -= run;
-    if (ends.hop_end) end_of_hop(ends.hop_end, false, events);
-    if (ends.bank_hop_end) end_of_hop(ends.bank_hop_end, true, events);
+    // Hops without a window (none complete yet, or skipped) end here.
+    if (ends.hop_end)
+      if (const dtmf::WindowRecord* window = analyser_.close_hop(ends.hop_end, false)) judge_window(*window, events);
+    if (ends.bank_hop_end)
+      if (const dtmf::WindowRecord* window = analyser_.close_hop(ends.bank_hop_end, true))
+        judge_window(*window, events);
   }
 }
 
-void DtmfDetector::end_of_hop(std::uint64_t end, bool bank_hop, std::vector<DtmfEvent>& events) {
-  const dtmf::WindowRecord* window = analyser_.close_hop(end, bank_hop);
-  if (!window) return;  // no complete window yet, or skipped
+void DtmfDetector::judge_window(const dtmf::WindowRecord& window, std::vector<DtmfEvent>& events) {
   Trace* const trace = trace_ ? &last_trace_ : nullptr;
   if (trace) *trace = Trace{};
   dtmf::WindowVerdict verdict;
-  analyser_.examine(*window, tracker_.pair(), verdict, trace);
-  tracker_.track(*window, analyser_.window_back(1), verdict, analyser_, events, trace);
+  analyser_.examine(window, tracker_.pair(), verdict, trace);
+  tracker_.track(window, analyser_.window_back(1), verdict, analyser_, events, trace);
   analyser_.update_resolution(tracker_.pair());
   if (trace) {
-    trace->hop_end = window->end;
+    trace->hop_end = window.end;
     trace->screened = verdict.screened;
     trace->valid = verdict.valid;
     trace->phase = static_cast<int>(tracker_.phase());

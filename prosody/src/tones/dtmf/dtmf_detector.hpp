@@ -115,7 +115,8 @@ class DtmfDetector {
 
  private:
   void feed(const float* x, std::size_t n, std::vector<DtmfEvent>& events);  // nullptr: zeros
-  void end_of_hop(std::uint64_t end, bool bank_hop, std::vector<DtmfEvent>& events);
+  // Runs a window that ended a hop through the analysis and the tracker.
+  void judge_window(const dtmf::WindowRecord& window, std::vector<DtmfEvent>& events);
 
   DtmfConfig config_;
   dtmf::HopAnalyser analyser_;

@@ -28,6 +28,7 @@ namespace prosody::tones::dtmf {
 namespace {
 
 typedef float v8f __attribute__((vector_size(32)));
+typedef float v16f __attribute__((vector_size(64)));
 typedef double v4d __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
 
@@ -38,46 +39,116 @@ __attribute__((always_inline)) inline v8f load8(const float* p) {
 }
 __attribute__((always_inline)) inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
 
-// The three windows' sums (real and imaginary, eight channels each).
-struct BankSums {
+template <typename V>
+__attribute__((always_inline)) inline V load_vector(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+constexpr std::size_t kBankStride = 16 * kBankHopSamples;  // the same sample in the next-older window
+
+// The three windows' sums (real and imaginary, eight channels each) in
+// eight-lane vectors. add(): adds one sample v; t is its coefficient row in
+// the newest window. (The scalar is broadcast by the vector operations:
+// v8f{} + v instead costs an add per sample, for the same sums, as a sum
+// that starts at +0 never becomes -0.)
+struct BankSums8 {
   v8f r0, i0, r1, i1, r2, i2;
-  static constexpr std::size_t kStride = 16 * kBankHopSamples;  // the same sample in the next-older window
-  // Adds one sample, v in every lane; t: its coefficient row in the newest window.
-  __attribute__((always_inline)) void add(v8f v, const float* t) {
+  __attribute__((always_inline)) void load(const float (*acc)[16]) {
+    r0 = load8(acc[0]), i0 = load8(acc[0] + 8), r1 = load8(acc[1]), i1 = load8(acc[1] + 8);
+    r2 = load8(acc[2]), i2 = load8(acc[2] + 8);
+  }
+  __attribute__((always_inline)) void add(float v, const float* t) {
     r0 += v * load8(t);
     i0 += v * load8(t + 8);
-    r1 += v * load8(t + kStride);
-    i1 += v * load8(t + kStride + 8);
-    r2 += v * load8(t + 2 * kStride);
-    i2 += v * load8(t + 2 * kStride + 8);
+    r1 += v * load8(t + kBankStride);
+    i1 += v * load8(t + kBankStride + 8);
+    r2 += v * load8(t + 2 * kBankStride);
+    i2 += v * load8(t + 2 * kBankStride + 8);
+  }
+  // acc = these sums + other's.
+  __attribute__((always_inline)) void store_with(const BankSums8& other, float (*acc)[16]) const {
+    store8(acc[0], r0 + other.r0), store8(acc[0] + 8, i0 + other.i0);
+    store8(acc[1], r1 + other.r1), store8(acc[1] + 8, i1 + other.i1);
+    store8(acc[2], r2 + other.r2), store8(acc[2] + 8, i2 + other.i2);
   }
 };
+
+// The same in sixteen-lane vectors (a window's real and imaginary parts in
+// one): every lane adds the same products in the same order, so the sums
+// are the same as BankSums8's.
+struct BankSums16 {
+  v16f w0, w1, w2;
+  __attribute__((always_inline)) void load(const float (*acc)[16]) {
+    w0 = load_vector<v16f>(acc[0]), w1 = load_vector<v16f>(acc[1]), w2 = load_vector<v16f>(acc[2]);
+  }
+  __attribute__((always_inline)) void add(float v, const float* t) {
+    w0 += v * load_vector<v16f>(t);
+    w1 += v * load_vector<v16f>(t + kBankStride);
+    w2 += v * load_vector<v16f>(t + 2 * kBankStride);
+  }
+  __attribute__((always_inline)) void store_with(const BankSums16& other, float (*acc)[16]) const {
+    const v16f s0 = w0 + other.w0, s1 = w1 + other.w1, s2 = w2 + other.w2;
+    std::memcpy(acc[0], &s0, sizeof s0);
+    std::memcpy(acc[1], &s1, sizeof s1);
+    std::memcpy(acc[2], &s2, sizeof s2);
+  }
+};
+
+// Three overlapping windows, eight complex frequencies each, side by side:
+// per sample, six 8-lane (or three 16-lane) multiply-adds against rows of
+// the coefficient table.
+template <typename Sums>
+__attribute__((always_inline)) inline void accumulate_bank(const float* x, std::size_t n, unsigned position,
+                                                           float (*acc)[16], const float (*coefficients)[16]) {
+  Sums a, b{};  // two samples a step into separate sums: independent chains keep the FMA pipes busy
+  a.load(acc);
+  const float* t = coefficients[position];
+  std::size_t i = 0;
+  for (; i + 2 <= n; i += 2, t += 32) {
+    a.add(x[i], t);
+    b.add(x[i + 1], t + 16);
+  }
+  for (; i < n; ++i, t += 16) a.add(x[i], t);
+  a.store_with(b, acc);
+}
 
 }  // namespace
 
 static_assert(kBankWindows == 3, "bank_accumulate is unrolled for three concurrent windows");
 
-// Three overlapping windows, eight complex frequencies each, side by side:
-// per sample, six 8-lane multiply-adds against rows of the coefficient table.
-PROSODY_DTMF_KERNEL
-void bank_accumulate(const float* x, std::size_t n, unsigned position, float (*acc[kBankWindows])[16],
-                     const float (*coefficients)[16]) {
-  BankSums a{load8(*acc[0]),     load8(*acc[0] + 8), load8(*acc[1]),
-             load8(*acc[1] + 8), load8(*acc[2]),     load8(*acc[2] + 8)};
-  const float* t = coefficients[position];
-  std::size_t i = 0;
-  // Two samples a step into separate sums: twelve independent chains keep
-  // both FMA pipes busy (six would wait on the add latency).
-  BankSums b{};
-  for (; i + 2 <= n; i += 2, t += 32) {
-    a.add(v8f{} + x[i], t);
-    b.add(v8f{} + x[i + 1], t + 16);
-  }
-  for (; i < n; ++i, t += 16) a.add(v8f{} + x[i], t);
-  store8(*acc[0], a.r0 + b.r0), store8(*acc[0] + 8, a.i0 + b.i0);
-  store8(*acc[1], a.r1 + b.r1), store8(*acc[1] + 8, a.i1 + b.i1);
-  store8(*acc[2], a.r2 + b.r2), store8(*acc[2] + 8, a.i2 + b.i2);
+// Sixteen lanes where the machine has them (AVX-512: one multiply-add per
+// window and sample), else eight. The versions are chosen at load time like
+// the clones; versions of one function are only dispatched to from their own
+// file, hence the plain bank_accumulate around them.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(PROSODY_NO_CLONES)
+namespace {
+__attribute__((target("arch=x86-64-v4"), optimize("fp-contract=fast"))) void accumulate_bank_best(
+    const float* x, std::size_t n, unsigned position, float (*acc)[16], const float (*coefficients)[16]) {
+  accumulate_bank<BankSums16>(x, n, position, acc, coefficients);
 }
+__attribute__((target("arch=x86-64-v3"), optimize("fp-contract=fast"))) void accumulate_bank_best(
+    const float* x, std::size_t n, unsigned position, float (*acc)[16], const float (*coefficients)[16]) {
+  accumulate_bank<BankSums8>(x, n, position, acc, coefficients);
+}
+__attribute__((target("default"), optimize("fp-contract=fast"))) void accumulate_bank_best(
+    const float* x, std::size_t n, unsigned position, float (*acc)[16], const float (*coefficients)[16]) {
+  accumulate_bank<BankSums8>(x, n, position, acc, coefficients);
+}
+}  // namespace
+
+void bank_accumulate(const float* x, std::size_t n, unsigned position, float (*acc)[16],
+                     const float (*coefficients)[16]) {
+  accumulate_bank_best(x, n, position, acc, coefficients);
+}
+#else
+PROSODY_DTMF_KERNEL
+void bank_accumulate(const float* x, std::size_t n, unsigned position, float (*acc)[16],
+                     const float (*coefficients)[16]) {
+  accumulate_bank<BankSums8>(x, n, position, acc, coefficients);
+}
+#endif
 
 // One whole window from contiguous samples (for hops between bank hops).
 // The window (L = kWindowSamples) is symmetric about its centre
@@ -100,8 +171,8 @@ void window_dft(const float* x, const float (*folded)[16], const float* centre, 
   v8f re[4] = {}, im[4] = {};
   for (unsigned n = 0; n < kPairs; n += 4) {
     for (unsigned k = 0; k < 4; ++k) {
-      re[k] += (v8f{} + sum[n + k]) * load8(folded[n + k]);
-      im[k] += (v8f{} + difference[n + k]) * load8(folded[n + k] + 8);
+      re[k] += sum[n + k] * load8(folded[n + k]);
+      im[k] += difference[n + k] * load8(folded[n + k] + 8);
     }
   }
   const v8f r = (re[0] + re[1]) + (re[2] + re[3]), i = (im[0] + im[1]) + (im[2] + im[3]);
@@ -110,43 +181,64 @@ void window_dft(const float* x, const float (*folded)[16], const float* centre, 
   store8(out + 8, r * ci + i * cr);
 }
 
-// Eight interleaved recurrences, so each chain is n/8 long and
-// the lanes go side by side; run in double, stored in single precision.
-PROSODY_DTMF_KERNEL
-void fill_rotation(std::complex<double> c, double w, unsigned n, float* re, float* im) {
-  // Lane k starts at c exp(j w k); every lane steps by exp(j 8 w).
-  const double cr = std::cos(w), ci = std::sin(w);
-  double lr[8], li[8];
-  lr[0] = c.real();
-  li[0] = c.imag();
-  for (int k = 1; k < 8; ++k) {
-    lr[k] = lr[k - 1] * cr - li[k - 1] * ci;
-    li[k] = lr[k - 1] * ci + li[k - 1] * cr;
+namespace {
+
+// One rotation's eight interleaved recurrences, so each chain is n/8 long
+// and the lanes go side by side; run in double, stored in single precision.
+struct RotationLanes {
+  v4d r0, r1, i0, i1;  // lanes 0-3 and 4-7
+  double sr, si;       // the step of every lane, exp(j 8 w)
+
+  // Lane k starts at c u^k.
+  __attribute__((always_inline)) void start(std::complex<double> c, std::complex<double> u) {
+    std::complex<double> lanes[8], u8;
+    phasor_lanes(c, u, lanes, u8);
+    double lr[8], li[8];
+    for (int k = 0; k < 8; ++k) lr[k] = lanes[k].real(), li[k] = lanes[k].imag();
+    sr = u8.real(), si = u8.imag();
+    std::memcpy(&r0, lr, sizeof r0);
+    std::memcpy(&r1, lr + 4, sizeof r1);
+    std::memcpy(&i0, li, sizeof i0);
+    std::memcpy(&i1, li + 4, sizeof i1);
   }
-  double sr = cr, si = ci;
-  for (int doubling = 0; doubling < 3; ++doubling) {
-    const double r = sr * sr - si * si;
-    si = 2.0 * sr * si;
-    sr = r;
-  }
-  v4d r0, r1, i0, i1;
-  std::memcpy(&r0, lr, sizeof r0);
-  std::memcpy(&r1, lr + 4, sizeof r1);
-  std::memcpy(&i0, li, sizeof i0);
-  std::memcpy(&i1, li + 4, sizeof i1);
-  for (std::size_t b = 0; b < n; b += 8) {
+  // Stores eight values and steps.
+  __attribute__((always_inline)) void store_and_step(float* re, float* im) {
     const v4f fr0 = __builtin_convertvector(r0, v4f), fr1 = __builtin_convertvector(r1, v4f);
     const v4f fi0 = __builtin_convertvector(i0, v4f), fi1 = __builtin_convertvector(i1, v4f);
-    std::memcpy(re + b, &fr0, sizeof fr0);
-    std::memcpy(re + b + 4, &fr1, sizeof fr1);
-    std::memcpy(im + b, &fi0, sizeof fi0);
-    std::memcpy(im + b + 4, &fi1, sizeof fi1);
+    std::memcpy(re, &fr0, sizeof fr0);
+    std::memcpy(re + 4, &fr1, sizeof fr1);
+    std::memcpy(im, &fi0, sizeof fi0);
+    std::memcpy(im + 4, &fi1, sizeof fi1);
     const v4d n0 = r0 * sr - i0 * si, n1 = r1 * sr - i1 * si;
     i0 = r0 * si + i0 * sr;
     i1 = r1 * si + i1 * sr;
     r0 = n0;
     r1 = n1;
   }
+};
+
+// K rotations in one pass: their chains are independent, so they overlap.
+template <unsigned K>
+__attribute__((always_inline)) inline void fill_rotations_together(const Rotation* rotations, unsigned n) {
+  RotationLanes lanes[K];
+  float *re[K], *im[K];
+  for (unsigned k = 0; k < K; ++k) {
+    lanes[k].start(rotations[k].start, rotations[k].step);
+    re[k] = rotations[k].re;
+    im[k] = rotations[k].im;
+  }
+  for (std::size_t b = 0; b < n; b += 8)
+    for (unsigned k = 0; k < K; ++k) lanes[k].store_and_step(re[k] + b, im[k] + b);
+}
+
+}  // namespace
+
+PROSODY_DTMF_KERNEL
+void fill_rotations(const Rotation* rotations, unsigned count, unsigned n) {
+  static_assert(kMaxRotations == 3, "fill_rotations takes one, two or three rotations");
+  if (count == 1) fill_rotations_together<1>(rotations, n);
+  if (count == 2) fill_rotations_together<2>(rotations, n);
+  if (count == 3) fill_rotations_together<3>(rotations, n);
 }
 
 // In single precision: eight lanes per tone, each chain n/8 long.
@@ -157,19 +249,12 @@ float two_tone_residual(std::complex<double> a, std::complex<double> unit_a, std
   const std::complex<double> start[2] = {a, b}, units[2] = {unit_a, unit_b};
   float step[4];
   for (int t = 0; t < 2; ++t) {
-    // Lanes by a tree of products (short dependency chains).
-    const std::complex<double> u1 = units[t], u2 = u1 * u1, u4 = u2 * u2;
-    std::complex<double> v[8];
-    v[0] = start[t];
-    v[1] = v[0] * u1;
-    v[2] = v[0] * u2;
-    v[3] = v[1] * u2;
-    for (int k = 0; k < 4; ++k) v[4 + k] = v[k] * u4;
+    std::complex<double> v[8], u8;
+    phasor_lanes(start[t], units[t], v, u8);
     for (int k = 0; k < 8; ++k) {
       lane[2 * t][k] = static_cast<float>(v[k].real());
       lane[2 * t + 1][k] = static_cast<float>(v[k].imag());
     }
-    const std::complex<double> u8 = u4 * u4;
     step[2 * t] = static_cast<float>(u8.real());
     step[2 * t + 1] = static_cast<float>(u8.imag());
   }
@@ -219,9 +304,18 @@ double energy_of(const float* x, unsigned n) {
 }
 #pragma GCC diagnostic pop
 
-PROSODY_DTMF_KERNEL
-void windowed_residual(const float* x, const float* weight, const float* const basis[4], const double a[4],
-                       const float* cos, unsigned n, float* out) {
+namespace {
+
+// The sample weights of the sieve's fit: an array, or all ones (UnitWeight:
+// 1 * v is v, so the products are the same without the multiplies).
+struct UnitWeight {
+  float operator[](unsigned) const { return 1.0f; }
+};
+
+template <typename Weight>
+__attribute__((always_inline)) inline void windowed_residual_with(const float* x, const Weight& weight,
+                                                                  const float* const basis[4], const double a[4],
+                                                                  const float* cos, unsigned n, float* out) {
   const float *b0 = basis[0], *b1 = basis[1], *b2 = basis[2], *b3 = basis[3];
   const float a0 = static_cast<float>(a[0]), a1 = static_cast<float>(a[1]), a2 = static_cast<float>(a[2]),
               a3 = static_cast<float>(a[3]);
@@ -234,8 +328,10 @@ void windowed_residual(const float* x, const float* weight, const float* const b
 
 // One pass, so the fourteen sums are independent chains (single precision, eight lanes each:
 // the frame is at most 256 samples and the system well conditioned).
-PROSODY_DTMF_KERNEL
-void normal_equations(const float* x, const float* weight, const float* const basis[4], unsigned n, double g[4][5]) {
+template <typename Weight>
+__attribute__((always_inline)) inline void normal_equations_with(const float* x, const Weight& weight,
+                                                                 const float* const basis[4], unsigned n,
+                                                                 double g[4][5]) {
   const float *b0 = basis[0], *b1 = basis[1], *b2 = basis[2], *b3 = basis[3];
   float s00 = 0, s01 = 0, s02 = 0, s03 = 0, s11 = 0, s12 = 0, s13 = 0, s22 = 0, s23 = 0, s33 = 0;
   float x0 = 0, x1 = 0, x2 = 0, x3 = 0;
@@ -251,6 +347,25 @@ void normal_equations(const float* x, const float* weight, const float* const ba
   const double upper[4][5] = {
       {s00, s01, s02, s03, x0}, {0, s11, s12, s13, x1}, {0, 0, s22, s23, x2}, {0, 0, 0, s33, x3}};
   std::memcpy(g, upper, sizeof upper);
+}
+
+}  // namespace
+
+PROSODY_DTMF_KERNEL
+void windowed_residual(const float* x, const float* weight, const float* const basis[4], const double a[4],
+                       const float* cos, unsigned n, float* out) {
+  if (weight)
+    windowed_residual_with(x, weight, basis, a, cos, n, out);
+  else
+    windowed_residual_with(x, UnitWeight{}, basis, a, cos, n, out);
+}
+
+PROSODY_DTMF_KERNEL
+void normal_equations(const float* x, const float* weight, const float* const basis[4], unsigned n, double g[4][5]) {
+  if (weight)
+    normal_equations_with(x, weight, basis, n, g);
+  else
+    normal_equations_with(x, UnitWeight{}, basis, n, g);
 }
 
 }  // namespace prosody::tones::dtmf

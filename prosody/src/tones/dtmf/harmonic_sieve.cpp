@@ -25,6 +25,18 @@ constexpr double kClipShare = 0.995;  // ...and samples this close to the peak a
 constexpr unsigned kMaxSeries = 12;
 constexpr unsigned kMaxProbes = 64;  // of each kind, per series
 
+// Rounding of positive values below 2^62 without a call into libm, with
+// the same results as std::floor, std::ceil and std::lround.
+inline long floor_positive(double x) { return static_cast<long>(x); }
+inline long ceil_positive(double x) {
+  const long r = static_cast<long>(x);
+  return r + (static_cast<double>(r) < x);
+}
+inline long round_positive(double x) {  // halves away from zero, as lround
+  const long r = static_cast<long>(x);
+  return r + (x - static_cast<double>(r) >= 0.5);  // x - r is exact
+}
+
 const RealFft& sieve_fft() {
   static const RealFft fft(kFftPoints);
   return fft;
@@ -45,10 +57,10 @@ unsigned harmonic_probe_count(double f0, double f_low, double f_high) {
     const double f = static_cast<double>(k) * f0;
     return std::fabs(f - f_low) < guard || std::fabs(f - f_high) < guard;
   };
-  long first = std::max(1L, static_cast<long>(std::ceil(kProbeLowHz / f0)));
+  long first = std::max(1L, ceil_positive(kProbeLowHz / f0));
   while (first > 1 && in_band(first - 1)) --first;
   while (!in_band(first) && static_cast<double>(first) * f0 < kProbeLowHz) ++first;
-  long last = static_cast<long>(std::floor(kProbeHighHz / f0));
+  long last = floor_positive(kProbeHighHz / f0);
   while (in_band(last + 1)) ++last;
   while (last >= first && !in_band(last)) --last;
   if (last < first) return 0;
@@ -58,7 +70,7 @@ unsigned harmonic_probe_count(double f0, double f_low, double f_high) {
   long candidates[6];
   int m = 0;
   for (double f : {f_low, f_high}) {
-    const long centre = std::lround(f / f0);
+    const long centre = round_positive(f / f0);
     for (long k = centre - 1; k <= centre + 1; ++k) {
       bool seen = false;
       for (int i = 0; i < m; ++i) seen |= candidates[i] == k;
@@ -71,30 +83,36 @@ unsigned harmonic_probe_count(double f0, double f_low, double f_high) {
 
 }  // namespace
 
-bool harmonic_series_present(const float* x, unsigned n, unsigned lost_begin, unsigned lost_end, double f_low,
-                             double f_high, SieveEvidence* evidence) {
+bool harmonic_series_present(const float* x, unsigned n, unsigned lost_begin, unsigned lost_end, const SieveTone& low,
+                             const SieveTone& high, SieveEvidence* evidence) {
+  const double f_low = low.hz, f_high = high.hz;
   // Least-squares fit of the two tones at their measured frequencies; the
   // residual carries everything else. Clipped samples (a flat top near full
   // scale) carry the clipping's intermodulation, which sits exactly on the
   // "harmonics" of two tones in a near-integer ratio: they get no weight.
   // Lost audio (concealed, zeros in the history) says nothing either way.
-  float weight[kSieveMaxFrameSamples];
+  float weights[kSieveMaxFrameSamples];
+  const float* weight = nullptr;  // null: every sample counts
   const double peak = peak_of(x, n);
   const double clip = peak >= kClipLevel ? kClipShare * peak : 1e30;
-  if (lost_begin >= lost_end && clip > 1.0) {
-    std::fill(weight, weight + n, 1.0f);
-  } else {
+  if (lost_begin < lost_end || clip <= 1.0) {
     for (unsigned i = 0; i < n; ++i) {
       const bool lost = i >= lost_begin && i < lost_end;
-      weight[i] = lost || std::fabs(x[i]) >= clip ? 0.0f : 1.0f;
+      weights[i] = lost || std::fabs(x[i]) >= clip ? 0.0f : 1.0f;
     }
+    weight = weights;
   }
-  // The four basis sinusoids, once: the normal equations and the residual
-  // both read them.
-  static_assert(kSieveMaxFrameSamples % 8 == 0, "fill_rotation writes whole groups of eight");
-  float basis[4][kSieveMaxFrameSamples];
-  fill_rotation(1.0, 2.0 * kPi * f_low / kSampleRateHz, n, basis[0], basis[1]);
-  fill_rotation(1.0, 2.0 * kPi * f_high / kSampleRateHz, n, basis[2], basis[3]);
+  // The four basis sinusoids, once (the normal equations and the residual
+  // both read them), and the Hann window for the residual, cos(2 pi (i +
+  // 1/2) / n), by rotation: all three in one pass, with no call into libm
+  // (the Hann angles are at most 2 pi / 120).
+  static_assert(kSieveMaxFrameSamples % 8 == 0, "fill_rotations writes whole groups of eight");
+  static_assert(2.0 * kPi / kSieveMinFrameSamples <= 0.3, "small_rotation holds to 0.3 rad");
+  float basis[4][kSieveMaxFrameSamples], hann_cos[kSieveMaxFrameSamples], hann_sin[kSieveMaxFrameSamples];
+  const Rotation rotations[3] = {{1.0, low.unit, basis[0], basis[1]},
+                                 {1.0, high.unit, basis[2], basis[3]},
+                                 {small_rotation(kPi / n), small_rotation(2.0 * kPi / n), hann_cos, hann_sin}};
+  fill_rotations(rotations, 3, n);
   double system[4][5];  // normal equations beside their right-hand side
   const float* const columns[4] = {basis[0], basis[1], basis[2], basis[3]};
   normal_equations(x, weight, columns, n, system);
@@ -103,21 +121,21 @@ bool harmonic_series_present(const float* x, unsigned n, unsigned lost_begin, un
   for (int col = 0; col < 4; ++col) {  // Gauss-Jordan; the matrix is well conditioned
     const double pivot = system[col][col];
     if (std::fabs(pivot) < 1e-9) return false;
-    for (int c = col; c < 5; ++c) system[col][c] /= pivot;
+    const double inverse = 1.0 / pivot;  // one division, not five
+    for (int c = col; c < 5; ++c) system[col][c] *= inverse;
     for (int r = 0; r < 4; ++r) {
       if (r == col) continue;
       const double factor = system[r][col];
       for (int c = col; c < 5; ++c) system[r][c] -= factor * system[col][c];
     }
   }
-  const double amp_low = std::hypot(system[0][4], system[1][4]), amp_high = std::hypot(system[2][4], system[3][4]);
+  // Amplitudes (no overflow to guard against: they are at most a few units).
+  const double amp_low = std::sqrt(system[0][4] * system[0][4] + system[1][4] * system[1][4]);
+  const double amp_high = std::sqrt(system[2][4] * system[2][4] + system[3][4] * system[3][4]);
   // Residual under a Hann window, zero-padded to 512 points (15.6 Hz bins).
-  // Hann by rotation: cos(2 pi (i + 1/2) / n).
   float padded[kFftPoints];
-  float hann_re[kSieveMaxFrameSamples], hann_im[kSieveMaxFrameSamples];
-  fill_rotation(std::polar(1.0, kPi / n), 2.0 * kPi / n, n, hann_re, hann_im);
   const double coefficients[4] = {system[0][4], system[1][4], system[2][4], system[3][4]};
-  windowed_residual(x, weight, columns, coefficients, hann_re, n, padded);
+  windowed_residual(x, weight, columns, coefficients, hann_cos, n, padded);
   const double hann_sum = 0.5 * n;  // the cosine sums to zero over its period
   std::fill(padded + n, padded + kFftPoints, 0.0f);
   // Energy a tone of the stronger amplitude would show at a probe.
@@ -133,10 +151,10 @@ bool harmonic_series_present(const float* x, unsigned n, unsigned lost_begin, un
   // (p F0 and q F0, within kRatioTolerance), with its probes at k F0 for
   // k = 1, 1.5, 2, ...: whole k on the series, half k between its members.
   // A probe reads the spectrum's bin nearest its frequency.
-  const int p_lo = std::max(static_cast<int>(std::ceil(f_low / kMaxF0Hz)), 1);
-  const int p_hi = static_cast<int>(std::floor(f_low / kMinF0Hz));
+  const int p_lo = std::max(static_cast<int>(ceil_positive(f_low / kMaxF0Hz)), 1);
+  const int p_hi = static_cast<int>(floor_positive(f_low / kMinF0Hz));
   auto series_f0 = [&](int p) {  // 0: no series with f_low its p-th member
-    const int q = static_cast<int>(std::lround(f_high * p / f_low));
+    const int q = static_cast<int>(round_positive(f_high * p / f_low));
     if (q <= p) return 0.0;
     const double f0 = (f_low + f_high) / (p + q);
     if (std::fabs(f_high - q * f0) > kRatioTolerance * f_high || std::fabs(f_low - p * f0) > kRatioTolerance * f_low)
@@ -148,15 +166,30 @@ bool harmonic_series_present(const float* x, unsigned n, unsigned lost_begin, un
   // interior bins, so their mean is at most that over their number. When
   // that cannot reach the floor for any series, none can qualify. The
   // probes are counted first (listing them costs more than the bound).
+  // The same bound leaves out, series by series, those it keeps under the
+  // floor: they cannot qualify, so listing their probes and reading them is
+  // wasted (a digit under noise passes the test above, through its
+  // higher-pitched series only, most of the time). The series left out
+  // are bounded with a margin of 1e-3 for the spectrum's rounding, so that
+  // only series the spectrum could not make qualify are left out. (Only
+  // where every candidate series has its place in `series`, as for any
+  // DTMF low tone: elsewhere, leaving some out would let others in.)
   const double energy = energy_of(padded, n);
   const double needed = kFloor * strongest;
+  static_assert(kMaxSeries <= 32, "one bit per series");
+  const bool all_fit = p_hi - p_lo < static_cast<int>(kMaxSeries);
+  unsigned may_qualify = ~0u;  // bit p - p_lo: the series of p is listed
   if (!evidence) {
     bool possible = false;
-    for (int p = p_lo; p <= p_hi && !possible; ++p) {
+    if (all_fit) may_qualify = 0;
+    for (int p = p_lo; p <= p_hi; ++p) {
       const double f0 = series_f0(p);
       if (f0 == 0.0) continue;
       const unsigned harmonic_probes = std::min(harmonic_probe_count(f0, f_low, f_high), kMaxProbes);
-      possible = harmonic_probes >= 2 && (kFftPoints / 2.0) * energy / harmonic_probes >= needed;
+      if (harmonic_probes < 2) continue;
+      const double bound = (kFftPoints / 2.0) * energy / harmonic_probes;
+      possible |= bound >= needed;
+      if (all_fit) may_qualify |= unsigned(1.001 * bound >= needed) << (p - p_lo);
     }
     if (!possible) return false;
   }
@@ -171,6 +204,7 @@ bool harmonic_series_present(const float* x, unsigned n, unsigned lost_begin, un
         std::min(static_cast<unsigned>(f * (kFftPoints / kSampleRateHz) + 0.5), kFftPoints / 2));
   };
   for (int p = p_lo; p <= p_hi && count < kMaxSeries; ++p) {
+    if (all_fit && !(may_qualify >> (p - p_lo) & 1u)) continue;
     const double f0 = series_f0(p);
     if (f0 == 0.0) continue;
     Series& s = series[count];

@@ -6,6 +6,8 @@
 // members in what is left.
 #pragma once
 
+#include <complex>
+
 namespace prosody::tones::dtmf {
 
 // The frame the sieve looks at: the tone since its onset, at most 32 ms, and
@@ -19,13 +21,20 @@ struct SieveEvidence {
   double level = 0.0;  // harmonic probe energy / the stronger tone's
 };
 
+// A tone as the sieve takes it: its frequency (Hz) and exp(j 2 pi f / fs),
+// which the caller has from its nominal channel.
+struct SieveTone {
+  double hz;
+  std::complex<double> unit;
+};
+
 // True if x[0..n) (n in [kSieveMinFrameSamples, kSieveMaxFrameSamples]),
-// besides the tones at f_low and f_high (measured, Hz), holds the other
-// members of a harmonic series of which both tones are members. Samples
+// besides the tones low and high (measured), holds the other members of a
+// harmonic series of which both tones are members. Samples
 // lost_begin..lost_end-1 are lost audio and carry no weight. With evidence
 // null the spectrum is skipped whenever bounds already decide; otherwise it
 // is always computed and evidence receives the strongest series' figures.
-bool harmonic_series_present(const float* x, unsigned n, unsigned lost_begin, unsigned lost_end, double f_low,
-                             double f_high, SieveEvidence* evidence);
+bool harmonic_series_present(const float* x, unsigned n, unsigned lost_begin, unsigned lost_end, const SieveTone& low,
+                             const SieveTone& high, SieveEvidence* evidence);
 
 }  // namespace prosody::tones::dtmf

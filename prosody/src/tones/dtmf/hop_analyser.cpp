@@ -5,6 +5,10 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
 #include "dtmf_kernels.hpp"
 
 namespace prosody::tones::dtmf {
@@ -38,6 +42,46 @@ constexpr double kScreenFarChannel = 0.063;  // power two channels away from a t
 constexpr float kCoarseLevel = 0.125f;
 constexpr float kCoarseFarChannel = 0.16f;
 constexpr float kCoarseTwist = 2.5f;
+// The channels two or more places from each group maximum (bit k: the
+// group's channel k), for the in-group purity test.
+constexpr unsigned kFarChannels[4] = {0b1100, 0b1000, 0b0001, 0b0011};
+
+// The screen's group figures, four channels at once where SSE is there (the
+// screen runs on every computed window). Same results as the scalar forms
+// below them, which they fall back to when a power is not a number.
+static_assert(kFirstColumnChannel == 4, "a group is four channels");
+
+// The strongest of a group's four powers p (first on a tie) and its power.
+inline void strongest_of_group(const float* p, int& index, float& max) {
+#if defined(__SSE__)
+  const __m128 v = _mm_loadu_ps(p);
+  if (_mm_movemask_ps(_mm_cmpunord_ps(v, v)) == 0) {
+    __m128 m = _mm_max_ps(v, _mm_shuffle_ps(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+    m = _mm_max_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+    max = _mm_cvtss_f32(m);
+    index = __builtin_ctz(static_cast<unsigned>(_mm_movemask_ps(_mm_cmpeq_ps(v, m))));
+    return;
+  }
+#endif
+  // Selects that carry the maximum along: no load waits on the index.
+  index = 0;
+  max = p[0];
+  for (int k = 1; k < 4; ++k) {
+    index = p[k] > max ? k : index;
+    max = std::max(max, p[k]);
+  }
+}
+
+// Bit k: p[k] > limit, for a group's four powers.
+inline unsigned above_in_group(const float* p, float limit) {
+#if defined(__SSE__)
+  return static_cast<unsigned>(_mm_movemask_ps(_mm_cmpgt_ps(_mm_loadu_ps(p), _mm_set1_ps(limit))));
+#else
+  unsigned bits = 0;
+  for (int k = 0; k < 4; ++k) bits |= unsigned(p[k] > limit) << k;
+  return bits;
+#endif
+}
 
 }  // namespace
 
@@ -59,7 +103,6 @@ void HopAnalyser::reset() {
   quiet_run_ = 0;
   skipping_ = false;
   skipped_from_hop_ = skipped_from_sample_ = 0;
-  newest_slot_ = 0;
   bank_position_ = 0;
   dense_ = false;
   last_screened_hop_ = 0;
@@ -130,14 +173,16 @@ void HopAnalyser::copy_history(std::uint64_t start, unsigned n, float* out) cons
   std::memcpy(out + first, history_, (n - first) * sizeof(float));
 }
 
+const float* HopAnalyser::history_span(std::uint64_t start, unsigned n, float* scratch) const {
+  const std::size_t at = start % kHistorySamples;
+  if (at + n <= kHistorySamples) return history_ + at;
+  copy_history(start, n, scratch);  // wraps: gather it
+  return scratch;
+}
+
 void HopAnalyser::compute_from_history(WindowRecord& window) {
   float gathered[kWindowSamples], out[16];
-  const std::uint64_t start = window.end - kWindowSamples;
-  const float* x = history_ + start % kHistorySamples;
-  if (start % kHistorySamples + kWindowSamples > kHistorySamples) {  // wraps: gather it first
-    copy_history(start, kWindowSamples, gathered);
-    x = gathered;
-  }
+  const float* x = history_span(window.end - kWindowSamples, kWindowSamples, gathered);
   window_dft(x, tables_->folded_coefficients, tables_->centre_rotation, out);
   publish(window, out);
   ++counts_.direct;
@@ -162,18 +207,11 @@ void HopAnalyser::judge(const WindowRecord& window, const WindowRecord& previous
   v = WindowVerdict{};
   float power[kChannels];  // |z|^2
   for (int k = 0; k < kChannels; ++k) power[k] = window.mag[k] * window.mag[k];
-  // The strongest of each group (first on a tie), by selects that carry
-  // the maximum along: no load waits on the index found so far.
-  int row = 0, column = kFirstColumnChannel;  // channels
-  float low_max = power[0], high_max = power[kFirstColumnChannel];
-  for (int k = 1; k < 4; ++k) {
-    row = power[k] > low_max ? k : row;
-    low_max = std::max(low_max, power[k]);
-  }
-  for (int k = kFirstColumnChannel + 1; k < kChannels; ++k) {
-    column = power[k] > high_max ? k : column;
-    high_max = std::max(high_max, power[k]);
-  }
+  int row, column;  // channels
+  float low_max, high_max;
+  strongest_of_group(power, row, low_max);
+  strongest_of_group(power + kFirstColumnChannel, column, high_max);
+  column += kFirstColumnChannel;
   if (trace) {
     const double scale = 2.0 / tables_->window_sum;
     trace->row = row;
@@ -194,8 +232,9 @@ void HopAnalyser::judge(const WindowRecord& window, const WindowRecord& previous
   // noise their outcomes are coin tosses, which a branch predictor loses.
   bool fail = (low_max < level) | (high_max < level);
   const float far_low = far * low_max, far_high = far * high_max;
-  for (int k = 0; k < kFirstColumnChannel; ++k) fail |= (std::abs(k - row) >= 2) & (power[k] > far_low);
-  for (int k = kFirstColumnChannel; k < kChannels; ++k) fail |= (std::abs(k - column) >= 2) & (power[k] > far_high);
+  const unsigned loud_low = above_in_group(power, far_low);
+  const unsigned loud_high = above_in_group(power + kFirstColumnChannel, far_high);
+  fail |= ((loud_low & kFarChannels[row]) | (loud_high & kFarChannels[column - kFirstColumnChannel])) != 0;
   fail |= (high_max > twist * screen_reverse_ * low_max) | (low_max > twist * screen_normal_ * high_max);
   if (fail) return;
   v.screened = true;
@@ -208,18 +247,17 @@ void HopAnalyser::judge(const WindowRecord& window, const WindowRecord& previous
   }
   // Phase advance since the previous hop within the screening band: the lag
   // product must point within +/-theta of the nominal advance.
-  const std::complex<double> lag_low = tables_->lag_product(window.z[row], previous.z[row], row);
-  const std::complex<double> lag_high = tables_->lag_product(window.z[column], previous.z[column], column);
+  const std::complex<double> lag_low = tables_->lag_product(window.z(row), previous.z(row), row);
+  const std::complex<double> lag_high = tables_->lag_product(window.z(column), previous.z(column), column);
   if (!(lag_low.real() > 0.0 && std::fabs(lag_low.imag()) <= screen_tan_[row] * lag_low.real()) ||
       !(lag_high.real() > 0.0 && std::fabs(lag_high.imag()) <= screen_tan_[column] * lag_high.real()))
     return;
-  // Offsets from the lag products (two arc tangents) only where they are
-  // used: the spectrum below, and the trace.
-  // Single precision is plenty here (1e-7 rad is 1e-5 Hz) and cheaper.
+  // Offsets from the lag products (two arc tangents; the real parts are
+  // positive) only where they are used: the spectrum below, and the trace.
   const double to_hz = kSampleRateHz / (2.0 * kPi * kHopSamples);
   auto offsets = [&](double& d_low, double& d_high) {
-    d_low = std::atan2(static_cast<float>(lag_low.imag()), static_cast<float>(lag_low.real())) * to_hz;
-    d_high = std::atan2(static_cast<float>(lag_high.imag()), static_cast<float>(lag_high.real())) * to_hz;
+    d_low = arc_of(lag_low.imag(), lag_low.real()) * to_hz;
+    d_high = arc_of(lag_high.imag(), lag_high.real()) * to_hz;
   };
   if (trace) offsets(trace->offset_low, trace->offset_high);
   v.row = row;
@@ -263,14 +301,14 @@ bool HopAnalyser::spectrally_pure(int row, int column, const WindowRecord& windo
     std::complex<double> rotation = small_rotation(delta * (kWindowSamples - 1) / 2.0 / 16.0);
     for (int squaring = 0; squaring < 4; ++squaring) rotation *= rotation;
     const double scale = 1.0 / (t.window_sum * r);
-    const double zr = window.z[channel[i]].real(), zi = window.z[channel[i]].imag();
+    const double zr = window.re[channel[i]], zi = window.im[channel[i]];
     const double cos_phi = rotation.real(), sin_phi = rotation.imag();
     amplitude[i] = {scale * (zr * cos_phi + zi * sin_phi), scale * (zi * cos_phi - zr * sin_phi)};
   }
   constexpr unsigned kFft = kVerificationFftPoints;
   float residual[kFft];
-  float x[kWindowSamples];
-  copy_history(window.end - kWindowSamples, kWindowSamples, x);
+  float gathered[kWindowSamples];
+  const float* x = history_span(window.end - kWindowSamples, kWindowSamples, gathered);
   static_assert(kWindowSamples % 8 == 0, "two_tone_residual works in groups of eight");
   const float residual_energy = two_tone_residual(2.0 * amplitude[0], unit[0], 2.0 * amplitude[1], unit[1], x,
                                                   t.window_single, kWindowSamples, residual);

@@ -17,10 +17,10 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <complex>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "dtmf_common.hpp"
 #include "dtmf_kernels.hpp"
@@ -32,11 +32,13 @@ namespace prosody::tones::dtmf {
 // 64-byte aligned: a record is exactly two cache lines (with a thousand
 // detectors in a module, each new hop is a cache miss; make it two, not three).
 struct alignas(64) WindowRecord {
-  std::array<std::complex<float>, kChannels> z{};
-  float mag[kChannels] = {};  // |z|
-  std::uint64_t end = 0;      // the window covers [end - kWindowSamples, end)
-  bool computed = false;      // false: skipped (sparse mode, nothing tone-like)
-  bool unknown = false;       // the window overlaps concealed samples
+  float re[kChannels] = {}, im[kChannels] = {};  // z, as the bank leaves it
+  float mag[kChannels] = {};                     // |z|
+  std::uint64_t end = 0;                         // the window covers [end - kWindowSamples, end)
+  bool computed = false;                         // false: skipped (sparse mode, nothing tone-like)
+  bool unknown = false;                          // the window overlaps concealed samples
+
+  std::complex<float> z(int k) const { return {re[k], im[k]}; }
 };
 
 // The screen's and the verification's verdict on one window.
@@ -128,6 +130,9 @@ class HopAnalyser {
   const LostAudio& lost() const noexcept { return lost_; }
   // Samples [start, start + n) from the history (the last kHistorySamples).
   void copy_history(std::uint64_t start, unsigned n, float* out) const;
+  // The same samples in place where they do not wrap, else gathered into
+  // scratch (n floats).
+  const float* history_span(std::uint64_t start, unsigned n, float* scratch) const;
 
   struct Counts {
     std::uint64_t hops = 0;
@@ -164,17 +169,15 @@ class HopAnalyser {
   double screen_tan_[kChannels] = {};  // tan of the largest phase advance offset per hop
 
   // Bank state: kBankWindows concurrent windows, each 8 complex accumulators
-  // (re[8] then im[8]); slot (newest_slot_ + age) % kBankWindows is age bank
-  // hops old.
+  // (re[8] then im[8]), by age: row 0 is the newest window.
   alignas(64) float bank_sums_[kBankWindows][16]{};
   std::uint64_t quiet_run_ = 0;            // consecutive quiet samples so far
   bool skipping_ = false;                  // history not yet written since...
   std::uint64_t skipped_from_hop_ = 0;     // ...this hop
   std::uint64_t skipped_from_sample_ = 0;  // ...and this sample
-  unsigned newest_slot_ = 0;
-  unsigned bank_position_ = 0;           // sample position inside the current bank hop
-  bool dense_ = false;                   // computing every hop
-  std::uint64_t last_screened_hop_ = 0;  // hop count at the latest screen pass
+  unsigned bank_position_ = 0;             // sample position inside the current bank hop
+  bool dense_ = false;                     // computing every hop
+  std::uint64_t last_screened_hop_ = 0;    // hop count at the latest screen pass
   std::uint64_t sample_count_ = 0;
   LostAudio lost_;
 
@@ -226,9 +229,7 @@ inline HopAnalyser::HopEnds HopAnalyser::take(const float* x, std::size_t n, boo
 }
 
 inline void HopAnalyser::run_bank(const float* x, std::size_t n) {
-  float(*acc[kBankWindows])[16];
-  for (unsigned age = 0; age < kBankWindows; ++age) acc[age] = &bank_sums_[(newest_slot_ + age) % kBankWindows];
-  bank_accumulate(x, n, bank_position_, acc, tables_->bank_coefficients);
+  bank_accumulate(x, n, bank_position_, bank_sums_, tables_->bank_coefficients);
 }
 
 inline const WindowRecord* HopAnalyser::close_hop(std::uint64_t end, bool bank_hop) {
@@ -237,12 +238,13 @@ inline const WindowRecord* HopAnalyser::close_hop(std::uint64_t end, bool bank_h
   window.unknown = lost_.any && end - kWindowSamples < lost_.until;
   window.computed = false;
   if (bank_hop) {
-    // The oldest bank window is complete: publish it and recycle its slot
-    // as the newest window.
-    const unsigned oldest = (newest_slot_ + kBankWindows - 1) % kBankWindows;
-    publish(window, bank_sums_[oldest]);
-    for (float& v : bank_sums_[oldest]) v = 0.0f;
-    newest_slot_ = oldest;
+    // The oldest bank window is complete: publish it, age the others and
+    // start the newest (moving 128 bytes costs less than indexing the rows
+    // by a rotating slot on every run).
+    publish(window, bank_sums_[kBankWindows - 1]);
+    for (unsigned age = kBankWindows - 1; age > 0; --age)
+      std::memcpy(bank_sums_[age], bank_sums_[age - 1], sizeof bank_sums_[age]);
+    std::fill(std::begin(bank_sums_[0]), std::end(bank_sums_[0]), 0.0f);
     bank_position_ = 0;
   } else if (dense_ && end >= kWindowSamples) {
     compute_from_history(window);
@@ -275,8 +277,10 @@ inline void HopAnalyser::update_resolution(const TrackedPair& tracked) {
 }
 
 inline void HopAnalyser::publish(WindowRecord& window, const float* re_im) {
-  for (int k = 0; k < kChannels; ++k) window.z[k] = {re_im[k], re_im[8 + k]};
-  for (int k = 0; k < kChannels; ++k) window.mag[k] = std::sqrt(re_im[k] * re_im[k] + re_im[8 + k] * re_im[8 + k]);
+  std::memcpy(window.re, re_im, sizeof window.re);
+  std::memcpy(window.im, re_im + kChannels, sizeof window.im);
+  for (int k = 0; k < kChannels; ++k)
+    window.mag[k] = std::sqrt(window.re[k] * window.re[k] + window.im[k] * window.im[k]);
   window.computed = true;
 }
 

@@ -1,6 +1,7 @@
 // window_tables.cpp - see window_tables.hpp.
 #include "window_tables.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kaiser.hpp"
@@ -16,6 +17,11 @@ WindowTables::WindowTables() {
   cumulative_weight[0] = 0.0;
   for (unsigned n = 0; n < kWindowSamples; ++n)
     cumulative_weight[n + 1] = cumulative_weight[n] + window[n] / window_sum;
+  static_assert(kWindowSamples + 1 <= 255, "bucket_start holds entry indices in a byte");
+  for (unsigned b = 0; b <= kShareBuckets; ++b)
+    bucket_start[b] = static_cast<unsigned char>(
+        std::lower_bound(cumulative_weight, cumulative_weight + kWindowSamples + 1, double(b) / kShareBuckets) -
+        cumulative_weight);
   for (unsigned n = 0; n < kWindowSamples; ++n) {
     window_single[n] = static_cast<float>(window[n]);
     for (int k = 0; k < kChannels; ++k) {

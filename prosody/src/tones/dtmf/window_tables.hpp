@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <complex>
+#include <cstddef>
 
 #include "dtmf_common.hpp"
 #include "tones/real_fft.hpp"
@@ -36,6 +37,10 @@ struct WindowTables {
   alignas(64) float folded_coefficients[kWindowSamples / 2][16];
   alignas(64) float centre_rotation[16];
   double cumulative_weight[kWindowSamples + 1];  // share of the window's weight before sample c
+  // For shares b / kShareBuckets (b <= kShareBuckets): the first entry of
+  // cumulative_weight not below it, where cumulative_inverse starts looking.
+  static constexpr unsigned kShareBuckets = 256;
+  unsigned char bucket_start[kShareBuckets + 1];
   // Window amplitude response normalised to 1 at 0 Hz, 1 Hz steps (0..4000).
   float response_per_hz[4002];
   std::complex<double> hop_rotation[kChannels];  // exp(-j w_k kHopSamples)
@@ -65,8 +70,12 @@ struct WindowTables {
   // reaches share: the inverse of `cumulative_weight`.
   double cumulative_inverse(double share) const {
     share = std::clamp(share, 0.0, 1.0);
+    if (!(share > 0.0)) share = 0.0;  // NaN (a lower bound would find the first entry, as for 0)
     const double* end = cumulative_weight + kWindowSamples + 1;
-    const double* it = std::lower_bound(cumulative_weight, end, share);
+    // The first entry not below share (std::lower_bound): from the first
+    // entry not below the share's bucket, a step or two on.
+    const double* it = cumulative_weight + bucket_start[static_cast<unsigned>(share * kShareBuckets)];
+    while (it != end && *it < share) ++it;
     if (it == cumulative_weight) return 0.0;
     if (it == end) return kWindowSamples;
     const double hi = *it, lo = *(it - 1);

@@ -1,0 +1,193 @@
+// What the scale-out tests share: modules of card 0 opened for a test,
+// parties of a model (tests/support/models.hpp) with their audio on host
+// ports, lockstep stepping, and the hearing checks.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "engine/registry.hpp"
+#include "engine/tdm.hpp"
+#include "models.hpp"
+#include "prosody/prosody_sw.h"
+#include "signal.hpp"
+
+namespace scaleout {
+
+using prosody::Errc;
+using prosody::detail::ChannelIo;
+using prosody::detail::Engine;
+using testmodels::Model;
+using testmodels::Topology;
+
+constexpr double kRate = 8000.0;
+constexpr std::size_t kFrame = 80;
+constexpr int kPartiesPerModule = 4;
+constexpr double kLevel = -24.0;  // each party's tone, dBm0
+
+inline std::uintptr_t raw(const void* handle) { return reinterpret_cast<std::uintptr_t>(handle); }
+inline std::shared_ptr<Engine> engine_of(tSMModuleId m) {
+  std::uint32_t n = 0;
+  if (!prosody::detail::decode_module(raw(m), n)) return nullptr;
+  return prosody::detail::Registry::instance().find(n);
+}
+inline std::shared_ptr<Engine> engine_of(tSMChannelId c) {
+  prosody::detail::ChannelKey key;
+  if (!prosody::detail::decode_channel(raw(c), key)) return nullptr;
+  return prosody::detail::Registry::instance().find(key.module);
+}
+
+// Modules 0..k-1 of card 0, open for one test.
+class Card {
+ public:
+  Card(std::size_t k, prosody_sw_module_config_parms config = {}) {
+    for (std::size_t i = 0; i < k; ++i) {
+      config.module_ix = static_cast<tSM_UT32>(i);
+      EXPECT_EQ(prosody_sw_configure_module(&config), 0);
+      SM_OPEN_MODULE_PARMS open{};
+      open.module_ix = static_cast<tSM_UT32>(i);
+      EXPECT_EQ(sm_open_module(&open), 0);
+      modules.push_back(open.module_id);
+    }
+  }
+  ~Card() {
+    for (tSMModuleId m : modules) {
+      SM_CLOSE_MODULE_PARMS close{};
+      close.module_id = m;
+      sm_close_module(&close);
+    }
+  }
+  // Closes module i mid-test; step_all no longer steps it.
+  void close(std::size_t i) {
+    SM_CLOSE_MODULE_PARMS close{};
+    close.module_id = modules[i];
+    EXPECT_EQ(sm_close_module(&close), 0);
+    modules.erase(modules.begin() + long(i));
+  }
+  void step_all() {
+    for (tSMModuleId m : modules) ASSERT_EQ(prosody_sw_step(m, 1), 0);
+  }
+  std::vector<tSMModuleId> modules;
+};
+
+inline prosody_sw_module_config_parms stepped() {
+  prosody_sw_module_config_parms c{};
+  c.drive_mode = kProsodySwDriveStepped;
+  return c;
+}
+
+// A party's audio, through its channel's host ports.
+struct Party {
+  std::size_t module = 0;
+  std::shared_ptr<ChannelIo> io;
+  double freq = 0.0;
+  std::vector<float> input;   // what it says
+  std::vector<float> output;  // what it hears
+};
+
+inline std::vector<Party> parties_of(const Topology& t, std::size_t capacity_frames) {
+  std::vector<Party> parties;
+  for (std::size_t m = 0; m < t.parties.size(); ++m) {
+    auto e = engine_of(t.modules[m]);
+    for (tSMChannelId c : t.parties[m]) {
+      Party p;
+      p.module = m;
+      p.freq = 350.0 + 190.0 * double(parties.size());
+      EXPECT_EQ(e->enable_host_input(raw(c), capacity_frames), Errc::ok);
+      EXPECT_EQ(e->enable_host_output(raw(c), capacity_frames), Errc::ok);
+      EXPECT_EQ(e->channel_io(raw(c), p.io), Errc::ok);
+      parties.push_back(std::move(p));
+    }
+  }
+  return parties;
+}
+
+// Stepped in lockstep, modules in order: every party's frame in, every
+// module stepped once, every party's frame out.
+inline void run_stepped(Card& card, std::vector<Party>& parties, std::size_t frames) {
+  std::vector<float> buf(kFrame);
+  for (std::size_t f = 0; f < frames; ++f) {
+    for (Party& p : parties) {
+      for (std::size_t i = 0; i < kFrame; ++i) {
+        const std::size_t at = f * kFrame + i;
+        buf[i] = at < p.input.size() ? p.input[at] : 0.0f;
+      }
+      std::size_t accepted = 0;
+      ASSERT_EQ(p.io->write_input(buf.data(), kFrame, accepted), Errc::ok);
+    }
+    card.step_all();
+    for (Party& p : parties) {
+      std::size_t got = 0;
+      ASSERT_EQ(p.io->read_output(buf.data(), kFrame, got), Errc::ok);
+      ASSERT_EQ(got, kFrame);
+      p.output.insert(p.output.end(), buf.begin(), buf.end());
+    }
+  }
+}
+
+// Every party hears every other at kLevel (within 1 dB), over output samples
+// [from, from + len); and, if own_by_tone, itself 60 dB down by the level at
+// its own frequency. (Over G.711 timeslots that measure is not available:
+// the quantisation's intermodulation products of the other fifteen tones
+// land within a hertz of some party's own tone at about -52 dB; own voice
+// is then shown bit-exact, OwnVoiceNeverComesBackBitExact.)
+//
+// windows > 1 (real-time modules): the level of another party is the median
+// over that many equal windows, so that a module descheduled for a moment on
+// a loaded machine (the bus conceals the frames it missed) does not pass for
+// a wrong level; a level wrong throughout still fails. Own voice is always
+// measured over the whole span.
+inline double median_tone_level(const float* x, std::size_t len, double freq, std::size_t windows) {
+  std::vector<double> levels;
+  for (std::size_t w = 0; w < windows; ++w)
+    levels.push_back(testsig::tone_level_dbm0(x + w * (len / windows), len / windows, freq, kRate));
+  std::sort(levels.begin(), levels.end());
+  return windows % 2 ? levels[windows / 2] : 0.5 * (levels[windows / 2 - 1] + levels[windows / 2]);
+}
+
+inline void expect_everyone_hears_everyone(const std::vector<Party>& parties, std::size_t from, std::size_t len,
+                                           const char* what, bool own_by_tone, std::size_t windows = 1) {
+  for (std::size_t i = 0; i < parties.size(); ++i) {
+    ASSERT_GE(parties[i].output.size(), from + len);
+    const float* x = parties[i].output.data() + from;
+    for (std::size_t j = 0; j < parties.size(); ++j) {
+      const double level = i == j ? testsig::tone_level_dbm0(x, len, parties[j].freq, kRate)
+                                  : median_tone_level(x, len, parties[j].freq, windows);
+      if (i != j) {
+        EXPECT_NEAR(level, kLevel, 1.0) << what << ": party " << i << " hearing party " << j;
+      } else if (own_by_tone) {
+        EXPECT_LE(level, kLevel - 60.0) << what << ": party " << i << " hears itself";
+      }
+    }
+  }
+}
+
+inline void give_tones(std::vector<Party>& parties, std::size_t samples) {
+  for (Party& p : parties) p.input = testsig::sine(p.freq, kLevel, samples, kRate);
+}
+
+// The first frame of x whose level exceeds -40 dBm0, or -1.
+inline long onset_frame(const std::vector<float>& x) {
+  for (std::size_t f = 0; f * kFrame + kFrame <= x.size(); ++f)
+    if (testsig::level_dbm0(x.data() + f * kFrame, kFrame) > -40.0) return long(f);
+  return -1;
+}
+
+struct ModelCase {
+  Model model;
+  std::size_t modules;
+};
+
+inline std::string case_name(const ::testing::TestParamInfo<ModelCase>& info) {
+  return std::string(testmodels::name(info.param.model)) + std::to_string(info.param.modules) + "Modules";
+}
+
+}  // namespace scaleout
