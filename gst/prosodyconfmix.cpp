@@ -260,6 +260,7 @@ void prosody_conf_mix_party_setup(ProsodyConfMix* self, Party& p) {
         Party& t = *kv.second;
         if (t.pid >= 0 && hears(t, p.index)) p.channel.conf_add(t.channel);
       }
+      prosody_conf_mix_announce_to_new_output(in, p);
     }
   } catch (const std::exception& e) {
     prosody_conf_mix_report_error(self, "setting up a party", e);
@@ -756,6 +757,8 @@ static GstStateChangeReturn prosody_conf_mix_change_state(GstElement* element, G
         p.counted_active = p.counted_ready = false;
       }
       in.activity_channel = prosody::Channel();
+      in.announcers.clear();
+      in.announce_tones.clear();
       in.module = prosody::Module();
       in.rate = 0;
       in.frame_samples = 0;
@@ -967,6 +970,8 @@ static void prosody_conf_mix_class_init(ProsodyConfMixClass* klass) {
                          "prosody-conf-mix-stats: rate (Hz), frame-samples, frames-mixed, "
                          "parties, live, position (ns)",
                          GST_TYPE_STRUCTURE, static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
+  prosody_conf_mix_install_announce_signals(gobject_class);
 
   gst_element_class_add_static_pad_template_with_gtype(element_class, &sink_template, PROSODY_TYPE_CONF_MIX_SINK_PAD);
   gst_element_class_add_static_pad_template_with_gtype(element_class, &src_template, PROSODY_TYPE_CONF_MIX_SRC_PAD);

@@ -27,6 +27,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "prosody/prosody.hpp"
@@ -146,6 +147,18 @@ struct Party {
 
 using PartyPtr = std::shared_ptr<Party>;
 
+/* An announcement source (the play-tone and play-digits action signals):
+ * a generator output whose datafeed feeds an input attached to the
+ * conference, heard by one party's output or by every party's, under the
+ * conference. One per target; guarded by Inner::lock. */
+struct Announcer {
+  gint target = -1;           /* party index, or -1: every party */
+  prosody::Channel generator; /* output half: the tone or digit job */
+  prosody::Channel voice;     /* input fed by the generator: the participant */
+  bool playing = false;
+  const char* kind = ""; /* "tone" or "digits", for the end message */
+};
+
 /* A party and one of its pads, as the task saw them (a snapshot entry). */
 struct PadRef {
   PartyPtr party;
@@ -202,6 +215,11 @@ struct Inner {
   };
   std::vector<RetiredPusher> retired_pushers;
 
+  /* Announcements by target, and the output tones they have added to the
+   * module ((f1, f2, level) -> tone id). Guarded by lock. */
+  std::map<gint, std::unique_ptr<Announcer>> announcers;
+  std::map<std::tuple<double, double, double>, int> announce_tones;
+
   /* ---- Task thread only ---- */
   GstTask* task = nullptr;
   GRecMutex task_lock;
@@ -253,6 +271,14 @@ void prosody_conf_mix_setup_sink_pad(ProsodyConfMix* self, GstPad* pad);
 void prosody_conf_mix_setup_src_pad(ProsodyConfMix* self, GstPad* pad);
 void prosody_conf_mix_wake_all(ProsodyConfMix* self);
 GstClockTime prosody_conf_mix_max_lookahead(prosody_gst::Inner& in); /* lock held */
+
+/* prosodyconfmixannounce.cpp: announcements to parties (lock held). */
+void prosody_conf_mix_install_announce_signals(GObjectClass* klass);
+/* A party's output has started: it hears the announcers aimed at it. */
+void prosody_conf_mix_announce_to_new_output(prosody_gst::Inner& in, prosody_gst::Party& p);
+/* Announcements that ended this frame, as prosody-announcement messages. */
+void prosody_conf_mix_collect_announcements(ProsodyConfMix* self, prosody_gst::Inner& in,
+                                            std::vector<GstMessage*>& out);
 
 /* prosodyconfmixtask.cpp: the mixing task. */
 void prosody_conf_mix_task_loop(gpointer user_data);

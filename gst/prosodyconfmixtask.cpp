@@ -395,6 +395,7 @@ void prosody_conf_mix_task_loop(gpointer user_data) {
   ++in.frames_mixed;
   leave_finished_inputs(self, in);
   collect_events(self, in, messages);
+  prosody_conf_mix_collect_announcements(self, in, messages);
   const bool finish = last || ended_before;
   if (finish) in.all_done = true;
   lk.unlock();

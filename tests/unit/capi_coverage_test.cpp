@@ -219,7 +219,7 @@ TEST_F(CApiModule, ReplayAdjustErrors) {
   EXPECT_EQ(sm_replay_adjust(&adj), ERR_SM_BAD_PARAMETER) << "volume beyond +24";
   adj.volume = 0;
   adj.agc = 2;
-  EXPECT_EQ(sm_replay_adjust(&adj), ERR_SM_BAD_PARAMETER) << "agc not 0 or 1";
+  EXPECT_EQ(sm_replay_adjust(&adj), 0) << "any non-zero agc enables AGC, as the reference says (issue 14)";
   adj.agc = 0;
   adj.speed = 50;
   EXPECT_EQ(sm_replay_adjust(&adj), ERR_SM_NOT_IMPLEMENTED);

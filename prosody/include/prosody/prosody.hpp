@@ -199,6 +199,12 @@ class Module {
   // this module.
   Channel borrow(ChannelId id);
 
+  // The module's output tone table (sm_add_output_freq, sm_add_output_tone):
+  // a component of freq_hz (150..3600) at level_dbm0 (-35..+3), and a tone
+  // of two components (0 = silence); each returns the new id.
+  int add_output_freq(double freq_hz, double level_dbm0);
+  int add_output_tone(int component1, int component2);
+
   // Stepped mode: process frames frames now (Errc::wrong_module_state in
   // real-time mode).
   void step(unsigned frames = 1);
@@ -417,6 +423,45 @@ struct RecordAgcSettings {
 };
 
 // ---------------------------------------------------------------------------
+// Tone and digit generation on an output half (sm_play_tone and family)
+
+// One cadence of a call-progress tone: the tone for on_ms, then silence for
+// off_ms. Tone ids are those of the module's output tone table (0..15 the
+// DTMF digits '0'..'9', 'A'..'D', '*', '#'; Module::add_output_tone adds more).
+struct ToneCadence {
+  int tone_id = 0;
+  std::uint32_t on_ms = 0;
+  std::uint32_t off_ms = 0;
+};
+
+enum class CPToneType {  // kSMPlayCPToneType
+  one_shot = 0,          // the cadences once
+  repeat = 1,            // looped, cut at the duration (0: forever)
+  continuous = 2,        // the first cadence's tone, steady, for the duration (0: forever)
+};
+
+enum class ToneOperation { stop = 0, sum = 1, modulate = 2 };  // kSMToneOperation
+
+// One item of a tone list (sm_play_tone_list): two sines summed, or sine 1
+// amplitude-modulated by sine 2, for duration_ms; stop ends the list. A
+// frequency of 0 is silence; levels in dBm0.
+struct ToneItem {
+  ToneOperation operation = ToneOperation::sum;
+  std::uint32_t duration_ms = 0;
+  double freq1_hz = 0.0;
+  double level1_dbm0 = 0.0;
+  double freq2_hz = 0.0;
+  double level2_dbm0 = 0.0;
+};
+
+enum class ToneJobState {
+  complete,  // played to the end (or aborted): the output half is free again
+  ongoing,
+  has_capacity,  // a tone list can take more items
+  underrun,      // a tone list ran dry before its stop item: silence was played
+};
+
+// ---------------------------------------------------------------------------
 // Datafeeds
 
 // A channel's output datafeed: connect it to any number of channel inputs of
@@ -608,6 +653,19 @@ class Channel {
   // bytes of room; any data). |minimum_bits| <= 16384.
   void set_output_threshold(int minimum_bits);
   void set_input_threshold(int minimum_bits);
+
+  // -- Tone generation (output half): the output carries the tones, and no
+  //    other output job runs, until tone_status() reports complete.
+  void play_tone(int tone_id, std::uint32_t duration_ms = 0);  // 0: until tone_abort
+  void play_cptone(CPToneType type, Span<const ToneCadence> cadences, std::uint32_t duration_ms = 0);
+  // DTMF from '0'..'9', '*', '#', 'A'..'D' (at most 32); 0 ms: 100 ms defaults.
+  void play_digits(const std::string& digits, std::uint32_t on_ms = 0, std::uint32_t off_ms = 0);
+  // Starts a tone list, or appends to the one playing (Errc::no_capacity if
+  // the items do not all fit: nothing taken).
+  void play_tone_list(Span<const ToneItem> items);
+  void tone_list_phase_reverse(std::uint32_t period_ms);  // 0: none
+  ToneJobState tone_status();
+  void tone_abort();
 
   InputStats input_stats() const;
   OutputStats output_stats() const;

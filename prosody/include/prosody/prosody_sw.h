@@ -69,6 +69,12 @@ typedef struct prosody_sw_conf_prim_active_ids_parms {
 
 int prosody_sw_conf_prim_active_ids(struct prosody_sw_conf_prim_active_ids_parms *parmsp);
 
+/* The text and code of the last sm_conference_* failure on the calling
+ * thread (smConfError / smConfErrno are process-wide, as on Aculab's
+ * library). The text is "" and the code 0 until a call fails. */
+const char *prosody_sw_conf_error(void);
+int prosody_sw_conf_errno(void);
+
 /* The participant id (>= 0) of an attached conference input, or a negative
  * ERR_SM_* code (ERR_SM_WRONG_CHANNEL_STATE if it is not attached). */
 int prosody_sw_conf_prim_participant_id(tSMChannelId channel);

@@ -409,8 +409,242 @@ typedef struct sm_set_sidetone_channel_parms {
 
 ACUAPI int ACUTiNG_WINAPI sm_set_sidetone_channel(struct sm_set_sidetone_channel_parms *sidetonep);
 
+/* ---- Tone and digit generation on an output channel -------------------- */
+
+#define kSMMaxCPToneStates 16
+#define kSMMaxDigits 32
+#define kSMMaxDigits_plus1 33
+#define kSMMaxPlayCPToneCadences 8
+
+enum kSMPlayCPToneType {
+    kSMPlayCPToneTypeOneShot,
+    kSMPlayCPToneTypeRepeat,
+    kSMPlayCPToneTypeContinuous,
+};
+
+enum kSMPlayCPToneStatus {
+    kSMPlayCPToneStatusComplete,
+    kSMPlayCPToneStatusOngoing,
+};
+
+enum kSMDigitType {
+    kSMDTMFDigits,
+};
+
+enum kSMPlayDigitsStatus {
+    kSMPlayDigitsStatusComplete,
+    kSMPlayDigitsStatusOngoing,
+};
+
+enum kSMToneOperation {
+    kSMToneOperationStop,
+    kSMToneOperationSum,
+    kSMToneOperationModulate,
+};
+
+enum kSMPlayToneListStatus {
+    kSMPlayToneListStatusOngoing,
+    kSMPlayToneListStatusComplete,
+    kSMPlayToneListStatusHasCapacity,
+    kSMPlayToneListStatusUnderrun,
+};
+
+enum kSMPlayToneStatus {
+    kSMPlayToneStatusComplete,
+    kSMPlayToneStatusOngoing,
+};
+
+typedef struct sm_output_freq_parms {
+    tSMModuleId module;                     /* in */
+    double freq;                            /* in: Hz, 150..3600 */
+    double amplitude;                       /* in: dBm0, -35..+3 */
+    tSM_INT id;                             /* out */
+} SM_OUTPUT_FREQ_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_add_output_freq(struct sm_output_freq_parms *freqp);
+
+typedef struct sm_output_tone_parms {
+    tSMModuleId module;                     /* in */
+    tSM_INT component1_id;                  /* in */
+    tSM_INT component2_id;                  /* in */
+    tSM_INT id;                             /* out */
+} SM_OUTPUT_TONE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_add_output_tone(struct sm_output_tone_parms *tonep);
+
+typedef struct sm_play_tone_parms {
+    tSMChannelId channel;                   /* in */
+    tSM_UT32 duration;                      /* in: ms, 0 = until aborted */
+    tSM_INT wait_for_completion;            /* in */
+    tSM_INT tone_id;                        /* in */
+} SM_PLAY_TONE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_tone(struct sm_play_tone_parms *tonep);
+
+typedef struct sm_play_tone_status_parms {
+    tSMChannelId channel;                   /* inout */
+    enum kSMPlayToneStatus status;          /* out */
+} SM_PLAY_TONE_STATUS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_tone_status(struct sm_play_tone_status_parms *statusp);
+ACUAPI int ACUTiNG_WINAPI sm_play_tone_abort(tSMChannelId channel);
+
+typedef struct sm_play_cptone_parms {
+    tSMChannelId channel;                   /* in */
+    tSM_UT32 duration;                      /* in: ms, 0 = forever */
+    tSM_INT wait_for_completion;            /* in */
+    enum kSMPlayCPToneType type;            /* in */
+    tSM_INT tone_count;                     /* in */
+    struct sm_cadence {
+        tSM_INT tone_id;                    /* in */
+        tSM_INT on_cadence;                 /* in: ms */
+        tSM_INT off_cadence;                /* in: ms */
+    } cadences[kSMMaxPlayCPToneCadences];   /* in */
+} SM_PLAY_CPTONE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_cptone(struct sm_play_cptone_parms *cptonep);
+
+typedef struct sm_play_cptone_status_parms {
+    tSMChannelId channel;                   /* inout */
+    enum kSMPlayCPToneStatus status;        /* out */
+} SM_PLAY_CPTONE_STATUS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_cptone_status(struct sm_play_cptone_status_parms *statusp);
+ACUAPI int ACUTiNG_WINAPI sm_play_cptone_abort(tSMChannelId channel);
+
+typedef struct sm_play_digits_parms {
+    tSMChannelId channel;                   /* in */
+    tSM_INT wait_for_completion;            /* in */
+    struct sm_digits {
+        enum kSMDigitType type;             /* in */
+        tSM_INT qualifier;                  /* in: 0 */
+        char digit_string[kSMMaxDigits_plus1]; /* in */
+        tSM_INT inter_digit_delay;          /* in: ms, 0 = 100 */
+        tSM_INT digit_duration;             /* in: ms, 0 = 100 */
+    } digits;                               /* in */
+} SM_PLAY_DIGITS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_digits(struct sm_play_digits_parms *digitsp);
+
+typedef struct sm_play_digits_status_parms {
+    tSMChannelId channel;                   /* inout */
+    enum kSMPlayDigitsStatus status;        /* out */
+} SM_PLAY_DIGITS_STATUS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_digits_status(struct sm_play_digits_status_parms *statusp);
+
+typedef struct sm_play_tone_list_parms {
+    tSMChannelId channel;                   /* in */
+    struct sm_play_tone_item {
+        enum kSMToneOperation operation;    /* in */
+        tSM_UT32 duration;                  /* in: ms */
+        double frequency1;                  /* in: Hz */
+        double amplitude1;                  /* in: dBm0 */
+        double frequency2;                  /* in: Hz */
+        double amplitude2;                  /* in: dBm0 */
+    } *tones;                               /* in */
+    tSM_INT tone_count;                     /* in */
+} SM_PLAY_TONE_LIST_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_tone_list(struct sm_play_tone_list_parms *tonep);
+
+typedef struct sm_play_tone_list_status_parms {
+    tSMChannelId channel;                   /* inout */
+    enum kSMPlayToneListStatus status;      /* out */
+} SM_PLAY_TONE_LIST_STATUS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_tone_list_status(struct sm_play_tone_list_status_parms *statusp);
+ACUAPI int ACUTiNG_WINAPI sm_play_tone_list_abort(tSMChannelId channel);
+
+typedef struct sm_play_tone_list_phase_reverse_parms {
+    tSMChannelId channel;                   /* in */
+    tSM_UT32 period;                        /* in: ms between reversals, 0 = none */
+} SM_PLAY_TONE_LIST_PHASE_REVERSE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_play_tone_list_phase_reverse(struct sm_play_tone_list_phase_reverse_parms *pp);
+
 /* ---- Tone sets (declarations added with tone detection) ---------------- */
-/* PROSODY-TONE-DECLARATIONS */
+
+/* ---- Input tone sets and call-progress tones ---------------------------- */
+
+/* Frequency coefficients: [lower_limit, upper_limit] Hz. Ids 0..14 are
+ * pre-loaded (DTMF low and high groups, call progress 1..5, fax CNG, CED). */
+typedef struct sm_input_freq_coeffs_parms {
+    tSMModuleId module;                     /* in */
+    double upper_limit;                     /* in: Hz (note: before lower_limit) */
+    double lower_limit;                     /* in: Hz */
+    tSM_INT id;                             /* out */
+} SM_INPUT_FREQ_COEFFS_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_add_input_freq_coeffs(struct sm_input_freq_coeffs_parms *freqcoeffp);
+
+/* A tone set: every (band-1, band-2) pair of frequency-coefficient ids (band
+ * 2 empty: single frequencies). Its id is sm_listen_for's active_tone_set_id.
+ * Sets 0 (DTMF) and 1 (call progress and fax) are pre-loaded. */
+typedef struct sm_input_tone_set_parms {
+    tSMModuleId module;                     /* in */
+    tSM_INT band1_first_freq_coeffs_id;     /* in */
+    tSM_INT band1_freq_count;               /* in */
+    tSM_INT band2_first_freq_coeffs_id;     /* in */
+    tSM_INT band2_freq_count;               /* in */
+    double req_third_peak;                  /* in: largest third component, relative to the strongest */
+    double req_signal_to_noise_ratio;       /* in: share of the energy in the tone */
+    double req_minimum_power;               /* in: dBm0 */
+    double req_twist_for_dual_tone;         /* in: dB (0: any) */
+    tSM_INT id;                             /* out */
+} SM_INPUT_TONE_SET_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_add_input_tone_set(struct sm_input_tone_set_parms *tonesetp);
+
+enum kAdjustToneSet {
+    kAdjustToneSetFPParamId3rdPeak,
+    kAdjustToneSetFPParamIdSNRatio,
+    kAdjustToneSetFPParamIdMinPower,
+    kAdjustToneSetFPParamIdTwist,
+    kAdjustToneSetIntParamIdMinOnTime,
+    kAdjustToneSetIntParamIdMinOffTime,
+    kAdjustToneSetFPParamIdStartFreq,
+    kAdjustToneSetFPParamIdStopFreq,
+};
+
+typedef struct sm_adjust_tone_set_parms {
+    tSMModuleId module;                     /* in */
+    tSM_INT tone_set_id;                    /* in */
+    enum kAdjustToneSet parameter_id;       /* in */
+    union {
+        double fp_value;                    /* in: the FP parameters */
+        tSM_INT int_value;                  /* in: the Int parameters (ms) */
+    } parameter_value;                      /* in */
+} SM_ADJUST_TONE_SET_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_adjust_input_tone_set(struct sm_adjust_tone_set_parms *tonesetp);
+
+/* A call-progress tone of the module's repertoire: states newest first,
+ * freq_id 0 is silence and k >= 1 tone k - 1 of the repertoire's base tone
+ * set; durations in ms (kept in 32 ms units); a minimum of 0 makes a state
+ * optional. id (1..255, chosen by the application) is what
+ * kSMRecognisedCPTone reports. */
+typedef struct sm_input_cptone_parms {
+    tSMModuleId module;                     /* in */
+    tSM_INT state_count;                    /* in */
+    struct sm_cptone_state {
+        tSM_INT freq_id;                    /* in */
+        tSM_INT maximum_cadence;            /* in: ms */
+        tSM_INT minimum_cadence;            /* in: ms */
+    } states[kSMMaxCPToneStates];           /* in */
+    tSM_INT id;                             /* in */
+} SM_INPUT_CPTONE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_add_input_cptone(struct sm_input_cptone_parms *cptonep);
+
+/* Empties the repertoire (the default tones too) and makes tone_set_id its
+ * base tone set. */
+typedef struct sm_reset_input_cptones_parms {
+    tSMModuleId module;                     /* in */
+    tSM_INT tone_set_id;                    /* in */
+} SM_RESET_INPUT_CPTONES_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_reset_input_cptones(struct sm_reset_input_cptones_parms *resetp);
 
 #ifdef __cplusplus
 }

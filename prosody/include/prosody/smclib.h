@@ -46,9 +46,11 @@ int sm_conference_remove_party(struct sm_conference_remove_party_parms *parms);
 int sm_conference_info(struct sm_conference_info_parms *parms);
 void sm_conference_delete(tSMConference conf);
 
-/* Text and code of the last failure in this thread (Aculab: global). */
-extern __thread const char *smConfError;
-extern __thread int smConfErrno;
+/* Text and code of the last failure, as Aculab declares them: process-wide
+ * (a failure on one thread overwrites another's). prosody_sw.h has
+ * per-thread copies. */
+extern ACUAPI char *smConfError;
+extern ACUAPI int smConfErrno;
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,11 @@
 
 namespace prosody {
 
+namespace tones::cp {
+struct ToneSetSpec;
+struct CadencePattern;
+}  // namespace tones::cp
+
 // One detector report. A tone produces a start event when it is confirmed
 // and an end event when it ends; consumers pick what the report mode asks.
 struct ToneEvent {
@@ -56,6 +61,17 @@ class ToneSuppressor {
   // Change settings while running; detection state is kept where it can be.
   void configure(const ListenSettings& settings);
   const ListenSettings& settings() const noexcept;
+  // A module's own input tone tables (sm_add_input_tone_set,
+  // sm_add_input_cptone): the tone set call-progress detection analyses
+  // instead of tone set 1, and the call-progress repertoire instead of
+  // Prosody's default (null: those).
+  struct CallProgressTables {
+    std::shared_ptr<const tones::cp::ToneSetSpec> tone_set;
+    std::shared_ptr<const std::vector<tones::cp::CadencePattern>> repertoire;
+    bool operator==(const CallProgressTables& o) const { return tone_set == o.tone_set && repertoire == o.repertoire; }
+  };
+  void set_call_progress_tables(const CallProgressTables& tables);
+  const CallProgressTables& call_progress_tables() const noexcept;
   unsigned sample_rate() const noexcept;
 
   // in and out may be the same buffer. Events found in this block are

@@ -15,6 +15,9 @@ namespace prosody::capi {
 
 inline int rc(Errc e) { return static_cast<int>(e); }
 
+// The serial number of card 0, the software Prosody processor.
+constexpr const char* kSoftwareCardSerial = "SW-PROSODY-0";
+
 // The value of an enum field of a C parms struct, read as the int it is
 // stored as: a C caller may have put any value there, and loading an
 // out-of-range value as the C++ enum type is undefined behaviour.
@@ -41,6 +44,13 @@ inline std::shared_ptr<detail::Engine> engine_of_module(tSMModuleId m) {
   if (!detail::decode_module(reinterpret_cast<std::uintptr_t>(m), n)) return nullptr;
   return detail::Registry::instance().find(n);
 }
+
+// The legacy any-channel mode (any_channel.cpp): sm_channel_set_event
+// records which channels are bound with kSMAnyChannelEvent, and the status
+// calls given kSMNullChannelId take the next of them that needs service
+// for their event type (kSMNullChannelId if none does).
+void any_channel_bind(tSMChannelId channel, int event_type, bool bound);
+tSMChannelId any_channel_needing_service(int event_type);
 
 // Maps a kSMDataFormat (or a legacy "format plus rate" code) and
 // sampling_rate to our format and the data's rate (0: the module's; others

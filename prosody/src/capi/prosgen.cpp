@@ -90,7 +90,7 @@ int sm_get_card_info(struct sm_card_info_parms* p) {
   p->physical_address = 0;
   p->io_address = 0;
   p->physical_irq = 0;
-  std::snprintf(p->serial_no, sizeof p->serial_no, "SW-PROSODY-0");
+  std::snprintf(p->serial_no, sizeof p->serial_no, "%s", capi::kSoftwareCardSerial);
   return 0;
 }
 
@@ -197,14 +197,16 @@ int smd_ev_create(tSMEventId* event, tSMChannelId channel, int type, int binding
   if (binding != kSMChannelSpecificEvent && binding != kSMChannelSpecificEventNonIdle && binding != kSMAnyChannelEvent)
     return ERR_SM_BAD_PARAMETER;
   if (binding != kSMAnyChannelEvent && channel == kSMNullChannelId) return ERR_SM_NO_SUCH_CHANNEL;
-  auto object = std::make_shared<detail::EventObject>();
+  // A write event is ready as POLLOUT ("room to write"), the others as POLLIN.
+  auto object = std::make_shared<detail::EventObject>(type == kSMEventTypeWriteData ? detail::EventObject::Ready::out
+                                                                                    : detail::EventObject::Ready::in);
   if (!object->ok()) return ERR_SM_NO_RESOURCES;
   auto* h = new EventHandle;
   h->object = std::move(object);
   h->created_for = raw(channel);
   h->type = type;
   event->fd = h->object->fd();
-  event->mode = POLLIN;
+  event->mode = h->object->poll_events();
   event->eip = reinterpret_cast<tSM_EVENT_INTERNALS>(h);
   return 0;
 }
@@ -214,8 +216,10 @@ int smd_ev_free(tSMEventId event) {
   if (!h) return ERR_SM_BAD_PARAMETER;
   {
     std::lock_guard<std::mutex> lock(h->m);
-    for (const auto& [channel, type] : h->bindings)
+    for (const auto& [channel, type] : h->bindings) {
+      capi::any_channel_bind(capi::channel_handle(channel), type, false);
       if (auto e = capi::engine_of(capi::channel_handle(channel))) e->set_event(channel, type, 0, nullptr);
+    }
   }
   delete h;  // the fd closes once the processing thread lets go of it too
   return 0;
@@ -234,6 +238,7 @@ int sm_channel_set_event(struct sm_channel_set_event_parms* p) {
   EventHandle* h = p->issue_events == kSMChannelNoEvent ? nullptr : handle_of(p->event);
   if (p->issue_events != kSMChannelNoEvent && !h) return ERR_SM_BAD_PARAMETER;
   const Errc r = e->set_event(raw(p->channel), p->event_type, p->issue_events, h ? h->object : nullptr);
+  if (r == Errc::ok) capi::any_channel_bind(p->channel, p->event_type, p->issue_events == kSMAnyChannelEvent);
   if (r == Errc::ok && h) {
     std::lock_guard<std::mutex> lock(h->m);
     h->bindings.emplace_back(raw(p->channel), p->event_type);

@@ -97,8 +97,6 @@ int map_format(int type, unsigned long sampling_rate, unsigned module_rate, Data
 
 namespace {
 
-bool agc_flag_ok(int agc) { return agc == 0 || agc == 1; }
-
 // kSMToneDetection mode -> how results are reported and the qualifying minimum.
 bool map_tone_mode(int mode, ListenSettings& s) {
   s.enabled = true;
@@ -156,7 +154,6 @@ extern "C" {
 int sm_replay_start(struct sm_replay_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
-  if (!agc_flag_ok(p->agc)) return ERR_SM_BAD_PARAMETER;
   if (p->speed != 0 && p->speed != 100) return ERR_SM_NOT_IMPLEMENTED;  // only normal speed
   ReplaySettings s;
   if (int r = capi::map_format(capi::enum_value(p->type), p->sampling_rate, e->sample_rate(), s.format, s.sample_rate))
@@ -194,7 +191,9 @@ int sm_put_audio_data(struct sm_audio_data_parms* p) {
 
 int sm_replay_status(struct sm_replay_status_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
-  if (p->channel == kSMNullChannelId) return ERR_SM_NOT_IMPLEMENTED;  // legacy any-channel mode
+  // Legacy any-channel mode: a channel bound to an any-channel write event.
+  if (!p->channel && !(p->channel = capi::any_channel_needing_service(kSMEventTypeWriteData)))
+    return ERR_SM_NO_SUCH_CHANNEL;
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
   ReplayStatus s;
   const Errc r = e->replay_status(raw(p->channel), s);
@@ -216,7 +215,6 @@ int sm_replay_abort(struct sm_replay_abort_parms* p) {
 int sm_replay_adjust(struct sm_replay_adjust_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
-  if (!agc_flag_ok(p->agc)) return ERR_SM_BAD_PARAMETER;
   if (p->speed != 0 && p->speed != 100) return ERR_SM_NOT_IMPLEMENTED;
   return rc(e->replay_adjust(raw(p->channel), raw(p->background), p->volume, p->agc != 0));
 }
@@ -227,7 +225,6 @@ int sm_replay_adjust(struct sm_replay_adjust_parms* p) {
 int sm_record_start(struct sm_record_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
-  if (!agc_flag_ok(p->agc)) return ERR_SM_BAD_PARAMETER;
   RecordSettings s;
   if (int r = capi::map_format(capi::enum_value(p->type), p->sampling_rate, e->sample_rate(), s.format, s.sample_rate))
     return r;
@@ -272,18 +269,25 @@ int sm_get_recorded_data(struct sm_ts_data_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
   if (p->channel == kSMNullChannelId) return ERR_SM_NOT_IMPLEMENTED;
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
-  // As the hardware library: up to kSMMaxRecordDataBufferSize octets whatever
-  // length holds on entry; length is set to what was delivered.
+  // Up to length octets (at most kSMMaxRecordDataBufferSize), so a smaller
+  // buffer is never overrun. length 0 (a zeroed struct, as applications
+  // written for TiNG's library leave it: that library fills up to 2048
+  // whatever length holds) means the full 2048. length is set to what was
+  // delivered.
+  if (p->length < 0) return ERR_SM_BAD_DATA_LENGTH;
+  const std::size_t room = p->length == 0 ? std::size_t{kSMMaxRecordDataBufferSize}
+                                          : std::min<std::size_t>(std::size_t(p->length), kSMMaxRecordDataBufferSize);
   std::size_t got = 0;
-  const Errc r =
-      e->record_get(raw(p->channel), reinterpret_cast<std::uint8_t*>(p->data), kSMMaxRecordDataBufferSize, got);
+  const Errc r = e->record_get(raw(p->channel), reinterpret_cast<std::uint8_t*>(p->data), room, got);
   p->length = static_cast<tSM_INT>(got);
   return rc(r);
 }
 
 int sm_record_status(struct sm_record_status_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
-  if (p->channel == kSMNullChannelId) return ERR_SM_NOT_IMPLEMENTED;  // legacy any-channel mode
+  // Legacy any-channel mode: a channel bound to an any-channel read event.
+  if (!p->channel && !(p->channel = capi::any_channel_needing_service(kSMEventTypeReadData)))
+    return ERR_SM_NO_SUCH_CHANNEL;
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
   RecordStatus s;
   const Errc r = e->record_status(raw(p->channel), s);
@@ -358,7 +362,7 @@ int sm_listen_for(struct sm_listen_for_parms* p) {
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
   ListenSettings s;
   if (!map_tone_mode(capi::enum_value(p->tone_detection_mode), s)) return ERR_SM_BAD_PARAMETER;
-  if (s.enabled && p->active_tone_set_id != 0 && p->active_tone_set_id != 1) return ERR_SM_BAD_PARAMETER;
+  if (s.enabled && p->active_tone_set_id < 0) return ERR_SM_BAD_PARAMETER;  // unknown sets: the engine
   const int mapping = capi::enum_value(p->map_tones_to_digits);
   if (mapping != kSMNoDigitMapping && mapping != kSMDTMFToneSetDigitMapping) return ERR_SM_BAD_PARAMETER;
   if (p->enable_grunt_detection) return ERR_SM_NOT_IMPLEMENTED;
@@ -370,7 +374,9 @@ int sm_listen_for(struct sm_listen_for_parms* p) {
 
 int sm_get_recognised(struct sm_recognised_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
-  if (p->channel == kSMNullChannelId) return ERR_SM_NOT_IMPLEMENTED;
+  // Legacy any-channel mode: a channel bound to an any-channel recognition event.
+  if (!p->channel && !(p->channel = capi::any_channel_needing_service(kSMEventTypeRecog)))
+    return ERR_SM_NO_SUCH_CHANNEL;
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
   Recognition r;
   const Errc err = e->get_recognised(raw(p->channel), r);
@@ -392,7 +398,6 @@ int sm_discard_recognised(tSMChannelId channel) {
 int sm_conf_prim_start(struct sm_conf_prim_start_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
-  if (!agc_flag_ok(p->agc)) return ERR_SM_BAD_PARAMETER;
   OutputSettings s;
   s.volume_db = p->volume;
   s.agc = p->agc != 0;
@@ -447,7 +452,6 @@ int sm_conf_prim_abort(tSMChannelId channel) {
 int sm_conf_prim_adj_output(struct sm_conf_prim_adj_output_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
-  if (!agc_flag_ok(p->agc)) return ERR_SM_BAD_PARAMETER;
   OutputSettings s;
   s.volume_db = p->volume;
   s.agc = p->agc != 0;
@@ -457,7 +461,6 @@ int sm_conf_prim_adj_output(struct sm_conf_prim_adj_output_parms* p) {
 int sm_conf_prim_adj_input(struct sm_conf_prim_adj_input_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
   PROSODY_ENGINE_OR_RETURN(e, p->channel);
-  if (!agc_flag_ok(p->agc)) return ERR_SM_BAD_PARAMETER;
   InputSettings s;
   s.mute = p->volume == kSMConfAdjInputVolumeMute;
   s.volume_db = s.mute ? 0.0 : p->volume;

@@ -1,10 +1,14 @@
 // smclib.cpp - the C high-level conferencing library: sm_conference_* over
 // prosody::Conference, which holds the logic.
+#include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <string>
 #include <new>
 #include <vector>
 
 #include "capi/capi.hpp"
+#include "prosody/prosody_sw.h"
 #include "prosody/smclib.h"
 
 using namespace prosody;
@@ -15,31 +19,34 @@ struct sm_conference {
 
 extern "C" {
 
-__thread const char* smConfError = nullptr;
-__thread int smConfErrno = 0;
+// Process-wide, as Aculab declares them.
+char* smConfError = nullptr;
+int smConfErrno = 0;
 
 }  // extern "C"
 
 namespace {
 
-// Keeps the failure text alive for the thread that reads smConfError.
-thread_local std::string g_last_error;
+// The calling thread's own copy (prosody_sw_conf_error / _errno).
+thread_local std::string t_error;
+thread_local int t_errno = 0;
 
-int fail(const Error& e) {
-  g_last_error = e.what();
-  smConfError = g_last_error.c_str();
-  smConfErrno = static_cast<int>(e.code());
-  return smConfErrno;
-}
+// What smConfError points at once a call has failed: the text is copied
+// here under a lock, so it outlives the thread that failed.
+std::mutex g_error_mutex;
+char g_error_text[256];
 
-int fail(int code, const char* what) {
-  g_last_error = what;
-  smConfError = g_last_error.c_str();
+int fail(int code, const std::string& what) {
+  t_error = what;
+  t_errno = code;
+  std::lock_guard<std::mutex> lock(g_error_mutex);
+  std::snprintf(g_error_text, sizeof g_error_text, "%s", what.c_str());
+  smConfError = g_error_text;
   smConfErrno = code;
   return code;
 }
 
-bool agc_ok(int agc) { return agc == 0 || agc == 1; }
+int fail(const Error& e) { return fail(static_cast<int>(e.code()), e.what()); }
 
 }  // namespace
 
@@ -59,8 +66,6 @@ int sm_conference_add_party(struct sm_conference_add_party_parms* p) {
   // Both halves, as Aculab's library wants (the C++ Conference also takes
   // listen-only and talk-only parties).
   if (!p->channelIn || !p->channelOut) return fail(ERR_SM_NO_SUCH_CHANNEL, "sm_conference_add_party: no channel");
-  if (!agc_ok(p->out_agc) || !agc_ok(p->in_agc))
-    return fail(ERR_SM_BAD_PARAMETER, "sm_conference_add_party: illegal agc value");
   PartySettings s;
   s.out_volume_db = p->out_volume;
   s.out_agc = p->out_agc != 0;
@@ -95,5 +100,8 @@ int sm_conference_info(struct sm_conference_info_parms* p) {
 }
 
 void sm_conference_delete(tSMConference conf) { delete conf; }
+
+const char* prosody_sw_conf_error(void) { return t_error.c_str(); }
+int prosody_sw_conf_errno(void) { return t_errno; }
 
 }  // extern "C"

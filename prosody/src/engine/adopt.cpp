@@ -264,6 +264,9 @@ bool Runtime::build_inputs(const ControlModel& model, const Needs& need) {
         } else if (std::memcmp(&setup.tones->detector.settings(), &ch.listen, sizeof(ListenSettings)) != 0) {
           setup.tones->detector.configure(ch.listen);
         }
+        const auto tables = model.input_tones().tables_for(ch.listen.tone_set);
+        if (!(setup.tones->detector.call_progress_tables() == tables))
+          setup.tones->detector.set_call_progress_tables(tables);
       } else if (setup.tones) {
         end_tones(in, setup, frames() * frame_);
         setup.tones.reset();
@@ -423,6 +426,7 @@ void Runtime::build_outputs(const ControlModel& model, const Needs& need) {
     } else {
       setup.replay = ReplayRt{};
     }
+    adopt_tone(out, setup, ch);
     output_by_slot_[s] = static_cast<std::int32_t>(outputs_.size());
     outputs_.push_back(out);
     output_setup_.push_back(std::move(setup));

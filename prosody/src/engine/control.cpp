@@ -2,6 +2,8 @@
 // participant ids, membership bookkeeping, what release aborts.
 #include "engine/control.hpp"
 
+#include "engine/tonegen.hpp"
+
 namespace prosody::detail {
 
 ChannelCtl* ControlModel::find(std::uintptr_t id, ChannelKey* key_out) {
@@ -153,6 +155,9 @@ void ControlModel::stop_output(ChannelCtl& ch) {
       ch.io->replay->finished = true;
     }
     ch.io->replay.reset();
+  } else if (ch.out_job == OutputJob::tone) {
+    if (ch.io->tone) ch.io->tone->abort_requested = true;
+    ch.io->tone.reset();
   }
   ch.out_job = OutputJob::none;
   ch.io->output_busy = false;

@@ -18,6 +18,7 @@
 #include "engine/endpoints.hpp"
 #include "engine/events.hpp"
 #include "engine/handles.hpp"
+#include "engine/input_tone_tables.hpp"
 #include "engine/ring.hpp"
 #include "prosody/prosody.hpp"
 
@@ -56,6 +57,8 @@ struct RecordJob {
   std::atomic<bool> abort_requested{false};
   std::atomic<bool> discard{false};
 };
+
+struct ToneJob;  // tonegen.hpp
 
 // ---------------------------------------------------------------------------
 // What one channel shares between API threads and the processing path:
@@ -99,6 +102,7 @@ struct ChannelIo {
 
   std::shared_ptr<ReplayJob> replay;  // guarded by the control mutex
   std::shared_ptr<RecordJob> record;  // guarded by the control mutex
+  std::shared_ptr<ToneJob> tone;      // guarded by the control mutex
 
   SpscRing<Recognition> recognised{64};
   std::atomic<bool> recognition_overrun{false};
@@ -132,14 +136,14 @@ struct ChannelIo {
 
   // Processing path: the cause of an event appeared.
   void raise(EventIndex t) {
-    if (auto ev = events[t].get()) ev->set(true);
+    if (auto ev = events[t].get()) ev->set(this, true);
   }
 };
 
 // ---------------------------------------------------------------------------
 // One channel in the control model.
 
-enum class OutputJob : std::uint8_t { none, conference, replay };
+enum class OutputJob : std::uint8_t { none, conference, replay, tone };
 // Where a channel's input comes from. A datafeed (of a channel, or of an
 // endpoint: a TDM[rx] or VMP[rx]), while connected, overrides the channel's
 // port (host or frame), which takes over again on disconnect.
@@ -241,6 +245,9 @@ class ControlModel {
   std::uint64_t plan_version() const noexcept { return plan_version_; }
   void plan_changed() noexcept { ++plan_version_; }
 
+  // -- The module's input tone tables (sm_add_input_tone_set and family)
+  InputToneTables& input_tones() noexcept { return input_tones_; }
+  const InputToneTables& input_tones() const noexcept { return input_tones_; }
   // -- Endpoints (TDM, VMP) on this module
   EndpointTable& endpoints() noexcept { return endpoints_; }
   const EndpointTable& endpoints() const noexcept { return endpoints_; }
@@ -255,6 +262,7 @@ class ControlModel {
   std::vector<std::uint32_t> pid_slot_;              // participant id -> slot
   std::vector<std::shared_ptr<RecordJob>> records_;  // by slot (null = none)
   std::uint64_t plan_version_ = 1;
+  InputToneTables input_tones_;
   EndpointTable endpoints_;
 };
 

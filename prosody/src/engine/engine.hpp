@@ -29,6 +29,7 @@
 #include "engine/control.hpp"
 #include "engine/handles.hpp"
 #include "engine/runtime.hpp"
+#include "engine/tonegen.hpp"
 #include "prosody/prosody.hpp"
 
 namespace prosody::detail {
@@ -110,8 +111,36 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   // -- Tones (engine_tones.cpp)
   Errc listen_for(std::uintptr_t in, const ListenSettings& settings);
+  // The module's input tone tables (sm_add_input_freq_coeffs and family):
+  // f(InputToneTables&) -> Errc runs under the control lock; what it
+  // changes reaches the detectors at the next frame boundary.
+  template <class F>
+  Errc with_input_tones(F&& f) {
+    std::lock_guard<std::mutex> lock(ctl_mutex_);
+    const Errc e = f(model_.input_tones());
+    if (e == Errc::ok) changed();
+    return e;
+  }
   Errc get_recognised(std::uintptr_t in, Recognition& result);
   Errc discard_recognised(std::uintptr_t in);
+
+  // -- Tone generation (engine_tonegen.cpp)
+  Errc add_output_freq(double freq_hz, double level_dbm0, int& id);
+  Errc add_output_tone(int component1, int component2, int& id);
+  // sm_play_tone (kind tone: continuous), sm_play_cptone, sm_play_digits
+  // (kind digits: one shot of digit_cadences).
+  Errc tone_play(std::uintptr_t out, ToneJobKind kind, CPToneType type, const ToneCadence* cadences, std::size_t count,
+                 std::uint32_t duration_ms);
+  // Starts a tone list, or appends to the one playing on out.
+  Errc tone_list(std::uintptr_t out, const ToneItem* items, std::size_t count);
+  Errc tone_phase_reverse(std::uintptr_t out, std::uint32_t period_ms);
+  // kinds: the jobs the caller may ask about (a bit per ToneJobKind);
+  // Errc::wrong_channel_state if the output runs none of them.
+  Errc tone_status(std::uintptr_t out, unsigned kinds, ToneJobState& state);
+  Errc tone_abort(std::uintptr_t out, unsigned kinds);
+  // Blocks until the tone job on out completes, then frees the output half
+  // (wait_for_completion); real-time modules only.
+  Errc tone_wait(std::uintptr_t out);
 
   // -- Replay and record (engine_media.cpp)
   Errc replay_start(std::uintptr_t out, const ReplaySettings& settings);
@@ -149,6 +178,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // -- Events (engine_events.cpp)
   Errc set_event(std::uintptr_t id, int event_type, int binding, std::shared_ptr<EventObject> ev);
   Errc refresh_event(std::uintptr_t id, int event_type);
+  // Whether the channel needs service for event_type (kSMEventType...), not
+  // counting idleness: the legacy any-channel status calls.
+  Errc needs_service(std::uintptr_t id, int event_type, bool& needs);
 
  private:
   // Which half of a channel a call needs (Errc::wrong_channel_type without it).
@@ -192,7 +224,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void wait_applied(std::uint64_t version);
   void update_event(ChannelIo& io, int type_index);  // ctl_mutex_ held
   void refresh(ChannelIo& io, int type_index);       // takes ctl_mutex_
-  bool event_condition(ChannelIo& io, int type_index);
+  bool event_condition(ChannelIo& io, int type_index, bool idle_counts);
 
   // The frame boundary: adopts the control model if it changed. Real time
   // (blocking false) never waits for the control lock.
@@ -226,6 +258,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::atomic<std::uint64_t> late_frames_{0};
   std::condition_variable applied_cv_;
   std::mutex applied_mutex_;
+
+  OutputToneTable tone_table_;  // guarded by ctl_mutex_
 
   // Real-time drive
   std::thread rt_thread_;

@@ -42,7 +42,10 @@ Errc Engine::channel_io(std::uintptr_t id, std::shared_ptr<ChannelIo>& io) { ret
 Errc Engine::release(std::uintptr_t id) {
   // The processing path may still hold the channel's shared state for one
   // frame; nothing here waits for it.
-  return with_channel(id, Half::any, [&](ChannelCtl&, ChannelKey key) {
+  return with_channel(id, Half::any, [&](ChannelCtl& ch, ChannelKey key) {
+    // Events the channel raised (one may serve other channels too) let go of it.
+    for (auto& binding : ch.io->events)
+      if (auto ev = binding.get()) ev->set(ch.io.get(), false);
     model_.release(key);
     changed();
     return Errc::ok;

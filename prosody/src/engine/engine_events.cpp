@@ -2,16 +2,17 @@
 // level semantics, re-evaluated after every call that consumes their cause.
 // Type index: 0 = write (output half), 1 = read (record), 2 = recognition.
 #include "engine/engine.hpp"
+#include "engine/tonegen.hpp"
 
 namespace prosody::detail {
 
-bool Engine::event_condition(ChannelIo& io, int t) {
-  int mode = 0;
-  io.events[t].get(&mode);
-  const bool idle_counts = mode != 3;  // kSMChannelSpecificEventNonIdle
+// idle_counts: a channel with no operation in progress is ready to start
+// one (kSMChannelSpecificEvent); not for ...NonIdle or any-channel events.
+bool Engine::event_condition(ChannelIo& io, int t, bool idle_counts) {
   switch (t) {
     case 0: {
       if (io.conf_stopped_pending.load() || io.activity.size() > 0) return true;
+      if (auto tone = io.tone) return tone_job_needs_service(*tone);
       auto job = io.replay;
       if (job)
         return job->finished.load() || job->underrun.load() || replay_ready(*job, io.output_threshold_bits.load());
@@ -34,8 +35,9 @@ bool Engine::event_condition(ChannelIo& io, int t) {
 
 // ctl_mutex_ held: the condition reads job pointers the control side owns.
 void Engine::update_event(ChannelIo& io, int t) {
-  auto ev = io.events[t].get();
-  if (ev) ev->set(event_condition(io, t));
+  int mode = 0;
+  auto ev = io.events[t].get(&mode);
+  if (ev) ev->set(&io, event_condition(io, t, mode == 1));  // kSMChannelSpecificEvent
 }
 
 void Engine::refresh(ChannelIo& io, int t) {
@@ -46,13 +48,14 @@ void Engine::refresh(ChannelIo& io, int t) {
 Errc Engine::set_event(std::uintptr_t id, int event_type, int binding, std::shared_ptr<EventObject> ev) {
   if (event_type < 1 || event_type > 3) return Errc::bad_parameter;
   if (binding < 0 || binding > 3) return Errc::bad_parameter;
-  if (binding == 2) return Errc::not_implemented;  // legacy any-channel mode
   std::shared_ptr<ChannelIo> io;
   if (Errc e = shared_state(id, Half::any, io); e != Errc::ok) return e;
   // kSMEventTypeWriteData=1 -> 0, ReadData=2 -> 1, Recog=3 -> 2
   const int t = event_type - 1;
   {
     std::lock_guard<std::mutex> lock(io->events[t].m);
+    // An event this channel raised no longer hears from it.
+    if (io->events[t].event && io->events[t].event != ev) io->events[t].event->set(io.get(), false);
     if (binding == 0 || !ev) {
       io->events[t].event.reset();
       io->events[t].mode = 0;
@@ -62,6 +65,15 @@ Errc Engine::set_event(std::uintptr_t id, int event_type, int binding, std::shar
     }
   }
   refresh(*io, t);
+  return Errc::ok;
+}
+
+Errc Engine::needs_service(std::uintptr_t id, int event_type, bool& needs) {
+  if (event_type < 1 || event_type > 3) return Errc::bad_parameter;
+  std::shared_ptr<ChannelIo> io;
+  if (Errc e = shared_state(id, Half::any, io); e != Errc::ok) return e;
+  std::lock_guard<std::mutex> lock(ctl_mutex_);
+  needs = event_condition(*io, event_type - 1, false);
   return Errc::ok;
 }
 

@@ -6,7 +6,6 @@ namespace prosody::detail {
 
 Errc Engine::listen_for(std::uintptr_t in, const ListenSettings& s) {
   if (s.enabled) {
-    if (s.tone_set != 0 && s.tone_set != 1) return Errc::bad_parameter;
     if (s.lookahead_us > 16000) return Errc::bad_parameter;
     if (!(s.twist_normal_db >= 0.0 && s.twist_normal_db <= 20.0) ||
         !(s.twist_reverse_db >= 0.0 && s.twist_reverse_db <= 20.0))
@@ -14,6 +13,7 @@ Errc Engine::listen_for(std::uintptr_t in, const ListenSettings& s) {
   }
   std::shared_ptr<ChannelIo> io;
   const Errc e = with_channel(in, Half::input, [&](ChannelCtl& ch, ChannelKey) {
+    if (s.enabled && !model_.input_tones().has_tone_set(s.tone_set)) return Errc::bad_parameter;
     ch.listening = s.enabled || s.cptone_recognition;
     ch.listen = s;
     ch.io->listening = ch.listening;
@@ -44,7 +44,7 @@ Errc Engine::get_recognised(std::uintptr_t in, Recognition& result) {
 
 Errc Engine::discard_recognised(std::uintptr_t in) {
   std::shared_ptr<ChannelIo> io;
-  if (Errc e = shared_state(in, Half::any, io); e != Errc::ok) return e;
+  if (Errc e = shared_state(in, Half::input, io); e != Errc::ok) return e;
   {
     std::lock_guard<std::mutex> io_lock(io->api_mutex);
     io->recognised.clear();

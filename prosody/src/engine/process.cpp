@@ -247,7 +247,13 @@ void Runtime::deliver_tones(InputState& in, InputSetup& setup) {
       r.param0 = pos / 4;
       r.param1 = pos % 4;
     }
-    if (ls.report == ToneReport::with_length) r.param1 = static_cast<int>(ev.duration_ms);
+    if (ls.report == ToneReport::with_length) {
+      // ToneLen: the length takes param1, so a tone's two indices share
+      // param0 (Prosody packs them too, in a way it does not publish): band 1
+      // in bits 8 and up, band 2 in bits 0-7 (0xFF: none).
+      if (r.type == RecognitionType::tone) r.param0 = (r.param0 << 8) | (r.param1 & 0xFF);
+      r.param1 = static_cast<int>(ev.duration_ms);
+    }
     if (in.frame_port && (events_ || adopting_)) {
       FrameEvent fe;
       fe.kind = FrameEvent::Kind::recognition;
@@ -314,6 +320,9 @@ void Runtime::compute_output(std::size_t i, int flight) {
       break;
     case OutputJob::replay:
       render_replay(out, output_setup_[i], peaks);
+      break;
+    case OutputJob::tone:
+      render_tone(out, output_setup_[i], peaks);
       break;
     case OutputJob::none:
       dsp::zero(out.y, n);

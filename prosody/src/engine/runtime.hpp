@@ -24,6 +24,7 @@
 #include "dsp/limiter.hpp"
 #include "engine/bitset.hpp"
 #include "engine/control.hpp"
+#include "engine/tonegen.hpp"
 #include "engine/job_stream.hpp"
 #include "prosody/files.hpp"
 #include "prosody/prosody.hpp"
@@ -203,6 +204,7 @@ struct OutputSetup {
   bool reported_once = false;
 
   ReplayRt replay;
+  ToneRt tone;
 };
 
 struct RecordRt {
@@ -294,6 +296,9 @@ class Runtime {
   // jobs.cpp
   void render_replay(OutputState& out, OutputSetup& setup, float* peaks);
   void run_record(RecordRt& rec);
+  // tonegen_job.cpp
+  void adopt_tone(OutputState& out, OutputSetup& setup, const ChannelCtl& ch);
+  void render_tone(OutputState& out, OutputSetup& setup, float* peaks);
   void report_activity();
   void end_frame();
   void prefetch_input(const InputState& in) const;

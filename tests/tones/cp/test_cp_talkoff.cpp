@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -61,8 +62,7 @@ struct TalkoffTotals {
   std::size_t files_read = 0;
 };
 
-void run_corpus(const Corpus& corpus, double gain_db, TalkoffTotals& t) {
-  const auto cfg = config(true, true, 0);
+void run_corpus(const Corpus& corpus, double gain_db, const prosody::tones::CallProgressConfig& cfg, TalkoffTotals& t) {
   for (const std::string& path : corpus.files) {
     std::vector<float> x;
     int rate = 0;
@@ -114,10 +114,11 @@ void run_corpus(const Corpus& corpus, double gain_db, TalkoffTotals& t) {
 // fax_bands_too: also fail on simple tones in the CNG/CED bands. Speech has
 // none; music has real notes there (a 120 ms synth note at 2092 Hz), which
 // are tones of the set, though no fax tone (cptone 6/7 needs its cadence).
-void check(const Corpus& corpus, const char* what, double gain_db, bool fax_bands_too) {
+void check(const Corpus& corpus, const char* what, double gain_db, bool fax_bands_too,
+           const prosody::tones::CallProgressConfig& cfg = config(true, true, 0)) {
   if (corpus.files.empty()) PROSODY_SKIP_WITHOUT_DATA(corpus.why);
   TalkoffTotals t;
-  run_corpus(corpus, gain_db, t);
+  run_corpus(corpus, gain_db, cfg, t);
   std::printf(
       "[talk-off %s %+.0f dB] %zu files, %.0f s (%.0f s active): %d cptones, %d fax-band tones; "
       "simple tones per band:",
@@ -138,6 +139,42 @@ void check(const Corpus& corpus, const char* what, double gain_db, bool fax_band
 }
 
 void check_speech(double gain_db) { check(speech(), "speech", gain_db, true); }
+
+// An application's own tones (sm_add_input_tone_set, sm_add_input_cptone),
+// as the module's tables hand them to the detector: states in time order,
+// durations in 32 ms units.
+using prosody::tones::cp::CadencePattern;
+using prosody::tones::cp::StateKind;
+using prosody::tones::cp::ToneSetSpec;
+
+// A user set of one frequency, 2380..2420 Hz, and its cadence 150 on,
+// 150 off, 150 on (the test in tests/unit/porting_test.cpp).
+prosody::tones::CallProgressConfig user_set_config() {
+  auto cfg = config(true, true, 0);
+  auto set = std::make_shared<ToneSetSpec>();
+  set->band1 = {{2380.0, 2420.0}};
+  cfg.tone_set = set;
+  CadencePattern p{42, "user", false, 3, {}};
+  p.states[0] = {StateKind::tone, 96, 192, 1};
+  p.states[1] = {StateKind::silence, 96, 192, 0};
+  p.states[2] = {StateKind::tone, 96, 192, 1};
+  cfg.repertoire = std::make_shared<const std::vector<CadencePattern>>(std::vector<CadencePattern>{p});
+  return cfg;
+}
+
+// Set 1's call progress 1 (350..480 Hz) in a cadence the default
+// repertoire lacks: 250 on, 250 off, 250 on, 250 off, 700 on.
+prosody::tones::CallProgressConfig set1_cadence_config() {
+  auto cfg = config(true, true, 0);
+  CadencePattern p{77, "user", false, 5, {}};
+  p.states[0] = {StateKind::tone, 192, 320, 1};
+  p.states[1] = {StateKind::silence, 192, 320, 0};
+  p.states[2] = {StateKind::tone, 192, 320, 1};
+  p.states[3] = {StateKind::silence, 192, 320, 0};
+  p.states[4] = {StateKind::tone, 576, 800, 1};
+  cfg.repertoire = std::make_shared<const std::vector<CadencePattern>>(std::vector<CadencePattern>{p});
+  return cfg;
+}
 void check_music(double gain_db) { check(music(), "music", gain_db, false); }
 
 }  // namespace
@@ -145,4 +182,33 @@ void check_music(double gain_db) { check(music(), "music", gain_db, false); }
 TEST(CpTalkoff, SpeechCorpusNominalLevel) { check_speech(0.0); }
 TEST(CpTalkoff, SpeechCorpusPlus10dB) { check_speech(10.0); }
 TEST(CpTalkoff, MusicOnHoldNominalLevel) { check_music(0.0); }
+// The call-progress reports of cfg's detector on cycles of a cadence of
+// freq_hz at -15 dBm0: the control that the talk-off configuration does
+// detect its tone.
+int cptones_in_cadence(const prosody::tones::CallProgressConfig& cfg, double freq_hz, std::vector<int> on_off,
+                       int cycles) {
+  std::vector<float> x;
+  for (int c = 0; c < cycles; ++c)
+    for (std::size_t i = 0; i < on_off.size(); ++i) {
+      const std::size_t n = std::size_t(on_off[i]) * 8;
+      const auto part = i % 2 == 0 ? testsig::sine(freq_hz, -15.0, n, 8000.0) : std::vector<float>(n, 0.0f);
+      x.insert(x.end(), part.begin(), part.end());
+    }
+  x.resize(x.size() + 8000, 0.0f);
+  prosody::tones::CallProgressDetector d(cfg);
+  std::vector<ToneEvent> ev;
+  d.process(x.data(), x.size(), 0, ev);
+  return static_cast<int>(starts(ev, RecognitionType::cptone).size());
+}
+
+TEST(CpTalkoff, SpeechCorpusUserToneSetAndCadence) {
+  EXPECT_GE(cptones_in_cadence(user_set_config(), 2400.0, {150, 150, 150, 450}, 3), 1) << "the control";
+  check(speech(), "speech, user set", 0.0, false, user_set_config());
+  check(speech(), "speech, user set", 10.0, false, user_set_config());
+}
+TEST(CpTalkoff, SpeechCorpusUserCadenceOfToneSetOne) {
+  EXPECT_GE(cptones_in_cadence(set1_cadence_config(), 425.0, {250, 250, 250, 250, 700, 1000}, 2), 1) << "the control";
+  check(speech(), "speech, user cadence", 0.0, false, set1_cadence_config());
+  check(speech(), "speech, user cadence", 10.0, false, set1_cadence_config());
+}
 TEST(CpTalkoff, MusicOnHoldPlus10dB) { check_music(10.0); }

@@ -9,7 +9,7 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr int kFirstBin = 8;          // 250 Hz: Prosody's detector range starts here
-constexpr int kLastPeakBin = 72;      // 2250 Hz: above CED
+constexpr int kLastPeakBin = 72;      // 2250 Hz: above CED (tone set 1)
 constexpr int kLastBandBin = 108;     // 3375 Hz: top of the detector range
 constexpr double kStrongBin = 0.005;  // share of band energy for a bin to count
 // Bins reporting frequencies within this of each other are one component.
@@ -77,6 +77,22 @@ void BlockAnalyser::set_tuning(const AnalyserTuning& tuning) noexcept {
   steady_ced_ratio_ = std::pow(10.0, tuning.steady_ced_db / 10.0);
 }
 
+void BlockAnalyser::set_tone_set(const ToneSetSpec* spec) noexcept {
+  tone_set_ = spec;
+  AnalyserTuning t;
+  last_peak_bin_ = kLastPeakBin;
+  if (spec) {
+    t.min_level_dbm0 = spec->min_power_dbm0;
+    t.hold_level_dbm0 = spec->min_power_dbm0 - 2.0;
+    t.activity_gate_dbm0 = std::min(t.activity_gate_dbm0, spec->min_power_dbm0 - 4.5);
+    t.min_purity = spec->snr;
+    t.third_peak_ratio = spec->third_peak;
+    last_peak_bin_ = std::clamp(static_cast<int>(std::ceil(spec->stop_hz / kBinHz)), kFirstBin + 1, kLastBandBin);
+  }
+  set_tuning(t);
+  forget();
+}
+
 void BlockAnalyser::forget() noexcept {
   prev_valid_ = false;
   prev_count_ = 0;
@@ -95,7 +111,7 @@ int BlockAnalyser::phase_components(const float* power, const float* re, const f
   const double strong = kStrongBin * band_total;
   int n = 0;
   bool open = false;
-  for (int b = kFirstBin; b <= kLastPeakBin; ++b) {
+  for (int b = kFirstBin; b <= last_peak_bin_; ++b) {
     if (power[b] < strong) {
       open = false;
       continue;
@@ -152,9 +168,9 @@ int BlockAnalyser::phase_components(const float* power, const float* re, const f
 
 // Without phase history (a tone's first window): local maxima with the bins
 // either side, frequencies by parabolic interpolation. Never steady.
-int BlockAnalyser::peak_components(const float* power, double band_total, Component* out) noexcept {
+int BlockAnalyser::peak_components(const float* power, double band_total, Component* out) const noexcept {
   int n = 0;
-  for (int b = kFirstBin; b <= kLastPeakBin && n < kMaxComponents; ++b) {
+  for (int b = kFirstBin; b <= last_peak_bin_ && n < kMaxComponents; ++b) {
     if (!(power[b] > power[b - 1] && power[b] >= power[b + 1])) continue;
     if (power[b] < 2.0 * kStrongBin * band_total) continue;
     const double m0 = std::sqrt(power[b - 1]), m1 = std::sqrt(power[b]), m2 = std::sqrt(power[b + 1]);
@@ -270,7 +286,9 @@ void BlockAnalyser::analyse(const float* x, int held_kind, bool concealed, Block
     bands[i] = band_of(comps[sig[i]].freq_hz);
   }
   int kind = kNoTone;
-  if (nsig == 1) {
+  if (tone_set_) {
+    kind = user_kind(nsig, out.freq_hz, out.power);
+  } else if (nsig == 1) {
     switch (bands[0]) {
       case kBandLow:
         kind = kLow;
@@ -305,7 +323,7 @@ void BlockAnalyser::analyse(const float* x, int held_kind, bool concealed, Block
 
   bool steady = true;
   bool measured = true;
-  const double level_ratio = kind == kCed ? steady_ced_ratio_ : steady_ratio_;
+  const double level_ratio = (kind == kCed && !tone_set_) ? steady_ced_ratio_ : steady_ratio_;
   for (int i = 0; i < nsig; ++i) {
     const Component& c = comps[sig[i]];
     prev_freq_[i] = c.freq_hz;
@@ -342,6 +360,26 @@ void BlockAnalyser::analyse(const float* x, int held_kind, bool concealed, Block
   const double needed = (kind == held_kind && kind != kNoTone) ? hold_ms_ : min_ms_;
   if (kind != kNoTone && (strongest < needed || out.purity < tuning_.min_purity)) kind = kNoTone;
   out.kind = kind;
+}
+
+// The tone of the user set that count components (ascending frequencies)
+// make, as a kind (1 + its index), or kNoTone.
+int BlockAnalyser::user_kind(int count, const double* freq, const double* power) const noexcept {
+  const ToneSetSpec& s = *tone_set_;
+  if (!s.dual()) {
+    const int i = count == 1 ? s.range_of(s.band1, freq[0]) : -1;
+    return i < 0 ? kNoTone : s.kind_of(i, 0);
+  }
+  if (count != 2) return kNoTone;
+  // Band 1 is usually the lower; a set may have it the other way round.
+  for (int low_in_band1 = 1; low_in_band1 >= 0; --low_in_band1) {
+    const int a = low_in_band1 ? 0 : 1, b = 1 - a;
+    const int i = s.range_of(s.band1, freq[a]), j = s.range_of(s.band2, freq[b]);
+    if (i < 0 || j < 0) continue;
+    if (s.twist_db > 0.0 && std::fabs(10.0 * std::log10(power[b] / power[a])) > s.twist_db) return kNoTone;
+    return s.kind_of(i, j);
+  }
+  return kNoTone;
 }
 
 }  // namespace prosody::tones::cp

@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "cp_common.hpp"
+#include "tone_set.hpp"
 #include "tones/real_fft.hpp"
 
 namespace prosody::tones::cp {
@@ -55,6 +56,10 @@ class BlockAnalyser {
   BlockAnalyser();
   void reset() noexcept;
   void set_tuning(const AnalyserTuning& tuning) noexcept;
+  // Classify against a user tone set instead of tone set 1 (null: set 1):
+  // kind is then 1 + the tone's index in the set. The spec must outlive the
+  // analyser's use of it; the tuning follows its thresholds.
+  void set_tone_set(const ToneSetSpec* spec) noexcept;
 
   // x: the newest kBlock samples. held_kind: the tone the tracker currently
   // follows (its level threshold is relaxed). concealed: x is filler for
@@ -72,13 +77,17 @@ class BlockAnalyser {
   static constexpr int kMaxComponents = 8;
   int phase_components(const float* power, const float* re, const float* im, double band_total,
                        Component* out) const noexcept;
-  static int peak_components(const float* power, double band_total, Component* out) noexcept;
+  int peak_components(const float* power, double band_total, Component* out) const noexcept;
+  int user_kind(int count, const double* freq, const double* power) const noexcept;
   void forget() noexcept;
 
   const RealFft& fft_;  // kWindow points, shared by every analyser
   AnalyserTuning tuning_;
+  const ToneSetSpec* tone_set_ = nullptr;
+  int last_peak_bin_ = 72;  // components are searched up to here (2250 Hz: above CED)
   double gate_ms_ = 0.0, min_ms_ = 0.0, hold_ms_ = 0.0, steady_ratio_ = 1.0, steady_ced_ratio_ = 1.0;
-  static constexpr int kKeptBins = 76;  // phase history for bins 0..75 (to 2.37 kHz)
+  // Phase history for bins 0..109 (to 3.4 kHz: a user set's whole range).
+  static constexpr int kKeptBins = 110;
   float prev_re_[kKeptBins] = {}, prev_im_[kKeptBins] = {};
   float prev_power_[kKeptBins] = {};
   bool prev_valid_ = false;

@@ -26,11 +26,19 @@ struct CallProgressDetector::Impl {
   explicit Impl(const CallProgressConfig& c) { apply(c); }
 
   void apply(const CallProgressConfig& c) {
-    config = c;
+    // A different set of tones means new blocks: the analysis starts afresh.
+    if (c.tone_set != config.tone_set) analyser.set_tone_set(c.tone_set.get());
+    config = c;  // keeps the tone set and repertoire alive
     cp::TrackerConfig t;
     t.report_simple_tones = c.report_simple_tones;
     t.report_cptones = c.report_cptones;
     t.min_duration_ms = c.min_duration_ms;
+    if (c.tone_set) t.min_duration_ms = std::max(t.min_duration_ms, c.tone_set->min_on_ms);
+    t.tone_set = c.tone_set.get();
+    if (c.repertoire) {
+      t.patterns = c.repertoire->data();
+      t.pattern_count = static_cast<int>(c.repertoire->size());
+    }
     tracker.configure(t);
   }
 

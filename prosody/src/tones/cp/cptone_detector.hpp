@@ -7,9 +7,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "prosody/tones.hpp"
+#include "repertoire.hpp"
+#include "tone_set.hpp"
 
 namespace prosody::tones {
 
@@ -23,6 +26,12 @@ struct CallProgressConfig {
   bool report_cptones = false;
   // Minimum on-time of a simple tone before it is reported, in ms (0, 40, 64).
   unsigned min_duration_ms = 0;
+  // A user tone set (sm_add_input_tone_set) analysed instead of tone set 1:
+  // simple tones report its indices, cadence states name its tones.
+  std::shared_ptr<const cp::ToneSetSpec> tone_set;
+  // A call-progress repertoire (sm_add_input_cptone) instead of Prosody's
+  // default one.
+  std::shared_ptr<const std::vector<cp::CadencePattern>> repertoire;
 };
 
 class CallProgressDetector {

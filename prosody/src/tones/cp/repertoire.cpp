@@ -126,8 +126,8 @@ const CadencePattern* default_repertoire(int& count) {
   return kRepertoire;
 }
 
-bool kind_matches(StateKind kind, const Segment& s) {
-  switch (kind) {
+bool kind_matches(const CadenceState& state, const Segment& s) {
+  switch (state.kind) {
     case K::silence:
       return s.kind == kNoTone;
     case K::low:
@@ -150,12 +150,14 @@ bool kind_matches(StateKind kind, const Segment& s) {
       return s.kind == kCng;
     case K::ced:
       return s.kind == kCed;
+    case K::tone:
+      return s.kind == state.tone;
   }
   return false;
 }
 
 bool state_fits(const CadenceState& state, const Segment& s, int tol, double quiet_below) {
-  if (!kind_matches(state.kind, s)) return false;
+  if (!kind_matches(state, s)) return false;
   // (A pause of a few blocks is all edges; only a longer one is judged.)
   if (state.kind == K::silence && s.mean_square > quiet_below && s.end - s.start >= kQuietJudgedSamples) return false;
   const double ms = double(s.end - s.start) / (kSampleRate / 1000.0);

@@ -23,15 +23,17 @@ enum class StateKind : std::uint8_t {
   low_plus_620,
   cng,
   ced,
+  tone,  // the block kind CadenceState::tone: a tone of a user's cadence (sm_add_input_cptone)
 };
 
 constexpr std::uint16_t kNoMax = 0xFFFF;
-constexpr int kMaxStates = 5;
+constexpr int kMaxStates = 16;  // kSMMaxCPToneStates
 
 struct CadenceState {
   StateKind kind;
   std::uint16_t min_ms;  // 0: the state is optional
   std::uint16_t max_ms;  // kNoMax: unbounded
+  int tone = 0;          // StateKind::tone: the block kind required
 };
 
 struct CadencePattern {
@@ -57,7 +59,7 @@ struct Segment {
 
 const CadencePattern* default_repertoire(int& count);
 
-bool kind_matches(StateKind kind, const Segment& segment);
+bool kind_matches(const CadenceState& state, const Segment& segment);
 // Does segment satisfy state, with the duration bounds widened by
 // tolerance_ms? A silence state also needs the segment quieter than
 // quiet_below (mean square): the pause of a cadence is quiet, music or

@@ -86,6 +86,12 @@ ToneTracker::ToneTracker() {
 void ToneTracker::configure(const TrackerConfig& config) noexcept {
   if (!config.report_cptones) active_count_ = 0;
   config_ = config;
+  if (config.patterns) {
+    patterns_ = config.patterns;
+    pattern_count_ = config.pattern_count;
+  } else {
+    patterns_ = default_repertoire(pattern_count_);
+  }
 }
 
 void ToneTracker::reset(std::uint64_t stream_start) noexcept {
@@ -496,7 +502,10 @@ void ToneTracker::end_tone_into_silence(std::vector<ToneEvent>& events) {
 void ToneTracker::emit_simple(const Building& b, bool is_end, std::uint64_t end, std::vector<ToneEvent>& events) const {
   ToneEvent e;
   e.type = RecognitionType::tone;
-  tone_codes(b.kind, e.code, e.code2);
+  if (config_.tone_set)
+    config_.tone_set->codes(b.kind, e.code, e.code2);
+  else
+    tone_codes(b.kind, e.code, e.code2);
   e.is_end = is_end;
   e.start_sample = b.start;
   if (is_end) {
@@ -646,7 +655,7 @@ bool ToneTracker::fits_active(const ActiveTone& a, const Segment& s, bool ongoin
     if (pattern.id != a.id) continue;
     for (int i = 0; i < pattern.count; ++i) {
       const CadenceState& st = pattern.states[i];
-      if (!kind_matches(st.kind, s)) continue;
+      if (!kind_matches(st, s)) continue;
       if (st.kind == StateKind::silence && s.mean_square > quiet_threshold(a.level_power) && ms >= 80.0) continue;
       double hi = st.max_ms == kNoMax ? 1e18 : double(st.max_ms) + tol;
       if (s.kind == kNoTone) hi = std::min(hi, kSilenceCapMs);

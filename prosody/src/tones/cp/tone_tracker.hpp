@@ -22,6 +22,12 @@ struct TrackerConfig {
   bool report_cptones = false;
   unsigned min_duration_ms = 0;
   int cadence_tolerance_ms = 16;  // half of Prosody's 32 ms cadence quantum
+  // A user tone set (the blocks' kinds are its tones), or null for tone set 1.
+  const ToneSetSpec* tone_set = nullptr;
+  // The call-progress repertoire, or null for Prosody's default. Both must
+  // outlive the tracker's use of them.
+  const CadencePattern* patterns = nullptr;
+  int pattern_count = 0;
 };
 
 class ToneTracker {
@@ -96,7 +102,7 @@ class ToneTracker {
     double level_power = 0.0;
   };
   static constexpr int kRing = 8;
-  static constexpr int kHistory = 8;
+  static constexpr int kHistory = 16;  // a user's cadence has up to 16 states
   static constexpr int kMaxActive = 4;
   // Dropouts up to 48 ms inside a tone are bridged: lost packets, and the
   // three windows a V.25 phase reversal disturbs. (The shortest silence in

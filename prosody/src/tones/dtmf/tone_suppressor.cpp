@@ -114,6 +114,7 @@ struct ToneSuppressor::Impl {
   unsigned rate;
   unsigned ratio;
   ListenSettings settings;
+  CallProgressTables tables;
   tones::Decimator decimator;
   tones::DtmfDetector dtmf;
   tones::CallProgressDetector cp;
@@ -185,8 +186,9 @@ struct ToneSuppressor::Impl {
       std::fill(delay_line.begin(), delay_line.end(), 0.0f);
       line_current = true;
     }
+    // Tone set 1 and user sets (2 and up) are the call-progress detector's.
     dtmf_on = s.enabled && s.tone_set == 0;
-    cp_on = s.enabled && (s.tone_set == 1 || s.cptone_recognition);
+    cp_on = s.enabled && (s.tone_set >= 1 || s.cptone_recognition);
     if ((dtmf_on || cp_on) && !was_analysing) {
       // Analysis (re)starts here: nothing was decimated while it was off.
       decimator.reset();
@@ -206,7 +208,9 @@ struct ToneSuppressor::Impl {
       dtmf_base8 = count8;
     }
     tones::CallProgressConfig cc;
-    cc.report_simple_tones = s.tone_set == 1;
+    cc.report_simple_tones = s.tone_set >= 1;
+    cc.tone_set = tables.tone_set;
+    cc.repertoire = tables.repertoire;
     cc.report_cptones = s.cptone_recognition;
     cc.min_duration_ms = min_duration_ms(s.min_duration);
     cp.configure(cc);
@@ -497,6 +501,13 @@ ToneSuppressor& ToneSuppressor::operator=(ToneSuppressor&&) noexcept = default;
 
 void ToneSuppressor::configure(const ListenSettings& settings) { impl_->configure(settings, false); }
 const ListenSettings& ToneSuppressor::settings() const noexcept { return impl_->settings; }
+void ToneSuppressor::set_call_progress_tables(const CallProgressTables& tables) {
+  impl_->tables = tables;
+  impl_->configure(impl_->settings, false);
+}
+const ToneSuppressor::CallProgressTables& ToneSuppressor::call_progress_tables() const noexcept {
+  return impl_->tables;
+}
 unsigned ToneSuppressor::sample_rate() const noexcept { return impl_->rate; }
 
 void ToneSuppressor::process(const float* in, float* out, std::size_t n, std::vector<ToneEvent>& events) {

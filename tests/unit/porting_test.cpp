@@ -1,0 +1,584 @@
+// What an application written for Prosody hardware relies on beyond the
+// primitives: opening the card the documented way (acu_*), the legacy
+// any-channel mode, write events as POLLOUT, and the behaviours where this
+// library used to differ from the reference (issue 14): any non-zero agc
+// enables AGC, ToneLen reports without digit mapping keep both tone
+// indices, sm_get_recorded_data honours length, sm_discard_recognised needs
+// an input half.
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include <array>
+#include <cmath>
+#include <initializer_list>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "capi_fixture.hpp"
+#include "prosody/prosody_sw.h"
+#include "prosody/res_lib.h"
+#include "prosody/smbesp.h"
+#include "prosody/smclib.h"
+#include "prosody/smdrvr.h"
+#include "signal.hpp"
+
+namespace prosody::test {
+namespace {
+
+bool ready(const tSMEventId& ev, short events) {
+  pollfd p{ev.fd, events, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & events);
+}
+
+class Porting : public CardModuleTest<2> {
+ protected:
+  // A channel replaying pcm (16-bit), fed in one go.
+  tSMChannelId phone(const std::vector<std::int16_t>& pcm, int agc = 0) {
+    const tSMChannelId ch = alloc(kSMChannelTypeOutput);
+    SM_REPLAY_PARMS rp{};
+    rp.channel = ch;
+    rp.type = kSMDataFormat16bit;
+    rp.agc = agc;
+    EXPECT_EQ(sm_replay_start(&rp), 0);
+    for (std::size_t at = 0; at < pcm.size() * 2; at += kSMMaxReplayDataBufferSize) {
+      SM_TS_DATA_PARMS d{};
+      d.channel = ch;
+      d.data = reinterpret_cast<char*>(const_cast<std::int16_t*>(pcm.data())) + at;
+      d.length = static_cast<tSM_INT>(std::min<std::size_t>(kSMMaxReplayDataBufferSize, pcm.size() * 2 - at));
+      EXPECT_EQ(at + std::size_t(d.length) == pcm.size() * 2 ? sm_put_last_replay_data(&d) : sm_put_replay_data(&d), 0);
+    }
+    return ch;
+  }
+  // An input channel fed by source's output, recording it in 16-bit.
+  tSMChannelId recorder(tSMChannelId source) {
+    const tSMChannelId ch = alloc(kSMChannelTypeInput);
+    connect(source, ch);
+    SM_RECORD_PARMS rp{};
+    rp.channel = ch;
+    rp.type = kSMDataFormat16bit;
+    EXPECT_EQ(sm_record_start(&rp), 0);
+    return ch;
+  }
+  void connect(tSMChannelId source, tSMChannelId sink) {
+    SM_CHANNEL_DATAFEED_PARMS df{};
+    df.channel = source;
+    ASSERT_EQ(sm_channel_get_datafeed(&df), 0);
+    SM_CHANNEL_DATAFEED_CONNECT_PARMS dc{};
+    dc.data_source = df.datafeed;
+    dc.channel = sink;
+    ASSERT_EQ(sm_channel_datafeed_connect(&dc), 0);
+  }
+  std::vector<char> recorded(tSMChannelId ch) {
+    std::vector<char> all, buf(kSMMaxRecordDataBufferSize);
+    for (;;) {
+      SM_TS_DATA_PARMS d{};
+      d.channel = ch;
+      d.data = buf.data();
+      d.length = static_cast<tSM_INT>(buf.size());
+      EXPECT_EQ(sm_get_recorded_data(&d), 0);
+      if (d.length <= 0) return all;
+      all.insert(all.end(), buf.begin(), buf.begin() + d.length);
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Opening the card
+
+TEST(AcuCard, OpensTheDocumentedWayAndChecksItsArguments) {
+  ACU_SNAPSHOT_PARMS snap;
+  INIT_ACU_STRUCT(&snap);
+  ASSERT_EQ(acu_get_system_snapshot(&snap), ERR_NO_ERROR);
+  ASSERT_EQ(snap.count, 1u);
+  ACU_OPEN_CARD_PARMS open;
+  INIT_ACU_STRUCT(&open);
+  std::strcpy(open.serial_no, snap.serial_no[0]);
+  ASSERT_EQ(acu_open_card(&open), ERR_NO_ERROR);
+  EXPECT_EQ(open.card_id, 0u);
+  ACU_CARD_INFO_PARMS info;
+  INIT_ACU_STRUCT(&info);
+  info.card_id = open.card_id;
+  ASSERT_EQ(acu_get_card_info(&info), ERR_NO_ERROR);
+  EXPECT_TRUE(info.resources_available & ACU_RESOURCE_SPEECH);
+  EXPECT_STREQ(info.serial_no, snap.serial_no[0]);
+  ACU_OPEN_PROSODY_PARMS pros;
+  INIT_ACU_STRUCT(&pros);
+  pros.card_id = open.card_id;
+  ASSERT_EQ(acu_open_prosody(&pros), ERR_NO_ERROR);
+  SM_CARD_INFO_PARMS card{};
+  card.card = static_cast<tSMCardId>(open.card_id);
+  ASSERT_EQ(sm_get_card_info(&card), 0);
+  EXPECT_STREQ(card.serial_no, snap.serial_no[0]) << "one card, one serial number";
+  ACU_CLOSE_PROSODY_PARMS close_pros;
+  INIT_ACU_STRUCT(&close_pros);
+  EXPECT_EQ(acu_close_prosody(&close_pros), 0);
+  ACU_CLOSE_CARD_PARMS close_card;
+  INIT_ACU_STRUCT(&close_card);
+  EXPECT_EQ(acu_close_card(&close_card), ERR_NO_ERROR);
+
+  // Errors: an unknown serial, another card, a struct not initialised.
+  std::strcpy(open.serial_no, "NO-SUCH-CARD");
+  EXPECT_EQ(acu_open_card(&open), ERR_CARD_NOT_FOUND);
+  info.card_id = 1;
+  EXPECT_EQ(acu_get_card_info(&info), ERR_INVALID_CARD);
+  pros.card_id = 7;
+  EXPECT_EQ(acu_open_prosody(&pros), ERR_INVALID_CARD);
+  ACU_SNAPSHOT_PARMS raw{};
+  EXPECT_EQ(acu_get_system_snapshot(&raw), ERR_PARM) << "size not set";
+  EXPECT_STREQ(acu_error_desc(ERR_CARD_NOT_FOUND), "card not found");
+}
+
+// ---------------------------------------------------------------------------
+// Divergences fixed
+
+// Any non-zero agc enables AGC, as the reference says of every agc field:
+// a replay with agc 7 comes out exactly as with agc 1, and unlike agc 0.
+TEST_F(Porting, AnyNonZeroAgcEnablesAgc) {
+  const auto pcm = testsig::to_int16(testsig::sine(440.0, -30.0, 16000, 8000.0));
+  const tSMChannelId r0 = recorder(phone(pcm, 0)), r1 = recorder(phone(pcm, 1)), r7 = recorder(phone(pcm, 7));
+  step(220);
+  const auto y0 = recorded(r0), y1 = recorded(r1), y7 = recorded(r7);
+  ASSERT_GE(y1.size(), 32000u);
+  EXPECT_EQ(y7, y1) << "agc 7 is agc 1";
+  auto level_at_end = [](const std::vector<char>& y) {
+    std::vector<std::int16_t> s(y.size() / 2);
+    std::memcpy(s.data(), y.data(), s.size() * 2);
+    const auto f = testsig::to_float(s);
+    return testsig::tone_level_dbm0(f.data() + 12000, 4000, 440.0, 8000.0);
+  };
+  EXPECT_NEAR(level_at_end(y0), -30.0, 0.1);
+  EXPECT_GT(level_at_end(y1), -20.0) << "the AGC raised the level toward 0 dBm0";
+  // The other agc fields accept any non-zero value too.
+  const tSMChannelId out = alloc(kSMChannelTypeOutput), in = alloc(kSMChannelTypeInput);
+  SM_CONF_PRIM_START_PARMS s{};
+  s.channel = out;
+  s.agc = -1;
+  EXPECT_EQ(sm_conf_prim_start(&s), 0);
+  SM_CONF_PRIM_ADD_PARMS a{};
+  a.channel = out;
+  a.participant = in;
+  ASSERT_EQ(sm_conf_prim_add(&a), 0);
+  SM_CONF_PRIM_ADJ_INPUT_PARMS ai{};
+  ai.channel = in;
+  ai.agc = 2;
+  EXPECT_EQ(sm_conf_prim_adj_input(&ai), 0);
+  SM_CONF_PRIM_ADJ_OUTPUT_PARMS ao{};
+  ao.channel = out;
+  ao.agc = 3;
+  EXPECT_EQ(sm_conf_prim_adj_output(&ao), 0);
+}
+
+// ToneLen detection without digit mapping reports tones: param1 is the
+// length, so both indices go in param0, and '*' (941 + 1209 Hz) and 'D'
+// (941 + 1633 Hz) stay apart.
+TEST_F(Porting, ToneLenWithoutDigitMappingKeepsBothIndices) {
+  const tSMChannelId dialler = alloc(kSMChannelTypeOutput), listener = alloc(kSMChannelTypeInput);
+  connect(dialler, listener);
+  SM_LISTEN_FOR_PARMS lf{};
+  lf.channel = listener;
+  lf.tone_detection_mode = kSMToneLenDetectionNoMinDuration;
+  lf.map_tones_to_digits = kSMNoDigitMapping;
+  ASSERT_EQ(sm_listen_for(&lf), 0);
+  SM_PLAY_DIGITS_PARMS pd{};
+  pd.channel = dialler;
+  std::strcpy(pd.digits.digit_string, "*D5");
+  pd.digits.digit_duration = 70;
+  ASSERT_EQ(sm_play_digits(&pd), 0);
+  step(60);
+  const int want[][2] = {{3, 0}, {3, 3}, {1, 1}};  // (row, column) of '*', 'D', '5'
+  for (const auto& w : want) {
+    SM_RECOGNISED_PARMS r{};
+    r.channel = listener;
+    ASSERT_EQ(sm_get_recognised(&r), 0);
+    EXPECT_EQ(r.type, kSMRecognisedTone);
+    EXPECT_EQ(r.param0, (w[0] << 8) | w[1]) << "band-1 index << 8 | band-2 index";
+    EXPECT_NEAR(r.param1, 70, 10) << "length in ms";
+  }
+}
+
+// sm_get_recorded_data writes at most length octets (0: the TiNG 2048).
+TEST_F(Porting, GetRecordedDataHonoursLength) {
+  const auto pcm = testsig::to_int16(testsig::sine(440.0, -10.0, 4000, 8000.0));
+  const tSMChannelId rec = recorder(phone(pcm));
+  step(30);  // 2400 samples = 4800 octets recorded
+  std::vector<char> buf(kSMMaxRecordDataBufferSize + 16, 'x');
+  SM_TS_DATA_PARMS d{};
+  d.channel = rec;
+  d.data = buf.data();
+  d.length = 100;
+  ASSERT_EQ(sm_get_recorded_data(&d), 0);
+  EXPECT_EQ(d.length, 100);
+  EXPECT_EQ(buf[100], 'x') << "nothing written beyond length";
+  d.length = 0;
+  ASSERT_EQ(sm_get_recorded_data(&d), 0);
+  EXPECT_EQ(d.length, kSMMaxRecordDataBufferSize) << "a zeroed length: the hardware's full buffer";
+  EXPECT_EQ(buf[kSMMaxRecordDataBufferSize], 'x');
+  d.length = 5000;
+  ASSERT_EQ(sm_get_recorded_data(&d), 0);
+  EXPECT_EQ(d.length, kSMMaxRecordDataBufferSize) << "more than 2048 asked: 2048";
+  ASSERT_EQ(sm_get_recorded_data(&d), 0);
+  EXPECT_EQ(d.length, 4800 - 100 - 2 * kSMMaxRecordDataBufferSize) << "the rest";
+  d.length = -1;
+  EXPECT_EQ(sm_get_recorded_data(&d), ERR_SM_BAD_DATA_LENGTH);
+}
+
+TEST_F(Porting, DiscardRecognisedNeedsAnInputHalf) {
+  EXPECT_EQ(sm_discard_recognised(alloc(kSMChannelTypeOutput)), ERR_SM_WRONG_CHANNEL_TYPE);
+  EXPECT_EQ(sm_discard_recognised(alloc(kSMChannelTypeInput)), 0);
+}
+
+// A write event is ready as POLLOUT ("room to write"); read and recognition
+// events as POLLIN.
+TEST_F(Porting, WriteEventsReportPollout) {
+  const tSMChannelId ch = alloc();
+  const tSMEventId w = bind_channel_event(ch, kSMEventTypeWriteData, kSMChannelSpecificEvent);
+  const tSMEventId r = bind_channel_event(ch, kSMEventTypeReadData, kSMChannelSpecificEvent);
+  EXPECT_EQ(w.mode, POLLOUT);
+  EXPECT_EQ(r.mode, POLLIN);
+  EXPECT_TRUE(ready(w, POLLOUT)) << "an idle channel can start writing";
+  EXPECT_FALSE(ready(w, POLLIN));
+  EXPECT_EQ(smd_ev_wait(w), 0) << "returns at once: it is set";
+  // Busy and full: not ready; completion: ready again.
+  SM_PLAY_TONE_PARMS pt{};
+  pt.channel = ch;
+  pt.tone_id = 1;
+  pt.duration = 30;
+  ASSERT_EQ(sm_play_tone(&pt), 0);
+  EXPECT_FALSE(ready(w, POLLOUT)) << "playing: nothing to do";
+  step(3);
+  EXPECT_TRUE(ready(w, POLLOUT)) << "complete: status wanted";
+  SM_PLAY_TONE_STATUS_PARMS st{};
+  st.channel = ch;
+  ASSERT_EQ(sm_play_tone_status(&st), 0);
+  EXPECT_EQ(st.status, kSMPlayToneStatusComplete);
+  EXPECT_EQ(smd_ev_free(w), 0);
+  EXPECT_EQ(smd_ev_free(r), 0);
+}
+
+// The legacy any-channel mode: channels bound to one event with
+// kSMAnyChannelEvent; sm_record_status (and the other status calls) with
+// kSMNullChannelId return one that needs service.
+TEST_F(Porting, AnyChannelModeFindsTheChannelsNeedingService) {
+  tSMEventId any{};
+  ASSERT_EQ(smd_ev_create(&any, kSMNullChannelId, kSMEventTypeReadData, kSMAnyChannelEvent), 0);
+  const auto pcm = testsig::to_int16(testsig::sine(440.0, -10.0, 800, 8000.0));
+  const tSMChannelId a = recorder(phone(pcm)), b = recorder(phone(pcm));
+  for (tSMChannelId ch : {a, b}) {
+    SM_CHANNEL_SET_EVENT_PARMS se{};
+    se.channel = ch;
+    se.event_type = kSMEventTypeReadData;
+    se.issue_events = kSMAnyChannelEvent;
+    se.event = any;
+    ASSERT_EQ(sm_channel_set_event(&se), 0);
+  }
+  SM_RECORD_STATUS_PARMS st{};
+  EXPECT_EQ(sm_record_status(&st), ERR_SM_NO_SUCH_CHANNEL) << "recording, nothing yet";
+  EXPECT_FALSE(ready(any, POLLIN)) << "an any-channel event ignores idleness and busy channels";
+  step(1);
+  EXPECT_TRUE(ready(any, POLLIN));
+  std::vector<tSMChannelId> served;
+  for (int i = 0; i < 2; ++i) {
+    st = SM_RECORD_STATUS_PARMS{};
+    ASSERT_EQ(sm_record_status(&st), 0);
+    EXPECT_EQ(st.status, kSMRecordStatusData);
+    served.push_back(st.channel);
+    EXPECT_EQ(recorded(st.channel).size(), 160u) << "one frame of 16-bit";
+  }
+  EXPECT_TRUE((served[0] == a && served[1] == b) || (served[0] == b && served[1] == a)) << "each once";
+  st = SM_RECORD_STATUS_PARMS{};
+  EXPECT_EQ(sm_record_status(&st), ERR_SM_NO_SUCH_CHANNEL) << "both drained";
+  EXPECT_FALSE(ready(any, POLLIN)) << "no channel raises it any more";
+  // The replay and tone status calls have the same mode on write events.
+  tSMEventId wany{};
+  ASSERT_EQ(smd_ev_create(&wany, kSMNullChannelId, kSMEventTypeWriteData, kSMAnyChannelEvent), 0);
+  const tSMChannelId out = alloc(kSMChannelTypeOutput);
+  SM_CHANNEL_SET_EVENT_PARMS se{};
+  se.channel = out;
+  se.event_type = kSMEventTypeWriteData;
+  se.issue_events = kSMAnyChannelEvent;
+  se.event = wany;
+  ASSERT_EQ(sm_channel_set_event(&se), 0);
+  SM_PLAY_TONE_PARMS pt{};
+  pt.channel = out;
+  pt.tone_id = 3;
+  pt.duration = 20;
+  ASSERT_EQ(sm_play_tone(&pt), 0);
+  SM_PLAY_TONE_STATUS_PARMS ts{};
+  EXPECT_EQ(sm_play_tone_status(&ts), ERR_SM_NO_SUCH_CHANNEL) << "still playing";
+  step(2);
+  EXPECT_TRUE(ready(wany, POLLOUT));
+  ASSERT_EQ(sm_play_tone_status(&ts), 0);
+  EXPECT_EQ(ts.channel, out);
+  EXPECT_EQ(ts.status, kSMPlayToneStatusComplete);
+  EXPECT_FALSE(ready(wany, POLLOUT));
+  EXPECT_EQ(smd_ev_free(any), 0);
+  EXPECT_EQ(smd_ev_free(wany), 0);
+  st = SM_RECORD_STATUS_PARMS{};
+  EXPECT_EQ(sm_record_status(&st), ERR_SM_NO_SUCH_CHANNEL) << "unbound when the event was freed";
+}
+
+// smConfError / smConfErrno are process-wide (as Aculab declares them); the
+// calling thread's own copy is prosody_sw_conf_error / _errno.
+TEST_F(Porting, ConferenceErrorsAreGlobalWithAPerThreadCopy) {
+  const tSMChannelId out_only = alloc(kSMChannelTypeOutput);
+  tSMConference conf = sm_conference_create();
+  std::thread([&] {
+    SM_CONFERENCE_ADD_PARTY_PARMS ap{};
+    ap.conf = conf;
+    ap.channelIn = ap.channelOut = out_only;
+    EXPECT_EQ(sm_conference_add_party(&ap), ERR_SM_WRONG_CHANNEL_TYPE);
+    EXPECT_EQ(prosody_sw_conf_errno(), ERR_SM_WRONG_CHANNEL_TYPE);
+  }).join();
+  EXPECT_EQ(smConfErrno, ERR_SM_WRONG_CHANNEL_TYPE) << "seen from another thread";
+  ASSERT_NE(smConfError, nullptr);
+  EXPECT_NE(std::strstr(smConfError, "ERR_SM_WRONG_CHANNEL_TYPE"), nullptr);
+  EXPECT_EQ(prosody_sw_conf_errno(), 0) << "this thread has not failed";
+  EXPECT_STREQ(prosody_sw_conf_error(), "");
+  sm_conference_delete(conf);
+}
+
+// ---------------------------------------------------------------------------
+// Input tone sets and call-progress tones (sm_add_input_tone_set and family)
+
+// A tone cadence: on_off[i] ms of freq_hz (even i) or silence (odd i), cycles times.
+std::vector<std::int16_t> cadence(double freq_hz, std::initializer_list<int> on_off, int cycles) {
+  std::vector<float> x;
+  for (int c = 0; c < cycles; ++c) {
+    bool on = true;
+    for (int ms : on_off) {
+      const std::size_t n = std::size_t(ms) * 8;
+      const auto part = on ? testsig::sine(freq_hz, -15.0, n, 8000.0) : std::vector<float>(n, 0.0f);
+      x.insert(x.end(), part.begin(), part.end());
+      on = !on;
+    }
+  }
+  x.resize(x.size() + 8000, 0.0f);  // a second of silence closes the last burst
+  return testsig::to_int16(x);
+}
+
+class InputToneSets : public Porting {
+ protected:
+  // A replay being fed as the module runs (it buffers less than these signals).
+  struct Feed {
+    tSMChannelId channel;
+    const std::vector<std::int16_t>* pcm;
+    std::size_t at = 0;  // octets handed over
+  };
+  std::vector<Feed> feeds_;
+
+  // A listener hearing pcm, listening with active_set and cptone recognition.
+  tSMChannelId listener(const std::vector<std::int16_t>& pcm, int active_set) {
+    const tSMChannelId in = alloc(kSMChannelTypeInput), out = alloc(kSMChannelTypeOutput);
+    SM_REPLAY_PARMS rp{};
+    rp.channel = out;
+    rp.type = kSMDataFormat16bit;
+    EXPECT_EQ(sm_replay_start(&rp), 0);
+    feeds_.push_back({out, &pcm});
+    connect(out, in);
+    SM_LISTEN_FOR_PARMS lf{};
+    lf.channel = in;
+    lf.tone_detection_mode = kSMToneEndDetectionNoMinDuration;
+    lf.active_tone_set_id = active_set;
+    lf.map_tones_to_digits = kSMNoDigitMapping;
+    lf.enable_cptone_recognition = 1;
+    EXPECT_EQ(sm_listen_for(&lf), 0);
+    return in;
+  }
+  // Steps frames frames, topping up every replay before each.
+  void run(unsigned frames) {
+    for (unsigned f = 0; f < frames; ++f) {
+      for (Feed& feed : feeds_) {
+        const std::size_t total = feed.pcm->size() * 2;
+        while (feed.at < total) {
+          SM_TS_DATA_PARMS d{};
+          d.channel = feed.channel;
+          d.data = reinterpret_cast<char*>(const_cast<std::int16_t*>(feed.pcm->data())) + feed.at;
+          d.length = static_cast<tSM_INT>(std::min<std::size_t>(kSMMaxReplayDataBufferSize, total - feed.at));
+          const bool last = feed.at + std::size_t(d.length) == total;
+          const int r = last ? sm_put_last_replay_data(&d) : sm_put_replay_data(&d);
+          if (r == ERR_SM_NO_CAPACITY) break;
+          ASSERT_EQ(r, 0);
+          feed.at += std::size_t(d.length);
+        }
+      }
+      step(1);
+    }
+  }
+  std::vector<SM_RECOGNISED_PARMS> recognised(tSMChannelId ch) {
+    std::vector<SM_RECOGNISED_PARMS> all;
+    for (;;) {
+      SM_RECOGNISED_PARMS r{};
+      r.channel = ch;
+      EXPECT_EQ(sm_get_recognised(&r), 0);
+      if (r.type == kSMRecognisedNothing) return all;
+      all.push_back(r);
+    }
+  }
+  int add_frequency(double lower, double upper) {
+    SM_INPUT_FREQ_COEFFS_PARMS f{};
+    f.module = module;
+    f.lower_limit = lower;
+    f.upper_limit = upper;
+    EXPECT_EQ(sm_add_input_freq_coeffs(&f), 0);
+    return f.id;
+  }
+  // A set of single frequencies: coefficient ids first .. first + count - 1.
+  int add_single_set(int first, int count) {
+    SM_INPUT_TONE_SET_PARMS ts{};
+    ts.module = module;
+    ts.band1_first_freq_coeffs_id = first;
+    ts.band1_freq_count = count;
+    ts.req_third_peak = 0.1;
+    ts.req_signal_to_noise_ratio = 0.5;
+    ts.req_minimum_power = -36.0;
+    EXPECT_EQ(sm_add_input_tone_set(&ts), 0);
+    return ts.id;
+  }
+  // states in time order {freq_id, min, max}; handed over newest first.
+  int add_cptone(int id, std::initializer_list<std::array<int, 3>> states) {
+    SM_INPUT_CPTONE_PARMS cp{};
+    cp.module = module;
+    cp.id = id;
+    cp.state_count = static_cast<tSM_INT>(states.size());
+    int i = cp.state_count;
+    for (const auto& st : states) {
+      --i;
+      cp.states[i].freq_id = st[0];
+      cp.states[i].minimum_cadence = st[1];
+      cp.states[i].maximum_cadence = st[2];
+    }
+    return sm_add_input_cptone(&cp);
+  }
+  int reset_cptones(int base_set) {
+    SM_RESET_INPUT_CPTONES_PARMS r{};
+    r.module = module;
+    r.tone_set_id = base_set;
+    return sm_reset_input_cptones(&r);
+  }
+};
+
+// A tone of a user set (2400 Hz, in no band of set 1) with a cadence of
+// its own (150 on, 150 off, 150 on, 450 off): reported as the tones of the
+// set and as the application's call-progress id; the built-in set does not
+// know it, and another cadence of the same tone is not it.
+TEST_F(InputToneSets, UserToneSetAndCadenceAreRecognised) {
+  const int f = add_frequency(2380.0, 2420.0);
+  EXPECT_EQ(f, 15) << "after the pre-loaded ids 0..14";
+  const int set = add_single_set(f, 1);
+  EXPECT_EQ(set, 2) << "after the pre-loaded sets 0 and 1";
+  ASSERT_EQ(reset_cptones(set), 0);
+  // Newest first, as Prosody takes them: tone, silence, tone.
+  ASSERT_EQ(add_cptone(42, {{1, 120, 180}, {0, 120, 180}, {1, 120, 180}}), 0);
+
+  const auto ours = cadence(2400.0, {150, 150, 150, 450}, 3);
+  const auto other = cadence(2400.0, {300, 300}, 4);
+  const tSMChannelId a = listener(ours, set), b = listener(other, set), c = listener(ours, 1);
+  run(static_cast<unsigned>(ours.size() / 80 + 100));
+  int cptones_a = 0, tones_a = 0;
+  for (const auto& r : recognised(a)) {
+    if (r.type == kSMRecognisedCPTone) {
+      EXPECT_EQ(r.param0, 42);
+      ++cptones_a;
+    } else if (r.type == kSMRecognisedTone) {
+      EXPECT_EQ(r.param0, 0);
+      EXPECT_EQ(r.param1, 0) << "single frequencies: band-1 index in param1";
+      ++tones_a;
+    }
+  }
+  EXPECT_EQ(tones_a, 6) << "every burst is a tone of the set";
+  EXPECT_GE(cptones_a, 1);
+  EXPECT_LE(cptones_a, 3) << "at most once per cycle";
+  for (const auto& r : recognised(b)) EXPECT_NE(r.type, kSMRecognisedCPTone) << "300/300 is not the cadence";
+  for (const auto& r : recognised(c))
+    EXPECT_NE(r.type, kSMRecognisedCPTone) << "set 1 analyses its own bands: 2400 Hz is none of them";
+}
+
+// A cadence of set 1's tones (freq_id 1: call progress 1, 350..480 Hz) that
+// the default repertoire lacks, after sm_reset_input_cptones(1): the
+// default tones are gone, the new one is found.
+TEST_F(InputToneSets, UserCadenceOfToneSetOne) {
+  ASSERT_EQ(reset_cptones(1), 0);
+  ASSERT_EQ(add_cptone(77, {{1, 200, 300}, {0, 200, 300}, {1, 200, 300}, {0, 200, 300}, {1, 600, 800}}), 0);
+  const auto ours = cadence(425.0, {250, 250, 250, 250, 700, 1000}, 2);
+  const auto uk_busy = cadence(400.0, {375, 375}, 6);
+  const tSMChannelId a = listener(ours, 1), b = listener(uk_busy, 1);
+  run(static_cast<unsigned>(ours.size() / 80 + 100));
+  int found = 0;
+  for (const auto& r : recognised(a))
+    if (r.type == kSMRecognisedCPTone) {
+      EXPECT_EQ(r.param0, 77);
+      ++found;
+    }
+  EXPECT_GE(found, 1);
+  EXPECT_LE(found, 2);
+  for (const auto& r : recognised(b)) EXPECT_NE(r.type, kSMRecognisedCPTone) << "UK busy left the repertoire";
+}
+
+TEST_F(InputToneSets, ArgumentsAreChecked) {
+  SM_INPUT_FREQ_COEFFS_PARMS f{};
+  f.module = module;
+  f.lower_limit = 500.0;
+  f.upper_limit = 400.0;
+  EXPECT_EQ(sm_add_input_freq_coeffs(&f), ERR_SM_BAD_PARAMETER) << "upper below lower";
+  f.module = kSMNullModuleId;
+  EXPECT_EQ(sm_add_input_freq_coeffs(&f), ERR_SM_NO_SUCH_MODULE);
+  SM_INPUT_TONE_SET_PARMS ts{};
+  ts.module = module;
+  ts.band1_first_freq_coeffs_id = 14;
+  ts.band1_freq_count = 2;  // id 15 does not exist yet
+  ts.req_signal_to_noise_ratio = 0.5;
+  ts.req_minimum_power = -36.0;
+  EXPECT_EQ(sm_add_input_tone_set(&ts), ERR_SM_BAD_PARAMETER);
+  ts.band1_freq_count = 1;
+  ts.req_signal_to_noise_ratio = 0.0;
+  EXPECT_EQ(sm_add_input_tone_set(&ts), ERR_SM_BAD_PARAMETER) << "SNR share must be above 0";
+  ts.req_signal_to_noise_ratio = 0.5;
+  ASSERT_EQ(sm_add_input_tone_set(&ts), 0);
+
+  SM_ADJUST_TONE_SET_PARMS adj{};
+  adj.module = module;
+  adj.tone_set_id = ts.id;
+  adj.parameter_id = kAdjustToneSetFPParamIdMinPower;
+  adj.parameter_value.fp_value = -30.0;
+  EXPECT_EQ(sm_adjust_input_tone_set(&adj), 0);
+  adj.parameter_id = kAdjustToneSetIntParamIdMinOnTime;
+  adj.parameter_value.int_value = 80;
+  EXPECT_EQ(sm_adjust_input_tone_set(&adj), 0);
+  adj.parameter_id = kAdjustToneSetFPParamIdStartFreq;
+  adj.parameter_value.fp_value = 100.0;
+  EXPECT_EQ(sm_adjust_input_tone_set(&adj), ERR_SM_BAD_PARAMETER) << "below the detector's 250 Hz";
+  adj.parameter_id = static_cast<enum kAdjustToneSet>(8);
+  EXPECT_EQ(sm_adjust_input_tone_set(&adj), ERR_SM_BAD_PARAMETER);
+  adj.tone_set_id = 0;
+  adj.parameter_id = kAdjustToneSetFPParamIdTwist;
+  adj.parameter_value.fp_value = 6.0;
+  EXPECT_EQ(sm_adjust_input_tone_set(&adj), ERR_SM_NOT_IMPLEMENTED) << "the pre-loaded sets are fixed here";
+  adj.tone_set_id = 9;
+  EXPECT_EQ(sm_adjust_input_tone_set(&adj), ERR_SM_BAD_PARAMETER) << "no such set";
+
+  EXPECT_EQ(add_cptone(0, {{1, 100, 200}}), ERR_SM_BAD_PARAMETER) << "ids are 1..255";
+  EXPECT_EQ(add_cptone(256, {{1, 100, 200}}), ERR_SM_BAD_PARAMETER);
+  EXPECT_EQ(add_cptone(5, {{7, 100, 200}}), ERR_SM_BAD_PARAMETER) << "set 1 has no tone 7";
+  EXPECT_EQ(add_cptone(5, {{1, 300, 200}}), ERR_SM_BAD_PARAMETER) << "maximum below minimum";
+  SM_INPUT_CPTONE_PARMS none{};
+  none.module = module;
+  none.id = 5;
+  EXPECT_EQ(sm_add_input_cptone(&none), ERR_SM_BAD_PARAMETER) << "no states";
+  EXPECT_EQ(reset_cptones(0), ERR_SM_BAD_PARAMETER) << "DTMF has no cadences";
+  EXPECT_EQ(reset_cptones(ts.id), 0);
+  EXPECT_EQ(add_cptone(5, {{2, 100, 200}}), ERR_SM_BAD_PARAMETER) << "the base set has one tone";
+  EXPECT_EQ(add_cptone(5, {{1, 100, 200}}), 0);
+
+  const tSMChannelId in = alloc(kSMChannelTypeInput);
+  SM_LISTEN_FOR_PARMS lf{};
+  lf.channel = in;
+  lf.tone_detection_mode = kSMToneDetectionNoMinDuration;
+  lf.active_tone_set_id = ts.id + 1;
+  EXPECT_EQ(sm_listen_for(&lf), ERR_SM_BAD_PARAMETER) << "no such set";
+  lf.active_tone_set_id = ts.id;
+  EXPECT_EQ(sm_listen_for(&lf), 0);
+}
+
+}  // namespace
+}  // namespace prosody::test
