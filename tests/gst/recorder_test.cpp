@@ -375,6 +375,10 @@ TEST_F(Recorder, CapsChanges) {
     gst_element_release_request_pad(r, p1);
     gst_object_unref(p0);
     gst_object_unref(p1);
+    // The error messages on the bus hold the element: drop them, or element,
+    // bus and messages keep each other alive.
+    gst_element_set_bus(r, nullptr);
+    gst_bus_set_flushing(bus, TRUE);
     gst_object_unref(bus);
     gst_object_unref(r);
   }
