@@ -15,6 +15,7 @@
 #include "prosody/prosody_sw.h"
 #include "prosody/smbesp.h"
 #include "api_support.hpp"
+#include "capi_fixture.hpp"
 #include "signal.hpp"
 
 // spandsp's G.711: the oracle for mu-law.
@@ -106,15 +107,7 @@ class CApiModule : public ::testing::Test {
 
   // A new event, bound to channel's events of type.
   tSMEventId event(tSMChannelId channel, int type, int binding) {
-    tSMEventId ev{};
-    EXPECT_EQ(smd_ev_create(&ev, channel, type, binding), 0);
-    SM_CHANNEL_SET_EVENT_PARMS se{};
-    se.channel = channel;
-    se.event_type = type;
-    se.issue_events = binding;
-    se.event = ev;
-    EXPECT_EQ(sm_channel_set_event(&se), 0);
-    return ev;
+    return prosody::test::bind_channel_event(channel, type, binding);
   }
 
   // A recorder of another channel's output (no delay).
