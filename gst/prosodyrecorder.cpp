@@ -406,6 +406,7 @@ static Input* input_of(Inner& in, GstPad* pad) {
 
 static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
   ProsodyRecorder* self = PROSODY_RECORDER(parent);
+  ProsodyTsanScope tsan(self); /* a streaming thread: before anything of it is read */
   Inner& in = *self->inner;
   Messages messages(GST_ELEMENT(self));
   PROSODY_TSAN_ACQUIRE(buffer);
@@ -488,6 +489,7 @@ static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffe
 
 static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
   ProsodyRecorder* self = PROSODY_RECORDER(parent);
+  ProsodyTsanScope tsan(self); /* a streaming thread: before anything of it is read */
   Inner& in = *self->inner;
   Messages messages(GST_ELEMENT(self));
   std::unique_lock<std::mutex> lk(in.lock);
@@ -598,6 +600,7 @@ static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
 
 static gboolean sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
   ProsodyRecorder* self = PROSODY_RECORDER(parent);
+  ProsodyTsanScope tsan(self); /* a streaming thread: before anything of it is read */
   Inner& in = *self->inner;
   switch (GST_QUERY_TYPE(query)) {
     case GST_QUERY_CAPS: {
@@ -857,6 +860,7 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
 }
 
 static void finalize(GObject* object) {
+  PROSODY_TSAN_ACQUIRE(object); /* what the streaming threads did last */
   delete PROSODY_RECORDER(object)->inner;
   G_OBJECT_CLASS(prosody_recorder_parent_class)->finalize(object);
 }
@@ -938,4 +942,5 @@ static void prosody_recorder_class_init(ProsodyRecorderClass* klass) {
 static void prosody_recorder_init(ProsodyRecorder* self) {
   self->inner = new Inner;
   GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
+  PROSODY_TSAN_RELEASE(self);
 }
