@@ -116,12 +116,7 @@ namespace prosody_gst {
 
 Party::Party(guint i) : index(i) { gst_segment_init(&segment, GST_FORMAT_TIME); }
 
-Party::~Party() {
-  out.clear();
-  /* Every pushing thread is retired and joined when its pad goes or the
-   * element stops; one still attached here never started its work. */
-  if (out.pusher.joinable()) out.pusher.detach();
-}
+Party::~Party() { out.clear(); }
 
 Inner::Inner() { g_rec_mutex_init(&task_lock); }
 
@@ -677,6 +672,7 @@ static GstStateChangeReturn prosody_conf_mix_change_state(GstElement* element, G
       std::lock_guard<std::mutex> lk(in.lock);
       reset_conference(in, start_selection);
       in.stopping = false;
+      prosody_conf_mix_output_start_pool(in);
       in.started = true;
       in.latency_valid = false;
       in.rate = rate;
@@ -697,6 +693,7 @@ static GstStateChangeReturn prosody_conf_mix_change_state(GstElement* element, G
           kv.second->space_cond.notify_all();
           prosody_conf_mix_output_stop(in, *kv.second);
         }
+        prosody_conf_mix_output_stop_pool(in);
         in.task_cond.notify_all();
         prosody_conf_mix_unschedule(in);
         if (in.task) gst_task_stop(in.task);
@@ -706,7 +703,7 @@ static GstStateChangeReturn prosody_conf_mix_change_state(GstElement* element, G
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED: {
       std::lock_guard<std::mutex> lk(in.lock);
       in.playing = false;
-      /* Paused, sinks preroll again: outputs go through their threads. */
+      /* Paused, sinks preroll again: outputs go through the sending threads. */
       for (auto& kv : in.parties) kv.second->out.direct = false;
       prosody_conf_mix_unschedule(in);
       in.task_cond.notify_all();
@@ -740,7 +737,7 @@ static GstStateChangeReturn prosody_conf_mix_change_state(GstElement* element, G
       if (in.task) gst_task_join(in.task);
       PROSODY_TSAN_ACQUIRE(self); /* what the task did before it ended */
       /* The pads are inactive and every sink below has left PAUSED: nothing
-       * a pushing thread could wait for is left. */
+       * a sending thread could wait for is left. */
       prosody_conf_mix_output_join_retired(in, true);
       /* The module goes with the stream: the rate may change next time. */
       std::lock_guard<std::mutex> lk(in.lock);
@@ -847,11 +844,12 @@ static void prosody_conf_mix_get_property(GObject* object, guint id, GValue* val
   if (id == PROP_STATS) {
     std::lock_guard<std::mutex> lk(in.lock);
     g_value_take_boxed(
-        value,
-        gst_structure_new("prosody-conf-mix-stats", "rate", G_TYPE_UINT, in.rate, "frame-samples", G_TYPE_UINT,
-                          in.frame_samples, "frames-mixed", G_TYPE_UINT64, (guint64)in.frames_mixed, "parties",
-                          G_TYPE_UINT, (guint)in.parties.size(), "live", G_TYPE_BOOLEAN, (gboolean)in.live, "position",
-                          G_TYPE_UINT64, (guint64)(in.rate ? in.pos_to_time(in.position) : 0), nullptr));
+        value, gst_structure_new("prosody-conf-mix-stats", "rate", G_TYPE_UINT, in.rate, "frame-samples", G_TYPE_UINT,
+                                 in.frame_samples, "frames-mixed", G_TYPE_UINT64, (guint64)in.frames_mixed, "parties",
+                                 G_TYPE_UINT, (guint)in.parties.size(), "live", G_TYPE_BOOLEAN, (gboolean)in.live,
+                                 "position", G_TYPE_UINT64, (guint64)(in.rate ? in.pos_to_time(in.position) : 0),
+                                 "sending-threads", G_TYPE_UINT, (guint)in.pushers.workers.size(),
+                                 "sending-threads-peak", G_TYPE_UINT, (guint)in.pushers.peak, nullptr));
     return;
   }
   PROSODY_OBJECT_LOCK(self);
@@ -968,7 +966,8 @@ static void prosody_conf_mix_class_init(ProsodyConfMixClass* klass) {
       gobject_class, PROP_STATS,
       g_param_spec_boxed("stats", "Statistics",
                          "prosody-conf-mix-stats: rate (Hz), frame-samples, frames-mixed, "
-                         "parties, live, position (ns)",
+                         "parties, live, position (ns), sending-threads (the src pads' "
+                         "senders now), sending-threads-peak (most at once since READY->PAUSED)",
                          GST_TYPE_STRUCTURE, static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   prosody_conf_mix_install_announce_signals(gobject_class);

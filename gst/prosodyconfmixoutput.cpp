@@ -1,18 +1,28 @@
 /* prosodyconfmixoutput.cpp - what prosodyconfmix's src pads send.
  *
- * Each src pad sends from its own thread and queue, so that a sink that
- * blocks to preroll (or an encoder that needs several buffers first) holds
- * up no other output: the element prerolls without a queue after each src
- * pad, where a single pushing thread would wait in the first sink forever.
- * That holds for live pipelines too: every sink prerolls before the
- * pipeline plays. Not live, a pushing thread is woken once several buffers
- * are queued (fewer wake-ups than a queue element), and the mixing task
- * waits when a queue holds queue-time of audio. Live, a buffer is sent at
- * once; and once a pad's sink has taken a buffer while the element plays,
- * the mixing task pushes to that pad itself (live sinks do not wait for
- * preroll while playing, and a frame's buffers all fall due together), with
- * no thread hop, until the element pauses.
+ * Each src pad has a queue (up to queue-time of audio), sent by a small pool
+ * of threads shared by every src pad: one per core (at most four), each
+ * taking the next queue that is due and pushing a few of its buffers, then
+ * the next, without sleeping while any is due. Not live, a queue falls due
+ * once several buffers wait (fewer wake-ups than a queue element), and the
+ * mixing task waits when a queue holds queue-time of audio.
+ *
+ * A push may block: a sink waits to preroll, an encoder needs several
+ * buffers, a downstream is slow. A single pushing thread would wait in the
+ * first prerolling sink forever and the other branches would never get
+ * data; so whenever the pool's threads may all be held up, one more is
+ * started: at once while the element is not PLAYING (every sink below waits
+ * to preroll then), and in PLAYING once every thread has been in one push
+ * for longer than kStalledUs. Threads the pool no longer needs end after a
+ * second without work. Live, a buffer is due at once; and once a pad's sink
+ * has taken a buffer while the element plays, the mixing task pushes to that
+ * pad itself (live sinks do not wait for preroll while playing, and a
+ * frame's buffers all fall due together), with no thread hop, until the
+ * element pauses.
  */
+#include <algorithm>
+#include <chrono>
+
 #include "prosodyconfmixprivate.h"
 
 using prosody_gst::Inner;
@@ -21,11 +31,23 @@ using prosody_gst::OutputQueue;
 using prosody_gst::PadRef;
 using prosody_gst::Party;
 using prosody_gst::PartyPtr;
+using prosody_gst::PushPool;
+using prosody_gst::PushWorker;
 
 namespace {
 
-/* A pushing thread is woken when this many buffers wait (and at EOS). */
+/* Not live, a queue falls due when this many buffers wait (or an event). A
+ * sending thread pushes at most this many of a queue's buffers per visit, so
+ * that queues paced by a syncing sink are served in turn. */
 constexpr std::size_t kBatchBuffers = 4;
+/* In PLAYING, a thread held up in one push for longer than this may be
+ * blocked downstream: it no longer counts towards the pool's size. */
+constexpr gint64 kStalledUs = 50 * 1000;
+/* A thread beyond the pool's size ends after this long without work. */
+constexpr std::chrono::seconds kSurplusIdle{1};
+/* The mixing task, waiting for room in a full queue, checks this often
+ * whether the threads that should empty it are held up. */
+constexpr std::chrono::milliseconds kFullQueueCheck{10};
 
 void unref_item(const OutputItem& item) { gst_mini_object_unref(item.object); }
 
@@ -37,53 +59,185 @@ std::size_t capacity_buffers(ProsodyConfMix* self, const Inner& in) {
   return std::max<std::size_t>(2 * kBatchBuffers, std::size_t(queue_ns / std::max<guint64>(frame_ns, 1)));
 }
 
-/* The pushing thread of one src pad: sends what is queued, a batch at a
- * time, with the pad's stream lock held as a GstTask would. */
-void pusher_main(ProsodyConfMix* self, PartyPtr party, GstPad* pad, std::shared_ptr<std::atomic<bool>> done) {
+/* Threads the pool keeps: one per core, at most four. */
+std::size_t pool_size() { return std::clamp<std::size_t>(g_get_num_processors(), 1, 4); }
+
+/* Whether the queue is due to be sent (lock held). */
+bool is_due(const Inner& in, const OutputQueue& q) {
+  return q.eos_queued || q.buffers >= (in.live ? 1 : kBatchBuffers) || q.buffers < q.items.size(); /* an event */
+}
+
+/* Puts the party's queue on the ready list if it is due and nobody has it
+ * (lock held). */
+void schedule(Inner& in, const PartyPtr& party) {
+  OutputQueue& q = party->out;
+  if (q.awaiting_sender || q.being_sent || q.flushing || !is_due(in, q)) return;
+  q.awaiting_sender = true;
+  in.pushers.ready.push_back(party);
+}
+
+/* Takes the next items to send from the queue: up to kBatchBuffers buffers
+ * and the events around them (lock held). */
+void take_visit(OutputQueue& q, std::vector<OutputItem>& batch) {
+  std::size_t buffers = 0;
+  while (!q.items.empty() && (buffers < kBatchBuffers || !q.items.front().is_buffer)) {
+    const OutputItem item = q.items.front();
+    q.items.pop_front();
+    batch.push_back(item);
+    if (item.is_buffer) {
+      ++buffers;
+      --q.buffers;
+    }
+  }
+  if (q.items.empty()) q.eos_queued = false; /* the EOS, if any, is in the batch */
+}
+
+/* Pushes a visit's items, with the pad's stream lock held as a GstTask
+ * would; returns the last flow. */
+GstFlowReturn push_items(GstPad* pad, const std::vector<OutputItem>& batch) {
+  GstFlowReturn flow = GST_FLOW_OK;
+  GST_PAD_STREAM_LOCK(pad);
+  for (const OutputItem& item : batch) {
+    if (flow != GST_FLOW_OK && flow != GST_FLOW_NOT_LINKED) {
+      unref_item(item); /* downstream is gone or failed: drop the rest */
+      continue;
+    }
+    /* Downstream frees it after GLib locks ThreadSanitizer cannot see. */
+    PROSODY_TSAN_RELEASE(item.object);
+    if (item.is_buffer)
+      flow = gst_pad_push(pad, GST_BUFFER_CAST(item.object));
+    else
+      gst_pad_push_event(pad, GST_EVENT_CAST(item.object));
+  }
+  GST_PAD_STREAM_UNLOCK(pad);
+  return flow;
+}
+
+/* Hands a thread over to be joined (lock held). */
+void retire(Inner& in, PushWorker& w) {
+  if (!w.listed) return;
+  w.listed = false;
+  in.retired_pushers.push_back({std::move(w.thread), w.done});
+}
+
+void start_worker(ProsodyConfMix* self, Inner& in);
+bool pool_needs_worker(const Inner& in);
+
+/* One sending thread: serves the ready queues until the pool stops or no
+ * longer needs it. */
+void worker_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
   PROSODY_TSAN_ACQUIRE(self);
   Inner& in = *self->inner;
-  Party& p = *party;
+  PushPool& pool = in.pushers;
   std::vector<OutputItem> batch;
   std::unique_lock<std::mutex> lk(in.lock);
   for (;;) {
-    p.out.wake.wait(lk, [&] {
-      return p.out.flushing || p.out.buffers >= (in.live ? 1 : kBatchBuffers) || p.out.eos_queued ||
-             (!p.out.items.empty() && p.out.buffers < p.out.items.size()); /* an event waits */
-    });
-    if (p.out.flushing) break;
-    batch.assign(p.out.items.begin(), p.out.items.end());
-    p.out.items.clear();
-    p.out.buffers = 0;
-    const bool eos = p.out.eos_queued;
-    lk.unlock();
-    p.out.space.notify_all();
-    GstFlowReturn flow = GST_FLOW_OK;
-    GST_PAD_STREAM_LOCK(pad);
-    for (const OutputItem& item : batch) {
-      if (flow != GST_FLOW_OK && flow != GST_FLOW_NOT_LINKED) {
-        unref_item(item); /* downstream is gone or failed: drop the rest */
-        continue;
-      }
-      /* Downstream frees it after GLib locks ThreadSanitizer cannot see. */
-      PROSODY_TSAN_RELEASE(item.object);
-      if (item.is_buffer)
-        flow = gst_pad_push(pad, GST_BUFFER_CAST(item.object));
-      else
-        gst_pad_push_event(pad, GST_EVENT_CAST(item.object));
+    const auto has_work = [&] { return pool.stopping || !pool.ready.empty(); };
+    if (pool.idle > pool_size()) {
+      if (!pool.wake.wait_for(lk, kSurplusIdle, has_work) || pool.stopping) break;
+    } else {
+      pool.wake.wait(lk, has_work);
+      if (pool.stopping) break;
     }
-    GST_PAD_STREAM_UNLOCK(pad);
+    PartyPtr party = std::move(pool.ready.front());
+    pool.ready.pop_front();
+    OutputQueue& q = party->out;
+    q.awaiting_sender = false;
+    if (q.flushing || !party->srcpad) continue; /* released or stopping: output_stop dropped the items */
+    take_visit(q, batch);
+    q.being_sent = true;
+    GstPad* pad = GST_PAD(gst_object_ref(party->srcpad));
+    --pool.idle;
+    me->sending_since = g_get_monotonic_time();
+    /* Not PLAYING, this push may wait for preroll: if others are due and
+     * nobody is left to send them, a new thread takes over now. */
+    if (!in.playing && !pool.ready.empty() && pool.idle == 0) start_worker(self, in);
+    lk.unlock();
+    q.space.notify_all();
+    const GstFlowReturn flow = push_items(pad, batch);
     batch.clear();
+    gst_object_unref(pad);
     lk.lock();
-    if (flow != GST_FLOW_OK) p.out.last_flow = flow;
+    me->sending_since = 0;
+    ++pool.idle;
+    q.being_sent = false;
+    if (flow != GST_FLOW_OK) q.last_flow = flow;
     /* Live and playing, the sink took it: from now on the task may push. */
-    if (flow == GST_FLOW_OK && in.live && in.playing && p.out.items.empty()) p.out.direct = true;
-    if (eos) break;
+    if (flow == GST_FLOW_OK && in.live && in.playing && q.items.empty()) q.direct = true;
+    schedule(in, party);
   }
+  --pool.idle;
+  if (me->listed) pool.workers.remove(me);
+  retire(in, *me);
   lk.unlock();
-  gst_object_unref(pad);
-  party.reset();
   PROSODY_TSAN_RELEASE(self);
-  done->store(true);
+  me->done->store(true);
+}
+
+/* Whether the pool needs one more thread for the queues that are due, all
+ * of its threads being in pushes (lock held). */
+bool pool_needs_worker(const Inner& in) {
+  const PushPool& pool = in.pushers;
+  if (pool.workers.size() < pool_size()) return true;
+  /* Not PLAYING, every sink below may be waiting to preroll. */
+  if (!in.playing) return true;
+  const gint64 now = g_get_monotonic_time();
+  std::size_t moving = 0;
+  for (const auto& w : pool.workers)
+    if (w->sending_since == 0 || now - w->sending_since < kStalledUs) ++moving;
+  return moving < pool_size();
+}
+
+/* The pool's watcher: while queues are due and every thread is pushing,
+ * looks every kStalledUs for threads held up downstream and starts one more
+ * if need be. */
+void watcher_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
+  PROSODY_TSAN_ACQUIRE(self);
+  Inner& in = *self->inner;
+  PushPool& pool = in.pushers;
+  std::unique_lock<std::mutex> lk(in.lock);
+  while (!pool.stopping) {
+    pool.watcher_wake.wait_for(lk, std::chrono::microseconds(kStalledUs));
+    if (!pool.stopping && !pool.ready.empty() && pool.idle == 0 && pool_needs_worker(in)) start_worker(self, in);
+  }
+  if (pool.watcher == me) pool.watcher.reset();
+  retire(in, *me);
+  lk.unlock();
+  PROSODY_TSAN_RELEASE(self);
+  me->done->store(true);
+}
+
+void start_worker(ProsodyConfMix* self, Inner& in) {
+  PushPool& pool = in.pushers;
+  auto w = std::make_shared<PushWorker>();
+  ++pool.idle; /* until it takes a queue */
+  pool.workers.push_back(w);
+  pool.peak = std::max(pool.peak, pool.workers.size());
+  PROSODY_TSAN_RELEASE(self);
+  w->thread = std::thread(worker_main, self, w); /* it waits for the lock we hold */
+  if (!pool.watcher) {
+    pool.watcher = std::make_shared<PushWorker>();
+    pool.watcher->thread = std::thread(watcher_main, self, pool.watcher);
+  }
+}
+
+/* Gets the ready queues sent: wakes a waiting thread, or starts one when
+ * every thread may be held up downstream (lock held). */
+void dispatch(ProsodyConfMix* self, Inner& in) {
+  PushPool& pool = in.pushers;
+  if (pool.ready.empty() || pool.stopping) return;
+  if (pool.idle > 0) {
+    pool.wake.notify_one();
+    return;
+  }
+  if (in.playing) {
+    /* Looking for held-up threads costs a walk of the pool: not every
+     * frame of every pad. */
+    const gint64 now = g_get_monotonic_time();
+    if (now - pool.stall_checked_at < kStalledUs / 4 && pool.workers.size() >= pool_size()) return;
+    pool.stall_checked_at = now;
+  }
+  if (pool_needs_worker(in)) start_worker(self, in);
 }
 
 }  // namespace
@@ -136,13 +290,16 @@ bool prosody_conf_mix_prepare_src(ProsodyConfMix* self, Party& p, GstPad* pad, s
 
 namespace {
 
-/* Queues items for the pad's pushing thread, starting it if need be (lock
- * held); waits while the queue is full. */
+/* Queues items for the sending threads (lock held); waits while the queue
+ * is full. */
 GstFlowReturn enqueue(ProsodyConfMix* self, Inner& in, const PartyPtr& party, GstPad* pad,
                       std::vector<OutputItem>& items, std::unique_lock<std::mutex>& lk) {
   Party& p = *party;
   const std::size_t capacity = capacity_buffers(self, in);
-  p.out.space.wait(lk, [&] { return p.out.flushing || in.stopping || p.out.buffers < capacity; });
+  while (!(p.out.flushing || in.stopping || p.out.buffers < capacity)) {
+    dispatch(self, in); /* those that should empty it may all be held up */
+    p.out.space.wait_for(lk, kFullQueueCheck);
+  }
   if (p.out.flushing || in.stopping || p.srcpad != pad) {
     for (const OutputItem& item : items) unref_item(item);
     return GST_FLOW_FLUSHING;
@@ -151,13 +308,8 @@ GstFlowReturn enqueue(ProsodyConfMix* self, Inner& in, const PartyPtr& party, Gs
     p.out.items.push_back(item);
     if (item.is_buffer) ++p.out.buffers;
   }
-  if (!p.out.pusher_running) {
-    p.out.pusher_running = true;
-    p.out.pusher_done = std::make_shared<std::atomic<bool>>(false);
-    PROSODY_TSAN_RELEASE(self);
-    p.out.pusher = std::thread(pusher_main, self, party, GST_PAD(gst_object_ref(pad)), p.out.pusher_done);
-  }
-  if (in.live || p.out.buffers >= kBatchBuffers || p.out.buffers < p.out.items.size()) p.out.wake.notify_one();
+  schedule(in, party);
+  dispatch(self, in);
   return p.out.last_flow;
 }
 
@@ -179,7 +331,7 @@ GstFlowReturn prosody_conf_mix_output_buffer(ProsodyConfMix* self, PadRef& o, st
   }
   std::unique_lock<std::mutex> lk(in.lock);
   ++p.buffers_out;
-  const bool direct = in.live && p.out.direct && p.out.items.empty();
+  const bool direct = in.live && p.out.direct && p.out.items.empty() && !p.out.being_sent;
   if (direct) {
     lk.unlock();
     for (GstEvent* ev : events) gst_pad_push_event(o.pad, ev);
@@ -201,10 +353,13 @@ void prosody_conf_mix_output_eos(ProsodyConfMix* self) {
     Party& p = *o.party;
     if (p.src_eos_sent || p.srcpad != o.pad) continue;
     p.src_eos_sent = true;
-    if (p.out.pusher_running && !p.out.direct) {
+    if (!p.out.direct) {
+      /* After what is queued; and a sink waiting to preroll holds up a
+       * sending thread, not the mixing task. */
       p.out.items.push_back({GST_MINI_OBJECT_CAST(gst_event_new_eos()), false});
       p.out.eos_queued = true;
-      p.out.wake.notify_one();
+      schedule(in, o.party);
+      dispatch(self, in);
     } else {
       /* Pushed without the lock (a sink may block on it), from a ref. */
       GstPad* pad = GST_PAD(gst_object_ref(o.pad));
@@ -216,21 +371,37 @@ void prosody_conf_mix_output_eos(ProsodyConfMix* self) {
   }
 }
 
-void prosody_conf_mix_output_stop(Inner& in, Party& p) {
+void prosody_conf_mix_output_stop(Inner&, Party& p) {
   p.out.flushing = true;
   p.out.clear();
-  p.out.wake.notify_all();
+  p.out.eos_queued = false;
   p.out.space.notify_all();
-  if (p.out.pusher_running) {
-    in.retired_pushers.push_back({std::move(p.out.pusher), std::move(p.out.pusher_done)});
-    p.out.pusher_running = false;
-  }
+}
+
+void prosody_conf_mix_output_start_pool(Inner& in) {
+  in.pushers.stopping = false;
+  in.pushers.peak = in.pushers.workers.size();
+}
+
+void prosody_conf_mix_output_stop_pool(Inner& in) {
+  PushPool& pool = in.pushers;
+  pool.stopping = true;
+  for (const PartyPtr& party : pool.ready) party->out.awaiting_sender = false;
+  pool.ready.clear();
+  pool.wake.notify_all();
+  pool.watcher_wake.notify_all();
 }
 
 void prosody_conf_mix_output_join_retired(Inner& in, bool all) {
   std::vector<Inner::RetiredPusher> ending;
   {
     std::lock_guard<std::mutex> lk(in.lock);
+    if (all) {
+      for (const auto& w : in.pushers.workers) retire(in, *w);
+      in.pushers.workers.clear();
+      if (in.pushers.watcher) retire(in, *in.pushers.watcher);
+      in.pushers.watcher.reset();
+    }
     for (auto it = in.retired_pushers.begin(); it != in.retired_pushers.end();) {
       if (all || it->done->load()) {
         ending.push_back(std::move(*it));

@@ -22,6 +22,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -63,8 +64,8 @@ namespace prosody_gst {
 /* Parses a heard-by list ("", "1", "1, 2"); false on bad syntax. */
 bool parse_heard_by(const char* text, std::vector<guint>& out);
 
-/* What one src pad is to send, in order (buffers and events), and the thread
- * that sends it when the pipeline is not live. Guarded by Inner::lock. */
+/* What one src pad is to send, in order (buffers and events), for the
+ * sending threads (see PushPool). Guarded by Inner::lock. */
 struct OutputItem {
   GstMiniObject* object; /* owned */
   bool is_buffer;        /* else an event (known without reading the object) */
@@ -75,16 +76,23 @@ struct OutputQueue {
   bool flushing = false;   /* the pad went away or the element is stopping */
   bool eos_queued = false;
   GstFlowReturn last_flow = GST_FLOW_OK;
-  std::condition_variable wake;                   /* the pusher: something to send */
-  std::condition_variable space;                  /* the mixing task: room again */
-  std::thread pusher;                             /* non-live only, started on first use */
-  std::shared_ptr<std::atomic<bool>> pusher_done; /* set by the thread as it ends */
-  bool pusher_running = false;
+  std::condition_variable space; /* the mixing task: room again */
+  bool awaiting_sender = false;  /* in PushPool::ready */
+  bool being_sent = false;       /* a sending thread is pushing from it */
   /* Live: this pad's sink has taken a buffer in PLAYING, so the mixing task
    * may push to it itself (no thread hop) until the element pauses. */
   bool direct = false;
 
   void clear();
+};
+
+/* One thread of the pool that sends the src pads' queues. Guarded by
+ * Inner::lock. */
+struct PushWorker {
+  std::thread thread;
+  std::shared_ptr<std::atomic<bool>> done = std::make_shared<std::atomic<bool>>(false);
+  gint64 sending_since = 0; /* monotonic us while pushing; 0: not pushing */
+  bool listed = true;       /* still in PushPool::workers */
 };
 
 /* One party: sink_N and/or src_N and the module channel behind them. */
@@ -147,6 +155,23 @@ struct Party {
 
 using PartyPtr = std::shared_ptr<Party>;
 
+/* The threads that send every src pad's queue (prosodyconfmixoutput.cpp):
+ * a few, and one more whenever those may all be held up downstream.
+ * Guarded by Inner::lock. */
+struct PushPool {
+  std::deque<PartyPtr> ready; /* queues due to be sent, each at most once */
+  std::condition_variable wake;
+  std::list<std::shared_ptr<PushWorker>> workers;
+  std::size_t idle = 0; /* workers not pushing (waiting, or not yet started) */
+  std::size_t peak = 0; /* most workers at once since READY->PAUSED */
+  /* Checks every kStalledUs whether the workers are all held up while
+   * queues wait (when the mixing task, which checks too, may be idle). */
+  std::shared_ptr<PushWorker> watcher;
+  std::condition_variable watcher_wake; /* stopping */
+  bool stopping = false;
+  gint64 stall_checked_at = 0; /* monotonic us */
+};
+
 /* An announcement source (the play-tone and play-digits action signals):
  * a generator output whose datafeed feeds an input attached to the
  * conference, heard by one party's output or by every party's, under the
@@ -208,7 +233,8 @@ struct Inner {
   guint n_active = 0, n_ready = 0;
   bool all_done = false; /* EOS sent downstream */
   GstClockID clock_id = nullptr;
-  /* Pushing threads of released pads, joined once they have ended. */
+  PushPool pushers;
+  /* Sending threads that have left the pool, joined once they have ended. */
   struct RetiredPusher {
     std::thread thread;
     std::shared_ptr<std::atomic<bool>> done;
@@ -293,14 +319,20 @@ void prosody_conf_mix_unschedule(prosody_gst::Inner& in);
 bool prosody_conf_mix_prepare_src(ProsodyConfMix* self, prosody_gst::Party& p, GstPad* pad,
                                   std::vector<GstEvent*>& events);
 /* Sends events then buffer (both taken) on the party's src pad: straight away
- * when live (the task pushes, no lock held), else through its queue and
- * pushing thread. Returns the flow to combine. Lock not held. */
+ * when live and the pad's sink plays (the task pushes, no lock held), else
+ * through its queue and the sending threads. Returns the flow to combine.
+ * Lock not held. */
 GstFlowReturn prosody_conf_mix_output_buffer(ProsodyConfMix* self, prosody_gst::PadRef& o,
                                              std::vector<GstEvent*>& events, GstBuffer* buffer);
 /* EOS on every src pad that has not had it (lock not held). */
 void prosody_conf_mix_output_eos(ProsodyConfMix* self);
-/* Stops a party's output queue and its pusher (lock held): the thread is
- * retired, to be joined where nothing it may wait for is held. */
+/* Stops a party's output queue (lock held): what it holds is dropped. */
 void prosody_conf_mix_output_stop(prosody_gst::Inner& in, prosody_gst::Party& p);
-/* Joins retired pushers: those that have ended, or all (no lock held). */
+/* Starts (READY->PAUSED) or stops (PAUSED->READY) the sending threads (lock
+ * held); stopped ones are retired, to be joined where nothing they may wait
+ * for is held. */
+void prosody_conf_mix_output_start_pool(prosody_gst::Inner& in);
+void prosody_conf_mix_output_stop_pool(prosody_gst::Inner& in);
+/* Joins retired sending threads: those that have ended, or all, with every
+ * pool thread (no lock held). */
 void prosody_conf_mix_output_join_retired(prosody_gst::Inner& in, bool all);

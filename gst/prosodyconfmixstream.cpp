@@ -597,7 +597,7 @@ static gboolean src_event(GstPad* pad, GstObject* parent, GstEvent* event) {
   return ret;
 }
 
-/* Src pads stop their pushing thread when deactivated. */
+/* Src pads drop what they have queued when deactivated. */
 static gboolean src_activate_mode(GstPad* pad, GstObject* parent, GstPadMode mode, gboolean active) {
   ProsodyConfMix* self = PROSODY_CONF_MIX(parent);
   PROSODY_TSAN_ACQUIRE(self);
