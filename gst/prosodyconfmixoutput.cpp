@@ -14,7 +14,7 @@
  * started: at once while the element is not PLAYING (every sink below waits
  * to preroll then), and in PLAYING once every thread has been in one push
  * for longer than kStalledUs. Threads the pool no longer needs end after a
- * second without work. Live, a buffer is due at once; and once a pad's sink
+ * second in which the pool's size sufficed. Live, a buffer is due at once; and once a pad's sink
  * has taken a buffer while the element plays, the mixing task pushes to that
  * pad itself (live sinks do not wait for preroll while playing, and a
  * frame's buffers all fall due together), with no thread hop, until the
@@ -43,8 +43,9 @@ constexpr std::size_t kBatchBuffers = 4;
 /* In PLAYING, a thread held up in one push for longer than this may be
  * blocked downstream: it no longer counts towards the pool's size. */
 constexpr gint64 kStalledUs = 50 * 1000;
-/* A thread beyond the pool's size ends after this long without work. */
-constexpr std::chrono::seconds kSurplusIdle{1};
+/* Threads beyond the pool's size end once no more than its size have been
+ * pushing at once for this long. */
+constexpr gint64 kSurplusIdleUs = 1000 * 1000;
 /* The mixing task, waiting for room in a full queue, checks this often
  * whether the threads that should empty it are held up. */
 constexpr std::chrono::milliseconds kFullQueueCheck{10};
@@ -133,12 +134,16 @@ void worker_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
   std::unique_lock<std::mutex> lk(in.lock);
   for (;;) {
     const auto has_work = [&] { return pool.stopping || !pool.ready.empty(); };
-    if (pool.idle > pool_size()) {
-      if (!pool.wake.wait_for(lk, kSurplusIdle, has_work) || pool.stopping) break;
+    if (pool.workers.size() > pool_size()) {
+      /* More threads than the pool keeps: this one ends once no more than
+       * that many have been pushing at once for kSurplusIdle. */
+      if (pool.ready.empty() && g_get_monotonic_time() - pool.crowded_at >= kSurplusIdleUs) break;
+      pool.wake.wait_for(lk, std::chrono::microseconds(kSurplusIdleUs), has_work);
     } else {
       pool.wake.wait(lk, has_work);
-      if (pool.stopping) break;
     }
+    if (pool.stopping) break;
+    if (pool.ready.empty()) continue;
     PartyPtr party = std::move(pool.ready.front());
     pool.ready.pop_front();
     OutputQueue& q = party->out;
@@ -149,6 +154,7 @@ void worker_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
     GstPad* pad = GST_PAD(gst_object_ref(party->srcpad));
     --pool.idle;
     me->sending_since = g_get_monotonic_time();
+    if (pool.workers.size() - pool.idle > pool_size()) pool.crowded_at = me->sending_since;
     /* Not PLAYING, this push may wait for preroll: if others are due and
      * nobody is left to send them, a new thread takes over now. */
     if (!in.playing && !pool.ready.empty() && pool.idle == 0) start_worker(self, in);
@@ -221,13 +227,14 @@ void start_worker(ProsodyConfMix* self, Inner& in) {
   }
 }
 
-/* Gets the ready queues sent: wakes a waiting thread, or starts one when
- * every thread may be held up downstream (lock held). */
+/* Gets the ready queues sent: wakes the waiting threads (each serves
+ * queues until none is left), or starts one when every thread may be held
+ * up downstream (lock held). */
 void dispatch(ProsodyConfMix* self, Inner& in) {
   PushPool& pool = in.pushers;
   if (pool.ready.empty() || pool.stopping) return;
   if (pool.idle > 0) {
-    pool.wake.notify_one();
+    pool.wake.notify_all();
     return;
   }
   if (in.playing) {
@@ -308,8 +315,7 @@ GstFlowReturn enqueue(ProsodyConfMix* self, Inner& in, const PartyPtr& party, Gs
     p.out.items.push_back(item);
     if (item.is_buffer) ++p.out.buffers;
   }
-  schedule(in, party);
-  dispatch(self, in);
+  schedule(in, party); /* sent once the frame's buffers are all queued */
   return p.out.last_flow;
 }
 
@@ -369,6 +375,12 @@ void prosody_conf_mix_output_eos(ProsodyConfMix* self) {
       lk.lock();
     }
   }
+}
+
+void prosody_conf_mix_output_dispatch(ProsodyConfMix* self) {
+  Inner& in = *self->inner;
+  std::lock_guard<std::mutex> lk(in.lock);
+  dispatch(self, in);
 }
 
 void prosody_conf_mix_output_stop(Inner&, Party& p) {

@@ -170,6 +170,7 @@ struct PushPool {
   std::condition_variable watcher_wake; /* stopping */
   bool stopping = false;
   gint64 stall_checked_at = 0; /* monotonic us */
+  gint64 crowded_at = 0;       /* monotonic us: more threads pushing than the pool keeps */
 };
 
 /* An announcement source (the play-tone and play-digits action signals):
@@ -324,6 +325,9 @@ bool prosody_conf_mix_prepare_src(ProsodyConfMix* self, prosody_gst::Party& p, G
  * Lock not held. */
 GstFlowReturn prosody_conf_mix_output_buffer(ProsodyConfMix* self, prosody_gst::PadRef& o,
                                              std::vector<GstEvent*>& events, GstBuffer* buffer);
+/* Wakes the sending threads for the queues now due: once per frame, after
+ * its buffers are all queued (lock not held). */
+void prosody_conf_mix_output_dispatch(ProsodyConfMix* self);
 /* EOS on every src pad that has not had it (lock not held). */
 void prosody_conf_mix_output_eos(ProsodyConfMix* self);
 /* Stops a party's output queue (lock held): what it holds is dropped. */

@@ -424,6 +424,7 @@ void prosody_conf_mix_task_loop(gpointer user_data) {
     if (r == GST_FLOW_EOS) o.party->src_eos_sent = true;                     /* downstream wants no more */
     combined = gst_flow_combiner_update_pad_flow(in.combiner, o.pad, r);
   }
+  prosody_conf_mix_output_dispatch(self);
   if (finish) prosody_conf_mix_output_eos(self);
   for (GstMessage* m : messages) gst_element_post_message(GST_ELEMENT(self), m);
 

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 #include <glib/gstdio.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -49,8 +51,8 @@ TEST(ConfMixPipelines, SrcPadsNeedNoQueueToPreroll) {
     std::string d = "prosodyconfmix name=m rate=8000 ";
     for (int i = 0; i < 3; ++i) d += talker(i, freq[i], 0.2, 100);
     for (int i = 0; i < 3; ++i)
-      d += "m.src_" + std::to_string(i) + (queues ? " ! queue" : "") + " ! audioconvert ! wavenc ! filesink location=" +
-           dir + "/party" + std::to_string(i) + ".wav ";
+      d += "m.src_" + std::to_string(i) + (queues ? " ! queue" : "") +
+           " ! audioconvert ! wavenc ! filesink location=" + dir + "/party" + std::to_string(i) + ".wav ";
     const PipelineRun run = run_pipeline(d, 30.0);
     ASSERT_TRUE(run.eos) << run.error;
     for (int i = 0; i < 3; ++i) {
@@ -114,6 +116,91 @@ TEST(ConfMixPipelines, SlowThousandPartiesIntoDefaultFakesinks) {
   }
   const PipelineRun run = run_pipeline(d, 300.0);
   EXPECT_TRUE(run.eos) << run.error;
+}
+
+// Src pads share a few sending threads; a downstream that blocks must not
+// hold up the others. Eight file parties, each paced on its way in
+// (identity sleep-time: 20 ms per 20 ms buffer; not live, so every push goes
+// through the sending threads) and each src pad into a fakesink that does
+// not sync: output flows at about real time and a push returns at once,
+// unless blocked. The sinks of five (more than the pool keeps: one thread per core,
+// at most four) block for 1.5 s once, at 1 s of audio (queue-time 3 s, so
+// the queue of a blocked pad does not fill). The three others keep
+// receiving in time: no gap between their buffers longer than 0.7 s (20 ms
+// apart when all is well; 1.5 s if the blocked pushes held up the pool).
+// Every buffer arrives, and a second after the last push the pool is back to
+// its size.
+struct SinkArrivals {
+  std::mutex lock;
+  std::vector<gint64> at_us;  // monotonic time of each buffer
+};
+
+void record_arrival(GstElement*, GstBuffer*, GstPad*, gpointer data) {
+  auto* a = static_cast<SinkArrivals*>(data);
+  std::lock_guard<std::mutex> lk(a->lock);
+  a->at_us.push_back(g_get_monotonic_time());
+}
+
+GstPadProbeReturn block_once_at_one_second(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* blocked = static_cast<std::atomic<bool>*>(data);
+  GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (GST_BUFFER_PTS(buf) >= GST_SECOND && !blocked->exchange(true)) g_usleep(1500000);
+  return GST_PAD_PROBE_OK;
+}
+
+TEST(ConfMixPipelines, OtherSrcPadsKeepReceivingWhileFiveDownstreamsBlock) {
+  constexpr int kParties = 8, kBlocked = 5, kBuffers = 150;  // 3 s each
+  std::string d = "prosodyconfmix name=m rate=8000 frame-duration=20000000 queue-time=3000000000 ";
+  for (int i = 0; i < kParties; ++i) {
+    d += "audiotestsrc freq=" + std::to_string(300 + 100 * i) +
+         " volume=0.1 samplesperbuffer=160 num-buffers=" + std::to_string(kBuffers) +
+         " ! audio/x-raw,format=S16LE,rate=8000,channels=1 ! identity sleep-time=20000 ! m.sink_" + std::to_string(i) +
+         " ";
+    d += "m.src_" + std::to_string(i) + " ! fakesink name=s" + std::to_string(i) +
+         " sync=false async=false signal-handoffs=true ";
+  }
+  GError* err = nullptr;
+  ElementPtr pipeline(gst_parse_launch(d.c_str(), &err));
+  ASSERT_EQ(err, nullptr) << err->message;
+  ElementPtr mix(gst_bin_get_by_name(GST_BIN(pipeline.get()), "m"));
+  std::vector<SinkArrivals> arrivals(kParties);
+  std::vector<std::atomic<bool>> blocked(kParties);
+  for (int i = 0; i < kParties; ++i) {
+    ElementPtr sink(gst_bin_get_by_name(GST_BIN(pipeline.get()), ("s" + std::to_string(i)).c_str()));
+    g_signal_connect(sink.get(), "handoff", G_CALLBACK(record_arrival), &arrivals[i]);
+    if (i < kBlocked) {
+      PadPtr pad(gst_element_get_static_pad(sink.get(), "sink"));
+      gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, block_once_at_one_second, &blocked[i], nullptr);
+    }
+  }
+  BusPtr bus(gst_element_get_bus(pipeline.get()));
+  ASSERT_NE(gst_element_set_state(pipeline.get(), GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  MessagePtr end(gst_bus_timed_pop_filtered(bus.get(), 60 * GST_SECOND,
+                                            static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)));
+  ASSERT_TRUE(end);
+  EXPECT_EQ(GST_MESSAGE_TYPE(end.get()), GST_MESSAGE_EOS);
+  g_usleep(1500000);  // idle: the threads started for the blocked pushes end
+  GstStructure* stats = nullptr;
+  g_object_get(mix.get(), "stats", &stats, nullptr);
+  guint threads = 99, peak = 0;
+  ASSERT_TRUE(gst_structure_get_uint(stats, "sending-threads", &threads));
+  ASSERT_TRUE(gst_structure_get_uint(stats, "sending-threads-peak", &peak));
+  gst_structure_free(stats);
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+
+  for (int i = 0; i < kParties; ++i) {
+    std::lock_guard<std::mutex> lk(arrivals[i].lock);
+    const std::vector<gint64>& t = arrivals[i].at_us;
+    ASSERT_EQ(t.size(), std::size_t(kBuffers)) << "src_" << i;
+    gint64 longest_gap = 0;
+    for (std::size_t k = 1; k < t.size(); ++k) longest_gap = std::max(longest_gap, t[k] - t[k - 1]);
+    if (i < kBlocked)
+      EXPECT_GE(longest_gap, 1400000) << "src_" << i << ": its sink did not block";
+    else
+      EXPECT_LT(longest_gap, 700000) << "src_" << i << " waited for the blocked ones";
+  }
+  EXPECT_GT(peak, guint(kBlocked)) << "the pool did not grow past the blocked pushes";
+  EXPECT_LE(threads, std::min(4u, g_get_num_processors())) << "threads beyond the pool's size did not end";
 }
 
 // A party that joins a non-live conference while it plays is heard from
