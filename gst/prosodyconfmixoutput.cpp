@@ -60,8 +60,12 @@ std::size_t capacity_buffers(ProsodyConfMix* self, const Inner& in) {
   return std::max<std::size_t>(2 * kBatchBuffers, std::size_t(queue_ns / std::max<guint64>(frame_ns, 1)));
 }
 
-/* Threads the pool keeps: one per core, at most four. */
-std::size_t pool_size() { return std::clamp<std::size_t>(g_get_num_processors(), 1, 4); }
+/* Threads the pool keeps: one per core, at most four. (Counted once:
+ * g_get_num_processors opens and reads files on every call here.) */
+std::size_t pool_size() {
+  static const std::size_t size = std::clamp<std::size_t>(g_get_num_processors(), 1, 4);
+  return size;
+}
 
 /* Whether the queue is due to be sent (lock held). */
 bool is_due(const Inner& in, const OutputQueue& q) {
@@ -122,7 +126,7 @@ void retire(Inner& in, PushWorker& w) {
 }
 
 void start_worker(ProsodyConfMix* self, Inner& in);
-bool pool_needs_worker(const Inner& in);
+void dispatch(ProsodyConfMix* self, Inner& in);
 
 /* One sending thread: serves the ready queues until the pool stops or no
  * longer needs it. */
@@ -155,9 +159,16 @@ void worker_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
     --pool.idle;
     me->sending_since = g_get_monotonic_time();
     if (pool.workers.size() - pool.idle > pool_size()) pool.crowded_at = me->sending_since;
-    /* Not PLAYING, this push may wait for preroll: if others are due and
-     * nobody is left to send them, a new thread takes over now. */
-    if (!in.playing && !pool.ready.empty() && pool.idle == 0) start_worker(self, in);
+    if (!pool.ready.empty()) {
+      /* More are due: another thread joins in, up to the pool's size. Not
+       * PLAYING, this push may wait for preroll: a waiting thread is woken
+       * regardless, or if none waits, a new one takes over now. */
+      const std::size_t pushing = pool.workers.size() - pool.idle;
+      if (pool.idle > 0 && (pushing < pool_size() || !in.playing))
+        pool.wake.notify_one();
+      else if (pool.idle == 0 && !in.playing)
+        start_worker(self, in);
+    }
     lk.unlock();
     q.space.notify_all();
     const GstFlowReturn flow = push_items(pad, batch);
@@ -194,9 +205,9 @@ bool pool_needs_worker(const Inner& in) {
   return moving < pool_size();
 }
 
-/* The pool's watcher: while queues are due and every thread is pushing,
- * looks every kStalledUs for threads held up downstream and starts one more
- * if need be. */
+/* The pool's watcher: every kStalledUs, gets queues that are due sent
+ * (the mixing task, which does so as it queues, may be idle): wakes a
+ * waiting thread, or starts one if every thread is held up downstream. */
 void watcher_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
   PROSODY_TSAN_ACQUIRE(self);
   Inner& in = *self->inner;
@@ -204,7 +215,7 @@ void watcher_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
   std::unique_lock<std::mutex> lk(in.lock);
   while (!pool.stopping) {
     pool.watcher_wake.wait_for(lk, std::chrono::microseconds(kStalledUs));
-    if (!pool.stopping && !pool.ready.empty() && pool.idle == 0 && pool_needs_worker(in)) start_worker(self, in);
+    dispatch(self, in);
   }
   if (pool.watcher == me) pool.watcher.reset();
   retire(in, *me);
@@ -227,14 +238,14 @@ void start_worker(ProsodyConfMix* self, Inner& in) {
   }
 }
 
-/* Gets the ready queues sent: wakes the waiting threads (each serves
- * queues until none is left), or starts one when every thread may be held
- * up downstream (lock held). */
+/* Gets the ready queues sent: wakes one waiting thread (it wakes another
+ * if more are due), or starts one when every thread may be held up
+ * downstream (lock held). */
 void dispatch(ProsodyConfMix* self, Inner& in) {
   PushPool& pool = in.pushers;
   if (pool.ready.empty() || pool.stopping) return;
   if (pool.idle > 0) {
-    pool.wake.notify_all();
+    pool.wake.notify_one();
     return;
   }
   if (in.playing) {
