@@ -419,3 +419,149 @@ TEST_P(VmpLink, LostPacketsAreConcealedAndCounted) {
 INSTANTIATE_TEST_SUITE_P(Codecs, VmpLink, ::testing::Values(Codec::l16, Codec::alaw, Codec::mulaw), param_name);
 
 }  // namespace
+
+namespace {
+
+using namespace scaleout;
+
+// Every misuse is refused with its documented error, and the running link
+// is not disturbed: afterwards every party still hears every other.
+TEST(VmpMisuse, EachGetsItsErrorAndNothingElseIsDisturbed) {
+  TwoModules t;
+  ASSERT_NO_FATAL_FAILURE(t.build(Codec::l16));
+  constexpr std::size_t kFrames = 400;
+  give_tones(t.parties, kFrames * kFrame);
+  ASSERT_NO_FATAL_FAILURE(t.run_paced(100));
+  const tSMModuleId a = t.card.modules[0], b = t.card.modules[1];
+  const RtpLink& ab = t.link[0];  // a -> b
+
+  // Endpoints of another module.
+  const tSMChannelId on_b = alloc_on(b, kSMChannelTypeOutput);
+  t.channels.push_back(on_b);
+  SM_VMPTX_DATAFEED_CONNECT_PARMS k{};
+  k.vmptx = ab.tx;  // on a
+  k.data_source = datafeed_of(on_b);
+  EXPECT_EQ(sm_vmptx_datafeed_connect(&k), ERR_SM_NOT_SAME_MODULE);
+  k.data_source = ab.rx_datafeed;  // a VMP[rx] on b
+  EXPECT_EQ(sm_vmptx_datafeed_connect(&k), ERR_SM_NOT_SAME_MODULE);
+  const tSMChannelId input_on_a = alloc_on(a, kSMChannelTypeInput);
+  t.channels.push_back(input_on_a);
+  SM_CHANNEL_DATAFEED_CONNECT_PARMS ck{};
+  ck.channel = input_on_a;
+  ck.data_source = ab.rx_datafeed;
+  EXPECT_EQ(sm_channel_datafeed_connect(&ck), ERR_SM_NOT_SAME_MODULE);
+
+  // A source port in use (the receiver's own RTP port): refused, and the
+  // transmitter keeps sending as configured before.
+  SM_VMPTX_CONFIG_PARMS cfg{};
+  cfg.vmptx = ab.tx;
+  cfg.destination_rtp.sin_family = AF_INET;
+  cfg.destination_rtp.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cfg.destination_rtp.sin_port = htons(static_cast<std::uint16_t>(ab.rtp_port));
+  cfg.source_rtp = cfg.destination_rtp;  // bound by the VMP[rx]
+  EXPECT_EQ(sm_vmptx_config(&cfg), ERR_SM_NO_RESOURCES);
+
+  // An unreachable destination (a loopback port nobody listens on) is no
+  // error, as for any UDP sender: that transmitter's packets go nowhere.
+  SM_VMPTX_CREATE_PARMS extra{};
+  extra.module = a;
+  ASSERT_EQ(sm_vmptx_create(&extra), 0);
+  SM_VMPTX_CODEC_L16_PARMS codec{};
+  codec.vmptx = extra.vmptx;
+  codec.payload_type = 96;
+  codec.ptime = 20;
+  ASSERT_EQ(sm_vmptx_config_codec_l16(&codec), 0);
+  SM_VMPTX_CONFIG_PARMS nowhere{};
+  nowhere.vmptx = extra.vmptx;
+  nowhere.destination_rtp.sin_family = AF_INET;
+  nowhere.destination_rtp.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  nowhere.destination_rtp.sin_port = htons(9);  // discard: nothing listens on loopback here
+  EXPECT_EQ(sm_vmptx_config(&nowhere), 0);
+  SM_VMPTX_DATAFEED_CONNECT_PARMS ek{};
+  ek.vmptx = extra.vmptx;
+  ek.data_source = datafeed_of(t.channels[1]);  // module a's local sum
+  EXPECT_EQ(sm_vmptx_datafeed_connect(&ek), 0);
+
+  // Bad parameters.
+  SM_VMPTX_CODEC_L16_PARMS bad_codec = codec;
+  bad_codec.ptime = 15;
+  EXPECT_EQ(sm_vmptx_config_codec_l16(&bad_codec), ERR_SM_BAD_PARAMETER);
+  bad_codec.ptime = 20;
+  bad_codec.payload_type = 128;
+  EXPECT_EQ(sm_vmptx_config_codec_l16(&bad_codec), ERR_SM_BAD_PARAMETER);
+  bad_codec.payload_type = 96;
+  bad_codec.VADMode = kSMVMPTxVADModeEnabled;
+  EXPECT_EQ(sm_vmptx_config_codec_l16(&bad_codec), ERR_SM_BAD_PARAMETER);
+  SM_VMPTX_CODEC_PARMS g729{};
+  g729.vmptx = extra.vmptx;
+  g729.codec = kSMCodecTypeG729AB;
+  g729.payload_type = 18;
+  g729.ptime = 20;
+  EXPECT_EQ(sm_vmptx_config_codec(&g729), ERR_SM_BAD_PARAMETER);
+  SM_VMPRX_JITTER_PARMS jitter{};
+  jitter.vmprx = ab.rx;
+  jitter.initial_delay_ms = 100;
+  jitter.max_delay_ms = 100;
+  EXPECT_EQ(sm_vmprx_config_jitter(&jitter), ERR_SM_BAD_PARAMETER);
+  SM_VMPRX_SAMPLE_RATE_PARMS rate{};
+  rate.vmprx = ab.rx;
+  rate.sample_rate = 11025;
+  EXPECT_EQ(sm_vmprx_config_sample_rate(&rate), ERR_SM_BAD_PARAMETER);
+  SM_VMPRX_CREATE_PARMS rc{};
+  rc.module = a;
+  rc.type = kSMVMPrxTypeIPv6;
+  EXPECT_EQ(sm_vmprx_create(&rc), ERR_SM_BAD_PARAMETER);
+  rc.type = kSMVMPrxTypeIPv4;
+  rc.mux_rtcp = 1;
+  EXPECT_EQ(sm_vmprx_create(&rc), ERR_SM_BAD_PARAMETER);
+  rc.mux_rtcp = 0;
+  rc.module = kSMNullModuleId;
+  EXPECT_EQ(sm_vmprx_create(&rc), ERR_SM_BAD_PARAMETER);
+  EXPECT_EQ(rc.vmprx, kSMNullVMPrxId);
+
+  // Bad handles: never made, of the other direction, destroyed.
+  SM_VMPRX_PORT_PARMS ports{};
+  ports.vmprx = reinterpret_cast<tSMVMPrxId>(ab.tx);  // a VMP[tx]'s handle
+  EXPECT_EQ(sm_vmprx_get_ports(&ports), ERR_SM_BAD_PARAMETER);
+  SM_VMPTX_STATUS_PARMS ts{};
+  ts.vmptx = reinterpret_cast<tSMVMPtxId>(ab.rx);
+  EXPECT_EQ(sm_vmptx_status(&ts), ERR_SM_BAD_PARAMETER);
+  EXPECT_EQ(sm_vmptx_destroy(extra.vmptx), 0);
+  EXPECT_EQ(sm_vmptx_destroy(extra.vmptx), ERR_SM_BAD_PARAMETER);
+  ek.vmptx = extra.vmptx;
+  EXPECT_EQ(sm_vmptx_datafeed_connect(&ek), ERR_SM_BAD_PARAMETER);
+  EXPECT_EQ(sm_vmprx_destroy(kSMNullVMPrxId), 0);  // as Aculab's: nothing to destroy
+
+  ASSERT_NO_FATAL_FAILURE(t.run_paced(kFrames - 100));
+  expect_everyone_hears_everyone(t.parties, 200 * kFrame, 200 * kFrame, "after the misuses", true, 10);
+}
+
+// A receiver destroyed while a channel input takes its datafeed: the input
+// hears silence from then on (after the concealment of what went missing);
+// a transmitter destroyed while a datafeed feeds it: the module carries on.
+// The other direction of the link keeps working throughout.
+TEST(VmpMisuse, DestroyWhileConnected) {
+  TwoModules t;
+  ASSERT_NO_FATAL_FAILURE(t.build(Codec::l16));
+  give_tones(t.parties, 400 * kFrame);
+  ASSERT_NO_FATAL_FAILURE(t.run_paced(150));
+  // Destroy the a -> b link while connected at both ends.
+  EXPECT_EQ(sm_vmprx_destroy(t.link[0].rx), 0);
+  EXPECT_EQ(sm_vmptx_destroy(t.link[0].tx), 0);
+  t.link[0] = RtpLink{};
+  ASSERT_NO_FATAL_FAILURE(t.run_paced(250));
+  for (std::size_t listener = 0; listener < 4; ++listener) {
+    const float* x = t.parties[listener].output.data() + 250 * kFrame;
+    for (std::size_t talker = 0; talker < 4; ++talker) {
+      if (talker == listener) continue;
+      const bool cut = listener >= 2 && talker < 2;  // b no longer hears a
+      const double level = median_tone_level(x, 150 * kFrame, t.parties[talker].freq, 10);
+      if (cut)
+        EXPECT_LE(level, kLevel - 60.0) << "party " << listener << " still hears party " << talker;
+      else
+        EXPECT_NEAR(level, kLevel, 1.0) << "party " << listener << " hearing party " << talker;
+    }
+  }
+}
+
+}  // namespace
