@@ -312,6 +312,7 @@ TEST_P(VmpLink, ABurstCrossesWithItsLevelAndALatencyInFrames) {
   const float* x = listener.output.data() + (kOnset + 100) * kFrame;
   const std::size_t n = 100 * kFrame;
   const double level = median_tone_level(x, n, talker.freq, 10);
+  std::printf("[ rtp      ] %s: heard at %.2f dBm0, said at %.1f\n", codec_name(GetParam()), level, kLevel);
   EXPECT_NEAR(level, kLevel, GetParam() == Codec::l16 ? 0.5 : 1.0);
   // The talker hears nothing of itself: its whole output, while the others
   // are silent, stays 60 dB below what it says.
@@ -403,9 +404,10 @@ TEST_P(VmpLink, LostPacketsAreConcealedAndCounted) {
       (unsigned long long)s.frames_concealed);
   ASSERT_GE(relay.dropped(), 8u);
   // Each dropped 20 ms packet is 160 samples declared lost (give or take a
-  // sample of rounding); the last one or two may not be declared yet when
-  // the run ends.
-  EXPECT_LE(s.samples_lost, 160u * relay.dropped() + 16u);
+  // few samples of rounding); the last one or two may not be declared yet
+  // when the run ends, and on a loaded machine a packet or two may arrive
+  // too late and be lost too.
+  EXPECT_LE(s.samples_lost, 160u * (relay.dropped() + 2));
   EXPECT_GE(s.samples_lost, 160u * (relay.dropped() - 2));
   // Module 1's parties hear module 0's at their level.
   for (std::size_t listener : {2u, 3u})
