@@ -185,24 +185,11 @@ struct TwoModules {
   // frames frames, one every 10 ms (steps to catch up if the test thread
   // was descheduled).
   void run_paced(std::size_t frames) {
-    std::vector<float> buf(kFrame);
     auto next = std::chrono::steady_clock::now();
     for (std::size_t f = 0; f < frames; ++f) {
       std::this_thread::sleep_until(next);
       next += std::chrono::milliseconds(10);
-      for (Party& p : parties) {
-        const std::size_t at = p.output.size();
-        for (std::size_t i = 0; i < kFrame; ++i) buf[i] = at + i < p.input.size() ? p.input[at + i] : 0.0f;
-        std::size_t accepted = 0;
-        ASSERT_EQ(p.io->write_input(buf.data(), kFrame, accepted), Errc::ok);
-      }
-      card.step_all();
-      for (Party& p : parties) {
-        std::size_t got = 0;
-        ASSERT_EQ(p.io->read_output(buf.data(), kFrame, got), Errc::ok);
-        ASSERT_EQ(got, kFrame);
-        p.output.insert(p.output.end(), buf.begin(), buf.end());
-      }
+      ASSERT_NO_FATAL_FAILURE(step_once(card, parties));
     }
   }
 

@@ -6,12 +6,14 @@
 #include <map>
 #include <mutex>
 
+#include "capi/capi.hpp"
 #include "prosody/prosody_vmp.h"
 #include "prosody/smerror.h"
 #include "prosody/smrtp.h"
 #include "vmp.hpp"
 
 using namespace prosody;
+using prosody::capi::enum_value;
 
 namespace {
 
@@ -48,16 +50,6 @@ Registry<vmp::Receiver>& receivers() {
 Registry<vmp::Transmitter>& transmitters() {
   static Registry<vmp::Transmitter> r;
   return r;
-}
-
-// The value of a C enum field, read as the int it is stored as (a caller may
-// have put any value there).
-template <class E>
-int enum_value(const E& field) {
-  static_assert(sizeof(E) == sizeof(int), "C enums are int-sized here");
-  int v;
-  std::memcpy(&v, &field, sizeof v);
-  return v;
 }
 
 int rx_codec(tSMVMPrxId vmprx, vmp::Codec codec, int payload_type) {
