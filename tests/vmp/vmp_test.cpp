@@ -554,3 +554,115 @@ TEST(VmpMisuse, DestroyWhileConnected) {
 }
 
 }  // namespace
+
+namespace {
+
+using namespace scaleout;
+
+// A GStreamer sender of RFC 4733 events (rtpdtmfsrc) to a loopback port.
+class EventSender {
+ public:
+  EventSender(int port, int payload_type) {
+    gst_init(nullptr, nullptr);
+    pipeline_ = gst_parse_launch(("rtpdtmfsrc name=events pt=" + std::to_string(payload_type) +
+                                  " ! udpsink sync=false async=false host=127.0.0.1 port=" + std::to_string(port))
+                                     .c_str(),
+                                 nullptr);
+    events_ = gst_bin_get_by_name(GST_BIN(pipeline_), "events");
+    gst_element_set_state(pipeline_, GST_STATE_PLAYING);
+    gst_element_get_state(pipeline_, nullptr, nullptr, GST_SECOND);
+  }
+  ~EventSender() {
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_object_unref(events_);
+    gst_object_unref(pipeline_);
+  }
+  // Starts (start) or ends an event.
+  bool event(int number, int volume, bool start) {
+    GstStructure* s = gst_structure_new("dtmf-event", "type", G_TYPE_INT, 1, "number", G_TYPE_INT, number, "volume",
+                                        G_TYPE_INT, volume, "start", G_TYPE_BOOLEAN, gboolean(start), nullptr);
+    // Sent into the pipeline, it travels upstream from the sink to the source.
+    return gst_element_send_event(pipeline_, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, s));
+  }
+
+ private:
+  GstElement* pipeline_ = nullptr;
+  GstElement* events_ = nullptr;
+};
+
+// RFC 4733 events received by a VMP[rx] with tone detection on are
+// reported: DetectTone with the event code and volume when one starts,
+// EndTone with its duration when it ends; with detection off, nothing.
+TEST(VmpEvents, ReceivedEventsAreReportedWithCodeVolumeAndDuration) {
+  Card card(1, stepped());
+  SM_VMPRX_CREATE_PARMS rc{};
+  rc.module = card.modules[0];
+  rc.type = kSMVMPrxTypeIPv4;
+  rc.address.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(sm_vmprx_create(&rc), 0);
+  SM_VMPRX_PORT_PARMS ports{};
+  ports.vmprx = rc.vmprx;
+  ASSERT_EQ(sm_vmprx_get_ports(&ports), 0);
+  SM_VMPRX_CODEC_RFC2833_PARMS codec{};
+  codec.vmprx = rc.vmprx;
+  codec.payload_type = 101;
+  ASSERT_EQ(sm_vmprx_config_codec_rfc2833(&codec), 0);
+  SM_VMPRX_TONE_PARMS tones{};
+  tones.vmprx = rc.vmprx;
+  tones.regen_tones = 1;
+  EXPECT_EQ(sm_vmprx_config_tones(&tones), ERR_SM_NOT_IMPLEMENTED);
+  tones.regen_tones = 0;
+  tones.detect_tones = 1;
+  ASSERT_EQ(sm_vmprx_config_tones(&tones), 0);
+
+  // The statuses queued so far, but Running.
+  auto statuses = [&] {
+    std::vector<SM_VMPRX_STATUS_PARMS> out;
+    for (;;) {
+      SM_VMPRX_STATUS_PARMS s{};
+      s.vmprx = rc.vmprx;
+      EXPECT_EQ(sm_vmprx_status(&s), 0);
+      if (s.status == kSMVMPrxStatusRunning) return out;
+      out.push_back(s);
+    }
+  };
+  statuses();  // GotPorts
+  EventSender sender(ports.RTP_port, 101);
+  const int digits[] = {5, 11};  // '5', '#'
+  for (int digit : digits) {
+    ASSERT_TRUE(sender.event(digit, 10, true));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_TRUE(sender.event(digit, 10, false));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::vector<SM_VMPRX_STATUS_PARMS> got;
+  for (const auto& s : statuses())
+    if (s.status == kSMVMPrxStatusDetectTone || s.status == kSMVMPrxStatusEndTone) got.push_back(s);
+  ASSERT_EQ(got.size(), 4u) << "a DetectTone and an EndTone per event";
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto& start = got[2 * i];
+    const auto& end = got[2 * i + 1];
+    EXPECT_EQ(start.status, kSMVMPrxStatusDetectTone);
+    EXPECT_EQ(end.status, kSMVMPrxStatusEndTone);
+    EXPECT_EQ(start.u.tone.id, digits[i]);
+    EXPECT_EQ(end.u.tone.id, digits[i]);
+    EXPECT_EQ(start.u.tone.volume, -10.0);
+    EXPECT_EQ(start.u.tone.duration, 0u);
+    // About 300 ms at 8 kHz: 2400, and up to a packet (50 ms) more; the
+    // test thread's sleeps may overshoot on a loaded machine.
+    std::printf("[ rtp      ] event %d: duration %u (8 kHz units)\n", digits[i], end.u.tone.duration);
+    EXPECT_GE(end.u.tone.duration, 2000u);
+    EXPECT_LE(end.u.tone.duration, 8000u);
+  }
+  // Detection off: events pass unreported.
+  tones.detect_tones = 0;
+  ASSERT_EQ(sm_vmprx_config_tones(&tones), 0);
+  ASSERT_TRUE(sender.event(1, 10, true));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(sender.event(1, 10, false));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(statuses().empty());
+  EXPECT_EQ(sm_vmprx_destroy(rc.vmprx), 0);
+}
+
+}  // namespace

@@ -152,6 +152,13 @@ int sm_vmprx_status(struct sm_vmprx_status_parms* p) {
     case vmp::RxStatus::stopped:
       p->status = kSMVMPrxStatusStopped;
       break;
+    case vmp::RxStatus::tone_started:
+    case vmp::RxStatus::tone_ended:
+      p->status = s.kind == vmp::RxStatus::tone_started ? kSMVMPrxStatusDetectTone : kSMVMPrxStatusEndTone;
+      p->u.tone.id = s.tone_id;
+      p->u.tone.volume = s.tone_volume;
+      p->u.tone.duration = s.tone_duration;
+      break;
   }
   return 0;
 }
@@ -184,6 +191,18 @@ int sm_vmprx_config_codec_mulaw(struct sm_vmprx_codec_mulaw_parms* p) {
 
 int sm_vmprx_config_codec_l16(struct sm_vmprx_codec_l16_parms* p) {
   return p ? rx_codec(p->vmprx, vmp::Codec::l16, p->payload_type) : ERR_SM_BAD_PARAMETER;
+}
+
+int sm_vmprx_config_codec_rfc2833(struct sm_vmprx_codec_rfc2833_parms* p) {
+  return p ? rx_codec(p->vmprx, vmp::Codec::telephone_event, p->payload_type) : ERR_SM_BAD_PARAMETER;
+}
+
+int sm_vmprx_config_tones(struct sm_vmprx_tone_parms* p) {
+  auto rx = p ? receivers().find(p->vmprx) : nullptr;
+  if (!rx) return ERR_SM_BAD_PARAMETER;
+  if (p->regen_tones) return ERR_SM_NOT_IMPLEMENTED;  // events are reported, not played
+  rx->set_detect_tones(p->detect_tones != 0);
+  return 0;
 }
 
 int sm_vmptx_create(struct sm_vmptx_create_parms* p) {

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gio/gio.h>
 #include <gst/app/gstappsink.h>
+#include <gst/rtp/gstrtpbuffer.h>
 
 #include <algorithm>
 #include <cmath>
@@ -54,6 +55,8 @@ const char* encoding_name(Codec c) {
       return "PCMU";
     case Codec::l16:
       return "L16";
+    case Codec::telephone_event:
+      return "TELEPHONE-EVENT";
   }
   return "";
 }
@@ -66,6 +69,8 @@ const char* depayload_chain(Codec c) {
       return "rtppcmudepay ! mulawdec";
     case Codec::l16:
       return "rtpL16depay";
+    case Codec::telephone_event:
+      break;  // not decoded to audio
   }
   return "";
 }
@@ -129,6 +134,10 @@ struct Receiver::Gst {
     if (GST_CLOCK_TIME_IS_VALID(duration))
       r->queue_missing(gst_util_uint64_scale_round(duration, r->format_.sample_rate, GST_SECOND));
     return GST_PAD_PROBE_OK;
+  }
+  static GstPadProbeReturn event_packet(GstPad*, GstPadProbeInfo* info, gpointer self) {
+    static_cast<Receiver*>(self)->telephone_event(GST_PAD_PROBE_INFO_BUFFER(info));
+    return GST_PAD_PROBE_DROP;
   }
   static GstPadProbeReturn rtcp_arrived(GstPad*, GstPadProbeInfo*, gpointer self) {
     static_cast<Receiver*>(self)->rtcp_.fetch_add(1, std::memory_order_relaxed);
@@ -253,10 +262,55 @@ int Receiver::set_jitter(unsigned max_delay_ms, unsigned initial_delay_ms) {
   return 0;
 }
 
+void Receiver::set_detect_tones(bool detect) {
+  std::lock_guard<std::mutex> lock(config_m_);
+  detect_tones_ = detect;
+}
+
+void Receiver::telephone_event(GstBuffer* buffer) {
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) return;
+  // RFC 4733 section 2.3: event (8 bits), E, R, volume (6 bits: -dBm0),
+  // duration (16 bits, timestamp units); one event per RTP timestamp.
+  const std::uint32_t timestamp = gst_rtp_buffer_get_timestamp(&rtp);
+  const guint8* payload = static_cast<const guint8*>(gst_rtp_buffer_get_payload(&rtp));
+  const bool whole = gst_rtp_buffer_get_payload_len(&rtp) >= 4;
+  RxStatus s;
+  if (whole) {
+    s.tone_id = payload[0];
+    s.tone_volume = -double(payload[1] & 0x3F);
+    s.tone_duration = (unsigned(payload[2]) << 8) | payload[3];
+  }
+  const bool end = whole && (payload[1] & 0x80);
+  gst_rtp_buffer_unmap(&rtp);
+  if (!whole) return;
+  std::lock_guard<std::mutex> lock(config_m_);
+  if (!event_seen_ || timestamp != event_timestamp_) {
+    event_seen_ = true;
+    event_timestamp_ = timestamp;
+    event_ended_ = false;
+    if (detect_tones_) {
+      s.kind = RxStatus::tone_started;
+      const unsigned duration = s.tone_duration;
+      s.tone_duration = 0;
+      statuses_.push_back(s);
+      s.tone_duration = duration;
+    }
+  }
+  if (end && !event_ended_) {
+    event_ended_ = true;
+    if (detect_tones_) {
+      s.kind = RxStatus::tone_ended;
+      statuses_.push_back(s);
+    }
+  }
+}
+
 GstCaps* Receiver::caps_for(int payload_type) {
   std::lock_guard<std::mutex> lock(config_m_);
   auto it = codecs_.find(payload_type);
   if (it == codecs_.end()) return nullptr;
+  // G.711 and telephone-event run at 8 kHz (RFC 3551, RFC 4733 here).
   const bool l16 = it->second == Codec::l16;
   return gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "audio", "payload", G_TYPE_INT, payload_type,
                              "clock-rate", G_TYPE_INT, l16 ? int(l16_rate_) : 8000, "encoding-name", G_TYPE_STRING,
@@ -276,6 +330,11 @@ void Receiver::decode_pad(GstPad* pad) {
     auto it = codecs_.find(payload_type);
     if (it == codecs_.end() || stopped_) return;
     codec = it->second;
+  }
+  if (codec == Codec::telephone_event) {
+    // Events are read from the packets themselves (and dropped).
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &Gst::event_packet, this, nullptr);
+    return;
   }
   const std::string description = std::string(depayload_chain(codec)) +
                                   " ! audioconvert ! audioresample ! audio/x-raw,format=F32LE,layout=interleaved,"

@@ -32,7 +32,8 @@
 
 namespace prosody::vmp {
 
-enum class Codec { alaw, mulaw, l16 };
+// telephone_event: RFC 4733 (2833) events, received only.
+enum class Codec { alaw, mulaw, l16, telephone_event };
 
 // Starts GStreamer once per process (a no-op if the application has).
 // False if GStreamer or one of the elements used is missing.
@@ -42,8 +43,13 @@ bool gstreamer_ready();
 bool valid_l16_rate(unsigned rate);
 
 struct RxStatus {
-  enum Kind { got_ports, new_ssrc, stopped } kind = got_ports;
+  enum Kind { got_ports, new_ssrc, stopped, tone_started, tone_ended } kind = got_ports;
   std::uint32_t ssrc = 0;
+  // An RFC 4733 event: its code, volume (dBm0) and, when ended, duration
+  // (RTP timestamp units, 8 kHz).
+  int tone_id = 0;
+  double tone_volume = 0.0;
+  unsigned tone_duration = 0;
 };
 
 struct RxStats {
@@ -67,6 +73,8 @@ class Receiver final : public EndpointSource {
   int set_codec(Codec codec, int payload_type);
   int set_l16_rate(unsigned rate);
   int set_jitter(unsigned max_delay_ms, unsigned initial_delay_ms);
+  // Whether RFC 4733 events are reported (DetectTone, EndTone).
+  void set_detect_tones(bool detect);
   // Stops receiving; queues the Stopped status. ERR_SM_WRONG_CHANNEL_STATE
   // if already stopped.
   int stop();
@@ -90,6 +98,8 @@ class Receiver final : public EndpointSource {
   GstCaps* caps_for(int payload_type);
   // Builds the decoding branch of a new rtpbin pad (streaming thread).
   void decode_pad(GstPad* pad);
+  // An RFC 4733 event packet (streaming thread).
+  void telephone_event(GstBuffer* rtp);
 
   const endpoint::ModuleFormat format_;
   int rtp_port_ = 0;
@@ -104,7 +114,13 @@ class Receiver final : public EndpointSource {
   std::map<int, Codec> codecs_;  // by payload type
   unsigned l16_rate_ = 8000;
   bool stopped_ = false;
+  bool detect_tones_ = false;
   std::deque<RxStatus> statuses_;
+  // The event under way (by its RTP timestamp), and whether its end was seen
+  // (the end packet is sent three times).
+  bool event_seen_ = false;
+  std::uint32_t event_timestamp_ = 0;
+  bool event_ended_ = false;
 
   // The playout buffer. Producer: the streaming threads, one at a time
   // (producer_m_); consumer: the module's processing path.

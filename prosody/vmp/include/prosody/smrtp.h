@@ -144,6 +144,21 @@ typedef struct sm_vmprx_codec_mulaw_parms {
 } SM_VMPRX_CODEC_MULAW_PARMS;
 ACUAPI int ACUTiNG_WINAPI sm_vmprx_config_codec_mulaw(struct sm_vmprx_codec_mulaw_parms *codecp);
 
+typedef struct sm_vmprx_codec_rfc2833_parms {
+    tSMVMPrxId vmprx;
+    tSM_INT payload_type;             /* the telephone-event payload type; -1 removes it */
+    enum kSMPLCMode plc_mode;         /* ignored */
+} SM_VMPRX_CODEC_RFC2833_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_config_codec_rfc2833(struct sm_vmprx_codec_rfc2833_parms *codecp);
+
+typedef struct sm_vmprx_tone_parms {
+    tSMVMPrxId vmprx;                 /* in */
+    tSM_INT regen_tones;              /* in: must be 0 (regeneration is not provided) */
+    tSM_INT detect_tones;             /* in: report events as DetectTone / EndTone */
+    tSM_INT enforce_tone_spacing;     /* in: ignored */
+} SM_VMPRX_TONE_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_config_tones(struct sm_vmprx_tone_parms *tonep);
+
 typedef struct sm_vmprx_codec_l16_parms {
     tSMVMPrxId vmprx;
     tSM_INT payload_type;
