@@ -17,6 +17,7 @@
 
 #include "prosody/prosody_vmp.h"
 #include "prosody/smrtp.h"
+#include "prosodytsan.h"
 #include "scaleout.hpp"
 
 namespace {
@@ -331,6 +332,7 @@ class LossyRelay {
     GstPad* pad = gst_element_get_static_pad(in, "src");
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &LossyRelay::maybe_drop, this, nullptr);
     gst_object_unref(pad);
+    PROSODY_TSAN_RELEASE(this);  // to the relay's streaming thread
     gst_element_set_state(pipeline_, GST_STATE_PLAYING);
     gint port = 0;
     g_object_get(in, "port", &port, nullptr);  // the port the system chose
@@ -339,6 +341,7 @@ class LossyRelay {
   }
   ~LossyRelay() {
     gst_element_set_state(pipeline_, GST_STATE_NULL);
+    PROSODY_TSAN_ACQUIRE(this);
     gst_object_unref(pipeline_);
   }
   int port() const { return port_; }
@@ -347,6 +350,7 @@ class LossyRelay {
 
  private:
   static GstPadProbeReturn maybe_drop(GstPad*, GstPadProbeInfo*, gpointer self) {
+    ProsodyTsanScope tsan(self);
     auto* r = static_cast<LossyRelay*>(self);
     // The first packets pass, so that the receiver has started playing.
     if (++r->seen_ > 10 && r->seen_ % r->drop_every_ == 0) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "prosody/smerror.h"
+#include "prosodytsan.h"
 #include "vmp.hpp"
 
 namespace prosody::vmp {
@@ -95,24 +96,29 @@ bool gstreamer_ready() {
 bool valid_l16_rate(unsigned rate) { return rate == 8000 || rate == 16000 || rate == 32000 || rate == 48000; }
 
 // The GStreamer callbacks, with the receiver as user data. They run on
-// streaming threads while the pipeline runs; stop() ends them.
+// streaming threads while the pipeline runs; stop() ends them. Each marks
+// the hand-over for ThreadSanitizer, which cannot see GLib's locks.
 struct Receiver::Gst {
   static GstCaps* request_pt_map(GstElement*, guint, guint pt, gpointer self) {
+    ProsodyTsanScope tsan(self);
     return static_cast<Receiver*>(self)->caps_for(static_cast<int>(pt));
   }
   static void new_ssrc(GstElement*, guint, guint ssrc, gpointer self) {
+    ProsodyTsanScope tsan(self);
     RxStatus s;
     s.kind = RxStatus::new_ssrc;
     s.ssrc = ssrc;
     static_cast<Receiver*>(self)->queue_status(s);
   }
   static void pad_added(GstElement*, GstPad* pad, gpointer self) {
+    ProsodyTsanScope tsan(self);
     gchar* name = gst_pad_get_name(pad);
     const bool rtp = g_str_has_prefix(name, "recv_rtp_src_");
     g_free(name);
     if (rtp) static_cast<Receiver*>(self)->decode_pad(pad);
   }
   static GstFlowReturn new_sample(GstAppSink* sink, gpointer self) {
+    ProsodyTsanScope tsan(self);
     GstSample* sample = gst_app_sink_pull_sample(sink);
     if (!sample) return GST_FLOW_EOS;
     GstBuffer* buffer = gst_sample_get_buffer(sample);
@@ -126,6 +132,7 @@ struct Receiver::Gst {
   }
   // A GAP event on the decoded stream: packets the jitter buffer declared lost.
   static GstPadProbeReturn gap(GstPad*, GstPadProbeInfo* info, gpointer self) {
+    ProsodyTsanScope tsan(self);
     GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
     if (GST_EVENT_TYPE(event) != GST_EVENT_GAP) return GST_PAD_PROBE_OK;
     GstClockTime at, duration;
@@ -136,10 +143,12 @@ struct Receiver::Gst {
     return GST_PAD_PROBE_OK;
   }
   static GstPadProbeReturn event_packet(GstPad*, GstPadProbeInfo* info, gpointer self) {
+    ProsodyTsanScope tsan(self);
     static_cast<Receiver*>(self)->telephone_event(GST_PAD_PROBE_INFO_BUFFER(info));
     return GST_PAD_PROBE_DROP;
   }
   static GstPadProbeReturn rtcp_arrived(GstPad*, GstPadProbeInfo*, gpointer self) {
+    ProsodyTsanScope tsan(self);
     static_cast<Receiver*>(self)->rtcp_.fetch_add(1, std::memory_order_relaxed);
     return GST_PAD_PROBE_OK;
   }
@@ -198,6 +207,7 @@ int Receiver::start(in_addr address) {
   g_signal_connect(rtpbin_, "request-pt-map", G_CALLBACK(&Gst::request_pt_map), this);
   g_signal_connect(rtpbin_, "on-new-ssrc", G_CALLBACK(&Gst::new_ssrc), this);
   g_signal_connect(rtpbin_, "pad-added", G_CALLBACK(&Gst::pad_added), this);
+  PROSODY_TSAN_RELEASE(this);
   if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) return ERR_SM_NO_RESOURCES;
   RxStatus ports;
   ports.kind = RxStatus::got_ports;
@@ -219,6 +229,7 @@ int Receiver::stop() {
   }
   // Joins the streaming threads: no callback runs after this.
   if (pipeline_) gst_element_set_state(pipeline_, GST_STATE_NULL);
+  PROSODY_TSAN_ACQUIRE(this);
   RxStatus s;
   s.kind = RxStatus::stopped;
   queue_status(s);
