@@ -292,10 +292,13 @@ TEST_P(VmpLink, ABurstCrossesWithItsLevelAndALatencyInFrames) {
   const long latency = heard - long(kOnset);
   std::printf("[ rtp      ] %s: a burst said in frame %zu is heard in frame %ld: %ld frames (%ld ms)\n",
               codec_name(GetParam()), kOnset, heard, latency, latency * 10);
-  // 20 ms packet + 50 ms initial delay + up to 2 frames of frame phase and
-  // the activity detector's onset, and 3 frames of margin for a loaded machine.
+  // The 20 ms packet (2 frames) and the 50 ms initial delay (5 frames). The
+  // playout buffer's depth moves by a packet as packets arrive, and by how
+  // the first packets bunched up when playing started: 7 frames on a quiet
+  // machine; 5 to 6 seen under AddressSanitizer. Bounds: a packet either
+  // way, and 3 frames more of margin for a loaded machine.
   EXPECT_LE(latency, 12);
-  EXPECT_GE(latency, 7);
+  EXPECT_GE(latency, 5);
   // One second of the burst, from 1 s after its onset.
   const float* x = listener.output.data() + (kOnset + 100) * kFrame;
   const std::size_t n = 100 * kFrame;
