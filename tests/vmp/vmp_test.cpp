@@ -403,13 +403,19 @@ TEST_P(VmpLink, LostPacketsAreConcealedAndCounted) {
   // too late and be lost too.
   EXPECT_LE(s.samples_lost, 160u * (relay.dropped() + 2));
   EXPECT_GE(s.samples_lost, 160u * (relay.dropped() - 2));
-  // Module 1's parties hear module 0's at their level.
+  // Module 1's parties still hear module 0's: the concealed 5 % costs 0.5 to
+  // 0.8 dB on a quiet machine (medians over 200 ms windows); a loaded
+  // machine, whose late frames are concealed too, up to 2 dB (seen under
+  // AddressSanitizer). Bounds: 3 dB down at most.
   for (std::size_t listener : {2u, 3u})
-    for (std::size_t talker : {0u, 1u})
-      EXPECT_NEAR(
-          median_tone_level(t.parties[listener].output.data() + 200 * kFrame, 200 * kFrame, t.parties[talker].freq, 10),
-          kLevel, 1.0)
-          << "party " << listener << " hearing party " << talker;
+    for (std::size_t talker : {0u, 1u}) {
+      const double level =
+          median_tone_level(t.parties[listener].output.data() + 200 * kFrame, 200 * kFrame, t.parties[talker].freq, 10);
+      std::printf("[ rtp      ] %s: party %zu hears party %zu at %.2f dBm0\n", codec_name(GetParam()), listener, talker,
+                  level);
+      EXPECT_GE(level, kLevel - 3.0) << "party " << listener << " hearing party " << talker;
+      EXPECT_LE(level, kLevel + 0.5) << "party " << listener << " hearing party " << talker;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, VmpLink, ::testing::Values(Codec::l16, Codec::alaw, Codec::mulaw), param_name);
