@@ -112,6 +112,7 @@ struct SinkState {
   guint32 eos_seqnum = 0;
   bool upstream_checked = false;
   bool upstream_live = false;
+  bool caps_refusal_told = false; /* the error for caps the module cannot take is posted */
   guint64 buffers_in = 0;
   gint64 underrun_warned_us = 0, overrun_warned_us = 0;
   std::uint64_t underruns_told = 0, overruns_told = 0;
@@ -411,12 +412,29 @@ static gboolean sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
       GstCaps* filter;
       gst_query_parse_caps(query, &filter);
       guint rate;
+      bool tell_refusal = false;
       {
         std::lock_guard<std::mutex> lk(st.lock);
         rate = st.rate;
       }
       /* The module's rate only, so that an audioresample in front adapts. */
       GstCaps* caps = prosody_gst::caps_at_rate(pad, rate, filter);
+      if (rate && filter && !gst_caps_is_any(filter) && gst_caps_is_empty(caps)) {
+        /* Upstream offers only what the module cannot take: negotiation
+         * will fail, and upstream would only say "not-negotiated". Said
+         * here once per stream, with what was offered. */
+        std::lock_guard<std::mutex> lk(st.lock);
+        tell_refusal = !st.caps_refusal_told;
+        st.caps_refusal_told = true;
+      }
+      if (tell_refusal) {
+        gchar* offered = gst_caps_to_string(filter);
+        GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                          ("%s: the module runs at %u Hz, mono S16LE or F32LE, and upstream offers only %s",
+                           GST_ELEMENT_NAME(self), rate, offered),
+                          ("put audioconvert ! audioresample in front of %s", GST_ELEMENT_NAME(self)));
+        g_free(offered);
+      }
       gst_query_set_caps_result(query, caps);
       gst_caps_unref(caps);
       return TRUE;
@@ -489,6 +507,7 @@ static bool attach(ProsodySink* self) {
   st.flushing = false;
   st.eos = st.ended_pushed = st.eos_to_post = false;
   st.upstream_checked = false;
+  st.caps_refusal_told = false;
   st.buffers_in = 0;
   st.underruns_told = st.overruns_told = 0;
   GST_INFO_OBJECT(self, "feeds channel 0x%" G_GINT64_MODIFIER "x of module %s (%s)",

@@ -406,8 +406,24 @@ TEST_F(SrcSinkTest, CapsTheModuleCannotTakeAreRefused) {
          "prosodysink module=capsbad party=x drive=stepped");
   c.set_state(GST_STATE_PLAYING);
   ASSERT_TRUE(run_until_ended({&c}, 10.0));
-  // The sink offers the module's rate only, so upstream cannot negotiate.
-  EXPECT_NE(c.error.find("not-negotiated"), std::string::npos) << "16 kHz into an 8 kHz module: " << c.error;
+  // The sink offers the module's rate only, so upstream cannot negotiate;
+  // the sink's error (the first on the bus) says why, with what was offered.
+  EXPECT_NE(c.error.find("the module runs at 8000 Hz"), std::string::npos)
+      << "16 kHz into an 8 kHz module: " << c.error;
+  EXPECT_NE(c.error.find("rate=(int)16000"), std::string::npos) << "the offered caps: " << c.error;
+  EXPECT_NE(c.error.find("audioresample"), std::string::npos) << "what to do: " << c.error;
+}
+
+// An audioresample in front adapts to the module's rate: no error.
+TEST_F(SrcSinkTest, AnotherRateThroughAudioresampleIsTaken) {
+  Call c(
+      std::string("audiotestsrc num-buffers=20 samplesperbuffer=160 ! audio/x-raw,format=S16LE,rate=16000,"
+                  "channels=1 ! audioresample ! prosodysink name=in module=capsresampled party=x drive=stepped"));
+  c.set_state(GST_STATE_PLAYING);
+  ASSERT_TRUE(run_until_ended({&c}, 10.0));
+  EXPECT_TRUE(c.eos) << c.error;
+  EXPECT_TRUE(c.error.empty()) << c.error;
+  EXPECT_GE(c.stat("in", "frames-in"), 19u) << "0.2 s of audio, 20 frames of 10 ms (the resampler's delay aside)";
 }
 
 // A second sink on a party that one already feeds fails; the first feeds on.
