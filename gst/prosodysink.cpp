@@ -572,22 +572,15 @@ static GstStateChangeReturn prosody_sink_change_state(GstElement* element, GstSt
       /* The pad is inactive: no chain runs any more. */
       PROSODY_TSAN_ACQUIRE(self);
       std::lock_guard<std::mutex> lk(st.lock);
-      if (st.endpoint.hub) st.endpoint.hub->detach(st.endpoint.id);
+      st.endpoint.detach();
       st.port.reset();
       st.timeline.reset();
       st.have_caps = false;
       break;
     }
-    case GST_STATE_CHANGE_READY_TO_NULL: {
-      Endpoint endpoint;
-      {
-        std::lock_guard<std::mutex> lk(st.lock);
-        endpoint = std::move(st.endpoint);
-        st.endpoint = Endpoint();
-      }
-      prosody_gst::close_endpoint(endpoint);
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      prosody_gst::close_endpoint(st.lock, st.endpoint);
       break;
-    }
     default:
       break;
   }
@@ -601,16 +594,17 @@ static GstStructure* sink_stats(ProsodySink* self) {
   std::lock_guard<std::mutex> lk(st.lock);
   const prosody_gst::ElasticCounters c = st.port ? st.port->fifo.counters() : prosody_gst::ElasticCounters{};
   const prosody_gst::TimelineCounters& t = st.timeline.counters();
-  const guint64 channel = st.port ? guint64(st.port->channel.value) : 0;
-  return gst_structure_new("prosodysink-stats", "channel", G_TYPE_UINT64, channel, "live", G_TYPE_BOOLEAN,
-                           (gboolean)(st.endpoint.hub && st.endpoint.hub->realtime()), "buffers-in", G_TYPE_UINT64,
-                           st.buffers_in, "frames-in", G_TYPE_UINT64, (guint64)c.frames_in, "underruns", G_TYPE_UINT64,
-                           (guint64)c.underruns, "overrun-frames", G_TYPE_UINT64, (guint64)c.overrun_frames,
-                           "drift-dropped", G_TYPE_UINT64, (guint64)c.drift_dropped, "drift-repeated", G_TYPE_UINT64,
-                           (guint64)c.drift_repeated, "least-wait", G_TYPE_INT64, (gint64)c.least_wait_ns,
-                           "queued-frames", G_TYPE_UINT64, (guint64)(st.port ? st.port->fifo.queued() : 0),
-                           "late-samples", G_TYPE_UINT64, (guint64)t.late_samples, "overlap-samples", G_TYPE_UINT64,
-                           (guint64)t.overlap_samples, "gap-samples", G_TYPE_UINT64, (guint64)t.gap_samples, nullptr);
+  GstStructure* stats =
+      prosody_gst::endpoint_stats_new("prosodysink-stats", st.endpoint, st.port ? guint64(st.port->channel.value) : 0);
+  gst_structure_set(stats, "buffers-in", G_TYPE_UINT64, st.buffers_in, "frames-in", G_TYPE_UINT64, (guint64)c.frames_in,
+                    "underruns", G_TYPE_UINT64, (guint64)c.underruns, "overrun-frames", G_TYPE_UINT64,
+                    (guint64)c.overrun_frames, "drift-dropped", G_TYPE_UINT64, (guint64)c.drift_dropped,
+                    "drift-repeated", G_TYPE_UINT64, (guint64)c.drift_repeated, "least-wait", G_TYPE_INT64,
+                    (gint64)c.least_wait_ns, "queued-frames", G_TYPE_UINT64,
+                    (guint64)(st.port ? st.port->fifo.queued() : 0), "late-samples", G_TYPE_UINT64,
+                    (guint64)t.late_samples, "overlap-samples", G_TYPE_UINT64, (guint64)t.overlap_samples,
+                    "gap-samples", G_TYPE_UINT64, (guint64)t.gap_samples, nullptr);
+  return stats;
 }
 
 static void prosody_sink_set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {

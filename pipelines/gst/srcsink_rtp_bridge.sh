@@ -46,9 +46,6 @@ for ((i = 0; i < parties; i++)); do
   bridge+=" mulawdec ! prosodysink $party latency=$sink_latency_ns"
   bridge+=" prosodysrc $party ! mulawenc ! rtppcmupay ! udpsink host=127.0.0.1 port=$((base + 5 + i))"
 done
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
 gst-launch-1.0 -q $bridge > "$out/bridge.log" 2>&1 &
 bridge_pid=$!
 pids+=($bridge_pid)
@@ -87,11 +84,6 @@ if ! kill -0 "$bridge_pid" 2>/dev/null && grep -q "ERROR" "$out/bridge.log"; the
 fi
 
 if [ "$check" = yes ]; then
-  for i in 0 1 2; do
-    others=""
-    for j in 0 1 2; do [ "$j" != "$i" ] && others+="${freq[$j]},"; done
-    "$here/check_tones.py" "$out/phone$i.wav" --from 1.0 --seconds 1.5 \
-      --hears "$others" --not "${freq[$i]}" --absent-below -60 || status=1
-  done
+  each_hears_the_others "$out/phone" "${freq[*]}" --from 1.0 --seconds 1.5 --absent-below -60 || status=1
 fi
 exit $status
