@@ -576,6 +576,16 @@ TEST_F(SrcSinkTest, SlowDriftOfFastAndSlowSourcesIsAbsorbed) {
     for (const char* field : {"drift-dropped", "drift-repeated", "underruns", "overrun-frames", "frames-in"})
       RecordProperty(std::string(name) + "_" + field, std::to_string(call->stat("in", field)));
   RecordProperty("listener_dropped-frames", std::to_string(listener.stat("src", "dropped-frames")));
+  // Over a second of a talker trimmed: the machine stalled for seconds in
+  // all (a trim follows a backlog of 30 ms or more). Drift (2 ms a second)
+  // is then not what moved the waits, and a stall can make corrections
+  // either way: measured at load 14-18 with a test beside it, 375 frames
+  // trimmed and 50 samples dropped from the slow talker against 43
+  // repeated. Not a measurement of drift: skipped, saying so.
+  const guint64 most_trimmed = std::max(fast.stat("in", "overrun-frames"), slow.stat("in", "overrun-frames"));
+  if (most_trimmed > 200)
+    GTEST_SKIP() << "the machine stalled: " << most_trimmed << " frames (" << most_trimmed * 5
+                 << " ms) of a talker trimmed after stalls; drift is not measurable in this run";
   // The surplus (or lack) is 16 samples a second, 400 in all, ~300 of it
   // after the band is reached; at load 20 under ThreadSanitizer stalls made
   // trims that took most of it and left 47 and 60 corrections: 20 at least
