@@ -483,6 +483,8 @@ TEST(VmpMisuse, EachGetsItsErrorAndNothingElseIsDisturbed) {
   ek.vmptx = extra.vmptx;
   ek.data_source = datafeed_of(t.channels[1]);  // module a's local sum
   EXPECT_EQ(sm_vmptx_datafeed_connect(&ek), 0);
+  ek.data_source = t.link[1].rx_datafeed;  // a VMP[rx] of module a may feed it too (a relay)
+  EXPECT_EQ(sm_vmptx_datafeed_connect(&ek), 0);
 
   // Bad parameters.
   SM_VMPTX_CODEC_L16_PARMS bad_codec = codec;
