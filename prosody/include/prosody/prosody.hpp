@@ -342,6 +342,8 @@ enum class RecognitionType {
   grunt_start = 5,
   grunt_end = 6,
   overrun = 12,
+  ans = 13,   // a modem answer tone (sm_ans_listen_for): param0 its kind
+  beep = 14,  // an answering machine's beep (sm_beep_listen_for), at its end
 };
 
 struct Recognition {
