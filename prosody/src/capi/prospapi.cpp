@@ -369,7 +369,23 @@ int sm_listen_for(struct sm_listen_for_parms* p) {
   s.tone_set = p->active_tone_set_id;
   s.map_to_digits = mapping == kSMDTMFToneSetDigitMapping;
   s.cptone_recognition = p->enable_cptone_recognition != 0;
-  return rc(e->listen_for(raw(p->channel), s));
+  return rc(e->listen_for(raw(p->channel), s, ListenPart::tones));
+}
+
+int sm_ans_listen_for(struct sm_ans_listen_for_parms* p) {
+  if (!p) return ERR_SM_BAD_PARAMETER;
+  PROSODY_ENGINE_OR_RETURN(e, p->channel);
+  ListenSettings s;
+  s.answer_tones = p->enable != 0;
+  return rc(e->listen_for(raw(p->channel), s, ListenPart::answer_tones));
+}
+
+int sm_beep_listen_for(struct sm_beep_listen_for_parms* p) {
+  if (!p) return ERR_SM_BAD_PARAMETER;
+  PROSODY_ENGINE_OR_RETURN(e, p->channel);
+  ListenSettings s;
+  s.beeps = p->enable != 0;
+  return rc(e->listen_for(raw(p->channel), s, ListenPart::beeps));
 }
 
 int sm_get_recognised(struct sm_recognised_parms* p) {

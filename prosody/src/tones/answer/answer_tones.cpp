@@ -69,14 +69,20 @@ double edge_amplitude(const float* x, std::size_t at, double freq) {
 
 std::complex<double> demodulate(const float* x, std::size_t n, double freq_hz, std::uint64_t first) {
   const double w = 2.0 * kPi * freq_hz / kRate;
-  // The phase of the first sample, reduced before it multiplies a large index.
-  const double cycles = freq_hz / kRate * double(first % std::uint64_t(kRate));
-  const double phase0 = 2.0 * kPi * (cycles - std::floor(cycles));
+  // The phase of the first sample, whole cycles dropped (exact to well under
+  // a degree for 2^40 samples, four years at 8 kHz).
+  const double phase0 = 2.0 * kPi * std::fmod(freq_hz * double(first) / kRate, 1.0);
+  // The oscillator by recurrence (a rotation per sample, not two calls to
+  // the maths library): over a few hundred samples it drifts by ~1e-13.
+  const double step_re = std::cos(w), step_im = -std::sin(w);
+  double osc_re = std::cos(phase0), osc_im = -std::sin(phase0);
   double re = 0.0, im = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    const double a = phase0 + w * double(i);
-    re += x[i] * std::cos(a);
-    im -= x[i] * std::sin(a);
+    re += x[i] * osc_re;
+    im += x[i] * osc_im;
+    const double next_re = osc_re * step_re - osc_im * step_im;
+    osc_im = osc_re * step_im + osc_im * step_re;
+    osc_re = next_re;
   }
   return {re, im};
 }
@@ -234,6 +240,7 @@ void AnswerToneDetector::block(std::uint64_t first, std::vector<ToneEvent>& even
   e.type = RecognitionType::ans;
   e.code = static_cast<int>(classify());
   e.start_sample = run_start_;
+  e.code2 = static_cast<int>((first + kBlock - run_start_) * 1000 / std::uint64_t(kRate));  // onset to now, ms
   e.level_dbm0 = ms_to_dbm0(mean_square / double(envelope_.size()));
   events.push_back(e);
 }
@@ -285,7 +292,13 @@ void BeepDetector::process(const float* x, std::size_t n, std::uint64_t first_sa
 
 void BeepDetector::hop(std::uint64_t window_first, std::vector<ToneEvent>& events) {
   if (ended_) check_quiet(false, events);
-  const SpectralPeak p = strongest_tone(history_at(window_first, kWindow));
+  const float* window = history_at(window_first, kWindow);
+  double sum_squares = 0.0;
+  for (std::size_t i = 0; i < kWindow; ++i) sum_squares += double(window[i]) * window[i];
+  // Too quiet to hold a beep (a beep at the floor has at least this much
+  // over the window): no spectrum needed.
+  const bool audible = sum_squares / double(kWindow) >= dbm0_to_ms(config_.min_level_dbm0);
+  const SpectralPeak p = audible ? strongest_tone(window) : SpectralPeak{};
   const bool tone = p.purity >= kBeepPurity && p.level_dbm0 >= config_.min_level_dbm0 && p.freq_hz >= config_.min_hz &&
                     p.freq_hz <= config_.max_hz;
   if (in_run_) {
@@ -353,6 +366,7 @@ void BeepDetector::end_run(std::uint64_t search_from, std::uint64_t search_to) {
   beep_.start_sample = onset_;
   beep_.end_sample = end;
   beep_.duration_ms = static_cast<std::uint32_t>(std::lround(duration_ms));
+  beep_.code2 = static_cast<int>(beep_.duration_ms);
   beep_.level_dbm0 = level_sum_ / double(windows_);
 }
 

@@ -52,7 +52,8 @@ const char* answer_tone_name(AnswerTone t) noexcept;
 
 // Reports each answer tone once, kDecisionMs after its onset (long enough
 // to hold the first phase reversal, at 450 +-25 ms): a ToneEvent of type
-// RecognitionType::ans, code = AnswerTone, start_sample = onset, level.
+// RecognitionType::ans, code = AnswerTone, code2 = ms from the onset to the
+// report, start_sample = onset, level.
 class AnswerToneDetector {
  public:
   static constexpr std::size_t kBlock = 40;       // 5 ms: the analysis step
@@ -96,7 +97,8 @@ struct BeepConfig {
 // Reports each beep once, kQuietMs after its end (the quiet after it is part
 // of a beep: a note of music goes on into the next): a ToneEvent of type
 // RecognitionType::beep, is_end, code = frequency in Hz, start_sample and
-// end_sample (the tone's edges, to a few samples), duration_ms, level.
+// end_sample (the tone's edges, to a few samples), duration_ms (and code2),
+// level.
 class BeepDetector {
  public:
   static constexpr std::size_t kWindow = 256;  // 32 ms
