@@ -368,8 +368,8 @@ class InputToneSets : public Porting {
   };
   std::vector<Feed> feeds_;
 
-  // A listener hearing pcm, listening with active_set and cptone recognition.
-  tSMChannelId listener(const std::vector<std::int16_t>& pcm, int active_set) {
+  // An input channel hearing pcm (replayed on an output feeding it).
+  tSMChannelId hearing(const std::vector<std::int16_t>& pcm) {
     const tSMChannelId in = alloc(kSMChannelTypeInput), out = alloc(kSMChannelTypeOutput);
     SM_REPLAY_PARMS rp{};
     rp.channel = out;
@@ -377,6 +377,11 @@ class InputToneSets : public Porting {
     EXPECT_EQ(sm_replay_start(&rp), 0);
     feeds_.push_back({out, &pcm});
     connect(out, in);
+    return in;
+  }
+  // A listener hearing pcm, listening with active_set and cptone recognition.
+  tSMChannelId listener(const std::vector<std::int16_t>& pcm, int active_set) {
+    const tSMChannelId in = hearing(pcm);
     SM_LISTEN_FOR_PARMS lf{};
     lf.channel = in;
     lf.tone_detection_mode = kSMToneEndDetectionNoMinDuration;
@@ -586,17 +591,6 @@ TEST_F(InputToneSets, ArgumentsAreChecked) {
 
 class AnswerListeners : public InputToneSets {
  protected:
-  // An input channel hearing pcm (replayed on an output feeding it).
-  tSMChannelId hearing(const std::vector<std::int16_t>& pcm) {
-    const tSMChannelId in = alloc(kSMChannelTypeInput), out = alloc(kSMChannelTypeOutput);
-    SM_REPLAY_PARMS rp{};
-    rp.channel = out;
-    rp.type = kSMDataFormat16bit;
-    EXPECT_EQ(sm_replay_start(&rp), 0);
-    feeds_.push_back({out, &pcm});
-    connect(out, in);
-    return in;
-  }
   static int listen_ans(tSMChannelId ch, int enable) {
     SM_ANS_LISTEN_FOR_PARMS p{};
     p.channel = ch;

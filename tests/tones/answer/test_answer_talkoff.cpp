@@ -74,8 +74,7 @@ void check(bool music, double gain_db) {
   Totals t;
   for (const std::string& path : files) {
     std::vector<float> x;
-    int rate = 0;
-    if (!testsig::read_wav(path, x, rate) || rate != 8000) {
+    if (!testsig::read_corpus_file(path, x)) {
       ADD_FAILURE() << "unreadable or not 8 kHz: " << path;
       continue;
     }
