@@ -19,7 +19,7 @@ struct AnswerSignal {
   double start_phase = 0.3;
 };
 
-// seconds of the signal, after lead_in seconds of silence.
-std::vector<float> answer_tone(const AnswerSignal& s, double seconds, double lead_in = 0.2);
+// seconds of the signal, after lead_in seconds of silence, at rate.
+std::vector<float> answer_tone(const AnswerSignal& s, double seconds, double lead_in = 0.2, double rate = kRate);
 
 }  // namespace answertest

@@ -21,7 +21,6 @@ double dbm0_to_ms(double dbm0) { return 0.5 * std::pow(10.0, (dbm0 - 3.14) / 10.
 double wrap_phase(double a) { return std::remainder(a, 2.0 * kPi); }
 
 // --- ANS --------------------------------------------------------------------
-constexpr double kAnsHz = 2100.0;
 constexpr double kBlockSeconds = double(AnswerToneDetector::kBlock) / kRate;
 // A block is 2100 Hz tone when this share of its energy is within the
 // demodulator's +-200 Hz main lobe (a 10 dB signal-to-white-noise ratio
@@ -36,10 +35,9 @@ constexpr double kReversalRad = 2.0 * kPi / 3.0;
 // V.25: reversals 450 +-25 ms apart; closer ones are not an answer tone.
 constexpr double kMinReversalGapMs = 400.0;
 // ANSam: 20 % AM at 15 Hz (V.8); accepted from 10 % (the reference's test
-// set spans 15-25 %). Measured over the last 400 ms: 6 whole cycles.
+// set spans 15-25 %).
 constexpr double kAmHz = 15.0;
 constexpr double kMinAmDepth = 0.10;
-constexpr std::size_t kAmBlocks = 80;
 
 // --- beeps --------------------------------------------------------------------
 constexpr std::size_t kHistory = 1024;  // > window + hop + edge search
@@ -169,6 +167,7 @@ void AnswerToneDetector::process(const float* x, std::size_t n, std::uint64_t fi
 
 void AnswerToneDetector::reset() {
   filled_ = 0;
+  any_reported_ = false;
   end_run();
 }
 
@@ -176,13 +175,18 @@ void AnswerToneDetector::end_run() {
   in_run_ = reported_ = rejected_ = false;
   blocks_ = weak_in_row_ = ref_age_ = 0;
   rotation_sum_ = {};
-  energy_sum_ = 0.0;
-  envelope_.clear();
-  reversals_.clear();
+  energy_sum_ = amplitude_squares_ = 0.0;
+  reversal_count_ = last_reversal_ = 0;
+  reversals_too_close_ = false;
+}
+
+void AnswerToneDetector::add_envelope(double amplitude) {
+  envelope_[blocks_ % kAmBlocks] = static_cast<float>(amplitude);
+  amplitude_squares_ += amplitude * amplitude;
 }
 
 void AnswerToneDetector::block(std::uint64_t first, std::vector<ToneEvent>& events) {
-  const std::complex<double> z = demodulate(pending_, kBlock, kAnsHz, first);
+  const std::complex<double> z = demodulate(pending_, kBlock, kFrequencyHz, first);
   double energy = 0.0;
   for (float v : pending_) energy += double(v) * v;
   const double amplitude = 2.0 * std::abs(z) / double(kBlock);
@@ -195,10 +199,10 @@ void AnswerToneDetector::block(std::uint64_t first, std::vector<ToneEvent>& even
     end_run();
     in_run_ = true;
     run_start_ = first;
+    add_envelope(amplitude);
     blocks_ = 1;
     ref_ = z;
     energy_sum_ = energy;
-    envelope_.push_back(static_cast<float>(amplitude));
     return;
   }
   if (!strong) {
@@ -206,49 +210,54 @@ void AnswerToneDetector::block(std::uint64_t first, std::vector<ToneEvent>& even
       end_run();
       return;
     }
+    add_envelope(envelope_[(blocks_ - 1) % kAmBlocks]);  // a reversal's dip is no modulation
+    if (reported_) reported_until_ = first + kBlock;
     ++blocks_;
     ++ref_age_;
     energy_sum_ += energy;
-    envelope_.push_back(envelope_.back());  // a reversal's dip is no modulation
     return;
   }
   weak_in_row_ = 0;
   const std::complex<double> step = z * std::conj(ref_);
   const double rotation = std::abs(rotation_sum_) > 0.0 ? std::arg(rotation_sum_) : 0.0;
   const bool reversal = std::abs(wrap_phase(std::arg(step) - double(ref_age_ + 1) * rotation)) > kReversalRad;
-  if (reversal) reversals_.push_back(blocks_);
+  if (reversal) {
+    const double gap_ms = double(blocks_ - last_reversal_) * kBlockSeconds * 1000.0;
+    if (reversal_count_ > 0 && gap_ms < kMinReversalGapMs) reversals_too_close_ = true;
+    ++reversal_count_;
+    last_reversal_ = blocks_;
+  }
   if (ref_age_ == 0) rotation_sum_ += reversal ? -step : step;  // a reversal is no frequency
   ref_ = z;
   ref_age_ = 0;
+  add_envelope(amplitude);
   ++blocks_;
   energy_sum_ += energy;
-  envelope_.push_back(static_cast<float>(amplitude));
+  if (reported_) reported_until_ = first + kBlock;
 
   if (reported_ || rejected_ || double(blocks_) * kBlockSeconds * 1000.0 < kDecisionMs) return;
   const double offset_hz = std::arg(rotation_sum_) / (2.0 * kPi * kBlockSeconds);
-  bool valid = std::abs(offset_hz) <= kMaxOffsetHz;
-  for (std::size_t i = 1; i < reversals_.size(); ++i)
-    if (double(reversals_[i] - reversals_[i - 1]) * kBlockSeconds * 1000.0 < kMinReversalGapMs) valid = false;
-  if (!valid) {
+  if (std::abs(offset_hz) > kMaxOffsetHz || reversals_too_close_) {
     rejected_ = true;  // not an answer tone: nothing until this tone ends
     return;
   }
-  reported_ = true;
-  double mean_square = 0.0;
-  for (float a : envelope_) mean_square += 0.5 * double(a) * a;
+  reported_ = any_reported_ = true;
+  reported_onset_ = run_start_;
+  reported_until_ = first + kBlock;
   ToneEvent e;
   e.type = RecognitionType::ans;
   e.code = static_cast<int>(classify());
   e.start_sample = run_start_;
   e.code2 = static_cast<int>((first + kBlock - run_start_) * 1000 / std::uint64_t(kRate));  // onset to now, ms
-  e.level_dbm0 = ms_to_dbm0(mean_square / double(envelope_.size()));
+  e.level_dbm0 = ms_to_dbm0(0.5 * amplitude_squares_ / double(blocks_));
   events.push_back(e);
 }
 
 AnswerTone AnswerToneDetector::classify() const {
-  const bool reversals = !reversals_.empty();
-  const std::size_t n = std::min(kAmBlocks, envelope_.size());
-  const float* env = envelope_.data() + (envelope_.size() - n);
+  const bool reversals = reversal_count_ > 0;
+  const std::size_t n = std::min(kAmBlocks, blocks_);
+  float env[kAmBlocks];  // oldest first
+  for (std::size_t i = 0; i < n; ++i) env[i] = envelope_[(blocks_ - n + i) % kAmBlocks];
   const double rate = 1.0 / kBlockSeconds;
   const double depth = modulation_depth(env, n, rate, kAmHz);
   // The modulation must be at 15 Hz, not merely somewhere.
@@ -334,7 +343,6 @@ void BeepDetector::hop(std::uint64_t window_first, std::vector<ToneEvent>& event
     in_run_ = true;
     onset_ = window_first;
     windows_ = 1;
-    first_freq_ = p.freq_hz;
     freq_sum_ = p.freq_hz;
     level_sum_ = p.level_dbm0;
     amp_sum_ = 2.0 *

@@ -56,19 +56,28 @@ const char* answer_tone_name(AnswerTone t) noexcept;
 // report, start_sample = onset, level.
 class AnswerToneDetector {
  public:
+  static constexpr double kFrequencyHz = 2100.0;
   static constexpr std::size_t kBlock = 40;       // 5 ms: the analysis step
   static constexpr double kDecisionMs = 520.0;    // onset to report
   static constexpr double kMinLevelDbm0 = -43.0;  // as spandsp's CED/ANS
   static constexpr double kMaxOffsetHz = 25.0;    // V.25 asks +-15 Hz; 2060 and 2140 Hz are out
+  static constexpr std::size_t kAmBlocks = 80;    // the AM is measured over 400 ms: six 15 Hz cycles
 
   // x: n samples at 8 kHz; first_sample: the stream index of x[0].
   void process(const float* x, std::size_t n, std::uint64_t first_sample, std::vector<ToneEvent>& events);
   void reset();
+  // Was sample (a stream index) within the last answer tone reported, or
+  // within `slack` samples before its onset? (A beep detector hears an answer
+  // tone too: a steady tone, then quiet.)
+  bool within_reported_tone(std::uint64_t sample, std::uint64_t slack) const noexcept {
+    return any_reported_ && sample + slack >= reported_onset_ && sample <= reported_until_;
+  }
 
  private:
   void block(std::uint64_t first, std::vector<ToneEvent>& events);
   void end_run();
   AnswerTone classify() const;
+  void add_envelope(double amplitude);  // this block's (blocks_ is its index)
 
   float pending_[kBlock] = {};
   std::size_t filled_ = 0;
@@ -80,8 +89,14 @@ class AnswerToneDetector {
   std::size_t ref_age_ = 0;              // blocks since it
   std::complex<double> rotation_sum_{};  // z_k conj(z_{k-1}), reversals flipped
   double energy_sum_ = 0.0;
-  std::vector<float> envelope_;         // |z| per block, for the AM measurement
-  std::vector<std::size_t> reversals_;  // block indices
+  // |z| of the last kAmBlocks blocks (a ring by block index), for the AM.
+  float envelope_[kAmBlocks] = {};
+  double amplitude_squares_ = 0.0;                      // sum of |z|^2 over the run, for its level
+  std::size_t reversal_count_ = 0, last_reversal_ = 0;  // the latest's block index
+  bool reversals_too_close_ = false;
+  // The last answer tone reported: [onset, end of its latest block).
+  bool any_reported_ = false;
+  std::uint64_t reported_onset_ = 0, reported_until_ = 0;
 };
 
 // --- answering-machine beeps --------------------------------------------------
@@ -133,7 +148,6 @@ class BeepDetector {
   bool in_run_ = false;
   std::uint64_t onset_ = 0;
   double freq_sum_ = 0.0, level_sum_ = 0.0, amp_sum_ = 0.0;
-  double first_freq_ = 0.0;
   std::size_t windows_ = 0;
   // A beep that ended, waiting for the quiet after it.
   bool ended_ = false;

@@ -157,10 +157,6 @@ struct ToneSuppressor::Impl {
 
   std::vector<tones::DtmfEvent> dtmf_events;
   std::vector<ToneEvent> cp_events;  // and the answer and beep detectors'
-  // The onset of the last answer tone reported, in input samples.
-  bool answer_reported = false;
-  std::uint64_t answer_onset = 0;
-  std::uint64_t same_onset = 0;  // 50 ms: a beep starting this close is that tone
 
   Impl(unsigned sample_rate, const ListenSettings& s)
       : rate(sample_rate), ratio(sample_rate / 8000), decimator(sample_rate) {
@@ -178,7 +174,6 @@ struct ToneSuppressor::Impl {
     close_step = 1.0 / std::max(1.0, kCloseMs * rate / 1000.0);
     open_step = 1.0 / std::max(1.0, kOpenMs * rate / 1000.0);
     guard = static_cast<std::size_t>(std::lround(kGuardMs * rate / 1000.0));
-    same_onset = rate / 20;
     configure(s, true);
   }
 
@@ -232,7 +227,6 @@ struct ToneSuppressor::Impl {
 
   void reset() {
     in_count = base_in = count8 = dtmf_base8 = 0;
-    answer_reported = false;
     lost_from = lost_until = 0;
     decimator.reset();
     dtmf.reset();
@@ -491,18 +485,16 @@ struct ToneSuppressor::Impl {
   }
 
   // An event of the 8 kHz detectors, on the input timeline. An answer tone
-  // is a steady tone followed by quiet too: with both detectors on, the one
-  // the answer-tone detector reported is no beep as well.
+  // is a steady tone followed by quiet too: with both detectors on, a beep
+  // that is (part of) an answer tone reported is not reported again.
   void emit_8k_event(ToneEvent e, std::vector<ToneEvent>& events) {
+    const std::uint64_t slack = 400;  // 50 ms at 8 kHz
+    if (e.type == RecognitionType::beep && answer_on &&
+        std::abs(e.code - tones::AnswerToneDetector::kFrequencyHz) <= tones::AnswerToneDetector::kMaxOffsetHz &&
+        answer.within_reported_tone(e.start_sample, slack))
+      return;
     e.start_sample = to_input(double(e.start_sample));
     if (e.is_end) e.end_sample = to_input(double(e.end_sample));
-    if (e.type == RecognitionType::ans) {
-      answer_onset = e.start_sample;
-      answer_reported = true;
-    } else if (e.type == RecognitionType::beep && answer_reported && e.start_sample + same_onset >= answer_onset &&
-               e.start_sample <= answer_onset + same_onset) {
-      return;
-    }
     events.push_back(e);
   }
 
