@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""One conference over N processes, linked by L16 RTP through prosodysrc/prosodysink.
+
+Starts N cascade_node processes (one real-time module each, P parties), on
+loopback or (--netns) in N network namespaces joined by veth pairs, waits for
+their reports and prints who hears whom: for each listener party, the level
+of every party's tone relative to what that party sends (dB), its own voice,
+and the mouth-to-ear latency per hop (a click found in a listener's output on
+the far node, against when the clicking node's own listener heard it).
+
+  cascade.py --nodes 3 --parties 4 [--click-seconds 6] [--check]
+  cascade.py ... --kill 1 --kill-at 5 --restart-at 8 --check     (a fault)
+  cascade.py ... --netns --loss 0.05 --jitter-max-ms 20 --check  (a bad network; root)
+
+--check: exit 1 unless every party hears every other within --bound-db of
+its level, its own voice at most -60 dB, (with --kill) the killed node's
+parties gone within 1 s and back after the restart; exit 77 (skipped) when
+--netns cannot make namespaces. CASCADE_NODE names the node program
+(default: cascade_node next to this script's build).
+"""
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+SKIP = 77
+
+
+def parse():
+    a = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    a.add_argument("--nodes", type=int, default=3)
+    a.add_argument("--parties", type=int, default=4)
+    a.add_argument("--talkers", type=int, default=-1, help="parties with a tone per node (default all)")
+    a.add_argument("--listeners", type=int, default=-1, help="talkers measured per node (default all)")
+    a.add_argument("--seconds", type=float, default=6.0, help="tone phase (levels)")
+    a.add_argument("--warmup", type=float, default=2.0, help="start of the tone phase not measured")
+    a.add_argument("--click-seconds", type=float, default=0.0, help="click phase (latency)")
+    a.add_argument("--base-port", type=int, default=0, help="default: random in 30000..49000")
+    a.add_argument("--jitter-ms", type=int, default=60, help="rtpjitterbuffer latency")
+    a.add_argument("--sink-latency-ms", type=int, default=40, help="prosodysink latency")
+    a.add_argument("--loss", type=float, default=0.0, help="netsim drop probability at each receiver")
+    a.add_argument("--jitter-max-ms", type=int, default=0, help="netsim delay uniform in 0..this")
+    a.add_argument("--netns", action="store_true", help="one network namespace per node (root)")
+    a.add_argument("--kill", type=int, default=-1, help="node to SIGKILL in the tone phase")
+    a.add_argument("--kill-at", type=float, default=5.0)
+    a.add_argument("--restart-at", type=float, default=8.0)
+    a.add_argument("--bound-db", type=float, default=1.5, help="--check: heard level within this of sent")
+    a.add_argument("--check", action="store_true")
+    a.add_argument("--json", help="write the nodes' reports here")
+    return a.parse_args()
+
+
+def node_program():
+    p = os.environ.get("CASCADE_NODE")
+    if p:
+        return p
+    here = os.path.dirname(os.path.abspath(__file__))
+    for c in (os.path.join(here, "cascade_node"), shutil.which("cascade_node") or ""):
+        if c and os.access(c, os.X_OK):
+            return c
+    sys.exit("cascade.py: set CASCADE_NODE to the built cascade_node")
+
+
+class Namespaces:
+    """N namespaces, a veth pair between every two: node i reaches node j at
+    10.77.<pair>.<1 for the lower index, 2 for the higher>."""
+
+    def __init__(self, n):
+        self.names = [f"pcascade{os.getpid()}n{i}" for i in range(n)]
+        self.made = []
+        self.address = {}  # (i, j): the address node i sends to for node j
+
+    def run(self, *cmd):
+        subprocess.run(["ip", *cmd], check=True, capture_output=True)
+
+    def create(self):
+        n = len(self.names)
+        for name in self.names:
+            self.run("netns", "add", name)
+            self.made.append(name)
+            self.run("-n", name, "link", "set", "lo", "up")
+        pair = 0
+        for i in range(n):
+            for j in range(i + 1, n):
+                a, b = f"pc{os.getpid() % 100000}v{pair}a", f"pc{os.getpid() % 100000}v{pair}b"
+                self.run("link", "add", a, "netns", self.names[i], "type", "veth", "peer", "name", b, "netns",
+                         self.names[j])
+                self.run("-n", self.names[i], "addr", "add", f"10.77.{pair}.1/24", "dev", a)
+                self.run("-n", self.names[j], "addr", "add", f"10.77.{pair}.2/24", "dev", b)
+                self.run("-n", self.names[i], "link", "set", a, "up")
+                self.run("-n", self.names[j], "link", "set", b, "up")
+                self.address[(i, j)] = f"10.77.{pair}.2"
+                self.address[(j, i)] = f"10.77.{pair}.1"
+                pair += 1
+
+    def delete(self):
+        for name in self.made:
+            subprocess.run(["ip", "netns", "delete", name], capture_output=True)
+
+
+def node_command(args, program, i, start_ns, base_port, ns):
+    cmd = [program, "--node", str(i), "--nodes", str(args.nodes), "--parties", str(args.parties),
+           "--talkers", str(args.talkers), "--listeners", str(args.listeners), "--base-port", str(base_port),
+           "--start-ns", str(start_ns), "--warmup", str(args.warmup), "--tone-seconds", str(args.seconds),
+           "--click-seconds", str(args.click_seconds), "--jitter-ms", str(args.jitter_ms),
+           "--sink-latency-ms", str(args.sink_latency_ms), "--loss", str(args.loss),
+           "--jitter-max-ms", str(args.jitter_max_ms)]
+    if ns:
+        for j in range(args.nodes):
+            if j != i:
+                cmd += ["--peer", f"{j}={ns.address[(i, j)]}"]
+        cmd = ["ip", "netns", "exec", ns.names[i]] + cmd
+    return cmd
+
+
+def table(reports, args):
+    """Who hears whom: one row per listener, one column per talker."""
+    talkers = args.parties if args.talkers < 0 else args.talkers
+    cols = [f"{j}.{q}" for j in range(args.nodes) for q in range(talkers)]
+    lines = ["levels heard, dB relative to what the talker sends (node.party; * = own voice)",
+             "listener " + " ".join(f"{c:>7}" for c in cols)]
+    for r in reports:
+        for lst in r["listeners"]:
+            me = f'{r["node"]}.{lst["party"]}'
+            cells = []
+            for c in cols:
+                v = lst["heard_db"].get(c)
+                s = "  n/a" if v is None else f"{v:6.1f}"
+                cells.append(f"{s}{'*' if c == me else ' '}")
+            lines.append(f"{me:>8} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+def check_levels(reports, args, own_only=False):
+    """Every talker heard within the bound, own voice <= -60 dB."""
+    bad = []
+    for r in reports:
+        for lst in r["listeners"]:
+            me = f'{r["node"]}.{lst["party"]}'
+            for src, v in lst["heard_db"].items():
+                if src == me:
+                    if v is None or v > -60.0:
+                        bad.append(f"{me} hears its own voice at {v} dB (bound -60)")
+                elif not own_only and (v is None or abs(v) > args.bound_db):
+                    bad.append(f"{me} hears {src} at {v} dB (bound +/-{args.bound_db})")
+    return bad
+
+
+def hop_latencies(reports, args):
+    """Per (talker node, listener node): mouth-to-ear latency of the clicks,
+    ms, against when the talker node's own listener heard them. A click
+    heard in second s (from the common start) came from node s mod N."""
+    heard = {}  # (node, second) -> first click time there
+    start = reports[0]["start_ns"]
+    for r in reports:
+        if not r["listeners"]:
+            continue
+        for t in r["listeners"][0]["clicks_ns"]:
+            s = (t - start) // 1_000_000_000
+            heard.setdefault((r["node"], s), t)
+    lat = {}
+    for (node, s), t in heard.items():
+        src = s % args.nodes
+        if node == src or (src, s) not in heard:
+            continue
+        lat.setdefault((src, node), []).append((t - heard[(src, s)]) / 1e6)
+    return lat
+
+
+def fault_check(reports, args):
+    """The killed node's talkers in the others' first listener: present
+    before the kill, below -50 dB from 1 s after it until the restart (faded,
+    no stuck noise), back within the bound from 3 s after the restart; the
+    others' talkers heard all along."""
+    bad, lines = [], []
+    for r in reports:
+        if r["node"] == args.kill or not r["listeners"]:
+            continue
+        lst = r["listeners"][0]
+        w = lst["series_window_ms"] / 1000.0
+        for src, series in lst["series"].items():
+            node = int(src.split(".")[0])
+            if src == f'{r["node"]}.{lst["party"]}':
+                continue
+
+            def span(a, b):
+                return [v for k, v in enumerate(series) if v is not None and a <= k * w and (k + 1) * w <= b]
+
+            before = span(args.warmup, args.kill_at)
+            gone = span(args.kill_at + 1.0, args.restart_at)
+            back = span(args.restart_at + 3.0, args.seconds)
+            if node == args.kill:
+                # When it went: the first window after the kill from which it stays below -50 dB.
+                k0 = int(args.kill_at / w)
+                last_loud = max([k for k in range(k0, int(args.restart_at / w)) if k < len(series)
+                                 and series[k] is not None and series[k] > -50.0], default=k0 - 1)
+                gone_after = (last_loud + 1) * w - args.kill_at
+                lines.append(f"node {r['node']} hears {src}: before {statistics.median(before):.1f} dB, "
+                             f"silent (< -50 dB) {gone_after * 1000:.0f} ms after the kill, max while gone "
+                             f"{max(gone):.1f} dB, after restart {statistics.median(back):.1f} dB")
+                if abs(statistics.median(before)) > args.bound_db:
+                    bad.append(f"{r['node']} hears {src} at {statistics.median(before):.1f} dB before the kill")
+                if gone_after > 1.0 or max(gone) > -50.0:
+                    bad.append(f"{r['node']} still hears {src} after the kill ({gone_after:.2f} s, max {max(gone):.1f} dB)")
+                if not back or abs(statistics.median(back)) > args.bound_db:
+                    bad.append(f"{r['node']} does not hear {src} again after the restart")
+            else:
+                during = span(args.kill_at, args.restart_at + 3.0)
+                if during and abs(statistics.median(during)) > args.bound_db:
+                    bad.append(f"{r['node']} hears {src} at {statistics.median(during):.1f} dB during the fault")
+    return bad, lines
+
+
+def main():
+    args = parse()
+    program = node_program()
+    base_port = args.base_port or random.randrange(30000, 49000, 100)
+    ns = None
+    if args.netns:
+        if os.geteuid() != 0 or not shutil.which("ip"):
+            print("SKIP: --netns needs root and iproute2")
+            return SKIP
+        ns = Namespaces(args.nodes)
+        try:
+            ns.create()
+        except subprocess.CalledProcessError as e:
+            print(f"SKIP: cannot make network namespaces: {e.stderr.decode().strip()}")
+            ns.delete()
+            return SKIP
+    start_ns = time.monotonic_ns() + 2_000_000_000  # time for every node to start
+    total = args.seconds + args.click_seconds
+    procs = {}
+    try:
+        for i in range(args.nodes):
+            procs[i] = subprocess.Popen(node_command(args, program, i, start_ns, base_port, ns),
+                                        stdout=subprocess.PIPE, text=True)
+        if args.kill >= 0:
+            time.sleep(max(0.0, (start_ns - time.monotonic_ns()) / 1e9 + args.kill_at))
+            procs[args.kill].send_signal(signal.SIGKILL)
+            procs[args.kill].wait()
+            time.sleep(max(0.0, (start_ns - time.monotonic_ns()) / 1e9 + args.restart_at))
+            procs[args.kill] = subprocess.Popen(node_command(args, program, args.kill, start_ns, base_port, ns),
+                                                stdout=subprocess.PIPE, text=True)
+        reports, failed = [], []
+        for i in range(args.nodes):
+            try:
+                out, _ = procs[i].communicate(timeout=total + 60)
+            except subprocess.TimeoutExpired:
+                procs[i].kill()
+                out, _ = procs[i].communicate()
+            if procs[i].returncode != 0 or not out.strip():
+                failed.append(f"node {i} exited with {procs[i].returncode}")
+                continue
+            reports.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+        if ns:
+            ns.delete()
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(reports, f)
+    print(f"{args.nodes} nodes x {args.parties} parties, L16 RTP, jitter buffer {args.jitter_ms} ms, "
+          f"prosodysink latency {args.sink_latency_ms} ms" +
+          (f", netns, loss {args.loss:.0%}, jitter 0..{args.jitter_max_ms} ms" if ns else ", loopback"))
+    bad = list(failed)
+    if reports:
+        print(table(reports, args))
+        for r in reports:
+            imports = ", ".join(f"from {j}: {s['sink'].get('underruns')} underruns, "
+                                f"{s['frames_concealed']} frames concealed, {s['sink'].get('frames-in')} frames in"
+                                for j, s in r["imports"].items())
+            print(f"node {r['node']}: late frames {r['late_frames']}; {imports}")
+        lat = hop_latencies(reports, args)
+        for (src, dst), v in sorted(lat.items()):
+            print(f"latency node {src} -> node {dst}: median {statistics.median(v):.1f} ms "
+                  f"(min {min(v):.1f}, max {max(v):.1f}, {len(v)} clicks)")
+        if args.click_seconds > 0 and args.check:
+            for i in range(args.nodes):
+                for j in range(args.nodes):
+                    if i != j and (i, j) not in lat and args.kill < 0:
+                        bad.append(f"no click from node {i} found at node {j}")
+        if args.kill >= 0:
+            fbad, lines = fault_check(reports, args)
+            print("\n".join(lines))
+            bad += fbad
+            # Levels over the whole phase include the outage: own voice only.
+            bad += check_levels(reports, args, own_only=True)
+        else:
+            bad += check_levels(reports, args)
+    if args.check:
+        for b in bad:
+            print("FAIL:", b)
+        return 1 if bad else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,511 @@
+// cascade_node: one node of a conference that spans processes (and hosts),
+// the application note's broadcast model over RTP.
+//
+// One process = one shared real-time module ("cascade") with P local
+// parties fed through host ports from synthetic speech (a tone per party, in
+// syllables), and a local sum of those parties. Through the GStreamer
+// elements the node
+//   exports its local sum:  prosodysrc channel=<sum> ! L16 RTP ! udpsink
+//                           (to every other node), and
+//   imports each remote sum: udpsrc ! rtpjitterbuffer ! L16 depay !
+//                           prosodysink channel=<import of that node>.
+// Each party hears the local sum less itself plus every import. The export
+// holds local parties only, so a sum sent to a node never holds what that
+// node sent: nobody hears themselves and no loop forms.
+//
+// Each talker's output is recorded and measured by Goertzel at every talker's
+// frequency (all nodes'): the node prints one JSON report on stdout, read by
+// cascade.py. A clicker party (an ungated input) puts a click in after the
+// tone phase, every N seconds at this node's slot, for the latency per hop.
+//
+// Usage: see usage() below; cascade.py runs it.
+#include <gst/gst.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "prosody/prosody.hpp"
+#include "signal.hpp"
+
+namespace {
+
+constexpr unsigned kRate = 8000;
+constexpr unsigned kFrame = 80;       // 10 ms
+constexpr double kToneDbm0 = -35.0;   // each talker's tone level
+constexpr unsigned kSyllable = 2000;  // 250 ms: 150 ms voiced, 100 ms pause
+constexpr unsigned kVoiced = 1200;
+constexpr unsigned kRamp = 80;                    // 10 ms raised-cosine edges (no clicks)
+constexpr std::size_t kInputTarget = 4 * kFrame;  // host input kept this full
+constexpr double kClickAmplitude = 0.25;
+constexpr double kClickThreshold = 0.08;          // a click in a listener's output
+constexpr std::size_t kSeriesWindow = kSyllable;  // time series: one syllable
+
+struct Options {
+  int node = 0;
+  int nodes = 3;
+  int parties = 4;
+  int talkers = -1;    // parties with a tone (the rest: line noise); -1 = all
+  int listeners = -1;  // talkers whose output is measured; -1 = all talkers
+  int base_port = 40000;
+  std::vector<std::string> peer_address;  // per node; default 127.0.0.1
+  std::string bind_address = "0.0.0.0";
+  std::int64_t start_ns = 0;  // CLOCK_MONOTONIC: the tone phase begins
+  double warmup_s = 2.0;      // not measured: links settling
+  double tone_s = 6.0;
+  double click_s = 0.0;
+  int jitter_ms = 60;        // rtpjitterbuffer latency
+  int sink_latency_ms = 40;  // prosodysink's jitter margin
+  double loss = 0.0;         // netsim at the receivers: drop probability
+  int jitter_max_ms = 0;     // netsim: delay uniform in 0..this
+};
+
+std::int64_t now_ns() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return std::int64_t(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
+// Party p of node n in the whole conference; its tone's frequency.
+int global_party(const Options& o, int node, int p) { return node * o.talkers + p; }
+double party_freq(const Options& o, int g) {
+  // Spread over 300..3300 Hz, at least 100 Hz apart for 1 s Goertzel windows.
+  const int total = o.nodes * o.talkers;
+  const double step = std::min(250.0, 3000.0 / std::max(1, total - 1));
+  return 300.0 + step * g;
+}
+
+// Syllable envelope at sample n: voiced with raised-cosine edges, then a pause.
+double envelope(std::uint64_t n) {
+  const unsigned k = unsigned(n % kSyllable);
+  if (k >= kVoiced) return 0.0;
+  if (k < kRamp) return 0.5 - 0.5 * std::cos(testsig::kPi * k / kRamp);
+  if (k >= kVoiced - kRamp) return 0.5 - 0.5 * std::cos(testsig::kPi * (kVoiced - k) / kRamp);
+  return 1.0;
+}
+// What Goertzel over whole syllables finds of a tone in syllables, in dB
+// against the steady tone: the tone's phase runs on through the pauses, so
+// the measure is coherent and sees the envelope's mean amplitude (1 s windows
+// hold four whole syllables, where the Hann window weighs them evenly).
+double envelope_gain_db() {
+  double s = 0.0;
+  for (unsigned n = 0; n < kSyllable; ++n) s += envelope(n);
+  return 20.0 * std::log10(s / kSyllable);
+}
+
+// A party's synthetic speech source.
+struct Talker {
+  prosody::Channel channel;
+  double freq = 0.0;  // 0: line noise only
+  std::uint64_t written = 0;
+  std::vector<float> noise;  // looped line noise for non-talkers
+  // Recorded output (listeners only) and the module sample of its first sample.
+  bool listens = false;
+  std::vector<float> heard;
+  std::vector<std::int64_t> offsets;  // module sample - output index, per read
+  std::vector<std::int64_t> read_samples;
+  std::vector<std::int64_t> read_mono;  // (module sample, monotonic ns) pairs
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "cascade_node: %s\n"
+               "usage: cascade_node --node I --nodes N [--parties P] [--talkers T] [--listeners L]\n"
+               "  [--base-port B] [--peer J=ADDR]... [--bind ADDR] [--start-ns MONO]\n"
+               "  [--warmup S] [--tone-seconds S] [--click-seconds S] [--jitter-ms MS]\n"
+               "  [--sink-latency-ms MS] [--loss P] [--jitter-max-ms MS]\n",
+               why);
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  std::map<int, std::string> peers;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) usage(("missing value for " + a).c_str());
+    const char* v = argv[++i];
+    if (a == "--node")
+      o.node = std::atoi(v);
+    else if (a == "--nodes")
+      o.nodes = std::atoi(v);
+    else if (a == "--parties")
+      o.parties = std::atoi(v);
+    else if (a == "--talkers")
+      o.talkers = std::atoi(v);
+    else if (a == "--listeners")
+      o.listeners = std::atoi(v);
+    else if (a == "--base-port")
+      o.base_port = std::atoi(v);
+    else if (a == "--bind")
+      o.bind_address = v;
+    else if (a == "--start-ns")
+      o.start_ns = std::atoll(v);
+    else if (a == "--warmup")
+      o.warmup_s = std::atof(v);
+    else if (a == "--tone-seconds")
+      o.tone_s = std::atof(v);
+    else if (a == "--click-seconds")
+      o.click_s = std::atof(v);
+    else if (a == "--jitter-ms")
+      o.jitter_ms = std::atoi(v);
+    else if (a == "--sink-latency-ms")
+      o.sink_latency_ms = std::atoi(v);
+    else if (a == "--loss")
+      o.loss = std::atof(v);
+    else if (a == "--jitter-max-ms")
+      o.jitter_max_ms = std::atoi(v);
+    else if (a == "--peer") {
+      const char* eq = std::strchr(v, '=');
+      if (!eq) usage("--peer wants J=ADDR");
+      peers[std::atoi(v)] = eq + 1;
+    } else
+      usage(("unknown option " + a).c_str());
+  }
+  if (o.nodes < 2 || o.node < 0 || o.node >= o.nodes) usage("need 0 <= node < nodes, nodes >= 2");
+  if (o.talkers < 0 || o.talkers > o.parties) o.talkers = o.parties;
+  if (o.listeners < 0 || o.listeners > o.talkers) o.listeners = o.talkers;
+  if (o.start_ns == 0) o.start_ns = now_ns() + 1000000000;
+  o.peer_address.assign(o.nodes, "127.0.0.1");
+  for (const auto& [j, addr] : peers)
+    if (j >= 0 && j < o.nodes) o.peer_address[j] = addr;
+  return o;
+}
+
+// The UDP port on which node `to` receives node `from`'s sum.
+int link_port(const Options& o, int from, int to) { return o.base_port + to * o.nodes + from; }
+
+constexpr const char* kRtpCaps =
+    "application/x-rtp,media=audio,clock-rate=8000,encoding-name=L16,channels=1,payload=96";
+
+std::string pipeline_description(const Options& o, prosody::ChannelId sum,
+                                 const std::vector<prosody::ChannelId>& imports) {
+  std::string d;
+  // Export: 10 ms L16 packets of the local sum to every other node.
+  std::string clients;
+  for (int j = 0; j < o.nodes; ++j) {
+    if (j == o.node) continue;
+    if (!clients.empty()) clients += ",";
+    clients += o.peer_address[j] + ":" + std::to_string(link_port(o, o.node, j));
+  }
+  d += "prosodysrc module=cascade channel=" + std::to_string(sum.value) +
+       " ! audioconvert ! audio/x-raw,format=S16BE,rate=8000,channels=1"
+       " ! rtpL16pay pt=96 min-ptime=10000000 max-ptime=10000000"
+       " ! multiudpsink sync=false async=false clients=" +
+       clients + " ";
+  // Imports: one chain per remote node, impaired by netsim when asked.
+  for (int j = 0; j < o.nodes; ++j) {
+    if (j == o.node) continue;
+    d += "udpsrc address=" + o.bind_address + " port=" + std::to_string(link_port(o, j, o.node)) + " caps=\"" +
+         kRtpCaps + "\" ! ";
+    if (o.loss > 0.0 || o.jitter_max_ms > 0)
+      d += "netsim drop-probability=" + std::to_string(o.loss) +
+           " delay-distribution=uniform min-delay=0 max-delay=" + std::to_string(o.jitter_max_ms) + " ! ";
+    d += "rtpjitterbuffer latency=" + std::to_string(o.jitter_ms) +
+         " ! rtpL16depay ! audioconvert ! audio/x-raw,format=S16LE ! prosodysink name=import" + std::to_string(j) +
+         " module=cascade channel=" + std::to_string(imports[j].value) +
+         " latency=" + std::to_string(std::int64_t(o.sink_latency_ms) * 1000000) + " ";
+  }
+  return d;
+}
+
+// Keeps a talker's host input kInputTarget samples full.
+void feed(Talker& t, const Options& o, int g) {
+  const std::size_t queued = t.channel.input_queued();
+  if (queued >= kInputTarget) return;
+  std::vector<float> chunk(kInputTarget - queued);
+  const double peak = testsig::sine_peak(kToneDbm0);
+  for (std::size_t k = 0; k < chunk.size(); ++k) {
+    const std::uint64_t n = t.written + k;
+    if (t.freq > 0.0)
+      chunk[k] = float(peak * envelope(n) * std::sin(2.0 * testsig::kPi * t.freq * double(n) / kRate));
+    else
+      chunk[k] = t.noise[(n + std::uint64_t(g) * 997) % t.noise.size()];
+  }
+  // Talkers stop at the end of the tone phase (the click phase is quiet).
+  const std::int64_t due = now_ns() + std::int64_t(queued) * 1000000000 / kRate;
+  if (due >= o.start_ns + std::int64_t(o.tone_s * 1e9)) std::fill(chunk.begin(), chunk.end(), 0.0f);
+  t.written += t.channel.write_input(prosody::Span<const float>(chunk.data(), chunk.size()));
+}
+
+// The clicker: silence, and one click every `nodes` seconds in the click
+// phase, at half a second into this node's second (second s belongs to node
+// s mod nodes), so a click anywhere is attributed by when it is heard.
+struct Clicker {
+  prosody::Channel channel;
+  std::int64_t next_click_ns = 0;
+  std::vector<std::int64_t> clicks_sent_ns;
+};
+
+void feed_clicker(Clicker& c, const Options& o) {
+  const std::size_t queued = c.channel.input_queued();
+  if (queued >= kInputTarget) return;
+  std::vector<float> chunk(kInputTarget - queued, 0.0f);
+  const std::int64_t first_due = now_ns() + std::int64_t(queued) * 1000000000 / kRate;
+  const std::int64_t end = o.start_ns + std::int64_t((o.tone_s + o.click_s) * 1e9);
+  const std::int64_t chunk_end = first_due + std::int64_t(chunk.size()) * 1000000000 / kRate;
+  if (c.next_click_ns < chunk_end && c.next_click_ns < end) {
+    const std::size_t at = std::size_t(std::max<std::int64_t>(0, c.next_click_ns - first_due) * kRate / 1000000000);
+    chunk[std::min(at, chunk.size() - 1)] = float(kClickAmplitude);
+    c.clicks_sent_ns.push_back(c.next_click_ns);
+    c.next_click_ns += std::int64_t(o.nodes) * 1000000000;
+  }
+  c.channel.write_input(prosody::Span<const float>(chunk.data(), chunk.size()));
+}
+
+void drain(Talker& t, const prosody::Module& module) {
+  float buf[4 * kFrame];
+  for (;;) {
+    const std::size_t n = t.channel.read_output(prosody::Span<float>(buf, 4 * kFrame));
+    if (n == 0) break;
+    t.heard.insert(t.heard.end(), buf, buf + n);
+  }
+  const prosody::ModuleTime mt = module.time();
+  t.offsets.push_back(std::int64_t(mt.samples) - std::int64_t(t.heard.size()));
+  t.read_samples.push_back(std::int64_t(mt.samples));
+  t.read_mono.push_back(mt.monotonic_ns);
+}
+
+// Output index -> monotonic ns at which that sample was due (the module's
+// clock: sample s is due at mono + (s - samples) / rate).
+struct OutputClock {
+  std::int64_t offset = 0;  // module sample of output index 0
+  std::int64_t ref_samples = 0, ref_mono = 0;
+  std::int64_t mono(std::int64_t index) const { return ref_mono + (index + offset - ref_samples) * 1000000000 / kRate; }
+};
+
+OutputClock output_clock(Talker& t) {
+  OutputClock c;
+  std::vector<std::int64_t> o = t.offsets;
+  if (o.empty()) return c;
+  std::nth_element(o.begin(), o.begin() + o.size() / 2, o.end());
+  c.offset = o[o.size() / 2];  // a frame finishing between the read and time(): rare
+  for (std::size_t k = t.read_mono.size(); k-- > 0;)
+    if (t.read_mono[k] >= 0) {
+      c.ref_samples = t.read_samples[k];
+      c.ref_mono = t.read_mono[k];
+      break;
+    }
+  return c;
+}
+
+// First output index whose sample is due at or after mono.
+std::int64_t index_at(const OutputClock& c, std::int64_t mono) {
+  return c.ref_samples - c.offset + (mono - c.ref_mono) * std::int64_t(kRate) / 1000000000;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+std::string fmt(double x) {
+  if (!std::isfinite(x)) return "null";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.2f", x);
+  return b;
+}
+
+std::string sink_stats_json(GstElement* sink) {
+  GstStructure* s = nullptr;
+  g_object_get(sink, "stats", &s, nullptr);
+  if (!s) return "{}";
+  std::string j = "{";
+  for (const char* f : {"buffers-in", "frames-in", "underruns", "overrun-frames", "drift-dropped", "drift-repeated"}) {
+    guint64 v = 0;
+    gst_structure_get_uint64(s, f, &v);
+    j += std::string(j.size() > 1 ? "," : "") + "\"" + f + "\":" + std::to_string(v);
+  }
+  gst_structure_free(s);
+  return j + "}";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gst_init(&argc, &argv);
+  const Options o = parse(argc, argv);
+
+  prosody::ModuleConfig cfg;
+  cfg.sample_rate = kRate;
+  cfg.frame_us = 10000;
+  cfg.drive = prosody::DriveMode::realtime;
+  prosody::Module module = prosody::Module::open_shared("cascade", cfg);
+
+  // The local sum: every local party and the clicker.
+  prosody::Channel sum = module.allocate(prosody::ChannelType::output);
+  sum.conf_start();
+  std::vector<Talker> parties(std::size_t(o.parties));
+  std::vector<int> ids(parties.size());
+  const std::vector<float> line_noise = testsig::white_noise(-63.0, 4000, 7);
+  for (int p = 0; p < o.parties; ++p) {
+    Talker& t = parties[std::size_t(p)];
+    t.channel = module.allocate(prosody::ChannelType::full_duplex);
+    t.channel.enable_host_input(20);
+    if (p < o.talkers)
+      t.freq = party_freq(o, global_party(o, o.node, p));
+    else
+      t.noise = line_noise;
+    t.listens = p < o.listeners;
+    ids[std::size_t(p)] = sum.conf_add(t.channel);
+  }
+  Clicker clicker;
+  clicker.channel = module.allocate(prosody::ChannelType::input);
+  clicker.channel.enable_host_input(20);
+  sum.conf_add(clicker.channel);
+  clicker.channel.conf_set_gating(false);
+  {
+    // First click slot: this node's second, half a second in, in the click phase.
+    const std::int64_t phase = o.start_ns + std::int64_t(o.tone_s * 1e9);
+    std::int64_t s = (phase - o.start_ns) / 1000000000;
+    while (s % o.nodes != o.node) ++s;
+    clicker.next_click_ns = o.start_ns + s * 1000000000 + 500000000;
+  }
+
+  // The imports: one input per remote node, ungated (a sum is not one talker).
+  std::vector<prosody::Channel> imports(std::size_t(o.nodes));
+  std::vector<prosody::ChannelId> import_ids(std::size_t(o.nodes));
+  for (int j = 0; j < o.nodes; ++j) {
+    if (j == o.node) continue;
+    imports[std::size_t(j)] = module.allocate(prosody::ChannelType::input);
+    import_ids[std::size_t(j)] = imports[std::size_t(j)].id();
+  }
+  // Each party: the local sum less itself, plus every import.
+  for (int p = 0; p < o.parties; ++p) {
+    Talker& t = parties[std::size_t(p)];
+    t.channel.conf_clone(sum);
+    t.channel.conf_leave(ids[std::size_t(p)]);
+    for (int j = 0; j < o.nodes; ++j)
+      if (j != o.node) t.channel.conf_add(imports[std::size_t(j)]);
+    if (t.listens) t.channel.enable_host_output(50);
+  }
+  for (int j = 0; j < o.nodes; ++j)
+    if (j != o.node) imports[std::size_t(j)].conf_set_gating(false);
+
+  const std::string desc = pipeline_description(o, sum.id(), import_ids);
+  GError* err = nullptr;
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), &err);
+  if (!pipeline) {
+    std::fprintf(stderr, "cascade_node %d: bad pipeline: %s\n%s\n", o.node, err ? err->message : "?", desc.c_str());
+    return 1;
+  }
+  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    std::fprintf(stderr, "cascade_node %d: the pipeline does not start\n", o.node);
+    return 1;
+  }
+  GstBus* bus = gst_element_get_bus(pipeline);
+
+  // Feed and record until the end of the click phase.
+  const std::int64_t end_ns = o.start_ns + std::int64_t((o.tone_s + o.click_s) * 1e9);
+  int status = 0;
+  while (now_ns() < end_ns) {
+    for (int p = 0; p < o.parties; ++p) {
+      Talker& t = parties[std::size_t(p)];
+      feed(t, o, global_party(o, o.node, p));
+      if (t.listens) drain(t, module);
+    }
+    feed_clicker(clicker, o);
+    if (GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+      GError* e = nullptr;
+      gst_message_parse_error(m, &e, nullptr);
+      std::fprintf(stderr, "cascade_node %d: %s\n", o.node, e ? e->message : "error");
+      if (e) g_error_free(e);
+      gst_message_unref(m);
+      status = 1;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+
+  // Report.
+  const double expected = kToneDbm0 + envelope_gain_db();
+  const std::int64_t measure_from = o.start_ns + std::int64_t(o.warmup_s * 1e9);
+  const std::int64_t measure_to = o.start_ns + std::int64_t(o.tone_s * 1e9);
+  std::string out = "{\"node\":" + std::to_string(o.node) + ",\"expected_dbm0\":" + fmt(expected) +
+                    ",\"start_ns\":" + std::to_string(o.start_ns) + ",\"listeners\":[";
+  for (int p = 0; p < o.listeners; ++p) {
+    Talker& t = parties[std::size_t(p)];
+    const OutputClock clk = output_clock(t);
+    const std::int64_t n = std::int64_t(t.heard.size());
+    if (p) out += ",";
+    out += "{\"party\":" + std::to_string(p) + ",\"freq\":" + fmt(t.freq) + ",\"samples\":" + std::to_string(n);
+    // Levels per source (relative to what the source sends): the median of
+    // 1 s windows over the measured part of the tone phase; and, for the
+    // first listener, a 250 ms time series over the whole tone phase.
+    out += ",\"heard_db\":{";
+    std::string series = ",\"series_t0_ns\":" + std::to_string(o.start_ns) +
+                         ",\"series_window_ms\":" + std::to_string(kSeriesWindow * 1000 / kRate) + ",\"series\":{";
+    for (int j = 0; j < o.nodes; ++j)
+      for (int q = 0; q < o.talkers; ++q) {
+        const double f = party_freq(o, global_party(o, j, q));
+        std::vector<double> windows;
+        for (std::int64_t w = index_at(clk, measure_from); w + kRate <= index_at(clk, measure_to); w += kRate)
+          if (w >= 0 && w + kRate <= n)
+            windows.push_back(testsig::tone_level_dbm0(&t.heard[std::size_t(w)], kRate, f, kRate) - expected);
+        const std::string key = "\"" + std::to_string(j) + "." + std::to_string(q) + "\"";
+        out += std::string(j || q ? "," : "") + key + ":" + fmt(median(windows));
+        if (p == 0) {
+          series += std::string(j || q ? "," : "") + key + ":[";
+          bool first = true;
+          for (std::int64_t w = index_at(clk, o.start_ns); w + std::int64_t(kSeriesWindow) <= index_at(clk, measure_to);
+               w += kSeriesWindow) {
+            const double l =
+                (w >= 0 && w + std::int64_t(kSeriesWindow) <= n)
+                    ? testsig::tone_level_dbm0(&t.heard[std::size_t(w)], kSeriesWindow, f, kRate) - expected
+                    : NAN;
+            series += std::string(first ? "" : ",") + fmt(l);
+            first = false;
+          }
+          series += "]";
+        }
+      }
+    out += "}";
+    if (p == 0) out += series + "}";
+    // Clicks heard in the click phase: monotonic times.
+    out += ",\"clicks_ns\":[";
+    bool first = true;
+    std::int64_t last = -1;
+    for (std::int64_t k = std::max<std::int64_t>(0, index_at(clk, measure_to)); k < n; ++k)
+      if (std::fabs(t.heard[std::size_t(k)]) > kClickThreshold && (last < 0 || k - last > kRate / 10)) {
+        out += std::string(first ? "" : ",") + std::to_string(clk.mono(k));
+        first = false;
+        last = k;
+      }
+    out += "]}";
+  }
+  out += "],\"clicks_sent_ns\":[";
+  for (std::size_t k = 0; k < clicker.clicks_sent_ns.size(); ++k)
+    out += std::string(k ? "," : "") + std::to_string(clicker.clicks_sent_ns[k]);
+  out += "],\"imports\":{";
+  bool first = true;
+  for (int j = 0; j < o.nodes; ++j) {
+    if (j == o.node) continue;
+    const std::string name = "import" + std::to_string(j);
+    GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), name.c_str());
+    const prosody::InputStats in = imports[std::size_t(j)].input_stats();
+    out += std::string(first ? "" : ",") + "\"" + std::to_string(j) + "\":{\"sink\":" + sink_stats_json(sink) +
+           ",\"frames_concealed\":" + std::to_string(in.frames_concealed) + "}";
+    first = false;
+    gst_object_unref(sink);
+  }
+  const prosody::ModuleStats ms = module.stats();
+  out += "},\"late_frames\":" + std::to_string(ms.late_frames) +
+         ",\"frames_processed\":" + std::to_string(ms.frames_processed) + ",\"status\":" + std::to_string(status) + "}";
+  std::printf("%s\n", out.c_str());
+  std::fflush(stdout);
+
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+  return status;
+}
