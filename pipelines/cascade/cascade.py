@@ -184,24 +184,26 @@ def fault_check(reports, args):
         if r["node"] == args.kill or not r["listeners"]:
             continue
         lst = r["listeners"][0]
-        w = lst["series_window_ms"] / 1000.0
+        w, step = lst["series_window_ms"] / 1000.0, lst["series_step_ms"] / 1000.0
         for src, series in lst["series"].items():
             node = int(src.split(".")[0])
             if src == f'{r["node"]}.{lst["party"]}':
                 continue
 
             def span(a, b):
-                return [v for k, v in enumerate(series) if v is not None and a <= k * w and (k + 1) * w <= b]
+                return [v for k, v in enumerate(series) if v is not None and a <= k * step and k * step + w <= b]
 
             before = span(args.warmup, args.kill_at)
             gone = span(args.kill_at + 1.0, args.restart_at)
             back = span(args.restart_at + 3.0, args.seconds)
             if node == args.kill:
-                # When it went: the first window after the kill from which it stays below -50 dB.
-                k0 = int(args.kill_at / w)
-                last_loud = max([k for k in range(k0, int(args.restart_at / w)) if k < len(series)
+                # When it went: the start of the first window after the kill from
+                # which every window is below -50 dB until the restart.
+                k0 = int(args.kill_at / step)
+                k1 = int((args.restart_at - w) / step)
+                last_loud = max([k for k in range(k0, k1 + 1) if k < len(series)
                                  and series[k] is not None and series[k] > -50.0], default=k0 - 1)
-                gone_after = (last_loud + 1) * w - args.kill_at
+                gone_after = (last_loud + 1) * step - args.kill_at
                 lines.append(f"node {r['node']} hears {src}: before {statistics.median(before):.1f} dB, "
                              f"silent (< -50 dB) {gone_after * 1000:.0f} ms after the kill, max while gone "
                              f"{max(gone):.1f} dB, after restart {statistics.median(back):.1f} dB")

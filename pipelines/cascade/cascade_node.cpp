@@ -47,8 +47,11 @@ constexpr unsigned kVoiced = 1200;
 constexpr unsigned kRamp = 80;                    // 10 ms raised-cosine edges (no clicks)
 constexpr std::size_t kInputTarget = 4 * kFrame;  // host input kept this full
 constexpr double kClickAmplitude = 0.25;
-constexpr double kClickThreshold = 0.08;          // a click in a listener's output
-constexpr std::size_t kSeriesWindow = kSyllable;  // time series: one syllable
+constexpr double kClickThreshold = 0.08;  // a click in a listener's output
+// Time series: 500 ms windows (two whole syllables: Hann weighs them evenly,
+// whatever the syllables' phase) every 250 ms.
+constexpr std::size_t kSeriesWindow = 2 * kSyllable;
+constexpr std::size_t kSeriesStep = kSyllable;
 
 struct Options {
   int node = 0;
@@ -444,7 +447,8 @@ int main(int argc, char** argv) {
     // first listener, a 250 ms time series over the whole tone phase.
     out += ",\"heard_db\":{";
     std::string series = ",\"series_t0_ns\":" + std::to_string(o.start_ns) +
-                         ",\"series_window_ms\":" + std::to_string(kSeriesWindow * 1000 / kRate) + ",\"series\":{";
+                         ",\"series_window_ms\":" + std::to_string(kSeriesWindow * 1000 / kRate) +
+                         ",\"series_step_ms\":" + std::to_string(kSeriesStep * 1000 / kRate) + ",\"series\":{";
     for (int j = 0; j < o.nodes; ++j)
       for (int q = 0; q < o.talkers; ++q) {
         const double f = party_freq(o, global_party(o, j, q));
@@ -458,7 +462,7 @@ int main(int argc, char** argv) {
           series += std::string(j || q ? "," : "") + key + ":[";
           bool first = true;
           for (std::int64_t w = index_at(clk, o.start_ns); w + std::int64_t(kSeriesWindow) <= index_at(clk, measure_to);
-               w += kSeriesWindow) {
+               w += kSeriesStep) {
             const double l =
                 (w >= 0 && w + std::int64_t(kSeriesWindow) <= n)
                     ? testsig::tone_level_dbm0(&t.heard[std::size_t(w)], kSeriesWindow, f, kRate) - expected
