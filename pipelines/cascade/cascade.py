@@ -47,6 +47,7 @@ def parse():
     a.add_argument("--sink-latency-ms", type=int, default=40, help="prosodysink latency")
     a.add_argument("--loss", type=float, default=0.0, help="netsim drop probability at each receiver")
     a.add_argument("--jitter-max-ms", type=int, default=0, help="netsim delay uniform in 0..this")
+    a.add_argument("--pace", action="store_true", help="identity sync=true before each prosodysink")
     a.add_argument("--netns", action="store_true", help="one network namespace per node (root)")
     a.add_argument("--kill", type=int, default=-1, help="node to SIGKILL in the tone phase")
     a.add_argument("--kill-at", type=float, default=5.0)
@@ -111,7 +112,7 @@ def node_command(args, program, i, start_ns, base_port, ns):
            "--start-ns", str(start_ns), "--warmup", str(args.warmup), "--tone-seconds", str(args.seconds),
            "--click-seconds", str(args.click_seconds), "--jitter-ms", str(args.jitter_ms),
            "--sink-latency-ms", str(args.sink_latency_ms), "--loss", str(args.loss),
-           "--jitter-max-ms", str(args.jitter_max_ms)]
+           "--jitter-max-ms", str(args.jitter_max_ms), "--pace", "1" if args.pace else "0"]
     if ns:
         for j in range(args.nodes):
             if j != i:
