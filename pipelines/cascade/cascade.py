@@ -48,11 +48,16 @@ def parse():
     a.add_argument("--loss", type=float, default=0.0, help="netsim drop probability at each receiver")
     a.add_argument("--jitter-max-ms", type=int, default=0, help="netsim delay uniform in 0..this")
     a.add_argument("--pace", action="store_true", help="identity sync=true before each prosodysink")
+    a.add_argument("--own-window-ms", type=int, default=1000,
+                   help="own voice: median of windows this long (100 on lossy links)")
     a.add_argument("--netns", action="store_true", help="one network namespace per node (root)")
     a.add_argument("--kill", type=int, default=-1, help="node to SIGKILL in the tone phase")
     a.add_argument("--kill-at", type=float, default=5.0)
     a.add_argument("--restart-at", type=float, default=8.0)
     a.add_argument("--bound-db", type=float, default=1.5, help="--check: heard level within this of sent")
+    a.add_argument("--cpu", action="store_true", help="report each node's CPU share (from /proc)")
+    a.add_argument("--max-underruns", type=int, default=-1,
+                   help="--check: at most this many underruns per link in the measured part (default: no check)")
     a.add_argument("--check", action="store_true")
     a.add_argument("--json", help="write the nodes' reports here")
     return a.parse_args()
@@ -112,7 +117,8 @@ def node_command(args, program, i, start_ns, base_port, ns):
            "--start-ns", str(start_ns), "--warmup", str(args.warmup), "--tone-seconds", str(args.seconds),
            "--click-seconds", str(args.click_seconds), "--jitter-ms", str(args.jitter_ms),
            "--sink-latency-ms", str(args.sink_latency_ms), "--loss", str(args.loss),
-           "--jitter-max-ms", str(args.jitter_max_ms), "--pace", "1" if args.pace else "0"]
+           "--jitter-max-ms", str(args.jitter_max_ms), "--pace", "1" if args.pace else "0",
+           "--own-window-ms", str(args.own_window_ms)]
     if ns:
         for j in range(args.nodes):
             if j != i:
@@ -156,22 +162,23 @@ def check_levels(reports, args, own_only=False):
 
 def hop_latencies(reports, args):
     """Per (talker node, listener node): mouth-to-ear latency of the clicks,
-    ms, against when the talker node's own listener heard them. A click
-    heard in second s (from the common start) came from node s mod N."""
-    heard = {}  # (node, second) -> first click time there
+    ms. Node s mod N clicks in second s (from the common start); its own
+    listener hears the click in the frame it is said (t0); the latency to
+    another node is when that node's listener first hears a click after t0,
+    within 500 ms."""
     start = reports[0]["start_ns"]
-    for r in reports:
-        if not r["listeners"]:
-            continue
-        for t in r["listeners"][0]["clicks_ns"]:
-            s = (t - start) // 1_000_000_000
-            heard.setdefault((r["node"], s), t)
+    clicks = {r["node"]: r["listeners"][0]["clicks_ns"] for r in reports if r["listeners"]}
     lat = {}
-    for (node, s), t in heard.items():
-        src = s % args.nodes
-        if node == src or (src, s) not in heard:
-            continue
-        lat.setdefault((src, node), []).append((t - heard[(src, s)]) / 1e6)
+    for src, times in clicks.items():
+        for t0 in times:
+            if ((t0 - start) // 1_000_000_000) % args.nodes != src:
+                continue  # another node's click, heard here
+            for dst, other in clicks.items():
+                if dst == src:
+                    continue
+                after = [t for t in other if t0 < t <= t0 + 500_000_000]
+                if after:
+                    lat.setdefault((src, dst), []).append((after[0] - t0) / 1e6)
     return lat
 
 
@@ -221,6 +228,53 @@ def fault_check(reports, args):
     return bad, lines
 
 
+def cpu_ticks(pid):
+    """utime + stime of a process and of each of its threads, in clock ticks."""
+    def ticks(path):
+        with open(path) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12]), fields  # utime, stime (stat fields 14, 15)
+    total, _ = ticks(f"/proc/{pid}/stat")
+    threads = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            threads[f"{tid}:{name}"] = ticks(f"/proc/{pid}/task/{tid}/stat")[0]
+        except OSError:
+            pass
+    return total, threads
+
+
+def cpu_shares(procs, a, b):
+    """Between two samples (time, {node: ticks}): each node's CPU in cores,
+    its main thread's (the synthetic parties' host-port I/O), and its busiest
+    other thread's (the module's real-time thread, which must keep within one
+    core: 1 - that share is its headroom)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    wall = b[0] - a[0]
+    out = {}
+    for i in b[1]:
+        if i not in a[1]:
+            continue
+        total = (b[1][i][0] - a[1][i][0]) / hz / wall
+        share = {t: (b[1][i][1][t] - a[1][i][1].get(t, 0)) / hz / wall for t in b[1][i][1]}
+        main = share.pop(f"{procs[i].pid}:" + next((t.split(":", 1)[1] for t in share
+                                                   if t.startswith(f"{procs[i].pid}:")), ""), 0.0)
+        out[i] = (total, main, max(share.values(), default=0.0))
+    return out
+
+
+def sample_cpu(procs):
+    s = {}
+    for i, p in procs.items():
+        try:
+            s[i] = cpu_ticks(p.pid)
+        except OSError:
+            pass
+    return time.monotonic(), s
+
+
 def main():
     args = parse()
     program = node_program()
@@ -244,6 +298,13 @@ def main():
         for i in range(args.nodes):
             procs[i] = subprocess.Popen(node_command(args, program, i, start_ns, base_port, ns),
                                         stdout=subprocess.PIPE, text=True)
+        cpu = None
+        if args.kill < 0 and args.cpu:
+            # CPU over the measured part of the tone phase.
+            time.sleep(max(0.0, (start_ns - time.monotonic_ns()) / 1e9 + args.warmup))
+            first = sample_cpu(procs)
+            time.sleep(max(0.0, (start_ns - time.monotonic_ns()) / 1e9 + args.seconds - 0.2))
+            cpu = cpu_shares(procs, first, sample_cpu(procs))
         if args.kill >= 0:
             time.sleep(max(0.0, (start_ns - time.monotonic_ns()) / 1e9 + args.kill_at))
             procs[args.kill].send_signal(signal.SIGKILL)
@@ -279,10 +340,20 @@ def main():
     if reports:
         print(table(reports, args))
         for r in reports:
-            imports = ", ".join(f"from {j}: {s['sink'].get('underruns')} underruns, "
-                                f"{s['frames_concealed']} frames concealed, {s['sink'].get('frames-in')} frames in"
+            imports = ", ".join(f"from {j}: {s['sink'].get('underruns')} underruns "
+                                f"({s.get('measured_underruns', '-')} measured), {s['frames_concealed']} frames "
+                                f"concealed ({s.get('measured_concealed', '-')} measured), "
+                                f"{s['sink'].get('frames-in')} frames in"
                                 for j, s in r["imports"].items())
-            print(f"node {r['node']}: late frames {r['late_frames']}; {imports}")
+            print(f"node {r['node']}: late frames {r['late_frames']} ({r['measured_late_frames']} measured); {imports}")
+            if args.check and args.max_underruns >= 0:
+                for j, s in r["imports"].items():
+                    if s.get("measured_underruns", 0) > args.max_underruns:
+                        bad.append(f"node {r['node']}: {s['measured_underruns']} underruns on the link from {j}")
+        for i, (total, main, busiest) in sorted((cpu or {}).items()):
+            print(f"node {i}: CPU {total:.2f} cores; main thread (host-port I/O) {main:.0%} of a core; busiest "
+                  f"other thread (the module's) {busiest:.0%} (headroom {1 - busiest:.0%}, "
+                  f"real time x{1 / busiest if busiest > 0 else float('inf'):.1f})")
         lat = hop_latencies(reports, args)
         for (src, dst), v in sorted(lat.items()):
             print(f"latency node {src} -> node {dst}: median {statistics.median(v):.1f} ms "

@@ -48,8 +48,8 @@ constexpr unsigned kRamp = 80;                    // 10 ms raised-cosine edges (
 constexpr std::size_t kInputTarget = 4 * kFrame;  // host input kept this full
 constexpr double kClickAmplitude = 0.25;
 constexpr double kClickThreshold = 0.08;  // a click in a listener's output
-// Time series: 500 ms windows (two whole syllables: Hann weighs them evenly,
-// whatever the syllables' phase) every 250 ms.
+// Time series: 500 ms windows (two whole syllables, so that a window's level
+// does not depend on where the syllables fall) every 250 ms.
 constexpr std::size_t kSeriesWindow = 2 * kSyllable;
 constexpr std::size_t kSeriesStep = kSyllable;
 
@@ -70,6 +70,7 @@ struct Options {
   int sink_latency_ms = 40;  // prosodysink's jitter margin
   double loss = 0.0;         // netsim at the receivers: drop probability
   int jitter_max_ms = 0;     // netsim: delay uniform in 0..this
+  int own_window_ms = 1000;  // own voice: median of windows this long
   bool pace = false;         // release imports on their timestamps (identity sync=true)
 };
 
@@ -106,6 +107,43 @@ double envelope_gain_db() {
   return 20.0 * std::log10(s / kSyllable);
 }
 
+// Levels heard are measured in short windows, their powers averaged: a
+// sample the receiving sink drops or repeats to hold its delay (drift
+// control) turns the phase of every tone after it, which a long coherent
+// window would count as a loss of level (several dB at 3 kHz with a slip
+// every 100 ms). 20 ms Hann windows resolve tones 200 Hz apart.
+constexpr std::size_t kShortWindow = 160;
+constexpr std::size_t kShortStep = 80;
+
+// The mean power of the tone at f in x[0, n): 20 ms windows every 10 ms.
+double short_window_level_dbm0(const float* x, std::size_t n, double f) {
+  double power = 0.0;
+  std::size_t count = 0;
+  for (std::size_t k = 0; k + kShortWindow <= n; k += kShortStep, ++count)
+    power += std::pow(10.0, testsig::tone_level_dbm0(x + k, kShortWindow, f, kRate) / 10.0);
+  return count ? 10.0 * std::log10(power / double(count)) : NAN;
+}
+
+// What short_window_level_dbm0 finds of a tone in syllables, in dB against
+// the steady tone: a window's coherent mean of the envelope, squared,
+// averaged over every phase of the syllable (the windows of a second fall
+// on 25 phases of each of four syllables).
+double envelope_short_window_gain_db() {
+  std::vector<double> w(kShortWindow);
+  double wsum = 0.0;
+  for (std::size_t i = 0; i < kShortWindow; ++i) {
+    w[i] = 0.5 - 0.5 * std::cos(2.0 * testsig::kPi * double(i) / double(kShortWindow - 1));
+    wsum += w[i];
+  }
+  double power = 0.0;
+  for (unsigned phase = 0; phase < kSyllable; ++phase) {
+    double a = 0.0;
+    for (std::size_t i = 0; i < kShortWindow; ++i) a += w[i] * envelope(phase + i);
+    power += (a / wsum) * (a / wsum);
+  }
+  return 10.0 * std::log10(power / kSyllable);
+}
+
 // A party's synthetic speech source.
 struct Talker {
   prosody::Channel channel;
@@ -126,7 +164,8 @@ struct Talker {
                "usage: cascade_node --node I --nodes N [--parties P] [--talkers T] [--listeners L]\n"
                "  [--base-port B] [--peer J=ADDR]... [--bind ADDR] [--start-ns MONO]\n"
                "  [--warmup S] [--tone-seconds S] [--click-seconds S] [--jitter-ms MS]\n"
-               "  [--sink-latency-ms MS] [--loss P] [--jitter-max-ms MS] [--pace 0|1]\n",
+               "  [--sink-latency-ms MS] [--loss P] [--jitter-max-ms MS] [--pace 0|1]\n"
+               "  [--own-window-ms 100..1000]\n",
                why);
   std::exit(2);
 }
@@ -170,6 +209,8 @@ Options parse(int argc, char** argv) {
       o.jitter_max_ms = std::atoi(v);
     else if (a == "--pace")
       o.pace = std::atoi(v) != 0;
+    else if (a == "--own-window-ms")
+      o.own_window_ms = std::max(100, std::min(1000, std::atoi(v)));
     else if (a == "--peer") {
       const char* eq = std::strchr(v, '=');
       if (!eq) usage("--peer wants J=ADDR");
@@ -337,6 +378,39 @@ std::string sink_stats_json(GstElement* sink) {
   return j + "}";
 }
 
+// What the links and the module count, at one moment: the difference of two
+// is what happened over the measured part of the run (not the start-up).
+struct Counters {
+  std::vector<std::uint64_t> underruns, concealed;  // per node (0 for this one)
+  std::uint64_t late_frames = 0;
+  bool taken = false;
+};
+
+Counters take_counters(GstElement* pipeline, const std::vector<prosody::Channel>& imports,
+                       const prosody::Module& module) {
+  Counters c;
+  c.underruns.assign(imports.size(), 0);
+  c.concealed.assign(imports.size(), 0);
+  for (std::size_t j = 0; j < imports.size(); ++j) {
+    if (!imports[j]) continue;
+    const std::string name = "import" + std::to_string(j);
+    GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), name.c_str());
+    GstStructure* s = nullptr;
+    g_object_get(sink, "stats", &s, nullptr);
+    if (s) {
+      guint64 v = 0;
+      gst_structure_get_uint64(s, "underruns", &v);
+      c.underruns[j] = v;
+      gst_structure_free(s);
+    }
+    gst_object_unref(sink);
+    c.concealed[j] = imports[j].input_stats().frames_concealed;
+  }
+  c.late_frames = module.stats().late_frames;
+  c.taken = true;
+  return c;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -414,8 +488,14 @@ int main(int argc, char** argv) {
 
   // Feed and record until the end of the click phase.
   const std::int64_t end_ns = o.start_ns + std::int64_t((o.tone_s + o.click_s) * 1e9);
+  const std::int64_t measure_from = o.start_ns + std::int64_t(o.warmup_s * 1e9);
+  const std::int64_t measure_to = o.start_ns + std::int64_t(o.tone_s * 1e9);
+  Counters at_from, at_to;
   int status = 0;
   while (now_ns() < end_ns) {
+    const std::int64_t now = now_ns();
+    if (!at_from.taken && now >= measure_from) at_from = take_counters(pipeline, imports, module);
+    if (!at_to.taken && now >= measure_to) at_to = take_counters(pipeline, imports, module);
     for (int p = 0; p < o.parties; ++p) {
       Talker& t = parties[std::size_t(p)];
       feed(t, o, global_party(o, o.node, p));
@@ -434,10 +514,13 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 
+  if (!at_to.taken) at_to = take_counters(pipeline, imports, module);
+
   // Report.
-  const double expected = kToneDbm0 + envelope_gain_db();
-  const std::int64_t measure_from = o.start_ns + std::int64_t(o.warmup_s * 1e9);
-  const std::int64_t measure_to = o.start_ns + std::int64_t(o.tone_s * 1e9);
+  // A talker heard at the level it sends reads `expected` (short windows);
+  // an echo of one's own voice would read `expected_coherent` (long ones).
+  const double expected = kToneDbm0 + envelope_short_window_gain_db();
+  const double expected_coherent = kToneDbm0 + envelope_gain_db();
   std::string out = "{\"node\":" + std::to_string(o.node) + ",\"expected_dbm0\":" + fmt(expected) +
                     ",\"start_ns\":" + std::to_string(o.start_ns) + ",\"listeners\":[";
   for (int p = 0; p < o.listeners; ++p) {
@@ -456,16 +539,21 @@ int main(int argc, char** argv) {
     for (int j = 0; j < o.nodes; ++j)
       for (int q = 0; q < o.talkers; ++q) {
         const double f = party_freq(o, global_party(o, j, q));
-        // Own voice: the median of 100 ms windows. An echo would be in every
-        // window; a lost packet's concealment (a fade out and in of the other
-        // tones) spreads their energy across the spectrum for a moment, and
-        // would pass for own voice over a whole second.
-        const std::int64_t len = (j == o.node && q == p) ? kRate / 10 : kRate;
+        // Own voice: the median of --own-window-ms windows. An echo would be
+        // in every window. On a lossy link use short ones: a lost packet's
+        // concealment (a fade out and in of the other tones) spreads their
+        // energy across the spectrum for a moment, and would pass for own
+        // voice over a whole second; without loss long ones, whose narrower
+        // band lets less of the line noise of many parties in.
+        const bool own = j == o.node && q == p;
+        const std::int64_t len = own ? std::int64_t(kRate) * o.own_window_ms / 1000 : kRate;
         std::vector<double> windows;
         for (std::int64_t w = index_at(clk, measure_from); w + len <= index_at(clk, measure_to); w += len)
-          if (w >= 0 && w + len <= n)
-            windows.push_back(testsig::tone_level_dbm0(&t.heard[std::size_t(w)], std::size_t(len), f, kRate) -
-                              expected);
+          if (w >= 0 && w + len <= n) {
+            const float* x = &t.heard[std::size_t(w)];
+            windows.push_back(own ? testsig::tone_level_dbm0(x, std::size_t(len), f, kRate) - expected_coherent
+                                  : short_window_level_dbm0(x, std::size_t(len), f) - expected);
+          }
         const std::string key = "\"" + std::to_string(j) + "." + std::to_string(q) + "\"";
         out += std::string(j || q ? "," : "") + key + ":" + fmt(median(windows));
         if (p == 0) {
@@ -473,10 +561,9 @@ int main(int argc, char** argv) {
           bool first = true;
           for (std::int64_t w = index_at(clk, o.start_ns); w + std::int64_t(kSeriesWindow) <= index_at(clk, measure_to);
                w += kSeriesStep) {
-            const double l =
-                (w >= 0 && w + std::int64_t(kSeriesWindow) <= n)
-                    ? testsig::tone_level_dbm0(&t.heard[std::size_t(w)], kSeriesWindow, f, kRate) - expected
-                    : NAN;
+            const double l = (w >= 0 && w + std::int64_t(kSeriesWindow) <= n)
+                                 ? short_window_level_dbm0(&t.heard[std::size_t(w)], kSeriesWindow, f) - expected
+                                 : NAN;
             series += std::string(first ? "" : ",") + fmt(l);
             first = false;
           }
@@ -508,12 +595,19 @@ int main(int argc, char** argv) {
     GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), name.c_str());
     const prosody::InputStats in = imports[std::size_t(j)].input_stats();
     out += std::string(first ? "" : ",") + "\"" + std::to_string(j) + "\":{\"sink\":" + sink_stats_json(sink) +
-           ",\"frames_concealed\":" + std::to_string(in.frames_concealed) + "}";
+           ",\"frames_concealed\":" + std::to_string(in.frames_concealed);
+    if (at_from.taken)  // over the measured part of the tone phase
+      out += ",\"measured_underruns\":" +
+             std::to_string(at_to.underruns[std::size_t(j)] - at_from.underruns[std::size_t(j)]) +
+             ",\"measured_concealed\":" +
+             std::to_string(at_to.concealed[std::size_t(j)] - at_from.concealed[std::size_t(j)]);
+    out += "}";
     first = false;
     gst_object_unref(sink);
   }
   const prosody::ModuleStats ms = module.stats();
-  out += "},\"late_frames\":" + std::to_string(ms.late_frames) +
+  out += "},\"late_frames\":" + std::to_string(ms.late_frames) + ",\"measured_late_frames\":" +
+         std::to_string(at_from.taken ? at_to.late_frames - at_from.late_frames : ms.late_frames) +
          ",\"frames_processed\":" + std::to_string(ms.frames_processed) + ",\"status\":" + std::to_string(status) + "}";
   std::printf("%s\n", out.c_str());
   std::fflush(stdout);
