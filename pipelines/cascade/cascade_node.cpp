@@ -149,13 +149,14 @@ struct Talker {
   prosody::Channel channel;
   double freq = 0.0;  // 0: line noise only
   std::uint64_t written = 0;
-  std::vector<float> noise;  // looped line noise for non-talkers
-  // Recorded output (listeners only) and the module sample of its first sample.
+  const std::vector<float>* noise = nullptr;  // looped line noise (shared) for non-talkers
+  // Listeners: the output recorded and, at each read, the module's sample
+  // counter and its monotonic time, from which the output's clock is found.
   bool listens = false;
   std::vector<float> heard;
   std::vector<std::int64_t> offsets;  // module sample - output index, per read
   std::vector<std::int64_t> read_samples;
-  std::vector<std::int64_t> read_mono;  // (module sample, monotonic ns) pairs
+  std::vector<std::int64_t> read_mono;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -277,7 +278,7 @@ void feed(Talker& t, const Options& o, int g) {
     if (t.freq > 0.0)
       chunk[k] = float(peak * envelope(n) * std::sin(2.0 * testsig::kPi * t.freq * double(n) / kRate));
     else
-      chunk[k] = t.noise[(n + std::uint64_t(g) * 997) % t.noise.size()];
+      chunk[k] = (*t.noise)[(n + std::uint64_t(g) * 997) % t.noise->size()];
   }
   // Talkers stop at the end of the tone phase (the click phase is quiet).
   const std::int64_t due = now_ns() + std::int64_t(queued) * 1000000000 / kRate;
@@ -436,7 +437,7 @@ int main(int argc, char** argv) {
     if (p < o.talkers)
       t.freq = party_freq(o, global_party(o, o.node, p));
     else
-      t.noise = line_noise;
+      t.noise = &line_noise;
     t.listens = p < o.listeners;
     ids[std::size_t(p)] = sum.conf_add(t.channel);
   }
