@@ -412,6 +412,32 @@ Counters take_counters(GstElement* pipeline, const std::vector<prosody::Channel>
   return c;
 }
 
+// When the module concealed an import's frame or missed a frame deadline:
+// the spans of monotonic time in which either count moved. Such a moment's
+// fade out and in spreads the other tones' energy across the spectrum for a
+// window or two, where it would pass for own voice.
+struct Trouble {
+  std::vector<std::pair<std::int64_t, std::int64_t>> spans;
+  std::uint64_t last_count = 0;
+  std::int64_t last_check = 0;
+
+  void check(const std::vector<prosody::Channel>& imports, const prosody::Module& module, std::int64_t now) {
+    std::uint64_t count = module.stats().late_frames;
+    for (const prosody::Channel& c : imports)
+      if (c) count += c.input_stats().frames_concealed;
+    if (count != last_count && last_check) spans.emplace_back(last_check, now);
+    last_count = count;
+    last_check = now;
+  }
+  // Whether [from, to) (monotonic ns) is two frames or more from every span.
+  bool clear(std::int64_t from, std::int64_t to) const {
+    constexpr std::int64_t kMargin = 20000000;
+    for (const auto& [a, b] : spans)
+      if (from < b + kMargin && a - kMargin < to) return false;
+    return true;
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -492,11 +518,13 @@ int main(int argc, char** argv) {
   const std::int64_t measure_from = o.start_ns + std::int64_t(o.warmup_s * 1e9);
   const std::int64_t measure_to = o.start_ns + std::int64_t(o.tone_s * 1e9);
   Counters at_from, at_to;
+  Trouble trouble;
   int status = 0;
   while (now_ns() < end_ns) {
     const std::int64_t now = now_ns();
     if (!at_from.taken && now >= measure_from) at_from = take_counters(pipeline, imports, module);
     if (!at_to.taken && now >= measure_to) at_to = take_counters(pipeline, imports, module);
+    trouble.check(imports, module, now);
     for (int p = 0; p < o.parties; ++p) {
       Talker& t = parties[std::size_t(p)];
       feed(t, o, global_party(o, o.node, p));
@@ -533,6 +561,7 @@ int main(int argc, char** argv) {
     // Levels per source (relative to what the source sends): the median of
     // 1 s windows over the measured part of the tone phase; and, for the
     // first listener, a 250 ms time series over the whole tone phase.
+    std::string own_windows;
     out += ",\"heard_db\":{";
     std::string series = ",\"series_t0_ns\":" + std::to_string(o.start_ns) +
                          ",\"series_window_ms\":" + std::to_string(kSeriesWindow * 1000 / kRate) +
@@ -540,23 +569,27 @@ int main(int argc, char** argv) {
     for (int j = 0; j < o.nodes; ++j)
       for (int q = 0; q < o.talkers; ++q) {
         const double f = party_freq(o, global_party(o, j, q));
-        // Own voice: the median of --own-window-ms windows. An echo would be
-        // in every window. On a lossy link use short ones: a lost packet's
-        // concealment (a fade out and in of the other tones) spreads their
-        // energy across the spectrum for a moment, and would pass for own
-        // voice over a whole second; without loss long ones, whose narrower
-        // band lets less of the line noise of many parties in.
+        // Own voice: the median of --own-window-ms windows (an echo would be
+        // in every one), over the windows clear of Trouble if there are three
+        // or more. On a lossy link use short windows, where a concealed loss
+        // spoils fewer; without loss long ones, whose narrower band lets
+        // less of the line noise of many parties in.
         const bool own = j == o.node && q == p;
         const std::int64_t len = own ? std::int64_t(kRate) * o.own_window_ms / 1000 : kRate;
-        std::vector<double> windows;
+        std::vector<double> windows, clear_windows;
         for (std::int64_t w = index_at(clk, measure_from); w + len <= index_at(clk, measure_to); w += len)
           if (w >= 0 && w + len <= n) {
             const float* x = &t.heard[std::size_t(w)];
             windows.push_back(own ? testsig::tone_level_dbm0(x, std::size_t(len), f, kRate) - expected_coherent
                                   : short_window_level_dbm0(x, std::size_t(len), f) - expected);
+            if (trouble.clear(clk.mono(w), clk.mono(w + len))) clear_windows.push_back(windows.back());
           }
+        if (own)
+          own_windows = ",\"own_windows\":\"" + std::to_string(clear_windows.size()) + " of " +
+                        std::to_string(windows.size()) + " clear\"";
+        const double level = own && clear_windows.size() >= 3 ? median(clear_windows) : median(windows);
         const std::string key = "\"" + std::to_string(j) + "." + std::to_string(q) + "\"";
-        out += std::string(j || q ? "," : "") + key + ":" + fmt(median(windows));
+        out += std::string(j || q ? "," : "") + key + ":" + fmt(level);
         if (p == 0) {
           series += std::string(j || q ? "," : "") + key + ":[";
           bool first = true;
@@ -571,7 +604,7 @@ int main(int argc, char** argv) {
           series += "]";
         }
       }
-    out += "}";
+    out += "}" + own_windows;
     if (p == 0) out += series + "}";
     // Clicks heard in the click phase: monotonic times.
     out += ",\"clicks_ns\":[";
