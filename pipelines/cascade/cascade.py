@@ -361,11 +361,21 @@ def main():
         for (src, dst), v in sorted(lat.items()):
             print(f"latency node {src} -> node {dst}: median {statistics.median(v):.1f} ms "
                   f"(min {min(v):.1f}, max {max(v):.1f}, {len(v)} clicks)")
-        if args.click_seconds > 0 and args.check:
+        if args.click_seconds > 0 and args.check and args.kill < 0:
+            # A hop costs the sink's latency (plus the jitter buffer's when
+            # paced) and one to two frames; the sink's drift control may hold
+            # its delay as low as half its latency; 100 ms of slack for a
+            # loaded machine.
+            low = args.sink_latency_ms // 2 + (args.jitter_ms if args.pace else 0)
             for i in range(args.nodes):
                 for j in range(args.nodes):
-                    if i != j and (i, j) not in lat and args.kill < 0:
+                    if i == j:
+                        continue
+                    if (i, j) not in lat:
                         bad.append(f"no click from node {i} found at node {j}")
+                    elif not low <= statistics.median(lat[(i, j)]) <= low + 100:
+                        bad.append(f"latency node {i} -> node {j} {statistics.median(lat[(i, j)]):.1f} ms, "
+                                   f"not within {low}..{low + 100} ms")
         if args.kill >= 0:
             fbad, lines = fault_check(reports, args)
             print("\n".join(lines))

@@ -47,7 +47,8 @@ constexpr unsigned kVoiced = 1200;
 constexpr unsigned kRamp = 80;                    // 10 ms raised-cosine edges (no clicks)
 constexpr std::size_t kInputTarget = 4 * kFrame;  // host input kept this full
 constexpr double kClickAmplitude = 0.25;
-constexpr double kClickThreshold = 0.08;  // a click in a listener's output
+constexpr double kClickThreshold = 0.08;
+constexpr std::int64_t kClickSearchDelay = 500000000;  // ns after the tone phase  // a click in a listener's output
 // Time series: 500 ms windows (two whole syllables, so that a window's level
 // does not depend on where the syllables fall) every 250 ms.
 constexpr std::size_t kSeriesWindow = 2 * kSyllable;
@@ -328,28 +329,42 @@ void drain(Talker& t, const prosody::Module& module) {
 // clock: sample s is due at mono + (s - samples) / rate).
 struct OutputClock {
   std::int64_t offset = 0;  // module sample of output index 0
-  std::int64_t ref_samples = 0, ref_mono = 0;
-  std::int64_t mono(std::int64_t index) const { return ref_mono + (index + offset - ref_samples) * 1000000000 / kRate; }
+  // At each read: the module's sample counter and when it was reached. Each
+  // sample is placed by the first read after it, so that a real-time module
+  // that starts its schedule again after a stall (more than five frames
+  // late) misplaces nothing before or after.
+  std::vector<std::int64_t> samples, mono_ns;
+
+  std::int64_t mono(std::int64_t index) const {
+    const std::int64_t s = index + offset;
+    std::size_t k = std::size_t(std::upper_bound(samples.begin(), samples.end(), s) - samples.begin());
+    if (k == samples.size()) k = samples.size() - 1;
+    return mono_ns[k] - (samples[k] - s) * 1000000000 / kRate;
+  }
+  // The first output index whose sample is due at or after mono.
+  std::int64_t index_at(std::int64_t mono) const {
+    std::size_t k = std::size_t(std::lower_bound(mono_ns.begin(), mono_ns.end(), mono) - mono_ns.begin());
+    if (k == mono_ns.size()) k = mono_ns.size() - 1;
+    return samples[k] - (mono_ns[k] - mono) * std::int64_t(kRate) / 1000000000 - offset;
+  }
 };
 
-OutputClock output_clock(Talker& t) {
+OutputClock output_clock(const Talker& t) {
   OutputClock c;
   std::vector<std::int64_t> o = t.offsets;
   if (o.empty()) return c;
   std::nth_element(o.begin(), o.begin() + o.size() / 2, o.end());
   c.offset = o[o.size() / 2];  // a frame finishing between the read and time(): rare
-  for (std::size_t k = t.read_mono.size(); k-- > 0;)
-    if (t.read_mono[k] >= 0) {
-      c.ref_samples = t.read_samples[k];
-      c.ref_mono = t.read_mono[k];
-      break;
+  for (std::size_t k = 0; k < t.read_mono.size(); ++k)
+    if (t.read_mono[k] >= 0 && (c.mono_ns.empty() || t.read_mono[k] > c.mono_ns.back())) {
+      c.samples.push_back(t.read_samples[k]);
+      c.mono_ns.push_back(t.read_mono[k]);
     }
+  if (c.samples.empty()) {  // never ran in real time: one frame per 10 ms from now
+    c.samples.push_back(0);
+    c.mono_ns.push_back(0);
+  }
   return c;
-}
-
-// First output index whose sample is due at or after mono.
-std::int64_t index_at(const OutputClock& c, std::int64_t mono) {
-  return c.ref_samples - c.offset + (mono - c.ref_mono) * std::int64_t(kRate) / 1000000000;
 }
 
 double median(std::vector<double> v) {
@@ -387,6 +402,23 @@ struct Counters {
   bool taken = false;
 };
 
+// One counter of the stats of the prosodysink importing node j.
+std::uint64_t sink_counter(GstElement* pipeline, std::size_t j, const char* field) {
+  const std::string name = "import" + std::to_string(j);
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), name.c_str());
+  guint64 v = 0;
+  if (sink) {
+    GstStructure* s = nullptr;
+    g_object_get(sink, "stats", &s, nullptr);
+    if (s) {
+      gst_structure_get_uint64(s, field, &v);
+      gst_structure_free(s);
+    }
+    gst_object_unref(sink);
+  }
+  return v;
+}
+
 Counters take_counters(GstElement* pipeline, const std::vector<prosody::Channel>& imports,
                        const prosody::Module& module) {
   Counters c;
@@ -394,17 +426,7 @@ Counters take_counters(GstElement* pipeline, const std::vector<prosody::Channel>
   c.concealed.assign(imports.size(), 0);
   for (std::size_t j = 0; j < imports.size(); ++j) {
     if (!imports[j]) continue;
-    const std::string name = "import" + std::to_string(j);
-    GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), name.c_str());
-    GstStructure* s = nullptr;
-    g_object_get(sink, "stats", &s, nullptr);
-    if (s) {
-      guint64 v = 0;
-      gst_structure_get_uint64(s, "underruns", &v);
-      c.underruns[j] = v;
-      gst_structure_free(s);
-    }
-    gst_object_unref(sink);
+    c.underruns[j] = sink_counter(pipeline, j, "underruns");
     c.concealed[j] = imports[j].input_stats().frames_concealed;
   }
   c.late_frames = module.stats().late_frames;
@@ -412,19 +434,26 @@ Counters take_counters(GstElement* pipeline, const std::vector<prosody::Channel>
   return c;
 }
 
-// When the module concealed an import's frame or missed a frame deadline:
-// the spans of monotonic time in which either count moved. Such a moment's
-// fade out and in spreads the other tones' energy across the spectrum for a
-// window or two, where it would pass for own voice.
+// When the module concealed an import's frame or missed a frame deadline, or
+// an import's sink dropped or repeated a sample (drift control) or dropped a
+// frame (overrun): the spans of monotonic time in which any of those counts
+// moved. Such a moment's fade out and in, or turn of phase, spreads the
+// other tones' energy across the spectrum for a window or two, where it
+// would pass for own voice.
 struct Trouble {
   std::vector<std::pair<std::int64_t, std::int64_t>> spans;
   std::uint64_t last_count = 0;
   std::int64_t last_check = 0;
 
-  void check(const std::vector<prosody::Channel>& imports, const prosody::Module& module, std::int64_t now) {
+  void check(GstElement* pipeline, const std::vector<prosody::Channel>& imports, const prosody::Module& module,
+             std::int64_t now) {
     std::uint64_t count = module.stats().late_frames;
-    for (const prosody::Channel& c : imports)
-      if (c) count += c.input_stats().frames_concealed;
+    for (std::size_t j = 0; j < imports.size(); ++j)
+      if (imports[j]) {
+        count += imports[j].input_stats().frames_concealed;
+        for (const char* field : {"drift-dropped", "drift-repeated", "overrun-frames"})
+          count += sink_counter(pipeline, j, field);
+      }
     if (count != last_count && last_check) spans.emplace_back(last_check, now);
     last_count = count;
     last_check = now;
@@ -473,9 +502,10 @@ int main(int argc, char** argv) {
   sum.conf_add(clicker.channel);
   clicker.channel.conf_set_gating(false);
   {
-    // First click slot: this node's second, half a second in, in the click phase.
-    const std::int64_t phase = o.start_ns + std::int64_t(o.tone_s * 1e9);
-    std::int64_t s = (phase - o.start_ns) / 1000000000;
+    // First click slot: this node's second, half a second in, from the
+    // second after the tone phase (clicks are looked for from half a second
+    // after the tones end, when their last syllables have crossed every hop).
+    std::int64_t s = std::int64_t(std::ceil(o.tone_s)) + 1;
     while (s % o.nodes != o.node) ++s;
     clicker.next_click_ns = o.start_ns + s * 1000000000 + 500000000;
   }
@@ -524,7 +554,7 @@ int main(int argc, char** argv) {
     const std::int64_t now = now_ns();
     if (!at_from.taken && now >= measure_from) at_from = take_counters(pipeline, imports, module);
     if (!at_to.taken && now >= measure_to) at_to = take_counters(pipeline, imports, module);
-    trouble.check(imports, module, now);
+    trouble.check(pipeline, imports, module, now);
     for (int p = 0; p < o.parties; ++p) {
       Talker& t = parties[std::size_t(p)];
       feed(t, o, global_party(o, o.node, p));
@@ -577,7 +607,7 @@ int main(int argc, char** argv) {
         const bool own = j == o.node && q == p;
         const std::int64_t len = own ? std::int64_t(kRate) * o.own_window_ms / 1000 : kRate;
         std::vector<double> windows, clear_windows;
-        for (std::int64_t w = index_at(clk, measure_from); w + len <= index_at(clk, measure_to); w += len)
+        for (std::int64_t w = clk.index_at(measure_from); w + len <= clk.index_at(measure_to); w += len)
           if (w >= 0 && w + len <= n) {
             const float* x = &t.heard[std::size_t(w)];
             windows.push_back(own ? testsig::tone_level_dbm0(x, std::size_t(len), f, kRate) - expected_coherent
@@ -593,7 +623,7 @@ int main(int argc, char** argv) {
         if (p == 0) {
           series += std::string(j || q ? "," : "") + key + ":[";
           bool first = true;
-          for (std::int64_t w = index_at(clk, o.start_ns); w + std::int64_t(kSeriesWindow) <= index_at(clk, measure_to);
+          for (std::int64_t w = clk.index_at(o.start_ns); w + std::int64_t(kSeriesWindow) <= clk.index_at(measure_to);
                w += kSeriesStep) {
             const double l = (w >= 0 && w + std::int64_t(kSeriesWindow) <= n)
                                  ? short_window_level_dbm0(&t.heard[std::size_t(w)], kSeriesWindow, f) - expected
@@ -610,7 +640,7 @@ int main(int argc, char** argv) {
     out += ",\"clicks_ns\":[";
     bool first = true;
     std::int64_t last = -1;
-    for (std::int64_t k = std::max<std::int64_t>(0, index_at(clk, measure_to)); k < n; ++k)
+    for (std::int64_t k = std::max<std::int64_t>(0, clk.index_at(measure_to + kClickSearchDelay)); k < n; ++k)
       if (std::fabs(t.heard[std::size_t(k)]) > kClickThreshold && (last < 0 || k - last > kRate / 10)) {
         out += std::string(first ? "" : ",") + std::to_string(clk.mono(k));
         first = false;
