@@ -533,7 +533,7 @@ int main(int argc, char** argv) {
   const std::string desc = pipeline_description(o, sum.id(), import_ids);
   GError* err = nullptr;
   GstElement* pipeline = gst_parse_launch(desc.c_str(), &err);
-  if (!pipeline) {
+  if (!pipeline || err) {  // a missing element leaves a partial pipeline and an error
     std::fprintf(stderr, "cascade_node %d: bad pipeline: %s\n%s\n", o.node, err ? err->message : "?", desc.c_str());
     return 1;
   }
