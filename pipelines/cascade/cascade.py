@@ -47,9 +47,11 @@ def parse():
     a.add_argument("--sink-latency-ms", type=int, default=40, help="prosodysink latency")
     a.add_argument("--loss", type=float, default=0.0, help="netsim drop probability at each receiver")
     a.add_argument("--jitter-max-ms", type=int, default=0, help="netsim delay uniform in 0..this")
+    a.add_argument("--model", default="broadcast", choices=["broadcast", "pipeline", "hierarchical"],
+                   help="the application note's model over RTP")
     a.add_argument("--pace", action="store_true", help="identity sync=true before each prosodysink")
-    a.add_argument("--own-window-ms", type=int, default=1000,
-                   help="own voice: median of windows this long (100 on lossy links)")
+    a.add_argument("--own-window-ms", type=int, default=100,
+                   help="own voice: median of windows this long (1000 against the line noise of many parties)")
     a.add_argument("--netns", action="store_true", help="one network namespace per node (root)")
     a.add_argument("--kill", type=int, default=-1, help="node to SIGKILL in the tone phase")
     a.add_argument("--kill-at", type=float, default=5.0)
@@ -118,7 +120,7 @@ def node_command(args, program, i, start_ns, base_port, ns):
            "--click-seconds", str(args.click_seconds), "--jitter-ms", str(args.jitter_ms),
            "--sink-latency-ms", str(args.sink_latency_ms), "--loss", str(args.loss),
            "--jitter-max-ms", str(args.jitter_max_ms), "--pace", "1" if args.pace else "0",
-           "--own-window-ms", str(args.own_window_ms)]
+           "--own-window-ms", str(args.own_window_ms), "--model", args.model]
     if ns:
         for j in range(args.nodes):
             if j != i:
@@ -159,6 +161,15 @@ def check_levels(reports, args, own_only=False):
                 elif not own_only and (v is None or abs(v) > args.bound_db):
                     bad.append(f"{me} hears {src} at {v} dB (bound +/-{args.bound_db})")
     return bad
+
+
+def hops(model, i, j):
+    """RTP hops from node i to node j in the model."""
+    if model == "pipeline":
+        return abs(i - j)
+    if model == "hierarchical":
+        return 1 if i == 0 or j == 0 else 2
+    return 1
 
 
 def hop_latencies(reports, args):
@@ -336,7 +347,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(reports, f)
-    print(f"{args.nodes} nodes x {args.parties} parties, L16 RTP, jitter buffer {args.jitter_ms} ms, "
+    print(f"{args.model}: {args.nodes} nodes x {args.parties} parties, L16 RTP, jitter buffer {args.jitter_ms} ms, "
           f"prosodysink latency {args.sink_latency_ms} ms" +
           (f", netns, loss {args.loss:.0%}, jitter 0..{args.jitter_max_ms} ms" if ns else ", loopback"))
     bad = list(failed)
@@ -359,23 +370,24 @@ def main():
                   f"real time x{1 / busiest if busiest > 0 else float('inf'):.1f})")
         lat = hop_latencies(reports, args)
         for (src, dst), v in sorted(lat.items()):
-            print(f"latency node {src} -> node {dst}: median {statistics.median(v):.1f} ms "
+            print(f"latency node {src} -> node {dst} ({hops(args.model, src, dst)} hops): median {statistics.median(v):.1f} ms "
                   f"(min {min(v):.1f}, max {max(v):.1f}, {len(v)} clicks)")
         if args.click_seconds > 0 and args.check and args.kill < 0:
             # A hop costs at least a frame, and normally the sink's latency
             # (plus the jitter buffer's when paced) and one to two frames; on
             # a loaded machine the sink's drift control and overruns can take
             # it lower, stalls higher: 100 ms of slack above.
-            high = args.sink_latency_ms + (args.jitter_ms if args.pace else 0) + 100
+            per_hop = args.sink_latency_ms + (args.jitter_ms if args.pace else 0) + 20
             for i in range(args.nodes):
                 for j in range(args.nodes):
                     if i == j:
                         continue
+                    n = hops(args.model, i, j)
                     if (i, j) not in lat:
                         bad.append(f"no click from node {i} found at node {j}")
-                    elif not 10 <= statistics.median(lat[(i, j)]) <= high:
-                        bad.append(f"latency node {i} -> node {j} {statistics.median(lat[(i, j)]):.1f} ms, "
-                                   f"not within 10..{high} ms")
+                    elif not 10 * n <= statistics.median(lat[(i, j)]) <= n * per_hop + 100:
+                        bad.append(f"latency node {i} -> node {j} ({n} hops) {statistics.median(lat[(i, j)]):.1f} ms, "
+                                   f"not within {10 * n}..{n * per_hop + 100} ms")
         if args.kill >= 0:
             fbad, lines = fault_check(reports, args)
             print("\n".join(lines))

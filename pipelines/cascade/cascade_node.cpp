@@ -67,12 +67,13 @@ struct Options {
   double warmup_s = 2.0;      // not measured: links settling
   double tone_s = 6.0;
   double click_s = 0.0;
-  int jitter_ms = 60;        // rtpjitterbuffer latency
-  int sink_latency_ms = 40;  // prosodysink's jitter margin
-  double loss = 0.0;         // netsim at the receivers: drop probability
-  int jitter_max_ms = 0;     // netsim: delay uniform in 0..this
-  int own_window_ms = 1000;  // own voice: median of windows this long
-  bool pace = false;         // release imports on their timestamps (identity sync=true)
+  int jitter_ms = 60;               // rtpjitterbuffer latency
+  int sink_latency_ms = 40;         // prosodysink's jitter margin
+  double loss = 0.0;                // netsim at the receivers: drop probability
+  int jitter_max_ms = 0;            // netsim: delay uniform in 0..this
+  int own_window_ms = 100;          // own voice: median of windows this long
+  std::string model = "broadcast";  // broadcast, pipeline or hierarchical
+  bool pace = false;                // release imports on their timestamps (identity sync=true)
 };
 
 std::int64_t now_ns() {
@@ -167,6 +168,7 @@ struct Talker {
                "  [--base-port B] [--peer J=ADDR]... [--bind ADDR] [--start-ns MONO]\n"
                "  [--warmup S] [--tone-seconds S] [--click-seconds S] [--jitter-ms MS]\n"
                "  [--sink-latency-ms MS] [--loss P] [--jitter-max-ms MS] [--pace 0|1]\n"
+               "  [--model broadcast|pipeline|hierarchical]\n"
                "  [--own-window-ms 100..1000]\n",
                why);
   std::exit(2);
@@ -209,6 +211,8 @@ Options parse(int argc, char** argv) {
       o.loss = std::atof(v);
     else if (a == "--jitter-max-ms")
       o.jitter_max_ms = std::atoi(v);
+    else if (a == "--model")
+      o.model = v;
     else if (a == "--pace")
       o.pace = std::atoi(v) != 0;
     else if (a == "--own-window-ms")
@@ -221,6 +225,7 @@ Options parse(int argc, char** argv) {
       usage(("unknown option " + a).c_str());
   }
   if (o.nodes < 2 || o.node < 0 || o.node >= o.nodes) usage("need 0 <= node < nodes, nodes >= 2");
+  if (o.model != "broadcast" && o.model != "pipeline" && o.model != "hierarchical") usage("unknown --model");
   if (o.talkers < 0 || o.talkers > o.parties) o.talkers = o.parties;
   if (o.listeners < 0 || o.listeners > o.talkers) o.listeners = o.talkers;
   if (o.start_ns == 0) o.start_ns = now_ns() + 1000000000;
@@ -236,24 +241,64 @@ int link_port(const Options& o, int from, int to) { return o.base_port + to * o.
 constexpr const char* kRtpCaps =
     "application/x-rtp,media=audio,clock-rate=8000,encoding-name=L16,channels=1,payload=96";
 
-std::string pipeline_description(const Options& o, prosody::ChannelId sum,
+// The application note's models over RTP: which nodes this node hears
+// (imports) and, per node it sends to, which imports its export adds to the
+// local sum. Whatever the model, what is sent to a node never holds what
+// that node sent.
+//   broadcast     every node sends its local sum to every other;
+//   pipeline      node m sends "local + from the left" right and "local +
+//                 from the right" left;
+//   hierarchical  leaves send their local sum to node 0, which returns to
+//                 each leaf its own parties and every other leaf.
+struct Topology {
+  std::vector<int> imports;                               // nodes heard
+  std::vector<std::pair<int, std::vector<int>>> exports;  // (to node, imports added to the local sum)
+};
+
+Topology topology(const Options& o) {
+  Topology t;
+  const int m = o.node, k = o.nodes;
+  if (o.model == "pipeline") {
+    if (m > 0) t.imports.push_back(m - 1);
+    if (m + 1 < k) t.imports.push_back(m + 1);
+    if (m + 1 < k) t.exports.push_back({m + 1, m > 0 ? std::vector<int>{m - 1} : std::vector<int>{}});
+    if (m > 0) t.exports.push_back({m - 1, m + 1 < k ? std::vector<int>{m + 1} : std::vector<int>{}});
+  } else if (o.model == "hierarchical") {
+    if (m == 0) {
+      for (int j = 1; j < k; ++j) t.imports.push_back(j);
+      for (int j = 1; j < k; ++j) {
+        std::vector<int> others;
+        for (int i = 1; i < k; ++i)
+          if (i != j) others.push_back(i);
+        t.exports.push_back({j, others});
+      }
+    } else {
+      t.imports.push_back(0);
+      t.exports.push_back({0, {}});
+    }
+  } else {
+    for (int j = 0; j < k; ++j)
+      if (j != m) {
+        t.imports.push_back(j);
+        t.exports.push_back({j, {}});
+      }
+  }
+  return t;
+}
+
+// exports: per (to node, channel); imports: per node, the input channel.
+std::string pipeline_description(const Options& o, const std::vector<std::pair<int, prosody::ChannelId>>& exports,
                                  const std::vector<prosody::ChannelId>& imports) {
   std::string d;
-  // Export: 10 ms L16 packets of the local sum to every other node.
-  std::string clients;
+  // Exports: 10 ms L16 packets of each export channel to its node.
+  for (const auto& [to, channel] : exports)
+    d += "prosodysrc module=cascade channel=" + std::to_string(channel.value) +
+         " ! audioconvert ! audio/x-raw,format=S16BE,rate=8000,channels=1"
+         " ! rtpL16pay pt=96 min-ptime=10000000 max-ptime=10000000 ! udpsink sync=false async=false host=" +
+         o.peer_address[std::size_t(to)] + " port=" + std::to_string(link_port(o, o.node, to)) + " ";
+  // Imports: one chain per node heard, impaired by netsim when asked.
   for (int j = 0; j < o.nodes; ++j) {
-    if (j == o.node) continue;
-    if (!clients.empty()) clients += ",";
-    clients += o.peer_address[j] + ":" + std::to_string(link_port(o, o.node, j));
-  }
-  d += "prosodysrc module=cascade channel=" + std::to_string(sum.value) +
-       " ! audioconvert ! audio/x-raw,format=S16BE,rate=8000,channels=1"
-       " ! rtpL16pay pt=96 min-ptime=10000000 max-ptime=10000000"
-       " ! multiudpsink sync=false async=false clients=" +
-       clients + " ";
-  // Imports: one chain per remote node, impaired by netsim when asked.
-  for (int j = 0; j < o.nodes; ++j) {
-    if (j == o.node) continue;
+    if (!imports[std::size_t(j)]) continue;
     d += "udpsrc address=" + o.bind_address + " port=" + std::to_string(link_port(o, j, o.node)) + " caps=\"" +
          kRtpCaps + "\" ! ";
     if (o.loss > 0.0 || o.jitter_max_ms > 0)
@@ -262,7 +307,7 @@ std::string pipeline_description(const Options& o, prosody::ChannelId sum,
     d += "rtpjitterbuffer latency=" + std::to_string(o.jitter_ms) +
          " ! rtpL16depay ! audioconvert ! audio/x-raw,format=S16LE ! " +
          std::string(o.pace ? "identity sync=true ! " : "") + "prosodysink name=import" + std::to_string(j) +
-         " module=cascade channel=" + std::to_string(imports[j].value) +
+         " module=cascade channel=" + std::to_string(imports[std::size_t(j)].value) +
          " latency=" + std::to_string(std::int64_t(o.sink_latency_ms) * 1000000) + " ";
   }
   return d;
@@ -510,11 +555,11 @@ int main(int argc, char** argv) {
     clicker.next_click_ns = o.start_ns + s * 1000000000 + 500000000;
   }
 
-  // The imports: one input per remote node, ungated (a sum is not one talker).
+  // The imports: one input per node heard, ungated (a sum is not one talker).
+  const Topology topo = topology(o);
   std::vector<prosody::Channel> imports(std::size_t(o.nodes));
   std::vector<prosody::ChannelId> import_ids(std::size_t(o.nodes));
-  for (int j = 0; j < o.nodes; ++j) {
-    if (j == o.node) continue;
+  for (int j : topo.imports) {
     imports[std::size_t(j)] = module.allocate(prosody::ChannelType::input);
     import_ids[std::size_t(j)] = imports[std::size_t(j)].id();
   }
@@ -523,14 +568,25 @@ int main(int argc, char** argv) {
     Talker& t = parties[std::size_t(p)];
     t.channel.conf_clone(sum);
     t.channel.conf_leave(ids[std::size_t(p)]);
-    for (int j = 0; j < o.nodes; ++j)
-      if (j != o.node) t.channel.conf_add(imports[std::size_t(j)]);
+    for (int j : topo.imports) t.channel.conf_add(imports[std::size_t(j)]);
     if (t.listens) t.channel.enable_host_output(50);
   }
-  for (int j = 0; j < o.nodes; ++j)
-    if (j != o.node) imports[std::size_t(j)].conf_set_gating(false);
+  for (int j : topo.imports) imports[std::size_t(j)].conf_set_gating(false);
+  // The exports: the local sum itself, or a clone of it with imports added.
+  std::vector<prosody::Channel> export_sums;
+  std::vector<std::pair<int, prosody::ChannelId>> exports;
+  for (const auto& [to, added] : topo.exports) {
+    if (added.empty()) {
+      exports.push_back({to, sum.id()});
+      continue;
+    }
+    export_sums.push_back(module.allocate(prosody::ChannelType::output));
+    export_sums.back().conf_clone(sum);
+    for (int j : added) export_sums.back().conf_add(imports[std::size_t(j)]);
+    exports.push_back({to, export_sums.back().id()});
+  }
 
-  const std::string desc = pipeline_description(o, sum.id(), import_ids);
+  const std::string desc = pipeline_description(o, exports, import_ids);
   GError* err = nullptr;
   GstElement* pipeline = gst_parse_launch(desc.c_str(), &err);
   if (!pipeline || err) {  // a missing element leaves a partial pipeline and an error
@@ -653,8 +709,7 @@ int main(int argc, char** argv) {
     out += std::string(k ? "," : "") + std::to_string(clicker.clicks_sent_ns[k]);
   out += "],\"imports\":{";
   bool first = true;
-  for (int j = 0; j < o.nodes; ++j) {
-    if (j == o.node) continue;
+  for (int j : topo.imports) {
     const std::string name = "import" + std::to_string(j);
     GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), name.c_str());
     const prosody::InputStats in = imports[std::size_t(j)].input_stats();
