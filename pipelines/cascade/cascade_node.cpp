@@ -486,29 +486,55 @@ Counters take_counters(GstElement* pipeline, const std::vector<prosody::Channel>
 // other tones' energy across the spectrum for a window or two, where it
 // would pass for own voice.
 struct Trouble {
-  std::vector<std::pair<std::int64_t, std::int64_t>> spans;
-  std::uint64_t last_count = 0;
+  struct Span {
+    std::int64_t from, to;
+    int source;  // the node whose import it was; -1: the module (a late frame)
+  };
+  std::vector<Span> spans;
+  std::vector<std::uint64_t> last;  // per source + 1
   std::int64_t last_check = 0;
 
   void check(GstElement* pipeline, const std::vector<prosody::Channel>& imports, const prosody::Module& module,
              std::int64_t now) {
-    std::uint64_t count = module.stats().late_frames;
+    std::vector<std::uint64_t> count(imports.size() + 1, 0);
+    count[0] = module.stats().late_frames;
     for (std::size_t j = 0; j < imports.size(); ++j)
       if (imports[j]) {
-        count += imports[j].input_stats().frames_concealed;
+        count[j + 1] = imports[j].input_stats().frames_concealed;
         for (const char* field : {"drift-dropped", "drift-repeated", "overrun-frames"})
-          count += sink_counter(pipeline, j, field);
+          count[j + 1] += sink_counter(pipeline, j, field);
       }
-    if (count != last_count && last_check) spans.emplace_back(last_check, now);
-    last_count = count;
+    for (std::size_t k = 0; k < count.size() && last_check; ++k) {
+      if (count[k] == last[k]) continue;
+      const int source = int(k) - 1;
+      // One span for a run of checks in trouble (a dead link conceals every frame).
+      Span* run = nullptr;
+      for (std::size_t i = spans.size(); i-- > 0;)
+        if (spans[i].source == source) {
+          if (spans[i].to == last_check) run = &spans[i];
+          break;
+        }
+      if (run)
+        run->to = now;
+      else
+        spans.push_back({last_check, now, source});
+    }
+    last = count;
     last_check = now;
   }
   // Whether [from, to) (monotonic ns) is two frames or more from every span.
   bool clear(std::int64_t from, std::int64_t to) const {
     constexpr std::int64_t kMargin = 20000000;
-    for (const auto& [a, b] : spans)
-      if (from < b + kMargin && a - kMargin < to) return false;
+    for (const Span& span : spans)
+      if (from < span.to + kMargin && span.from - kMargin < to) return false;
     return true;
+  }
+  std::string json() const {
+    std::string j = "[";
+    for (std::size_t i = 0; i < spans.size(); ++i)
+      j += std::string(i ? "," : "") + "[" + std::to_string(spans[i].from) + "," + std::to_string(spans[i].to) + "," +
+           std::to_string(spans[i].source) + "]";
+    return j + "]";
   }
 };
 
@@ -704,7 +730,7 @@ int main(int argc, char** argv) {
       }
     out += "]}";
   }
-  out += "],\"clicks_sent_ns\":[";
+  out += "],\"trouble\":" + trouble.json() + ",\"clicks_sent_ns\":[";
   for (std::size_t k = 0; k < clicker.clicks_sent_ns.size(); ++k)
     out += std::string(k ? "," : "") + std::to_string(clicker.clicks_sent_ns[k]);
   out += "],\"imports\":{";
