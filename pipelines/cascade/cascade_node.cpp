@@ -1,22 +1,26 @@
 // cascade_node: one node of a conference that spans processes (and hosts),
-// the application note's broadcast model over RTP.
+// the application note's models over RTP (broadcast by default; --model
+// pipeline or hierarchical).
 //
 // One process = one shared real-time module ("cascade") with P local
 // parties fed through host ports from synthetic speech (a tone per party, in
 // syllables), and a local sum of those parties. Through the GStreamer
 // elements the node
-//   exports its local sum:  prosodysrc channel=<sum> ! L16 RTP ! udpsink
-//                           (to every other node), and
-//   imports each remote sum: udpsrc ! rtpjitterbuffer ! L16 depay !
-//                           prosodysink channel=<import of that node>.
-// Each party hears the local sum less itself plus every import. The export
-// holds local parties only, so a sum sent to a node never holds what that
-// node sent: nobody hears themselves and no loop forms.
+//   exports, to each node it sends to, its local sum or a clone of it with
+//   the imports the model adds:
+//                            prosodysrc channel=<export> ! L16 RTP ! udpsink
+//   imports each node it hears:
+//                            udpsrc ! rtpjitterbuffer ! L16 depay !
+//                            prosodysink channel=<import of that node>.
+// Each party hears the local sum less itself plus every import. What is sent
+// to a node never holds what that node sent: nobody hears themselves and no
+// loop forms.
 //
-// Each talker's output is recorded and measured by Goertzel at every talker's
-// frequency (all nodes'): the node prints one JSON report on stdout, read by
-// cascade.py. A clicker party (an ungated input) puts a click in after the
-// tone phase, every N seconds at this node's slot, for the latency per hop.
+// Each listener's output is recorded and measured by Goertzel at every
+// talker's frequency (all nodes'): the node prints one JSON report on stdout,
+// read by cascade.py. A clicker party (an ungated input) puts a click in
+// after the tone phase, every N seconds at this node's slot, for the latency
+// per hop.
 //
 // Usage: see usage() below; cascade.py runs it.
 #include <gst/gst.h>
