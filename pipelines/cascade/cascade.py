@@ -9,6 +9,7 @@ and the mouth-to-ear latency per hop (a click found in a listener's output on
 the far node, against when the clicking node's own listener heard it).
 
   cascade.py --nodes 3 --parties 4 [--click-seconds 6] [--check]
+  cascade.py ... --model pipeline|hierarchical                   (the other models)
   cascade.py ... --kill 1 --kill-at 5 --restart-at 8 --check     (a fault)
   cascade.py ... --netns --loss 0.05 --jitter-max-ms 20 --check  (a bad network; root)
 
@@ -16,7 +17,8 @@ the far node, against when the clicking node's own listener heard it).
 its level, its own voice at most -60 dB, (with --kill) the killed node's
 parties gone within 1 s and back after the restart; exit 77 (skipped) when
 --netns cannot make namespaces. CASCADE_NODE names the node program
-(default: cascade_node next to this script's build).
+(default: cascade_node in this folder or on PATH); GST_PLUGIN_PATH must hold
+the prosody plugin.
 """
 import argparse
 import json
