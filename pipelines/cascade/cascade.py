@@ -145,8 +145,31 @@ def table(reports, args):
                 v = lst["heard_db"].get(c)
                 s = "  n/a" if v is None else f"{v:6.1f}"
                 cells.append(f"{s}{'*' if c == me else ' '}")
-            lines.append(f"{me:>8} " + " ".join(cells) + f"  own voice over {lst.get('own_windows', '?')}")
+            lines.append(f"{me:>8} " + " ".join(cells) + f"  own voice over {lst.get('own_note', '?')}")
     return "\n".join(lines)
+
+
+TROUBLE_BEFORE_NS = 20_000_000  # two frames
+TROUBLE_AFTER_NS = 600_000_000  # a few hops: trouble on one node reaches the others' ears
+
+
+def own_voice(reports, args):
+    """Each listener's own voice: the median of its own-voice windows clear of
+    trouble on any node (a late frame, a concealed frame or a slip on a link:
+    their fades and phase turns spread the other tones' energy across the
+    spectrum, on that node and on every node that hears its sums), if three
+    or more are clear; otherwise of all. The dead link of --kill is not
+    trouble. Sets heard_db[own] and own_windows (a note) in the reports."""
+    spans = [(a - TROUBLE_BEFORE_NS, b + TROUBLE_AFTER_NS) for r in reports
+             for a, b, src in r.get("trouble", []) if args.kill < 0 or src != args.kill]
+    for r in reports:
+        for lst in r["listeners"]:
+            windows = lst.get("own_windows", [])
+            clear = [v for a, b, v in windows if v is not None and all(not (a < y and x < b) for x, y in spans)]
+            every = [v for a, b, v in windows if v is not None]
+            use = clear if len(clear) >= 3 else every
+            lst["heard_db"][f'{r["node"]}.{lst["party"]}'] = statistics.median(use) if use else None
+            lst["own_note"] = f"{len(clear)} of {len(every)} windows clear" + ("" if len(clear) >= 3 else ", all used")
 
 
 def check_levels(reports, args, own_only=False):
@@ -159,7 +182,7 @@ def check_levels(reports, args, own_only=False):
                 if src == me:
                     if v is None or v > -60.0:
                         bad.append(f"{me} hears its own voice at {v} dB (bound -60; windows: "
-                                   f"{lst.get('own_windows')})")
+                                   f"{lst.get('own_note')})")
                 elif not own_only and (v is None or abs(v) > args.bound_db):
                     bad.append(f"{me} hears {src} at {v} dB (bound +/-{args.bound_db})")
     return bad
@@ -365,6 +388,7 @@ def main():
           (f", netns, loss {args.loss:.0%}, jitter 0..{args.jitter_max_ms} ms" if ns else ", loopback"))
     bad = list(failed)
     if reports:
+        own_voice(reports, args)
         print(table(reports, args))
         for r in reports:
             imports = ", ".join(f"from {j}: {s['sink'].get('underruns')} underruns "

@@ -486,9 +486,10 @@ Counters take_counters(GstElement* pipeline, const std::vector<prosody::Channel>
 // When the module concealed an import's frame or missed a frame deadline, or
 // an import's sink dropped or repeated a sample (drift control) or dropped a
 // frame (overrun): the spans of monotonic time in which any of those counts
-// moved. Such a moment's fade out and in, or turn of phase, spreads the
-// other tones' energy across the spectrum for a window or two, where it
-// would pass for own voice.
+// moved, by link. Such a moment's fade out and in, or turn of phase, spreads
+// the other tones' energy across the spectrum for a window or two, here and
+// on every node that hears this one's sums, where it would pass for own
+// voice; cascade.py leaves those windows out.
 struct Trouble {
   struct Span {
     std::int64_t from, to;
@@ -525,13 +526,6 @@ struct Trouble {
     }
     last = count;
     last_check = now;
-  }
-  // Whether [from, to) (monotonic ns) is two frames or more from every span.
-  bool clear(std::int64_t from, std::int64_t to) const {
-    constexpr std::int64_t kMargin = 20000000;
-    for (const Span& span : spans)
-      if (from < span.to + kMargin && span.from - kMargin < to) return false;
-    return true;
   }
   std::string json() const {
     std::string j = "[";
@@ -685,25 +679,25 @@ int main(int argc, char** argv) {
     for (int j = 0; j < o.nodes; ++j)
       for (int q = 0; q < o.talkers; ++q) {
         const double f = party_freq(o, global_party(o, j, q));
-        // Own voice: the median of --own-window-ms windows (an echo would be
-        // in every one), over the windows clear of Trouble if there are three
-        // or more. On a lossy link use short windows, where a concealed loss
-        // spoils fewer; without loss long ones, whose narrower band lets
-        // less of the line noise of many parties in.
+        // Own voice: coherent --own-window-ms windows (an echo would be in
+        // every one), each reported with its time, for cascade.py to take
+        // the median of those clear of trouble on any node (see Trouble). On
+        // a lossy link use short windows, where a concealed loss spoils
+        // fewer; without loss long ones, whose narrower band lets less of
+        // the line noise of many parties in.
         const bool own = j == o.node && q == p;
         const std::int64_t len = own ? std::int64_t(kRate) * o.own_window_ms / 1000 : kRate;
-        std::vector<double> windows, clear_windows;
+        std::vector<double> windows;
         for (std::int64_t w = clk.index_at(measure_from); w + len <= clk.index_at(measure_to); w += len)
           if (w >= 0 && w + len <= n) {
             const float* x = &t.heard[std::size_t(w)];
             windows.push_back(own ? testsig::tone_level_dbm0(x, std::size_t(len), f, kRate) - expected_coherent
                                   : short_window_level_dbm0(x, std::size_t(len), f) - expected);
-            if (trouble.clear(clk.mono(w), clk.mono(w + len))) clear_windows.push_back(windows.back());
+            if (own)
+              own_windows += std::string(own_windows.empty() ? "" : ",") + "[" + std::to_string(clk.mono(w)) + "," +
+                             std::to_string(clk.mono(w + len)) + "," + fmt(windows.back()) + "]";
           }
-        if (own)
-          own_windows = ",\"own_windows\":\"" + std::to_string(clear_windows.size()) + " of " +
-                        std::to_string(windows.size()) + " clear\"";
-        const double level = own && clear_windows.size() >= 3 ? median(clear_windows) : median(windows);
+        const double level = median(windows);
         const std::string key = "\"" + std::to_string(j) + "." + std::to_string(q) + "\"";
         out += std::string(j || q ? "," : "") + key + ":" + fmt(level);
         if (p == 0) {
@@ -720,7 +714,7 @@ int main(int argc, char** argv) {
           series += "]";
         }
       }
-    out += "}" + own_windows;
+    out += "},\"own_windows\":[" + own_windows + "]";
     if (p == 0) out += series + "}";
     // Clicks heard in the click phase: monotonic times.
     out += ",\"clicks_ns\":[";
