@@ -181,10 +181,10 @@ def check_levels(reports, args, own_only=False):
             for src, v in lst["heard_db"].items():
                 if src == me:
                     if v is None or v > -60.0:
-                        bad.append(f"{me} hears its own voice at {v} dB (bound -60; windows: "
+                        bad.append(f"{me} hears its own voice at {v if v is None else round(v, 1)} dB (bound -60; windows: "
                                    f"{lst.get('own_note')})")
                 elif not own_only and (v is None or abs(v) > args.bound_db):
-                    bad.append(f"{me} hears {src} at {v} dB (bound +/-{args.bound_db})")
+                    bad.append(f"{me} hears {src} at {v if v is None else round(v, 1)} dB (bound +/-{args.bound_db})")
     return bad
 
 
