@@ -327,6 +327,13 @@ def sample_cpu(procs):
 
 def main():
     args = parse()
+    # A test runner's timeout (SIGTERM, maybe sent twice: to this process
+    # and to its group) still ends the nodes and deletes the namespaces.
+    def terminate(*_):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        sys.exit(1)
+
+    signal.signal(signal.SIGTERM, terminate)
     program = node_program()
     base_port = args.base_port or random.randrange(30000, 49000, 100)
     ns = None
@@ -341,6 +348,9 @@ def main():
             print(f"SKIP: cannot make network namespaces: {e.stderr.decode().strip()}")
             ns.delete()
             return SKIP
+        except BaseException:  # a SIGTERM while they are made
+            ns.delete()
+            raise
     start_ns = time.monotonic_ns() + 2_000_000_000  # time for every node to start
     total = args.seconds + args.click_seconds
     procs = {}
