@@ -28,6 +28,9 @@ PACKAGES=(
   libspandsp-dev asterisk-core-sounds-en-wav asterisk-moh-opsound-wav
   # sox reads back the crash-safe recordings (another reader than libsndfile).
   sox
+  # ip netns: the cascade across hosts (pipelines/cascade) runs its nodes in
+  # network namespaces joined by veth pairs.
+  iproute2
 )
 
 log() { printf '\n==> %s\n' "$*"; }
