@@ -4,6 +4,7 @@
 #include <gst/audio/gstaudioclock.h>
 
 #include <mutex>
+#include <utility>
 
 GType prosody_drive_get_type(void) {
   static GType type = 0;
@@ -176,10 +177,18 @@ bool open_endpoint(GstElement* element, const EndpointProperties& props, Endpoin
   return true;
 }
 
-void close_endpoint(Endpoint& endpoint) {
-  if (endpoint.hub) endpoint.hub->unregister(endpoint.id);
-  endpoint.hub.reset();
-  endpoint.id = 0;
+void close_endpoint(std::mutex& lock, Endpoint& endpoint) {
+  Endpoint closing;
+  {
+    std::lock_guard<std::mutex> lk(lock);
+    closing = std::exchange(endpoint, Endpoint());
+  }
+  if (closing.hub) closing.hub->unregister(closing.id);
+}
+
+GstStructure* endpoint_stats_new(const char* name, const Endpoint& endpoint, guint64 channel) {
+  return gst_structure_new(name, "channel", G_TYPE_UINT64, channel, "live", G_TYPE_BOOLEAN,
+                           (gboolean)(endpoint.hub && endpoint.hub->realtime()), nullptr);
 }
 
 /* ---- The module's clock ---- */

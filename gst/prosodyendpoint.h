@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "prosodymodulehub.hpp"
 
@@ -70,13 +71,24 @@ bool get_endpoint_property(const EndpointProperties& props, guint id, GValue* va
 struct Endpoint {
   std::shared_ptr<ModuleHub> hub;
   std::uint64_t id = 0;
+
+  /* PAUSED->READY: lets the channel go (the element's port with it). */
+  void detach() const {
+    if (hub) hub->detach(id);
+  }
 };
 
 /* NULL->READY: opens the module and registers the element (kind) with its
  * hub; on failure posts an element error saying why and returns false. */
 bool open_endpoint(GstElement* element, const EndpointProperties& props, EndpointKind kind, Endpoint& endpoint);
-/* READY->NULL: unregisters. */
-void close_endpoint(Endpoint& endpoint);
+/* READY->NULL: takes the element's endpoint (guarded by lock) and
+ * unregisters it, the lock dropped (the hub may wait for its thread). */
+void close_endpoint(std::mutex& lock, Endpoint& endpoint);
+
+/* The stats structure both elements start from: name, with the channel
+ * they use (0: none) and whether the module runs in real time; each adds
+ * its own counters. */
+GstStructure* endpoint_stats_new(const char* name, const Endpoint& endpoint, guint64 channel);
 
 /* A GstClock that runs with a real-time module: its sample counter (the
  * time of sample s is s / rate), between frames the monotonic clock. Once

@@ -112,6 +112,7 @@ struct SinkState {
   guint32 eos_seqnum = 0;
   bool upstream_checked = false;
   bool upstream_live = false;
+  bool caps_refusal_told = false; /* the error for caps the module cannot take is posted */
   guint64 buffers_in = 0;
   gint64 underrun_warned_us = 0, overrun_warned_us = 0;
   std::uint64_t underruns_told = 0, overruns_told = 0;
@@ -411,12 +412,29 @@ static gboolean sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
       GstCaps* filter;
       gst_query_parse_caps(query, &filter);
       guint rate;
+      bool tell_refusal = false;
       {
         std::lock_guard<std::mutex> lk(st.lock);
         rate = st.rate;
       }
       /* The module's rate only, so that an audioresample in front adapts. */
       GstCaps* caps = prosody_gst::caps_at_rate(pad, rate, filter);
+      if (rate && filter && !gst_caps_is_any(filter) && gst_caps_is_empty(caps)) {
+        /* Upstream offers only what the module cannot take: negotiation
+         * will fail, and upstream would only say "not-negotiated". Said
+         * here once per stream, with what was offered. */
+        std::lock_guard<std::mutex> lk(st.lock);
+        tell_refusal = !st.caps_refusal_told;
+        st.caps_refusal_told = true;
+      }
+      if (tell_refusal) {
+        gchar* offered = gst_caps_to_string(filter);
+        GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                          ("%s: the module runs at %u Hz, mono S16LE or F32LE, and upstream offers only %s",
+                           GST_ELEMENT_NAME(self), rate, offered),
+                          ("put audioconvert ! audioresample in front of %s", GST_ELEMENT_NAME(self)));
+        g_free(offered);
+      }
       gst_query_set_caps_result(query, caps);
       gst_caps_unref(caps);
       return TRUE;
@@ -489,6 +507,7 @@ static bool attach(ProsodySink* self) {
   st.flushing = false;
   st.eos = st.ended_pushed = st.eos_to_post = false;
   st.upstream_checked = false;
+  st.caps_refusal_told = false;
   st.buffers_in = 0;
   st.underruns_told = st.overruns_told = 0;
   GST_INFO_OBJECT(self, "feeds channel 0x%" G_GINT64_MODIFIER "x of module %s (%s)",
@@ -553,22 +572,15 @@ static GstStateChangeReturn prosody_sink_change_state(GstElement* element, GstSt
       /* The pad is inactive: no chain runs any more. */
       PROSODY_TSAN_ACQUIRE(self);
       std::lock_guard<std::mutex> lk(st.lock);
-      if (st.endpoint.hub) st.endpoint.hub->detach(st.endpoint.id);
+      st.endpoint.detach();
       st.port.reset();
       st.timeline.reset();
       st.have_caps = false;
       break;
     }
-    case GST_STATE_CHANGE_READY_TO_NULL: {
-      Endpoint endpoint;
-      {
-        std::lock_guard<std::mutex> lk(st.lock);
-        endpoint = std::move(st.endpoint);
-        st.endpoint = Endpoint();
-      }
-      prosody_gst::close_endpoint(endpoint);
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      prosody_gst::close_endpoint(st.lock, st.endpoint);
       break;
-    }
     default:
       break;
   }
@@ -582,16 +594,17 @@ static GstStructure* sink_stats(ProsodySink* self) {
   std::lock_guard<std::mutex> lk(st.lock);
   const prosody_gst::ElasticCounters c = st.port ? st.port->fifo.counters() : prosody_gst::ElasticCounters{};
   const prosody_gst::TimelineCounters& t = st.timeline.counters();
-  const guint64 channel = st.port ? guint64(st.port->channel.value) : 0;
-  return gst_structure_new("prosodysink-stats", "channel", G_TYPE_UINT64, channel, "live", G_TYPE_BOOLEAN,
-                           (gboolean)(st.endpoint.hub && st.endpoint.hub->realtime()), "buffers-in", G_TYPE_UINT64,
-                           st.buffers_in, "frames-in", G_TYPE_UINT64, (guint64)c.frames_in, "underruns", G_TYPE_UINT64,
-                           (guint64)c.underruns, "overrun-frames", G_TYPE_UINT64, (guint64)c.overrun_frames,
-                           "drift-dropped", G_TYPE_UINT64, (guint64)c.drift_dropped, "drift-repeated", G_TYPE_UINT64,
-                           (guint64)c.drift_repeated, "least-wait", G_TYPE_INT64, (gint64)c.least_wait_ns,
-                           "queued-frames", G_TYPE_UINT64, (guint64)(st.port ? st.port->fifo.queued() : 0),
-                           "late-samples", G_TYPE_UINT64, (guint64)t.late_samples, "overlap-samples", G_TYPE_UINT64,
-                           (guint64)t.overlap_samples, "gap-samples", G_TYPE_UINT64, (guint64)t.gap_samples, nullptr);
+  GstStructure* stats =
+      prosody_gst::endpoint_stats_new("prosodysink-stats", st.endpoint, st.port ? guint64(st.port->channel.value) : 0);
+  gst_structure_set(stats, "buffers-in", G_TYPE_UINT64, st.buffers_in, "frames-in", G_TYPE_UINT64, (guint64)c.frames_in,
+                    "underruns", G_TYPE_UINT64, (guint64)c.underruns, "overrun-frames", G_TYPE_UINT64,
+                    (guint64)c.overrun_frames, "drift-dropped", G_TYPE_UINT64, (guint64)c.drift_dropped,
+                    "drift-repeated", G_TYPE_UINT64, (guint64)c.drift_repeated, "least-wait", G_TYPE_INT64,
+                    (gint64)c.least_wait_ns, "queued-frames", G_TYPE_UINT64,
+                    (guint64)(st.port ? st.port->fifo.queued() : 0), "late-samples", G_TYPE_UINT64,
+                    (guint64)t.late_samples, "overlap-samples", G_TYPE_UINT64, (guint64)t.overlap_samples,
+                    "gap-samples", G_TYPE_UINT64, (guint64)t.gap_samples, nullptr);
+  return stats;
 }
 
 static void prosody_sink_set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {

@@ -40,6 +40,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <utility>
 
 #include "prosodyelementsupport.h"
 #include "prosodyendpoint.h"
@@ -352,22 +353,18 @@ static GstStateChangeReturn prosody_src_change_state(GstElement* element, GstSta
     case GST_STATE_CHANGE_PAUSED_TO_READY: {
       PROSODY_TSAN_ACQUIRE(self); /* the streaming thread has stopped */
       std::lock_guard<std::mutex> lk(st.lock);
-      if (st.endpoint.hub) st.endpoint.hub->detach(st.endpoint.id);
+      st.endpoint.detach();
       st.port.reset();
       break;
     }
     case GST_STATE_CHANGE_READY_TO_NULL: {
-      Endpoint endpoint;
       GstClock* clock;
       {
         std::lock_guard<std::mutex> lk(st.lock);
-        endpoint = std::move(st.endpoint);
-        st.endpoint = Endpoint();
-        clock = st.clock;
-        st.clock = nullptr;
+        clock = std::exchange(st.clock, nullptr);
         st.rate = 0;
       }
-      prosody_gst::close_endpoint(endpoint);
+      prosody_gst::close_endpoint(st.lock, st.endpoint);
       if (clock) {
         prosody_gst::module_clock_forget(clock);
         gst_object_unref(clock);
@@ -385,12 +382,13 @@ static GstStateChangeReturn prosody_src_change_state(GstElement* element, GstSta
 static GstStructure* src_stats(ProsodySrc* self) {
   SrcState& st = *self->state;
   std::lock_guard<std::mutex> lk(st.lock);
-  return gst_structure_new("prosodysrc-stats", "channel", G_TYPE_UINT64,
-                           (guint64)(st.port ? st.port->channel.value : 0), "live", G_TYPE_BOOLEAN,
-                           (gboolean)st.realtime, "buffers-out", G_TYPE_UINT64, (guint64)st.buffers_out.load(),
-                           "dropped-frames", G_TYPE_UINT64, (guint64)(st.port ? st.port->tap.dropped() : 0),
-                           "queued-frames", G_TYPE_UINT64, (guint64)(st.port ? st.port->tap.queued() : 0),
-                           "clock-resyncs", G_TYPE_UINT64, (guint64)st.reanchors.load(), nullptr);
+  GstStructure* stats =
+      prosody_gst::endpoint_stats_new("prosodysrc-stats", st.endpoint, st.port ? guint64(st.port->channel.value) : 0);
+  gst_structure_set(stats, "buffers-out", G_TYPE_UINT64, (guint64)st.buffers_out.load(), "dropped-frames",
+                    G_TYPE_UINT64, (guint64)(st.port ? st.port->tap.dropped() : 0), "queued-frames", G_TYPE_UINT64,
+                    (guint64)(st.port ? st.port->tap.queued() : 0), "clock-resyncs", G_TYPE_UINT64,
+                    (guint64)st.reanchors.load(), nullptr);
+  return stats;
 }
 
 static void prosody_src_set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {

@@ -24,9 +24,6 @@ for i in 0 1 2; do
   bridge+=" mulawdec ! audioconvert ! audioresample ! m.sink_$i"
   bridge+=" m.src_$i ! audioconvert ! mulawenc ! rtppcmupay ! udpsink host=127.0.0.1 port=$((base + 3 + i))"
 done
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
 gst-launch-1.0 -q $bridge > "$out/bridge.log" 2>&1 &
 pids+=($!)
 sleep 1
@@ -52,11 +49,6 @@ echo "wrote $out/phone0.wav, phone1.wav, phone2.wav (what each phone heard)"
 
 status=0
 if [ "$check" = yes ]; then
-  for i in 0 1 2; do
-    others=""
-    for j in 0 1 2; do [ "$j" != "$i" ] && others+="${freq[$j]},"; done
-    "$here/check_tones.py" "$out/phone$i.wav" --from 1.0 --seconds 1.5 \
-      --hears "$others" --not "${freq[$i]}" || status=1
-  done
+  each_hears_the_others "$out/phone" "${freq[*]}" --from 1.0 --seconds 1.5 || status=1
 fi
 exit $status

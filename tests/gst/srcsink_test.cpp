@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -406,8 +407,24 @@ TEST_F(SrcSinkTest, CapsTheModuleCannotTakeAreRefused) {
          "prosodysink module=capsbad party=x drive=stepped");
   c.set_state(GST_STATE_PLAYING);
   ASSERT_TRUE(run_until_ended({&c}, 10.0));
-  // The sink offers the module's rate only, so upstream cannot negotiate.
-  EXPECT_NE(c.error.find("not-negotiated"), std::string::npos) << "16 kHz into an 8 kHz module: " << c.error;
+  // The sink offers the module's rate only, so upstream cannot negotiate;
+  // the sink's error (the first on the bus) says why, with what was offered.
+  EXPECT_NE(c.error.find("the module runs at 8000 Hz"), std::string::npos)
+      << "16 kHz into an 8 kHz module: " << c.error;
+  EXPECT_NE(c.error.find("rate=(int)16000"), std::string::npos) << "the offered caps: " << c.error;
+  EXPECT_NE(c.error.find("audioresample"), std::string::npos) << "what to do: " << c.error;
+}
+
+// An audioresample in front adapts to the module's rate: no error.
+TEST_F(SrcSinkTest, AnotherRateThroughAudioresampleIsTaken) {
+  Call c(
+      std::string("audiotestsrc num-buffers=20 samplesperbuffer=160 ! audio/x-raw,format=S16LE,rate=16000,"
+                  "channels=1 ! audioresample ! prosodysink name=in module=capsresampled party=x drive=stepped"));
+  c.set_state(GST_STATE_PLAYING);
+  ASSERT_TRUE(run_until_ended({&c}, 10.0));
+  EXPECT_TRUE(c.eos) << c.error;
+  EXPECT_TRUE(c.error.empty()) << c.error;
+  EXPECT_GE(c.stat("in", "frames-in"), 19u) << "0.2 s of audio, 20 frames of 10 ms (the resampler's delay aside)";
 }
 
 // A second sink on a party that one already feeds fails; the first feeds on.
@@ -498,62 +515,108 @@ TEST_F(SrcSinkTest, ALivePipelineRunsOnTheModulesClock) {
 // ---------------------------------------------------------------------------
 // Clock drift between a source and the module.
 
-// A clock 0.1% fast: a live source on it delivers 8008 samples a second
-// to a module taking 8000.
-GstClockTime fast_clock_time(GstClock*, gpointer) {
+// Clocks 0.2% fast and 0.2% slow: a live source on one delivers 8016 or
+// 7984 samples a second to a module taking 8000.
+std::int64_t monotonic_now_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  const double ns = double(ts.tv_sec) * 1e9 + double(ts.tv_nsec);
-  return GstClockTime(ns * 1.001);
+  return std::int64_t(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
 }
+GstClockTime fast_clock_time(GstClock*, gpointer) { return GstClockTime(double(monotonic_now_ns()) * 1.002); }
+GstClockTime slow_clock_time(GstClock*, gpointer) { return GstClockTime(double(monotonic_now_ns()) * 0.998); }
 
-// The talker's pipeline runs on that clock (it has no prosodysrc to give it
-// the module's): the sink's buffer would grow by 8 samples a second; the
-// drift control drops samples to hold it, with no overrun or underrun, and
-// the listener hears the tone at its level.
+// Two talkers, each on its own drifting clock (their pipelines have no
+// prosodysrc to give them the module's) for 25 s, and a listener for
+// 20 s (its last 2 s are within the talkers' time even when its thread
+// falls 5 s behind and its oldest frames are dropped).
+// Unabsorbed, the fast talker's queue would grow by 16 samples a second
+// and the slow one's shrink by as much; the drift control drops samples
+// from the first and repeats samples in the second. Frames of 5 ms make it
+// act within seconds: its bound is one sample in ten frames (0.25% at
+// 5 ms), and the band it holds the least wait in, half the margin (10 ms)
+// to the margin plus two frames, is reached in at most 5 s, and again at
+// most 5 s after a stall has made it start over (a trim: the margin).
 //
-// Disabled: on the shared 2-core machine its 27 s live run sees stalls of
-// seconds (the process ran 36 s), which make underruns and backlog drops
-// the test cannot tell from a fault; it passed once at a load of 185 and
-// failed three times at 25-40. The drift control itself is tested on
-// made-up times (tests/gst/elastic_test.cpp). Run it on a quiet machine
-// with --gtest_also_run_disabled_tests.
-TEST_F(SrcSinkTest, DISABLED_SlowDriftOfTheSourceIsAbsorbed) {
-  const std::string module = "drift";
-  Call talker("audiotestsrc is-live=true freq=400 volume=0.2 samplesperbuffer=80 num-buffers=2700 ! " +
-              std::string(kCaps) + " ! prosodysink name=in module=" + module + " party=t conference=c " + kLiveMargin);
-  Call listener("prosodysrc name=src module=" + module + " party=l conference=c num-buffers=2600 " + kLiveSrc +
+// Real time on a shared machine: a stall makes underruns, and the burst
+// after it a trim (an overrun) that absorbs the surplus of that moment, and
+// either can make a correction of the other sign. So the test asserts
+// what load cannot fake: each talker's corrections go the way of its
+// drift, at least twice as many as the other way, and absorb a part of the
+// surplus due once the band is reached (~300 samples each); and the
+// listener hears both tones. Counts of underruns and
+// overruns are recorded (RecordProperty), not asserted.
+TEST_F(SrcSinkTest, SlowDriftOfFastAndSlowSourcesIsAbsorbed) {
+  const std::string module = "drift rate=8000 frame-duration=5000000";
+  const std::string caps = "audio/x-raw,format=S16LE,rate=8000,channels=1";
+  const std::string margin = " latency=10000000 buffer-time=1000000000";
+  auto talker = [&](double freq, const char* party) {
+    return "audiotestsrc is-live=true freq=" + std::to_string(freq) +
+           " volume=0.2 samplesperbuffer=40 num-buffers=5000 ! " + caps + " ! prosodysink name=in module=" + module +
+           " party=" + party + " conference=c" + margin;
+  };
+  Call fast(talker(400.0, "fast"));
+  Call slow(talker(600.0, "slow"));
+  Call listener("prosodysrc name=src module=" + module + " party=l conference=c num-buffers=4000 " + kLiveSrc +
                 " ! appsink name=out sync=false");
-  GstClock* fast = gst_audio_clock_new("fast", fast_clock_time, nullptr, nullptr);
-  gst_pipeline_use_clock(GST_PIPELINE(talker.pipeline()), fast);
-  gst_object_unref(fast);
+  GstClock* fast_clock = gst_audio_clock_new("fast", fast_clock_time, nullptr, nullptr);
+  GstClock* slow_clock = gst_audio_clock_new("slow", slow_clock_time, nullptr, nullptr);
+  gst_pipeline_use_clock(GST_PIPELINE(fast.pipeline()), fast_clock);
+  gst_pipeline_use_clock(GST_PIPELINE(slow.pipeline()), slow_clock);
+  gst_object_unref(fast_clock);
+  gst_object_unref(slow_clock);
   ASSERT_NE(listener.set_state(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE) << listener.error;
-  ASSERT_NE(talker.set_state(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE) << talker.error;
-  run_for({&talker, &listener}, 3.0);
-  const guint64 underruns = talker.stat("in", "underruns"), overruns = talker.stat("in", "overrun-frames");
-  ASSERT_TRUE(run_until_ended({&talker, &listener}, 60.0)) << "timeout";
+  ASSERT_NE(fast.set_state(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE) << fast.error;
+  ASSERT_NE(slow.set_state(GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE) << slow.error;
+  ASSERT_TRUE(run_until_ended({&fast, &slow, &listener}, 120.0)) << "timeout";
   EXPECT_TRUE(listener.eos) << listener.error;
-  EXPECT_EQ(talker.stat("in", "underruns"), underruns);
-  EXPECT_EQ(talker.stat("in", "overrun-frames"), overruns);
-  const guint64 dropped = talker.stat("in", "drift-dropped");
-  EXPECT_GT(dropped, 0u) << "the source ran 0.1% fast for 26 s: 8 samples a second too many";
-  EXPECT_EQ(talker.stat("in", "drift-repeated"), 0u);
-  GstStructure* st = nullptr;
-  ElementPtr sink(gst_bin_get_by_name(GST_BIN(talker.pipeline()), "in"));
-  g_object_get(sink.get(), "stats", &st, nullptr);
-  StructurePtr owned(st);
-  gint64 least_wait = -1;
-  ASSERT_TRUE(gst_structure_get_int64(st, "least-wait", &least_wait));
-  // The band's top is the margin plus two frames, 120 ms; the control
-  // reacts after two windows out of it (the wait grows 1 ms a second) and
-  // the least wait of a window moves with the machine's jitter.
-  EXPECT_LE(least_wait, 130000000) << "held near the band";
-  RecordProperty("least_wait_ns", std::to_string(least_wait));
+
+  const guint64 fast_dropped = fast.stat("in", "drift-dropped"), fast_repeated = fast.stat("in", "drift-repeated");
+  const guint64 slow_dropped = slow.stat("in", "drift-dropped"), slow_repeated = slow.stat("in", "drift-repeated");
+  for (auto [name, call] : {std::pair<const char*, Call*>{"fast", &fast}, {"slow", &slow}})
+    for (const char* field : {"drift-dropped", "drift-repeated", "underruns", "overrun-frames", "frames-in"})
+      RecordProperty(std::string(name) + "_" + field, std::to_string(call->stat("in", field)));
+  RecordProperty("listener_dropped-frames", std::to_string(listener.stat("src", "dropped-frames")));
+  // Over a second of a talker trimmed: the machine stalled for seconds in
+  // all (a trim follows a backlog of 30 ms or more). Drift (2 ms a second)
+  // is then not what moved the waits, and a stall can make corrections
+  // either way: measured at load 14-18 with a test beside it, 375 frames
+  // trimmed and 50 samples dropped from the slow talker against 43
+  // repeated. Not a measurement of drift: skipped, saying so.
+  const guint64 most_trimmed = std::max(fast.stat("in", "overrun-frames"), slow.stat("in", "overrun-frames"));
+  if (most_trimmed > 200)
+    GTEST_SKIP() << "the machine stalled: " << most_trimmed << " frames (" << most_trimmed * 5
+                 << " ms) of a talker trimmed after stalls; drift is not measurable in this run";
+  // The surplus (or lack) is 16 samples a second, 400 in all, ~300 of it
+  // after the band is reached; at load 20 under ThreadSanitizer stalls made
+  // trims that took most of it and left 47 and 60 corrections: 20 at least
+  // (four windows' worth), whatever stalls took.
+  EXPECT_GE(fast_dropped, 20u) << "the fast source's surplus was not dropped (repeated " << fast_repeated << ")";
+  EXPECT_GE(slow_repeated, 20u) << "the slow source's lack was not made up (dropped " << slow_dropped << ")";
+  EXPECT_GT(fast_dropped, 2 * fast_repeated) << "the fast source: corrections the wrong way";
+  EXPECT_GT(slow_repeated, 2 * slow_dropped) << "the slow source: corrections the wrong way";
+
   const std::vector<float>& heard = listener.out().samples;
-  ASSERT_GE(heard.size(), 2600u * 80u);
-  // The tone was made on the fast clock: 400.4 Hz in the module's time. A
-  // dropped sample steps its phase by 0.31 rad, at most twice in 0.2 s.
-  EXPECT_NEAR(tone_db(heard, 400.4, kRate, heard.size() - 1600, 1600) - audiotestsrc_dbm0(kVolume), 0.0, 0.5);
+  ASSERT_GE(heard.size(), 4000u * 40u);
+  // Dropping a sample in one frame of ten plays 401 cycles of a 400 Hz tone
+  // a second: while the control corrects, a tone is up to 0.25% higher
+  // (lower when it repeats), 0.2% on average. Each correction steps its
+  // phase by a sample (0.31 or 0.47 rad), 20 times a second, which moves
+  // part of it into sidebands 20 Hz apart (measured: 2 to 3.6 dB, more with
+  // a trim in the window). So: the level at the best frequency between the
+  // tone's and the most corrected, over the last 2 s, is the talker heard
+  // (within 10 dB), not lost to the corrections; the levels are recorded.
+  const double talk = audiotestsrc_dbm0(0.2);
+  auto best_level = [&](double from, double to) {
+    double best = -300.0;
+    for (double f = from; f <= to + 1e-9; f += 0.1)
+      best = std::max(best, tone_db(heard, f, kRate, heard.size() - 16000, 16000));
+    return best - talk;
+  };
+  const double fast_level = best_level(400.0, 401.0), slow_level = best_level(598.5, 600.0);
+  RecordProperty("fast_level_db", std::to_string(fast_level));
+  RecordProperty("slow_level_db", std::to_string(slow_level));
+  EXPECT_GT(fast_level, -10.0) << "the fast talker";
+  EXPECT_GT(slow_level, -10.0) << "the slow talker";
 }
 
 }  // namespace
