@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Keeps the call table of docs/porting.md true.
 
-usage: porting_table.py PORTING_MD INCLUDE_DIR LIBRARY
+usage: porting_table.py PORTING_MD INCLUDE_DIR LIBRARY [INCLUDE_DIR LIBRARY...]
 
 Reads the table between the porting-table markers (call, header, state,
-notes) and checks it against the public headers and the library:
+notes) and checks it against the public headers and the library that
+provides them (libprosody's; libprosody-vmp's for the RTP headers):
 - a provided call ("yes" or "differs") is declared in the header its row
   names (directly, or as a #define to a declared name, as res_lib.h maps
   acu_open_card to acu_open_card_65), and the library exports it;
@@ -56,11 +57,16 @@ def exported(library):
 
 
 def main():
-    md, include_dir, library = sys.argv[1:4]
+    md, pairs = sys.argv[1], sys.argv[2:]
+    if not pairs or len(pairs) % 2:
+        sys.exit(__doc__)
     rows = table_rows(md)
-    headers = header_declarations(include_dir)
-    symbols = exported(library)
-    declared_anywhere = set().union(*(calls for calls, _ in headers.values()))
+    headers = {}  # header: (calls, macros, what its library exports)
+    for include_dir, library in zip(pairs[::2], pairs[1::2]):
+        symbols = exported(library)
+        for name, (calls, macros) in header_declarations(include_dir).items():
+            headers[name] = (calls, macros, symbols)
+    declared_anywhere = set().union(*(calls for calls, _, _ in headers.values()))
     errors = []
     seen = set()
     for call, header, state in rows:
@@ -77,16 +83,16 @@ def main():
         if header not in headers:
             errors.append(f"{call}: no header {header}")
             continue
-        calls, macros = headers[header]
+        calls, macros, symbols = headers[header]
         name = call if call in calls else macros.get(call)
         if name not in calls:
             errors.append(f"{call}: marked {state}, but {header} does not declare it")
         elif name not in symbols:
             errors.append(f"{call}: declared as {name}, but the library does not export it")
     tabled = {r[0] for r in rows}
-    for header, (calls, macros) in headers.items():
-        if header == "prosody_sw.h":
-            continue  # our extensions, listed in their own section
+    for header, (calls, macros, _) in headers.items():
+        if header in ("prosody_sw.h", "prosody_vmp.h"):
+            continue  # our extensions, listed in their own sections
         mapped = {target: macro for macro, target in macros.items()}
         for call in sorted(calls):
             if call not in tabled and mapped.get(call) not in tabled:

@@ -138,27 +138,27 @@ inline std::vector<Party> parties_of(const Topology& t, std::size_t capacity_fra
   return parties;
 }
 
-// Stepped in lockstep, modules in order: every party's frame in, every
-// module stepped once, every party's frame out.
-inline void run_stepped(Card& card, std::vector<Party>& parties, std::size_t frames) {
+// One frame in lockstep, modules in order: every party's next frame in,
+// every module stepped once, every party's frame out.
+inline void step_once(Card& card, std::vector<Party>& parties) {
   std::vector<float> buf(kFrame);
-  for (std::size_t f = 0; f < frames; ++f) {
-    for (Party& p : parties) {
-      for (std::size_t i = 0; i < kFrame; ++i) {
-        const std::size_t at = f * kFrame + i;
-        buf[i] = at < p.input.size() ? p.input[at] : 0.0f;
-      }
-      std::size_t accepted = 0;
-      ASSERT_EQ(p.io->write_input(buf.data(), kFrame, accepted), Errc::ok);
-    }
-    card.step_all();
-    for (Party& p : parties) {
-      std::size_t got = 0;
-      ASSERT_EQ(p.io->read_output(buf.data(), kFrame, got), Errc::ok);
-      ASSERT_EQ(got, kFrame);
-      p.output.insert(p.output.end(), buf.begin(), buf.end());
-    }
+  for (Party& p : parties) {
+    const std::size_t at = p.output.size();
+    for (std::size_t i = 0; i < kFrame; ++i) buf[i] = at + i < p.input.size() ? p.input[at + i] : 0.0f;
+    std::size_t accepted = 0;
+    ASSERT_EQ(p.io->write_input(buf.data(), kFrame, accepted), Errc::ok);
   }
+  card.step_all();
+  for (Party& p : parties) {
+    std::size_t got = 0;
+    ASSERT_EQ(p.io->read_output(buf.data(), kFrame, got), Errc::ok);
+    ASSERT_EQ(got, kFrame);
+    p.output.insert(p.output.end(), buf.begin(), buf.end());
+  }
+}
+
+inline void run_stepped(Card& card, std::vector<Party>& parties, std::size_t frames) {
+  for (std::size_t f = 0; f < frames; ++f) ASSERT_NO_FATAL_FAILURE(step_once(card, parties));
 }
 
 // Every party hears every other at kLevel (within 1 dB), over output samples

@@ -16,27 +16,14 @@
 #include <vector>
 
 #include "engine/handles.hpp"
+#include "prosody/endpoint.hpp"
 
 namespace prosody::detail {
 
-// Where a data source's frame comes from.
-class EndpointSource {
- public:
-  virtual ~EndpointSource() = default;
-  // Fills frame with this frame's n samples. A sample that was not received
-  // (lost, late) is NaN: each input fed by the source conceals it as lost
-  // audio, and a sink forwarding the source sends silence for it.
-  virtual void pull(float* frame, std::size_t n) = 0;
-};
-
-// Where a data sink's frame goes.
-class EndpointSink {
- public:
-  virtual ~EndpointSink() = default;
-  // This frame of the connected datafeed (n samples), or null when no
-  // datafeed is connected (or its source has gone).
-  virtual void push(const float* frame, std::size_t n) = 0;
-};
+// The two interfaces are public (prosody/endpoint.hpp): a component outside
+// the core puts its own endpoints on a module through them.
+using ::prosody::EndpointSink;
+using ::prosody::EndpointSource;
 
 // Endpoint ids. An endpoint's id is also its datafeed (for a source): the
 // datafeed tag (bit 63) with the low 24 bits zero, which no channel's

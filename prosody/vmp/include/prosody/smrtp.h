@@ -1,0 +1,252 @@
+/*
+ * smrtp.h - RTP endpoints: VMP[rx] receives RTP into a datafeed, VMP[tx]
+ * sends a datafeed as RTP. Declarations follow Aculab's smrtp.h and
+ * prosrtpapi.h for the calls libprosody-vmp provides (G.711 A-law and
+ * mu-law, L16; IPv4). Link with libprosody-vmp (pkg-config prosody-vmp).
+ *
+ * Addresses are the OS socket structures, in network byte order; ports
+ * reported by sm_vmprx_get_ports are host-order ints, as Aculab's library
+ * gives them.
+ */
+#ifndef PROSODY_SMRTP_H
+#define PROSODY_SMRTP_H
+
+#include <netinet/in.h>
+
+#include "smdrvr.h"
+#include "px_prostype.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef DEFINED_SOCKADDR_IN
+typedef struct sockaddr_in SOCKADDR_IN;
+#define DEFINED_SOCKADDR_IN
+#endif
+
+enum kSMPLCMode { kSMPLCModeDisabled, kSMPLCModeEnabled, };
+enum kSMVMPrxType { kSMVMPrxTypeIPv4, kSMVMPrxTypeIPv6, };
+enum kSMVMPTxVADMode { kSMVMPTxVADModeDisabled, kSMVMPTxVADModeEnabled, kSMVMPTxVADModeComfortNoise, };
+
+enum kSMVMPrxStatus {
+    kSMVMPrxStatusRunning,
+    kSMVMPrxStatusStopped,
+    kSMVMPrxStatusDetectTone,
+    kSMVMPrxStatusEndTone,
+    kSMVMPrxStatusGotPorts,
+    kSMVMPrxStatusNewSSRC,
+    kSMVMPrxStatusUnhandledPayload,
+    kSMVMPrxStatusCodecSpecific,
+    kSMVMPrxStatusGotPortsIPv6,
+    kSMVMPrxStatusNewSSRCIPv6,
+    kSMVMPrxStatusSTUNBindRequest,
+    kSMVMPrxStatusSTUNBindResponse,
+    kSMVMPrxStatusJBResync,
+    kSMVMPrxStatusProfileSpecific,
+};
+
+enum kSMVMPtxStatus {
+    kSMVMPtxStatusRunning,
+    kSMVMPtxStatusStopped,
+    kSMVMPtxStatusToneOngoing,
+    kSMVMPtxStatusToneCompleted,
+    kSMVMPtxStatusSSRC,
+};
+
+enum kSMCodecType {
+    kSMCodecTypeAlaw,
+    kSMCodecTypeMulaw,
+    kSMCodecTypeG729AB,
+    kSMCodecTypeRFC2833,
+    kSMCodecTypeComfortNoise,
+};
+
+/* ---- VMP[rx] ---------------------------------------------------------- */
+
+typedef struct sm_vmprx_create_parms {
+    tSMVMPrxId vmprx;                 /* out */
+    tSMModuleId module;               /* in */
+    enum kSMVMPrxType type;           /* in: IPv4 only here */
+    struct in_addr address;           /* in: local address (INADDR_ANY: every interface) */
+    struct in6_addr ipv6_address;     /* in: unused */
+    tSM_INT mux_rtcp;                 /* in: must be 0 (RTCP on its own port) */
+} SM_VMPRX_CREATE_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_create(struct sm_vmprx_create_parms *vmprxp);
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_destroy(tSMVMPrxId vmprx);
+
+typedef struct sm_vmprx_stop_parms {
+    tSMVMPrxId vmprx;                 /* in */
+} SM_VMPRX_STOP_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_stop(struct sm_vmprx_stop_parms *stopp);
+
+typedef struct sm_vmprx_datafeed_parms {
+    tSMVMPrxId vmprx;                 /* in */
+    tSMDatafeedId datafeed;           /* out */
+} SM_VMPRX_DATAFEED_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_get_datafeed(struct sm_vmprx_datafeed_parms *datafeedp);
+
+typedef struct sm_vmprx_port_parms {
+    tSMVMPrxId vmprx;                 /* in */
+    int RTP_port;                     /* out */
+    int RTCP_port;                    /* out */
+    struct in_addr address;           /* out */
+    struct in6_addr ipv6_address;     /* out: unused */
+    tSM_UT32 nowait;                  /* in: the ports are known at create; ignored */
+} SM_VMPRX_PORT_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_get_ports(struct sm_vmprx_port_parms *portp);
+
+typedef struct sm_vmprx_status_parms {
+    tSMVMPrxId vmprx;                           /* in */
+    enum kSMVMPrxStatus status;                 /* out */
+    union {
+        struct { tSM_INT id; double volume; unsigned duration; } tone;
+        struct { int RTP_Port; int RTCP_Port; struct in_addr address; } ports;
+        struct { tSM_INT no_data; } run;
+        struct { struct in_addr address; int port; int ssrc; } ssrc;
+        struct { int type; } payload;
+    } u;                                        /* out */
+} SM_VMPRX_STATUS_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_status(struct sm_vmprx_status_parms *statusp);
+
+typedef struct sm_vmprx_sample_rate_parms {
+    tSMVMPrxId vmprx;
+    tSM_UT32 sample_rate;             /* L16's RTP clock rate: 8000 (default), 16000, 32000 or 48000 */
+} SM_VMPRX_SAMPLE_RATE_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_config_sample_rate(struct sm_vmprx_sample_rate_parms *sample_ratep);
+
+typedef struct sm_vmprx_jitter_parms {
+    tSMVMPrxId vmprx;
+    tSM_UT32 max_delay_ms;            /* default 100 */
+    tSM_UT32 initial_delay_ms;        /* default 50; must be below max_delay_ms */
+} SM_VMPRX_JITTER_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_config_jitter(struct sm_vmprx_jitter_parms *jitterp);
+
+typedef struct sm_vmprx_codec_parms {
+    tSMVMPrxId vmprx;
+    enum kSMCodecType codec;          /* kSMCodecTypeAlaw or kSMCodecTypeMulaw */
+    tSM_INT payload_type;             /* 0..127; -1 removes the codec */
+    enum kSMPLCMode plc_mode;
+} SM_VMPRX_CODEC_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_config_codec(struct sm_vmprx_codec_parms *codecp);
+
+typedef struct sm_vmprx_codec_alaw_parms {
+    tSMVMPrxId vmprx;
+    tSM_INT payload_type;
+    enum kSMPLCMode plc_mode;
+} SM_VMPRX_CODEC_ALAW_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_config_codec_alaw(struct sm_vmprx_codec_alaw_parms *codecp);
+
+typedef struct sm_vmprx_codec_mulaw_parms {
+    tSMVMPrxId vmprx;
+    tSM_INT payload_type;
+    enum kSMPLCMode plc_mode;
+} SM_VMPRX_CODEC_MULAW_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_config_codec_mulaw(struct sm_vmprx_codec_mulaw_parms *codecp);
+
+typedef struct sm_vmprx_codec_rfc2833_parms {
+    tSMVMPrxId vmprx;
+    tSM_INT payload_type;             /* the telephone-event payload type; -1 removes it */
+    enum kSMPLCMode plc_mode;         /* ignored */
+} SM_VMPRX_CODEC_RFC2833_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_config_codec_rfc2833(struct sm_vmprx_codec_rfc2833_parms *codecp);
+
+typedef struct sm_vmprx_tone_parms {
+    tSMVMPrxId vmprx;                 /* in */
+    tSM_INT regen_tones;              /* in: must be 0 (regeneration is not provided) */
+    tSM_INT detect_tones;             /* in: report events as DetectTone / EndTone */
+    tSM_INT enforce_tone_spacing;     /* in: ignored */
+} SM_VMPRX_TONE_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_config_tones(struct sm_vmprx_tone_parms *tonep);
+
+typedef struct sm_vmprx_codec_l16_parms {
+    tSMVMPrxId vmprx;
+    tSM_INT payload_type;
+    enum kSMPLCMode plc_mode;
+} SM_VMPRX_CODEC_L16_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_config_codec_l16(struct sm_vmprx_codec_l16_parms *codecp);
+
+/* ---- VMP[tx] ---------------------------------------------------------- */
+
+typedef struct sm_vmptx_create_parms {
+    tSMVMPtxId vmptx;                 /* out */
+    tSMModuleId module;               /* in */
+} SM_VMPTX_CREATE_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_create(struct sm_vmptx_create_parms *vmptxp);
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_destroy(tSMVMPtxId vmptx);
+
+typedef struct sm_vmptx_stop_parms {
+    tSMVMPtxId vmptx;                 /* in */
+} SM_VMPTX_STOP_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_stop(struct sm_vmptx_stop_parms *stopp);
+
+typedef struct sm_vmptx_config_parms {
+    tSMVMPtxId vmptx;                 /* in */
+    SOCKADDR_IN destination_rtp;      /* in */
+    SOCKADDR_IN source_rtp;           /* in: address and port sent from (0: any) */
+    int TOS_RTP;                      /* in: ignored */
+    SOCKADDR_IN destination_rtcp;     /* in: port 0: the RTP port + 1 */
+    SOCKADDR_IN source_rtcp;          /* in: address and port sent from (0: any) */
+    int TOS_RTCP;                     /* in: ignored */
+} SM_VMPTX_CONFIG_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_config(struct sm_vmptx_config_parms *configp);
+
+typedef struct sm_vmptx_datafeed_connect_parms {
+    tSMDatafeedId data_source;        /* in */
+    tSMVMPtxId vmptx;                 /* in */
+} SM_VMPTX_DATAFEED_CONNECT_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_datafeed_connect(struct sm_vmptx_datafeed_connect_parms *datafeedp);
+
+typedef struct sm_vmptx_status_parms {
+    tSMVMPtxId vmptx;                 /* in */
+    enum kSMVMPtxStatus status;       /* out */
+    union {
+        struct { int ssrc; } ssrc;    /* out */
+    } u;                              /* out */
+} SM_VMPTX_STATUS_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_status(struct sm_vmptx_status_parms *statusp);
+
+typedef struct sm_vmptx_sample_rate_parms {
+    tSMVMPtxId vmptx;
+    tSM_UT32 sample_rate;             /* L16's RTP clock rate: 8000 (default), 16000, 32000 or 48000 */
+} SM_VMPTX_SAMPLE_RATE_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_config_sample_rate(struct sm_vmptx_sample_rate_parms *sample_ratep);
+
+typedef struct sm_vmptx_codec_parms {
+    tSMVMPtxId vmptx;
+    enum kSMCodecType codec;          /* kSMCodecTypeAlaw or kSMCodecTypeMulaw */
+    tSM_INT payload_type;
+    enum kSMVMPTxVADMode VADMode;     /* kSMVMPTxVADModeDisabled only */
+    tSM_INT ptime;                    /* ms, a non-zero multiple of 10 */
+} SM_VMPTX_CODEC_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_config_codec(struct sm_vmptx_codec_parms *codecp);
+
+typedef struct sm_vmptx_codec_alaw_parms {
+    tSMVMPtxId vmptx;
+    tSM_INT payload_type;
+    enum kSMVMPTxVADMode VADMode;
+    tSM_INT ptime;
+} SM_VMPTX_CODEC_ALAW_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_config_codec_alaw(struct sm_vmptx_codec_alaw_parms *codecp);
+
+typedef struct sm_vmptx_codec_mulaw_parms {
+    tSMVMPtxId vmptx;
+    tSM_INT payload_type;
+    enum kSMVMPTxVADMode VADMode;
+    tSM_INT ptime;
+} SM_VMPTX_CODEC_MULAW_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_config_codec_mulaw(struct sm_vmptx_codec_mulaw_parms *codecp);
+
+typedef struct sm_vmptx_codec_l16_parms {
+    tSMVMPtxId vmptx;
+    tSM_INT payload_type;
+    enum kSMVMPTxVADMode VADMode;
+    tSM_INT ptime;
+} SM_VMPTX_CODEC_L16_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_config_codec_l16(struct sm_vmptx_codec_l16_parms *codecp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PROSODY_SMRTP_H */
