@@ -1,5 +1,7 @@
 #include "corpus.hpp"
 
+#include "signal.hpp"
+
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -55,6 +57,11 @@ std::vector<std::string> speech_files(std::string* why) {
 
 std::vector<std::string> music_files(std::string* why) {
   return corpus_files(music_dir(), "music", "asterisk-moh-opsound-wav", "PROSODY_MUSIC_DIR", why);
+}
+
+bool read_corpus_file(const std::string& path, std::vector<float>& x) {
+  int rate = 0;
+  return read_wav(path, x, rate) && rate == 8000;
 }
 
 }  // namespace testsig

@@ -18,4 +18,7 @@ std::string music_dir();
 std::vector<std::string> speech_files(std::string* why);
 std::vector<std::string> music_files(std::string* why);
 
+// One corpus file's samples: false if it is unreadable or not 8 kHz.
+bool read_corpus_file(const std::string& path, std::vector<float>& x);
+
 }  // namespace testsig

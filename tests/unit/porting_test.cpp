@@ -4,7 +4,7 @@
 // library used to differ from the reference (issue 14): any non-zero agc
 // enables AGC, ToneLen reports without digit mapping keep both tone
 // indices, sm_get_recorded_data honours length, sm_discard_recognised needs
-// an input half.
+// an input half; the modem answer tone and beep detectors.
 #include <gtest/gtest.h>
 #include <poll.h>
 
@@ -21,6 +21,7 @@
 #include "prosody/smbesp.h"
 #include "prosody/smclib.h"
 #include "prosody/smdrvr.h"
+#include "answer_stimulus.hpp"
 #include "signal.hpp"
 
 namespace prosody::test {
@@ -367,8 +368,8 @@ class InputToneSets : public Porting {
   };
   std::vector<Feed> feeds_;
 
-  // A listener hearing pcm, listening with active_set and cptone recognition.
-  tSMChannelId listener(const std::vector<std::int16_t>& pcm, int active_set) {
+  // An input channel hearing pcm (replayed on an output feeding it).
+  tSMChannelId hearing(const std::vector<std::int16_t>& pcm) {
     const tSMChannelId in = alloc(kSMChannelTypeInput), out = alloc(kSMChannelTypeOutput);
     SM_REPLAY_PARMS rp{};
     rp.channel = out;
@@ -376,6 +377,11 @@ class InputToneSets : public Porting {
     EXPECT_EQ(sm_replay_start(&rp), 0);
     feeds_.push_back({out, &pcm});
     connect(out, in);
+    return in;
+  }
+  // A listener hearing pcm, listening with active_set and cptone recognition.
+  tSMChannelId listener(const std::vector<std::int16_t>& pcm, int active_set) {
+    const tSMChannelId in = hearing(pcm);
     SM_LISTEN_FOR_PARMS lf{};
     lf.channel = in;
     lf.tone_detection_mode = kSMToneEndDetectionNoMinDuration;
@@ -578,6 +584,115 @@ TEST_F(InputToneSets, ArgumentsAreChecked) {
   EXPECT_EQ(sm_listen_for(&lf), ERR_SM_BAD_PARAMETER) << "no such set";
   lf.active_tone_set_id = ts.id;
   EXPECT_EQ(sm_listen_for(&lf), 0);
+}
+
+// ---------------------------------------------------------------------------
+// sm_ans_listen_for and sm_beep_listen_for
+
+class AnswerListeners : public InputToneSets {
+ protected:
+  static int listen_ans(tSMChannelId ch, int enable) {
+    SM_ANS_LISTEN_FOR_PARMS p{};
+    p.channel = ch;
+    p.enable = enable;
+    return sm_ans_listen_for(&p);
+  }
+  static int listen_beep(tSMChannelId ch, int enable) {
+    SM_BEEP_LISTEN_FOR_PARMS p{};
+    p.channel = ch;
+    p.enable = enable;
+    return sm_beep_listen_for(&p);
+  }
+  static unsigned frames_of(const std::vector<std::int16_t>& pcm) { return unsigned(pcm.size() / 80 + 50); }
+};
+
+std::vector<std::int16_t> answer_pcm(bool reversals, double am_depth) {
+  answertest::AnswerSignal s;
+  s.level_dbm0 = -20.0;
+  s.reversals = reversals;
+  s.am_depth = am_depth;
+  return testsig::to_int16(answertest::answer_tone(s, 1.5, 0.3));
+}
+
+// Each kind reaches the recognition queue as kSMRecognisedANS with its
+// kSMANSType in param0 and the delay from its onset in param1; a channel
+// that does not listen hears nothing of it.
+TEST_F(AnswerListeners, EachAnswerToneKindIsRecognised) {
+  const std::vector<std::int16_t> pcm[] = {answer_pcm(false, 0.0), answer_pcm(true, 0.0), answer_pcm(false, 0.2),
+                                           answer_pcm(true, 0.2)};
+  const int kinds[] = {kSMANSTypeANS, kSMANSTypeANSPhaseRev, kSMANSTypeANSam, kSMANSTypeANSamPhaseRev};
+  tSMChannelId ch[4];
+  for (int k = 0; k < 4; ++k) {
+    ch[k] = hearing(pcm[k]);
+    ASSERT_EQ(listen_ans(ch[k], 1), 0);
+  }
+  const tSMChannelId deaf = hearing(pcm[0]);
+  run(frames_of(pcm[0]));
+  for (int k = 0; k < 4; ++k) {
+    const auto all = recognised(ch[k]);
+    ASSERT_EQ(all.size(), 1u) << "kind " << kinds[k];
+    EXPECT_EQ(all[0].type, kSMRecognisedANS);
+    EXPECT_EQ(all[0].param0, kinds[k]);
+    EXPECT_GE(all[0].param1, 500) << "ms from the onset to the report";
+    EXPECT_LE(all[0].param1, 540);
+  }
+  EXPECT_TRUE(recognised(deaf).empty());
+}
+
+// A beep is reported at its end with its frequency and duration.
+TEST_F(AnswerListeners, BeepIsRecognisedAtItsEnd) {
+  std::vector<float> x(8000 + 2400 + 8000, 0.0f);
+  testsig::add_sine(x, 1000.0, -18.0, 8000.0, 0.0, 8000, 2400);
+  const auto pcm = testsig::to_int16(x);
+  const tSMChannelId ch = hearing(pcm);
+  ASSERT_EQ(listen_beep(ch, 1), 0);
+  run(frames_of(pcm));
+  const auto all = recognised(ch);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].type, kSMRecognisedBeep);
+  EXPECT_NEAR(all[0].param0, 1000, 3) << "Hz";
+  EXPECT_NEAR(all[0].param1, 300, 3) << "ms";
+}
+
+// sm_listen_for, sm_ans_listen_for and sm_beep_listen_for each set their
+// own detector: switching one leaves the others as they were. (The answer
+// tone, a steady tone followed by quiet, is not a beep as well.)
+TEST_F(AnswerListeners, EachCallSetsOnlyItsOwnDetector) {
+  std::vector<float> x(4000 + 2400 + 4000, 0.0f);
+  testsig::add_sine(x, 1000.0, -18.0, 8000.0, 0.0, 4000, 2400);
+  const std::vector<float> ans = answertest::answer_tone(answertest::AnswerSignal{}, 1.5, 0.0);
+  x.insert(x.end(), ans.begin(), ans.end());
+  x.resize(x.size() + 4000, 0.0f);
+  const auto pcm = testsig::to_int16(x);
+
+  const tSMChannelId both = hearing(pcm), ans_only = hearing(pcm);
+  ASSERT_EQ(listen_ans(both, 1), 0);
+  ASSERT_EQ(listen_beep(both, 1), 0);
+  SM_LISTEN_FOR_PARMS lf{};
+  lf.channel = both;
+  lf.tone_detection_mode = kSMToneDetectionNone;
+  ASSERT_EQ(sm_listen_for(&lf), 0) << "tones off: answer tones and beeps stay on";
+  ASSERT_EQ(listen_ans(ans_only, 1), 0);
+  ASSERT_EQ(listen_beep(ans_only, 1), 0);
+  ASSERT_EQ(listen_beep(ans_only, 0), 0);
+  run(frames_of(pcm));
+  const auto heard = recognised(both);
+  ASSERT_EQ(heard.size(), 2u);
+  EXPECT_EQ(heard[0].type, kSMRecognisedBeep);
+  EXPECT_EQ(heard[1].type, kSMRecognisedANS);
+  EXPECT_EQ(heard[1].param0, kSMANSTypeANS);
+  const auto only = recognised(ans_only);
+  ASSERT_EQ(only.size(), 1u);
+  EXPECT_EQ(only[0].type, kSMRecognisedANS);
+}
+
+TEST_F(AnswerListeners, ArgumentsAreChecked) {
+  EXPECT_EQ(sm_ans_listen_for(nullptr), ERR_SM_BAD_PARAMETER);
+  EXPECT_EQ(sm_beep_listen_for(nullptr), ERR_SM_BAD_PARAMETER);
+  const tSMChannelId out = alloc(kSMChannelTypeOutput);
+  EXPECT_NE(listen_ans(out, 1), 0) << "an output-only channel has no input to listen to";
+  EXPECT_NE(listen_beep(out, 1), 0);
+  EXPECT_NE(listen_ans(tSMChannelId{}, 1), 0) << "no channel";
 }
 
 }  // namespace

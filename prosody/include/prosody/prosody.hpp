@@ -332,7 +332,23 @@ struct ListenSettings {
   // participant with detection enabled, as on Prosody).
   bool suppress = true;
   unsigned lookahead_us = 0;  // 0..16000: delay on the mix path only
+  // sm_ans_listen_for: modem answer tones (V.25 ANS and /ANS, V.8 ANSam and
+  // /ANSam), each reported once when told apart, about 520 ms after its
+  // onset: RecognitionType::ans, param0 = AnswerTone (1 ANS, 2 /ANS,
+  // 3 ANSam, 4 /ANSam), param1 = ms from the onset to the report.
+  bool answer_tones = false;
+  // sm_beep_listen_for: an answering machine's beep (one steady pure tone,
+  // 350-2,600 Hz, 90 ms or longer, then quiet), reported once, within 80 ms
+  // of its end: RecognitionType::beep, is_end, param0 = frequency in Hz,
+  // param1 = duration in ms. Neither kind is suppressed, and `report`
+  // does not apply to them.
+  bool beeps = false;
 };
+
+// Which part of a channel's ListenSettings a listen_for call sets: the C
+// API's sm_listen_for, sm_ans_listen_for and sm_beep_listen_for each set
+// their own and keep the others'.
+enum class ListenPart { all, tones, answer_tones, beeps };
 
 enum class RecognitionType {
   nothing = 0,
@@ -342,6 +358,8 @@ enum class RecognitionType {
   grunt_start = 5,
   grunt_end = 6,
   overrun = 12,
+  ans = 13,   // a modem answer tone (sm_ans_listen_for): param0 its kind
+  beep = 14,  // an answering machine's beep (sm_beep_listen_for), at its end
 };
 
 struct Recognition {
@@ -630,7 +648,7 @@ class Channel {
   void set_sidetone(ChannelId output);  // empty id removes it
 
   // -- Tone detection on the input half
-  void listen_for(const ListenSettings& settings);
+  void listen_for(const ListenSettings& settings, ListenPart part = ListenPart::all);
   std::optional<Recognition> get_recognised();
   void discard_recognised();
 

@@ -101,6 +101,36 @@ typedef struct sm_recognised_parms {
 } SM_RECOGNISED_PARMS;
 
 ACUAPI int ACUTiNG_WINAPI sm_get_recognised(struct sm_recognised_parms *recogp);
+
+/* Modem answer tones and answering-machine beeps. The reference names these
+ * calls and their kSMRecognised types but not their parameter structs: these
+ * structs, and the meanings of param0/param1, are this library's own
+ * (docs/porting.md). Each call sets only its own detector; sm_listen_for
+ * leaves both as they are. */
+typedef struct sm_ans_listen_for_parms {
+    tSMChannelId channel;                           /* in */
+    tSM_INT enable;                                 /* in: non-zero listens */
+} SM_ANS_LISTEN_FOR_PARMS;
+
+/* kSMRecognisedANS: param0 one of these, param1 the ms from the tone's
+ * onset to the report (about 520). */
+enum kSMANSType {
+    kSMANSTypeANS = 1,          /* V.25 ANS, or a fax CED: 2100 Hz */
+    kSMANSTypeANSPhaseRev,      /* V.25 /ANS: phase reversals every 450 ms */
+    kSMANSTypeANSam,            /* V.8 ANSam: 15 Hz amplitude modulation */
+    kSMANSTypeANSamPhaseRev,    /* V.8 /ANSam */
+};
+
+ACUAPI int ACUTiNG_WINAPI sm_ans_listen_for(struct sm_ans_listen_for_parms *ansp);
+
+/* kSMRecognisedBeep, at the beep's end: param0 its frequency in Hz, param1
+ * its duration in ms. */
+typedef struct sm_beep_listen_for_parms {
+    tSMChannelId channel;                           /* in */
+    tSM_INT enable;                                 /* in: non-zero listens */
+} SM_BEEP_LISTEN_FOR_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_beep_listen_for(struct sm_beep_listen_for_parms *beepp);
 ACUAPI int ACUTiNG_WINAPI sm_discard_recognised(tSMChannelId channel);
 
 /* ---- Replay ------------------------------------------------------------ */

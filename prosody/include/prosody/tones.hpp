@@ -23,12 +23,13 @@ struct CadencePattern;
 // One detector report. A tone produces a start event when it is confirmed
 // and an end event when it ends; consumers pick what the report mode asks.
 struct ToneEvent {
-  RecognitionType type = RecognitionType::nothing;  // digit, tone or cptone
+  RecognitionType type = RecognitionType::nothing;  // digit, tone, cptone, ans or beep
   // digit: the character '0'..'9', '*', '#', 'A'..'D';
   // cptone: the Prosody call-progress id (1..255; 6 = fax CNG, 7 = fax CED);
-  // tone: the band-1 frequency index of the active tone set.
+  // tone: the band-1 frequency index of the active tone set;
+  // ans: the kind (1 ANS, 2 /ANS, 3 ANSam, 4 /ANSam); beep: its frequency in Hz.
   int code = 0;
-  int code2 = 0;  // tone: the band-2 index
+  int code2 = 0;  // tone: the band-2 index; ans: ms from the onset to the report; beep: duration in ms
   bool is_end = false;
   std::uint64_t start_sample = 0;  // onset, in input samples since construction/reset
   std::uint64_t end_sample = 0;    // end events: first sample after the tone

@@ -144,6 +144,16 @@ bool map_tone_mode(int mode, ListenSettings& s) {
   return false;
 }
 
+// sm_ans_listen_for and sm_beep_listen_for: one detector, on or off.
+template <typename Parms>
+int listen_for_one(Parms* p, bool ListenSettings::*detector, ListenPart part) {
+  if (!p) return ERR_SM_BAD_PARAMETER;
+  PROSODY_ENGINE_OR_RETURN(e, p->channel);
+  ListenSettings s;
+  s.*detector = p->enable != 0;
+  return rc(e->listen_for(raw(p->channel), s, part));
+}
+
 }  // namespace
 
 extern "C" {
@@ -369,7 +379,15 @@ int sm_listen_for(struct sm_listen_for_parms* p) {
   s.tone_set = p->active_tone_set_id;
   s.map_to_digits = mapping == kSMDTMFToneSetDigitMapping;
   s.cptone_recognition = p->enable_cptone_recognition != 0;
-  return rc(e->listen_for(raw(p->channel), s));
+  return rc(e->listen_for(raw(p->channel), s, ListenPart::tones));
+}
+
+int sm_ans_listen_for(struct sm_ans_listen_for_parms* p) {
+  return listen_for_one(p, &ListenSettings::answer_tones, ListenPart::answer_tones);
+}
+
+int sm_beep_listen_for(struct sm_beep_listen_for_parms* p) {
+  return listen_for_one(p, &ListenSettings::beeps, ListenPart::beeps);
 }
 
 int sm_get_recognised(struct sm_recognised_parms* p) {

@@ -353,8 +353,8 @@ void Channel::set_sidetone(ChannelId output) {
   check(PROSODY_ENGINE("Channel::set_sidetone").set_sidetone(id_.value, output.value), "Channel::set_sidetone");
 }
 
-void Channel::listen_for(const ListenSettings& s) {
-  check(PROSODY_ENGINE("Channel::listen_for").listen_for(id_.value, s), "Channel::listen_for");
+void Channel::listen_for(const ListenSettings& s, ListenPart part) {
+  check(PROSODY_ENGINE("Channel::listen_for").listen_for(id_.value, s, part), "Channel::listen_for");
 }
 std::optional<Recognition> Channel::get_recognised() {
   Recognition r;

@@ -110,7 +110,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   Errc participant_channel(int id, std::uintptr_t& in);
 
   // -- Tones (engine_tones.cpp)
-  Errc listen_for(std::uintptr_t in, const ListenSettings& settings);
+  Errc listen_for(std::uintptr_t in, const ListenSettings& settings, ListenPart part = ListenPart::all);
   // The module's input tone tables (sm_add_input_freq_coeffs and family):
   // f(InputToneTables&) -> Errc runs under the control lock; what it
   // changes reaches the detectors at the next frame boundary.

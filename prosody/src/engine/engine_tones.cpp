@@ -4,7 +4,33 @@
 
 namespace prosody::detail {
 
-Errc Engine::listen_for(std::uintptr_t in, const ListenSettings& s) {
+namespace {
+
+// The channel's settings with `part` of s in place of its own.
+ListenSettings merge_listen(const ListenSettings& own, const ListenSettings& s, ListenPart part) {
+  ListenSettings merged = own;
+  switch (part) {
+    case ListenPart::all:
+      merged = s;
+      break;
+    case ListenPart::tones:
+      merged = s;
+      merged.answer_tones = own.answer_tones;
+      merged.beeps = own.beeps;
+      break;
+    case ListenPart::answer_tones:
+      merged.answer_tones = s.answer_tones;
+      break;
+    case ListenPart::beeps:
+      merged.beeps = s.beeps;
+      break;
+  }
+  return merged;
+}
+
+}  // namespace
+
+Errc Engine::listen_for(std::uintptr_t in, const ListenSettings& s, ListenPart part) {
   if (s.enabled) {
     if (s.lookahead_us > 16000) return Errc::bad_parameter;
     if (!(s.twist_normal_db >= 0.0 && s.twist_normal_db <= 20.0) ||
@@ -14,8 +40,9 @@ Errc Engine::listen_for(std::uintptr_t in, const ListenSettings& s) {
   std::shared_ptr<ChannelIo> io;
   const Errc e = with_channel(in, Half::input, [&](ChannelCtl& ch, ChannelKey) {
     if (s.enabled && !model_.input_tones().has_tone_set(s.tone_set)) return Errc::bad_parameter;
-    ch.listening = s.enabled || s.cptone_recognition;
-    ch.listen = s;
+    const ListenSettings merged = merge_listen(ch.listen, s, part);
+    ch.listening = merged.enabled || merged.cptone_recognition || merged.answer_tones || merged.beeps;
+    ch.listen = merged;
     ch.io->listening = ch.listening;
     io = ch.io;
     changed();

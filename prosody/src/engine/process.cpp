@@ -224,8 +224,10 @@ void Runtime::deliver_tones(InputState& in, InputSetup& setup) {
   const ListenSettings& ls = t.detector.settings();
   bool queued = false;
   for (const ToneEvent& ev : t.events) {
-    const bool want =
-        ls.report == ToneReport::start_and_end || (ls.report == ToneReport::at_start ? !ev.is_end : ev.is_end);
+    // Answer tones and beeps come once each, whatever the report mode says.
+    const bool own_report = ev.type == RecognitionType::ans || ev.type == RecognitionType::beep;
+    const bool want = own_report || ls.report == ToneReport::start_and_end ||
+                      (ls.report == ToneReport::at_start ? !ev.is_end : ev.is_end);
     if (!want) continue;
     Recognition r;
     r.is_end = ev.is_end;
@@ -244,7 +246,7 @@ void Runtime::deliver_tones(InputState& in, InputSetup& setup) {
       r.param0 = pos / 4;
       r.param1 = pos % 4;
     }
-    if (ls.report == ToneReport::with_length) {
+    if (ls.report == ToneReport::with_length && !own_report) {
       // ToneLen: the length takes param1, so a tone's two indices share
       // param0 (Prosody packs them too, in a way it does not publish): band 1
       // in bits 8 and up, band 2 in bits 0-7 (0xFF: none).

@@ -65,8 +65,7 @@ struct TalkoffTotals {
 void run_corpus(const Corpus& corpus, double gain_db, const prosody::tones::CallProgressConfig& cfg, TalkoffTotals& t) {
   for (const std::string& path : corpus.files) {
     std::vector<float> x;
-    int rate = 0;
-    if (!testsig::read_wav(path, x, rate) || rate != 8000) {
+    if (!testsig::read_corpus_file(path, x)) {
       ADD_FAILURE() << "unreadable or not 8 kHz: " << path;
       continue;
     }

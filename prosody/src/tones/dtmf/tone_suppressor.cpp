@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "../answer/answer_tones.hpp"
 #include "../cp/cptone_detector.hpp"
 #include "decimator.hpp"
 #include "dtmf_detector.hpp"
@@ -118,7 +119,9 @@ struct ToneSuppressor::Impl {
   tones::Decimator decimator;
   tones::DtmfDetector dtmf;
   tones::CallProgressDetector cp;
-  bool dtmf_on = false, cp_on = false;
+  tones::AnswerToneDetector answer;  // sm_ans_listen_for
+  tones::BeepDetector beep;          // sm_beep_listen_for
+  bool dtmf_on = false, cp_on = false, answer_on = false, beep_on = false;
 
   // Timelines: input samples since construction/reset, and 8 kHz samples
   // since the analysis (re)started at input sample base_in.
@@ -153,7 +156,7 @@ struct ToneSuppressor::Impl {
   std::vector<float> raw, x8, zeros;
 
   std::vector<tones::DtmfEvent> dtmf_events;
-  std::vector<ToneEvent> cp_events;
+  std::vector<ToneEvent> cp_events;  // and the answer and beep detectors'
 
   Impl(unsigned sample_rate, const ListenSettings& s)
       : rate(sample_rate), ratio(sample_rate / 8000), decimator(sample_rate) {
@@ -175,8 +178,8 @@ struct ToneSuppressor::Impl {
   }
 
   void configure(const ListenSettings& s, bool first) {
-    const bool was_dtmf = dtmf_on, was_cp = cp_on;
-    const bool was_analysing = !first && (was_dtmf || was_cp);
+    const bool was_dtmf = dtmf_on, was_cp = cp_on, was_answer = answer_on, was_beep = beep_on;
+    const bool was_analysing = !first && analysing();
     settings = s;
     settings.lookahead_us = std::min(s.lookahead_us, kMaxLookaheadUs);
     delay = std::size_t(std::llround(double(settings.lookahead_us) * rate / 1e6));
@@ -189,7 +192,9 @@ struct ToneSuppressor::Impl {
     // Tone set 1 and user sets (2 and up) are the call-progress detector's.
     dtmf_on = s.enabled && s.tone_set == 0;
     cp_on = s.enabled && (s.tone_set >= 1 || s.cptone_recognition);
-    if ((dtmf_on || cp_on) && !was_analysing) {
+    answer_on = s.answer_tones;
+    beep_on = s.beeps;
+    if (analysing() && !was_analysing) {
       // Analysis (re)starts here: nothing was decimated while it was off.
       decimator.reset();
       base_in = in_count;
@@ -215,6 +220,8 @@ struct ToneSuppressor::Impl {
     cc.min_duration_ms = min_duration_ms(s.min_duration);
     cp.configure(cc);
     if (cp_on && (first || !was_cp)) cp.reset();
+    if (answer_on && (first || !was_answer)) answer.reset();
+    if (beep_on && (first || !was_beep)) beep.reset();
     if (!s.suppress || !s.enabled) end_mute(out_time());
   }
 
@@ -224,12 +231,16 @@ struct ToneSuppressor::Impl {
     decimator.reset();
     dtmf.reset();
     cp.reset();
+    answer.reset();
+    beep.reset();
     std::fill(delay_line.begin(), delay_line.end(), 0.0f);
     line_current = true;
     phase = 1.0;
     interval_count = 0;
     muting = false;
   }
+
+  bool analysing() const { return dtmf_on || cp_on || answer_on || beep_on; }
 
   // Output timeline position of the next output sample.
   std::uint64_t out_time() const { return in_count >= delay ? in_count - delay : 0; }
@@ -357,7 +368,7 @@ struct ToneSuppressor::Impl {
       // 1. Analysis of the raw input, before anything is written to out
       // (in and out may alias). It only reads: the gain below follows the
       // schedule as it stood, as the delay requires.
-      if (dtmf_on || cp_on) {
+      if (analysing()) {
         const float* chunk = direct ? (in ? in : zeros.data()) : line_chunk(first, m);
         analyse(chunk, m, events);
       }
@@ -424,7 +435,7 @@ struct ToneSuppressor::Impl {
     // defines quiet at 8 kHz) while the DTMF detector skips quiet input: it
     // gets zeros, and the decimator does not filter what nobody reads.
     // (Call-progress detection has no such shortcut.)
-    if (!decimator.identity() && dtmf_on && !cp_on && dtmf.skipping_quiet_input() &&
+    if (!decimator.identity() && dtmf_on && !cp_on && !answer_on && !beep_on && dtmf.skipping_quiet_input() &&
         (lost_until == 0 || !lost8_any(count8, m / ratio + 1)) && peak_of(chunk, m) < tones::DtmfDetector::kQuietPeak) {
       const std::size_t m8 = decimator.skip(m);
       dtmf_events.clear();
@@ -461,15 +472,30 @@ struct ToneSuppressor::Impl {
         else
           cp.process(x8p + i, run, count8, cp_events);
       }
+      // Lost input is a gap to these two (silence): a loss during a tone
+      // splits it.
+      const float* audio = lost ? zeros.data() : x8p + i;
+      if (answer_on) answer.process(audio, run, count8, cp_events);
+      if (beep_on) beep.process(audio, run, count8, cp_events);
       count8 += run;
       i = k;
     }
     for (const tones::DtmfEvent& d : dtmf_events) events.push_back(convert(d));
-    for (ToneEvent e : cp_events) {
-      e.start_sample = to_input(double(e.start_sample));
-      if (e.is_end) e.end_sample = to_input(double(e.end_sample));
-      events.push_back(e);
-    }
+    for (const ToneEvent& e : cp_events) emit_8k_event(e, events);
+  }
+
+  // An event of the 8 kHz detectors, on the input timeline. An answer tone
+  // is a steady tone followed by quiet too: with both detectors on, a beep
+  // that is (part of) an answer tone reported is not reported again.
+  void emit_8k_event(ToneEvent e, std::vector<ToneEvent>& events) {
+    const std::uint64_t slack = 400;  // 50 ms at 8 kHz
+    if (e.type == RecognitionType::beep && answer_on &&
+        std::abs(e.code - tones::AnswerToneDetector::kFrequencyHz) <= tones::AnswerToneDetector::kMaxOffsetHz &&
+        answer.within_reported_tone(e.start_sample, slack))
+      return;
+    e.start_sample = to_input(double(e.start_sample));
+    if (e.is_end) e.end_sample = to_input(double(e.end_sample));
+    events.push_back(e);
   }
 
   ToneEvent convert(const tones::DtmfEvent& d) const {
@@ -528,15 +554,10 @@ void ToneSuppressor::finish(float* tail, std::vector<ToneEvent>& events) {
   std::vector<float> silence(n, 0.0f), out(n);
   d.run(silence.data(), out.data(), n, events);
   if (tail) std::copy(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(d.delay), tail);
-  if (d.cp_on) {
-    d.cp_events.clear();
-    d.cp.end_all(d.cp_events);
-    for (ToneEvent e : d.cp_events) {
-      e.start_sample = d.to_input(double(e.start_sample));
-      e.end_sample = d.to_input(double(e.end_sample));
-      events.push_back(e);
-    }
-  }
+  d.cp_events.clear();
+  if (d.cp_on) d.cp.end_all(d.cp_events);
+  if (d.beep_on) d.beep.finish(d.cp_events);
+  for (const ToneEvent& e : d.cp_events) d.emit_8k_event(e, events);
   d.reset();
 }
 std::size_t ToneSuppressor::latency_samples() const noexcept { return impl_->delay; }
