@@ -249,6 +249,47 @@ TEST(FrameApi, HolesAnywhereInAFrameAreConcealedWithoutAClick) {
   EXPECT_NEAR(tone_db(heard, f, kRate, heard.size() - 4 * n, 4 * n), -6.0, 0.5);
 }
 
+TEST(FrameApi, AHoleAfterWholeFramesMirrorsTheLatestOne) {
+  // An input keeps its frames in two buffers that take turns: the frame a
+  // hole mirrors must be the latest, not the one before. Frames 0-4 silent,
+  // 5-9 a tone, all whole; frame 10 brings only its first a samples. The end
+  // hole is the mirror of what came before, faded out: past the received
+  // samples, the mirror reaches into frame 9.
+  Talker call;
+  Module& m = call.m;
+  const std::size_t n = call.n;
+  const std::size_t a = 10;  // samples received in the last frame
+  const std::vector<float> tone = testsig::sine(317.0, -6.0, n * 11, kRate);
+  std::vector<float> said(n * 11, 0.0f);
+  std::copy(tone.begin() + 5 * long(n), tone.end(), said.begin() + 5 * long(n));
+  std::vector<float> heard(n * 11);
+  FrameResult result;
+  for (std::size_t fr = 0; fr <= 10; ++fr) {
+    const FramePiece piece{0, std::uint32_t(fr == 10 ? a : n), said.data() + fr * n, SampleFormat::f32};
+    const FrameInput inputs[] = {{call.talker.id(), Span<const FramePiece>(&piece, 1)}};
+    const FrameOutput outputs[] = {{call.listener.id(), heard.data() + fr * n, SampleFormat::f32}};
+    m.step_frame(inputs, outputs, result);
+  }
+  // Frames 1-9 pass sample-exact (frame 0 fades the talker in).
+  std::size_t mismatches = 0;
+  for (std::size_t i = n; i < 10 * n; ++i) mismatches += heard[i] != said[i];
+  EXPECT_EQ(mismatches, 0u);
+  // Frame 10: the received samples, then sample a + k holds sample a-1-k
+  // counted back through this frame and on into frame 9, faded out.
+  const float* last = heard.data() + 10 * n;
+  const float* before = said.data() + 10 * n;  // before[-j]: frame 9's samples
+  const std::size_t gap = n - a;
+  for (std::size_t i = 0; i < a; ++i) EXPECT_EQ(last[i], before[i]) << i;
+  std::size_t heard_from_frame_9 = 0;
+  for (std::size_t k = 0; k < gap; ++k) {
+    const float mirrored = before[std::ptrdiff_t(a) - 1 - std::ptrdiff_t(k)];
+    EXPECT_EQ(last[a + k], mirrored * (1.0f - float(k + 1) / float(gap))) << "sample " << a + k;
+    heard_from_frame_9 += k >= a && last[a + k] != 0.0f;
+  }
+  // Frame 4 was silent: had the hole mirrored it, all of these would be 0.
+  EXPECT_EQ(heard_from_frame_9, gap - a - 1) << "all but the last, faded to 0";
+}
+
 TEST(FrameApi, AbsentInputIsMissingUntilItsStreamEnds) {
   Talker call;
   Module& m = call.m;

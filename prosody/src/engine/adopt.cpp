@@ -98,6 +98,7 @@ void Runtime::adopt(const ControlModel& model) {
   const Needs need = needs(model);
   const bool participants_changed = build_inputs(model, need);
   build_outputs(model, need);
+  index_frame_ports(nslots);
   build_endpoints(model);
   link_inputs(model);
   build_records(model);
@@ -113,6 +114,20 @@ void Runtime::adopt(const ControlModel& model) {
   }
   group_sum_.resize(groups_.size() * frame_);
   adopting_ = false;
+}
+
+// Which slots have frame ports, for bind_frame; nothing is bound between
+// frames.
+void Runtime::index_frame_ports(std::size_t nslots) {
+  unbind_frame();
+  frame_input_by_slot_.assign(nslots, -1);
+  frame_output_by_slot_.assign(nslots, -1);
+  for (std::size_t i = 0; i < inputs_.size(); ++i)
+    if (inputs_[i].frame_port) frame_input_by_slot_[input_setup_[i].key.slot] = std::int32_t(i);
+  for (std::size_t i = 0; i < outputs_.size(); ++i)
+    if (outputs_[i].frame_port) frame_output_by_slot_[output_setup_[i].key.slot] = std::int32_t(i);
+  bound_input_.assign(inputs_.size(), nullptr);
+  bound_output_.assign(outputs_.size(), nullptr);
 }
 
 // Two frame buffers per channel slot, kept across rebuilds: a slot's

@@ -21,17 +21,11 @@ Errc Runtime::bind_frame(Span<const FrameInput> inputs, Span<const FrameOutput> 
     slot = key.slot;
     return Errc::ok;
   };
-  auto unbind = [&] {
-    for (std::uint32_t i : frame_inputs_bound_) inputs_[i].frame = nullptr;
-    for (std::uint32_t i : frame_outputs_bound_) outputs_[i].frame = nullptr;
-    frame_inputs_bound_.clear();
-    frame_outputs_bound_.clear();
-  };
   auto fail = [&](Errc e) {
-    unbind();
+    unbind_frame();
     return e;
   };
-  unbind();
+  unbind_frame();
 
   // Strict (step_frame): the first error fails the call. Lenient (a frame
   // client): an entry in error is left out.
@@ -45,15 +39,15 @@ Errc Runtime::bind_frame(Span<const FrameInput> inputs, Span<const FrameOutput> 
       reject(e);
       continue;
     }
-    const std::int32_t index = input_by_slot_[slot];
-    if (index < 0 || !inputs_[std::size_t(index)].frame_port) {
+    const std::int32_t index = frame_input_by_slot_[slot];
+    if (index < 0) {  // no input, or not a frame port
       reject(Errc::wrong_channel_state);
       continue;
     }
-    InputState& in = inputs_[std::size_t(index)];
-    bool ok = !in.frame && (fi.pieces.empty() || fi.pieces.data());  // not named twice
-    std::size_t end = 0;                                        // pieces in order, without overlap, inside the frame
-    for (std::size_t k = 0; ok && k < fi.pieces.size(); ++k) {  // (no piece is read through a null span)
+    const FrameInput*& bound = bound_input_[std::size_t(index)];
+    bool ok = !bound && (fi.pieces.empty() || fi.pieces.data());  // not named twice
+    std::size_t end = 0;                                          // pieces in order, without overlap, inside the frame
+    for (std::size_t k = 0; ok && k < fi.pieces.size(); ++k) {    // (no piece is read through a null span)
       const FramePiece& p = fi.pieces[k];
       ok = format_ok(p.format) && (p.count == 0 || p.samples) && p.offset >= end && p.offset <= frame_ &&
            p.count <= frame_ - p.offset;
@@ -63,7 +57,7 @@ Errc Runtime::bind_frame(Span<const FrameInput> inputs, Span<const FrameOutput> 
       reject(Errc::bad_parameter);
       continue;
     }
-    in.frame = &fi;
+    bound = &fi;
     frame_inputs_bound_.push_back(std::uint32_t(index));
   }
   for (const FrameOutput& fo : outputs) {
@@ -72,21 +66,30 @@ Errc Runtime::bind_frame(Span<const FrameInput> inputs, Span<const FrameOutput> 
       reject(e);
       continue;
     }
-    const std::int32_t index = output_by_slot_[slot];
-    if (index < 0 || !outputs_[std::size_t(index)].frame_port) {
+    const std::int32_t index = frame_output_by_slot_[slot];
+    if (index < 0) {  // no output, or not a frame port
       reject(Errc::wrong_channel_state);
       continue;
     }
-    OutputState& out = outputs_[std::size_t(index)];
-    if (out.frame || !fo.samples || !format_ok(fo.format)) {  // named twice, or no buffer
+    const FrameOutput*& bound = bound_output_[std::size_t(index)];
+    if (bound || !fo.samples || !format_ok(fo.format)) {  // named twice, or no buffer
       reject(Errc::bad_parameter);
       continue;
     }
-    out.frame = &fo;
+    bound = &fo;
     frame_outputs_bound_.push_back(std::uint32_t(index));
   }
   if (first_error != Errc::ok && !lenient) return fail(first_error);
   return Errc::ok;
+}
+
+// The caller's buffers are released (at the end of the frame, or before
+// binding the next).
+void Runtime::unbind_frame() {
+  for (std::uint32_t i : frame_inputs_bound_) bound_input_[i] = nullptr;
+  for (std::uint32_t i : frame_outputs_bound_) bound_output_[i] = nullptr;
+  frame_inputs_bound_.clear();
+  frame_outputs_bound_.clear();
 }
 
 }  // namespace prosody::detail

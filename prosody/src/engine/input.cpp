@@ -58,27 +58,27 @@ bool whole_float_frame(const FrameInput* input, std::size_t n, std::uint32_t mis
 
 }  // namespace
 
-void Runtime::receive(InputState& in) {
+void Runtime::receive(InputState& in, const FrameInput* frame) {
   const std::size_t n = frame_;
   const std::uint8_t w = in.cur ^ 1;  // the buffer not holding the previous frame
   float* x = in.frames + w * n;
   in.cur = w;
   in.raw = x;
   dsp::BlockStats st;
-  if (in.feed == InputFeed::frame && whole_float_frame(in.frame, n, in.missing_run)) {
+  if (in.feed == InputFeed::frame && whole_float_frame(frame, n, in.missing_run)) {
     // Copied with its statistics in one pass.
-    st = dsp::copy_stats(static_cast<const float*>(in.frame->pieces[0].samples), x, n);
+    st = dsp::copy_stats(static_cast<const float*>(frame->pieces[0].samples), x, n);
     ++in.frames_in;
     in.stream_ended = false;
     in.has_history = true;
   } else {
-    receive_any(in, x);
+    receive_any(in, x, frame);
     st = dsp::block_stats(x, n);
   }
   measure(in, x, st);
 }
 
-void Runtime::receive_any(InputState& in, float* x) {
+void Runtime::receive_any(InputState& in, float* x, const FrameInput* frame) {
   const std::size_t n = frame_;
   FrameConcealer concealer(x, n, in.has_history ? in.frames + (in.cur ^ 1) * n : nullptr, in.missing_run > 0);
   bool fed = true;
@@ -93,7 +93,7 @@ void Runtime::receive_any(InputState& in, float* x) {
       }
       break;
     case InputFeed::frame:
-      if (in.frame) receive_pieces(*in.frame, x, concealer);
+      if (frame) receive_pieces(*frame, x, concealer);
       break;
     case InputFeed::endpoint:
       if (in.feed_output >= 0) {

@@ -69,10 +69,10 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
   for (std::size_t i = 0; i <= ni; ++i) {
     if (i < ni) {
       if (i + kStateAhead < ni) prefetch_write(&inputs_[i + kStateAhead], sizeof(InputState));
-      if (i + kAhead < ni) prefetch_input(inputs_[i + kAhead]);
-      receive(inputs_[i]);
+      if (i + kAhead < ni) prefetch_input(inputs_[i + kAhead], bound_input_[i + kAhead]);
+      receive(inputs_[i], bound_input_[i]);
     }
-    if (i > 0) contribute(inputs_[i - 1], input_setup_[i - 1]);
+    if (i > 0) contribute(inputs_[i - 1], input_setup_[i - 1], bound_input_[i - 1]);
   }
   for (std::size_t i = 0; i < leaving_.size(); ++i) {
     InputState& in = leaving_[i];
@@ -81,9 +81,9 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
       in.raw = live.raw;
       in.raw_ms = live.raw_ms;
     } else {
-      receive(in);
+      receive(in, nullptr);  // a leaving input has no frame port of its own
     }
-    contribute(in, leaving_setup_[i]);
+    contribute(in, leaving_setup_[i], nullptr);
   }
 
   // 2. Outputs in order (conference outputs, replays, idle): computed, then
@@ -96,7 +96,7 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
     if (complete_first) complete_output(i - 1, int((i - 1) & 1));
     if (i < no) {
       if (i + kStateAhead < no) prefetch_write(&outputs_[i + kStateAhead], sizeof(OutputState));
-      if (i + kAhead < no) prefetch_output(outputs_[i + kAhead]);
+      if (i + kAhead < no) prefetch_output(outputs_[i + kAhead], bound_output_[i + kAhead]);
       compute_output(i, int(i & 1));
     }
     if (i > 0 && !complete_first) complete_output(i - 1, int((i - 1) & 1));
@@ -117,22 +117,22 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
 }
 
 // What the party's input will read and write this frame.
-void Runtime::prefetch_input(const InputState& in) const {
+void Runtime::prefetch_input(const InputState& in, const FrameInput* frame) const {
   const std::size_t bytes = frame_ * sizeof(float);
   prefetch_write(in.frames + (in.cur ^ 1) * frame_, bytes);
-  if (in.frame && !in.frame->pieces.empty()) {
-    const FramePiece& p = in.frame->pieces[0];
+  if (frame && !frame->pieces.empty()) {
+    const FramePiece& p = frame->pieces[0];
     prefetch_read(p.samples, p.count * (p.format == SampleFormat::s16 ? 2 : 4));
   }
 }
 
 // What the party's output will read and write: its own contribution's input
 // (subtracted from the bus) and the caller's buffer.
-void Runtime::prefetch_output(const OutputState& out) const {
+void Runtime::prefetch_output(const OutputState& out, const FrameOutput* frame) const {
   const std::size_t bytes = frame_ * sizeof(float);
   if (out.term_count == 1 && out.term0 < contrib_.size() && contrib_[out.term0].x)
     prefetch_read(contrib_[out.term0].x, bytes);
-  if (out.frame) prefetch_write(out.frame->samples, frame_ * (out.frame->format == SampleFormat::s16 ? 2 : 4));
+  if (frame) prefetch_write(frame->samples, frame_ * (frame->format == SampleFormat::s16 ? 2 : 4));
 }
 
 // What faded out or in during the frame is done; the caller's buffers are
@@ -145,17 +145,14 @@ void Runtime::end_frame() {
     output_setup_[i].transitions.clear();
     outputs_[i].has_transitions = false;
   }
-  for (std::uint32_t i : frame_inputs_bound_) inputs_[i].frame = nullptr;
-  for (std::uint32_t i : frame_outputs_bound_) outputs_[i].frame = nullptr;
-  frame_inputs_bound_.clear();
-  frame_outputs_bound_.clear();
+  unbind_frame();
   events_ = nullptr;
 }
 
 // ---------------------------------------------------------------------------
 // Inputs
 
-void Runtime::contribute(InputState& in, InputSetup& setup) {
+void Runtime::contribute(InputState& in, InputSetup& setup, const FrameInput* frame) {
   if (!in.participant && !in.tones) return;
   const std::size_t n = frame_;
   const float* src = in.raw;
@@ -170,7 +167,7 @@ void Runtime::contribute(InputState& in, InputSetup& setup) {
     if (suppressed) src = t.processed.data();
     deliver_tones(in, setup);
   }
-  if (in.frame && in.frame->ended) {
+  if (frame && frame->ended) {
     // The stream ends with this frame: tones in progress end here, and
     // their reports come with this frame's events.
     if (in.tones) end_tones(in, setup, (frames() + 1) * frame_);
@@ -307,13 +304,14 @@ void Runtime::end_tones(InputState& in, InputSetup& setup, std::uint64_t next_sa
 void Runtime::compute_output(std::size_t i, int flight) {
   const std::size_t n = frame_;
   OutputState& out = outputs_[i];
+  const FrameOutput* frame = bound_output_[i];
   float* peaks = peaks_.data() + std::size_t(flight) * peaks_per_output_;
   // Computed in place in the caller's buffer when it takes floats and
   // nothing reads the samples afterwards: then publishing copies nothing.
   if (out.keeps_cur)
     out.y = out.cur;
-  else if (out.frame && out.frame->format == SampleFormat::f32)
-    out.y = static_cast<float*>(out.frame->samples);
+  else if (frame && frame->format == SampleFormat::f32)
+    out.y = static_cast<float*>(frame->samples);
   else
     out.y = out_scratch_.data() + std::size_t(flight) * n;
   switch (out.job) {
@@ -338,7 +336,7 @@ void Runtime::complete_output(std::size_t i, int flight) {
   OutputState& out = outputs_[i];
   if (out.job == OutputJob::conference)
     finish_conference_output(out, mix_ms_[flight], peaks_.data() + std::size_t(flight) * peaks_per_output_);
-  publish_output(out);
+  publish_output(out, bound_output_[i]);
 }
 
 // A contribution's samples, for the rare sums that need them stored (many
@@ -415,10 +413,10 @@ void Runtime::limit_output(OutputState& out, float g0, float g1, const float* pe
 
 // The one copy out, while the frame is in cache: to the caller's buffer
 // (converting), and to the host port.
-void Runtime::publish_output(OutputState& out) {
+void Runtime::publish_output(OutputState& out, const FrameOutput* frame) {
   const std::size_t n = frame_;
   ChannelIo& io = *out.io;
-  if (const FrameOutput* f = out.frame) {
+  if (const FrameOutput* f = frame) {
     if (f->format == SampleFormat::s16)
       dsp::float_to_s16(out.y, static_cast<std::int16_t*>(f->samples), n);
     else if (f->samples != out.y)

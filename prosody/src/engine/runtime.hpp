@@ -94,7 +94,6 @@ struct InputState {
   float* frames = nullptr;        // its two frame buffers (by slot, in the arena)
   std::int32_t feed_output = -1;  // datafeed: the source output's index; endpoint: the source's
   SpscRing<float>* host = nullptr;
-  const FrameInput* frame = nullptr;  // step_frame: this frame's pieces, or null
   ChannelIo* io = nullptr;
   float* raw = nullptr;  // this frame as received: the record tap point
   double raw_ms = 0.0;   // mean square of this frame
@@ -178,7 +177,6 @@ struct OutputState {
   float* cur = nullptr;
   float* prev = nullptr;
   SpscRing<float>* host = nullptr;
-  const FrameOutput* frame = nullptr;  // step_frame: where this frame goes, or null
   ChannelIo* io = nullptr;
   int order = 0;  // evaluation rank: conference outputs, replays by depth, idle
 };
@@ -264,6 +262,7 @@ class Runtime {
   // adopt.cpp: the builders
   Needs needs(const ControlModel& model) const;
   void ensure_slots(std::size_t nslots);
+  void index_frame_ports(std::size_t nslots);
   bool build_inputs(const ControlModel& model, const Needs& needs);
   void build_outputs(const ControlModel& model, const Needs& needs);
   void build_records(const ControlModel& model);
@@ -272,12 +271,14 @@ class Runtime {
   const InputCoefficients& coefficients_for(const ChannelCtl& ch, std::uint16_t& index);
   // plan.cpp
   void build_plan(const ControlModel& model);
+  // frame_ports.cpp
+  void unbind_frame();
   // input.cpp
-  void receive(InputState& in);
-  void receive_any(InputState& in, float* x);
+  void receive(InputState& in, const FrameInput* frame);
+  void receive_any(InputState& in, float* x, const FrameInput* frame);
   void measure(InputState& in, float* x, dsp::BlockStats stats);
   // process.cpp
-  void contribute(InputState& in, InputSetup& setup);
+  void contribute(InputState& in, InputSetup& setup, const FrameInput* frame);
   void compute_output(std::size_t i, int flight);
   void complete_output(std::size_t i, int flight);
   void deliver_tones(InputState& in, InputSetup& setup);
@@ -287,7 +288,7 @@ class Runtime {
   const float* materialise(const Contribution& c);
   void finish_conference_output(OutputState& out, double mix_mean_square, const float* peaks);
   void limit_output(OutputState& out, float gain_before, float gain_after, const float* peaks);
-  void publish_output(OutputState& out);
+  void publish_output(OutputState& out, const FrameOutput* frame);
   // endpoints.cpp
   void build_endpoints(const ControlModel& model);
   std::int32_t endpoint_source_index(const ControlModel& model, const ChannelKey& key) const;
@@ -301,8 +302,8 @@ class Runtime {
   void render_tone(OutputState& out, OutputSetup& setup, float* peaks);
   void report_activity();
   void end_frame();
-  void prefetch_input(const InputState& in) const;
-  void prefetch_output(const OutputState& out) const;
+  void prefetch_input(const InputState& in, const FrameInput* frame) const;
+  void prefetch_output(const OutputState& out, const FrameOutput* frame) const;
   bool stats_frame() const noexcept { return (frames_.load(std::memory_order_relaxed) & 7) == 0; }
 
   const std::uint32_t module_no_;
@@ -338,7 +339,14 @@ class Runtime {
   EndpointsRt endpoints_;
   std::vector<std::int32_t> input_by_slot_;
   std::vector<std::int32_t> output_by_slot_;
-  std::vector<std::uint32_t> gen_by_slot_;          // live channels' generations (0 = free)
+  std::vector<std::uint32_t> gen_by_slot_;  // live channels' generations (0 = free)
+  // step_frame's bindings, apart from the per-party state: binding and
+  // unbinding a frame then walk these small arrays, not the 10,000 parties'
+  // InputState and OutputState (two more sweeps over megabytes per frame).
+  std::vector<std::int32_t> frame_input_by_slot_;   // index of the slot's input if it has a frame port, or -1
+  std::vector<std::int32_t> frame_output_by_slot_;  // the same for outputs
+  std::vector<const FrameInput*> bound_input_;      // by input index: this frame's pieces, or null
+  std::vector<const FrameOutput*> bound_output_;    // by output index: where this frame goes, or null
   std::vector<std::uint32_t> frame_inputs_bound_;   // indices bound by bind_frame
   std::vector<std::uint32_t> frame_outputs_bound_;  // indices bound by bind_frame
 
