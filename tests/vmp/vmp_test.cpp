@@ -13,6 +13,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "prosody/prosody_vmp.h"
@@ -513,7 +514,12 @@ TEST(VmpMisuse, EachGetsItsErrorAndNothingElseIsDisturbed) {
   EXPECT_EQ(sm_vmprx_config_sample_rate(&rate), ERR_SM_BAD_PARAMETER);
   SM_VMPRX_CREATE_PARMS rc{};
   rc.module = a;
+  // Neither IPv4 nor IPv6; an IPv6 address not of this host (2001:db8::1,
+  // the documentation prefix).
+  std::memset(&rc.type, 0xFF, sizeof rc.type);
+  EXPECT_EQ(sm_vmprx_create(&rc), ERR_SM_BAD_PARAMETER);
   rc.type = kSMVMPrxTypeIPv6;
+  ASSERT_EQ(inet_pton(AF_INET6, "2001:db8::1", &rc.ipv6_address), 1);
   EXPECT_EQ(sm_vmprx_create(&rc), ERR_SM_BAD_PARAMETER);
   rc.type = kSMVMPrxTypeIPv4;
   rc.mux_rtcp = 1;
