@@ -1098,6 +1098,133 @@ TEST(VmpSendEventsMisuse, AbortAndErrors) {
   EXPECT_EQ(l.generate({1}, 100, 0, -10), ERR_SM_WRONG_CHANNEL_STATE) << "stopped";
 }
 
+// In-band DTMF on a VMP[tx]'s audio (sm_vmptx_config_tones): party 0 says
+// '5' (770 + 1336 Hz, -10 dBm0 each) for 400 ms while everyone else is
+// silent; what crosses the a -> b link depends on the configuration.
+struct InbandCase {
+  bool convert;
+  bool eliminate;
+  const char* name;
+};
+
+class VmpInbandTones : public ::testing::TestWithParam<InbandCase> {};
+
+constexpr double kDigitLevel = -10.0;
+constexpr std::size_t kDigitOnset = 100, kDigitFrames = 40;
+
+// Converted: the digit goes as RFC 4733 event 5 (its final packet three
+// times) and the VMP[rx] reports it with about its length; no ToneOngoing
+// or ToneCompleted (those are generate_tones'). Eliminated: the far party
+// hears the digit's frequencies 30 dB down or more, 80 ms after its onset
+// on (the detector needs the first tens of ms); neither: heard at its level.
+TEST_P(VmpInbandTones, DigitsAreConvertedOrRemovedAsConfigured) {
+  const InbandCase c = GetParam();
+  EventLink l;
+  ASSERT_NO_FATAL_FAILURE(l.build(Codec::l16));
+  SM_VMPTX_CREATE_TONESET_PARMS set{};
+  set.toneset = kSMVMPTxDefaultToneSet;
+  set.module = l.t.card.modules[0];
+  ASSERT_EQ(sm_vmptx_create_toneset(&set), 0);
+  SM_VMPTX_TONE_PARMS tones{};
+  tones.vmptx = l.t.link[0].tx;
+  tones.convert_tones = c.convert;
+  tones.elim_tones = c.eliminate;
+  tones.tone_set_id = set.tone_set_id;
+  tones.min_duration = kSMVMPtxRFC2833MinDuration40;
+  ASSERT_EQ(sm_vmptx_config_tones(&tones), 0);
+  SM_VMPTX_DESTROY_TONESET_PARMS destroy{};
+  destroy.tone_set_id = set.tone_set_id;
+  EXPECT_EQ(sm_vmptx_destroy_toneset(&destroy), 0) << "in use: the VMP[tx] keeps it";
+
+  constexpr std::size_t kFrames = 250;
+  for (Party& p : l.t.parties) p.input.assign(kFrames * kFrame, 0.0f);
+  const auto low = testsig::sine(770.0, kDigitLevel, kDigitFrames * kFrame, kRate);
+  const auto high = testsig::sine(1336.0, kDigitLevel, kDigitFrames * kFrame, kRate);
+  for (std::size_t i = 0; i < low.size(); ++i) l.t.parties[0].input[kDigitOnset * kFrame + i] = low[i] + high[i];
+  ASSERT_NO_FATAL_FAILURE(l.t.run_paced(kFrames));
+
+  unsigned finals = 0, event_packets = 0;
+  for (const WirePacket& p : l.relay->packets()) {
+    if (p.payload_type != kEventPayloadType) continue;
+    ++event_packets;
+    EXPECT_EQ(fields_of(p.payload.data()).code, 5);
+    finals += fields_of(p.payload.data()).end;
+  }
+  const auto rs = rx_tone_statuses(l.t.link[0].rx);
+  for (const auto& s : tx_statuses(l.t.link[0].tx))
+    EXPECT_TRUE(s.status != kSMVMPtxStatusToneOngoing && s.status != kSMVMPtxStatusToneCompleted);
+  if (c.convert) {
+    EXPECT_EQ(finals, 3u);
+    ASSERT_EQ(rs.size(), 2u);
+    EXPECT_EQ(rs[0].u.tone.id, 5);
+    EXPECT_EQ(rs[1].status, kSMVMPrxStatusEndTone);
+    std::printf("[ rtp      ] %s: a 400 ms digit sent as an event of %u (8 kHz units), volume %.0f dBm0\n", c.name,
+                rs[1].u.tone.duration, rs[0].u.tone.volume);
+    // Its detection starts and ends it some tens of ms late, on packet
+    // boundaries: within 100 ms of 3200.
+    EXPECT_NEAR(double(rs[1].u.tone.duration), 3200.0, 800.0);
+    EXPECT_NEAR(rs[0].u.tone.volume, kDigitLevel, 3.0);
+  } else {
+    EXPECT_EQ(event_packets, 0u);
+    EXPECT_TRUE(rs.empty());
+    // The far party, from 200 ms after the onset to its end (the hop is 5
+    // to 12 frames), at each of the digit's frequencies.
+    const float* x = l.t.parties[2].output.data() + (kDigitOnset + 20) * kFrame;
+    const std::size_t n = 20 * kFrame;
+    const double heard_low = testsig::tone_level_dbm0(x, n, 770.0, kRate);
+    const double heard_high = testsig::tone_level_dbm0(x, n, 1336.0, kRate);
+    std::printf("[ rtp      ] %s: the far party hears the digit at %.1f / %.1f dBm0 (said at %.1f)\n", c.name,
+                heard_low, heard_high, kDigitLevel);
+    if (c.eliminate) {
+      EXPECT_LE(heard_low, kDigitLevel - 30.0);
+      EXPECT_LE(heard_high, kDigitLevel - 30.0);
+    } else {
+      EXPECT_NEAR(heard_low, kDigitLevel, 1.0);
+      EXPECT_NEAR(heard_high, kDigitLevel, 1.0);
+    }
+  }
+}
+
+std::string inband_name(const ::testing::TestParamInfo<InbandCase>& info) { return info.param.name; }
+
+INSTANTIATE_TEST_SUITE_P(Configs, VmpInbandTones,
+                         ::testing::Values(InbandCase{true, true, "ConvertAndEliminate"},
+                                           InbandCase{false, true, "Eliminate"}, InbandCase{false, false, "Neither"}),
+                         inband_name);
+
+// The tone-set calls' misuse.
+TEST(VmpInbandTonesMisuse, EachGetsItsError) {
+  Card card(1, stepped());
+  SM_VMPTX_CREATE_PARMS tc{};
+  tc.module = card.modules[0];
+  ASSERT_EQ(sm_vmptx_create(&tc), 0);
+  SM_VMPTX_CREATE_TONESET_PARMS set{};
+  set.module = card.modules[0];
+  EXPECT_EQ(sm_vmptx_create_toneset(&set), ERR_SM_BAD_PARAMETER) << "no tone set";
+  tSMVMPTxTone not_dtmf{1000, 1100, 2000, 2100, 1};
+  tSMVMPTxToneSet other{-36, 10, 0.08, 0.75, 1, &not_dtmf};
+  set.toneset = &other;
+  EXPECT_EQ(sm_vmptx_create_toneset(&set), ERR_SM_NOT_IMPLEMENTED) << "only DTMF pairs are detected";
+  set.toneset = kSMVMPTxDefaultToneSet;
+  set.module = kSMNullModuleId;
+  EXPECT_EQ(sm_vmptx_create_toneset(&set), ERR_SM_BAD_PARAMETER) << "no module";
+  SM_VMPTX_DESTROY_TONESET_PARMS destroy{};
+  EXPECT_EQ(sm_vmptx_destroy_toneset(&destroy), ERR_SM_BAD_PARAMETER) << "never made";
+  SM_VMPTX_TONE_PARMS tones{};
+  tones.vmptx = tc.vmptx;
+  tones.convert_tones = 1;
+  EXPECT_EQ(sm_vmptx_config_tones(&tones), ERR_SM_WRONG_CHANNEL_STATE) << "no telephone-event payload type";
+  tones.convert_tones = 0;
+  tones.elim_tones = 1;
+  EXPECT_EQ(sm_vmptx_config_tones(&tones), 0) << "removing needs none";
+  std::memset(&tones.min_duration, 0x7F, sizeof tones.min_duration);
+  EXPECT_EQ(sm_vmptx_config_tones(&tones), ERR_SM_BAD_PARAMETER);
+  tones.min_duration = kSMVMPtxRFC2833MinDurationNoMinimum;
+  tones.tone_set_id = reinterpret_cast<tSMVMPTxToneSetId>(std::uintptr_t{12345});
+  EXPECT_EQ(sm_vmptx_config_tones(&tones), ERR_SM_BAD_PARAMETER) << "a tone set never made";
+  EXPECT_EQ(sm_vmptx_destroy(tc.vmptx), 0);
+}
+
 // True if a UDP socket can be bound on ::1 (the machine has IPv6 loopback).
 bool has_ipv6_loopback() {
   const int fd = socket(AF_INET6, SOCK_DGRAM, 0);

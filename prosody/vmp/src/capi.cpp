@@ -114,6 +114,83 @@ vmp::IpAddress ipv6(const in6_addr& a) {
 vmp::UdpAddress udp(const sockaddr_in& a) { return {ipv4(a.sin_addr), ntohs(a.sin_port)}; }
 vmp::UdpAddress udp(const sockaddr_in6& a) { return {ipv6(a.sin6_addr), ntohs(a.sin6_port)}; }
 
+// DTMF: the row (low) and column (high) frequencies, and the RFC 4733
+// number of each key by row and column.
+constexpr double kDtmfRows[4] = {697, 770, 852, 941};
+constexpr double kDtmfColumns[4] = {1209, 1336, 1477, 1633};
+constexpr int kDtmfKeys[4][4] = {{1, 2, 3, 12}, {4, 5, 6, 13}, {7, 8, 9, 14}, {10, 0, 11, 15}};
+
+// The default tone set: each DTMF pair (nominal frequency +-1.5 %, Q.24's
+// acceptance band) sent as its RFC 4733 code. Its detection thresholds,
+// as Aculab's default set gives them, are not used here.
+tSMVMPTxTone default_tones[16];
+tSMVMPTxToneSet default_tone_set = [] {
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c)
+      default_tones[4 * r + c] = {kDtmfRows[r] * 0.985, kDtmfRows[r] * 1.015, kDtmfColumns[c] * 0.985,
+                                  kDtmfColumns[c] * 1.015, kDtmfKeys[r][c]};
+  return tSMVMPTxToneSet{-36.0, 10.0, 0.079432823, 0.755573455, 16, default_tones};
+}();
+
+// The one frequency of set in [low, high]; -1 if none or several.
+int only_index_in(const double (&set)[4], double low, double high) {
+  int found = -1;
+  for (int i = 0; i < 4; ++i) {
+    if (set[i] < low || set[i] > high) continue;
+    if (found >= 0) return -1;
+    found = i;
+  }
+  return found;
+}
+
+// A tone set as the codes its DTMF keys are sent as. ERR_SM_BAD_PARAMETER
+// for a malformed set, ERR_SM_NOT_IMPLEMENTED for a tone that is not one
+// DTMF pair (only DTMF is detected here).
+int digit_codes_of(const tSMVMPTxToneSet* set, vmp::DigitCodes& codes) {
+  if (!set || set->number_of_tones < 1 || !set->tones) return ERR_SM_BAD_PARAMETER;
+  codes.fill(-1);
+  for (int i = 0; i < set->number_of_tones; ++i) {
+    const tSMVMPTxTone& tone = set->tones[i];
+    if (tone.id < 0 || tone.id > 255) return ERR_SM_BAD_PARAMETER;
+    const int row = only_index_in(kDtmfRows, tone.f1_min, tone.f1_max);
+    const int column = only_index_in(kDtmfColumns, tone.f2_min, tone.f2_max);
+    if (row < 0 || column < 0) return ERR_SM_NOT_IMPLEMENTED;
+    codes[std::size_t(kDtmfKeys[row][column])] = tone.id;
+  }
+  return 0;
+}
+
+// The tone sets made by sm_vmptx_create_toneset, by handle. A VMP[tx]
+// holds its own reference, so destroying a set in use is safe.
+class ToneSets {
+ public:
+  tSMVMPTxToneSetId add(std::shared_ptr<const vmp::DigitCodes> codes) {
+    std::lock_guard<std::mutex> lock(m_);
+    const std::uintptr_t id = ++last_;
+    sets_[id] = std::move(codes);
+    return reinterpret_cast<tSMVMPTxToneSetId>(id);
+  }
+  std::shared_ptr<const vmp::DigitCodes> find(tSMVMPTxToneSetId handle) {
+    std::lock_guard<std::mutex> lock(m_);
+    auto it = sets_.find(reinterpret_cast<std::uintptr_t>(handle));
+    return it == sets_.end() ? nullptr : it->second;
+  }
+  bool remove(tSMVMPTxToneSetId handle) {
+    std::lock_guard<std::mutex> lock(m_);
+    return sets_.erase(reinterpret_cast<std::uintptr_t>(handle)) == 1;
+  }
+
+ private:
+  std::mutex m_;
+  std::uintptr_t last_ = 0;
+  std::map<std::uintptr_t, std::shared_ptr<const vmp::DigitCodes>> sets_;
+};
+
+ToneSets& tone_sets() {
+  static ToneSets sets;
+  return sets;
+}
+
 template <class Parms>
 int tx_config(const Parms* p) {
   auto tx = p ? transmitters().find(p->vmptx) : nullptr;
@@ -129,6 +206,8 @@ int tx_config(const Parms* p) {
 }  // namespace
 
 extern "C" {
+
+tSMVMPTxToneSet* kSMVMPTxDefaultToneSet = &default_tone_set;
 
 int sm_vmprx_create(struct sm_vmprx_create_parms* p) {
   if (!p) return ERR_SM_BAD_PARAMETER;
@@ -359,6 +438,41 @@ int sm_vmptx_generate_tones(struct sm_vmptx_generate_tones_parms* p) {
   auto tx = p ? transmitters().find(p->vmptx) : nullptr;
   if (!tx || !p->tones || p->num < 1) return ERR_SM_BAD_PARAMETER;
   return tx->generate_events(std::vector<int>(p->tones, p->tones + p->num), p->duration, p->interval, p->volume);
+}
+
+int sm_vmptx_create_toneset(struct sm_vmptx_create_toneset_parms* p) {
+  if (!p) return ERR_SM_BAD_PARAMETER;
+  p->tone_set_id = kSMNullVMPTxToneSetId;
+  endpoint::ModuleFormat format;
+  if (int e = endpoint::module_format(p->module, format)) return e;
+  auto codes = std::make_shared<vmp::DigitCodes>();
+  if (int e = digit_codes_of(p->toneset, *codes)) return e;
+  p->tone_set_id = tone_sets().add(std::move(codes));
+  return 0;
+}
+
+int sm_vmptx_destroy_toneset(struct sm_vmptx_destroy_toneset_parms* p) {
+  return p && tone_sets().remove(p->tone_set_id) ? 0 : ERR_SM_BAD_PARAMETER;
+}
+
+int sm_vmptx_config_tones(struct sm_vmptx_tone_parms* p) {
+  auto tx = p ? transmitters().find(p->vmptx) : nullptr;
+  if (!tx) return ERR_SM_BAD_PARAMETER;
+  const int min_duration = enum_value(p->min_duration);
+  if (min_duration != kSMVMPtxRFC2833MinDurationNoMinimum && min_duration != kSMVMPtxRFC2833MinDuration40)
+    return ERR_SM_BAD_PARAMETER;
+  vmp::TxTones tones;
+  tones.convert = p->convert_tones != 0;
+  tones.eliminate = p->elim_tones != 0;
+  tones.min_40ms = min_duration == kSMVMPtxRFC2833MinDuration40;
+  if (p->tone_set_id == kSMNullVMPTxToneSetId) {
+    auto codes = std::make_shared<vmp::DigitCodes>();
+    digit_codes_of(kSMVMPTxDefaultToneSet, *codes);
+    tones.codes = std::move(codes);
+  } else if (!(tones.codes = tone_sets().find(p->tone_set_id))) {
+    return ERR_SM_BAD_PARAMETER;
+  }
+  return tx->configure_tones(tones);
 }
 
 int sm_vmptx_generate_tones_abort(struct sm_vmptx_generate_tones_abort_parms* p) {

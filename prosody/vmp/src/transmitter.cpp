@@ -5,6 +5,8 @@
 
 #include <gst/rtp/gstrtpbuffer.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -15,6 +17,10 @@
 namespace prosody::vmp {
 
 namespace {
+
+// A detected digit is sent as one event of at most this long (RFC 4733's
+// 16-bit duration: 8 s at 8 kHz; longer ones would need segments).
+constexpr std::uint32_t kLongestDetectedEvent = 0xFFFF;
 
 // RTCP sender reports about once a second (RFC 3550's 5 s minimum is for
 // large sessions; this is a point-to-point link).
@@ -181,6 +187,7 @@ bool Transmitter::stopped() const {
 }
 
 void Transmitter::push(const float* frame, std::size_t n) {
+  if (frame) frame = detect_tones(frame, n);
   std::unique_lock<std::mutex> lock(send_m_, std::try_to_lock);
   if (!lock || !appsrc_ || !frame) {
     // No RTP until a datafeed is connected (as the reference has it); the
@@ -225,7 +232,7 @@ int Transmitter::generate_events(const std::vector<int>& codes, int duration_ms,
 
 int Transmitter::abort_events() {
   std::lock_guard<std::mutex> events(events_m_);
-  if (!sequencer_.busy()) return ERR_SM_WRONG_CHANNEL_STATE;
+  if (!sequencer_.busy() || sending_detected_) return ERR_SM_WRONG_CHANNEL_STATE;
   if (sequencer_.abort()) {
     TxStatus s;
     s.kind = TxStatus::tone_completed;
@@ -254,7 +261,9 @@ GstBuffer* Transmitter::outgoing(GstBuffer* buffer) {
   const std::uint32_t samples = bytes / bytes_per_sample_;
   EventPacket packet;
   const EventStep step = sequencer_.next(timestamp, samples, packet);
-  if (step.started || step.completed) {
+  if (sending_detected_) {  // not a generate_tones sequence: no statuses
+    sending_detected_ = !step.completed;
+  } else if (step.started || step.completed) {
     TxStatus s;
     s.kind = step.started ? TxStatus::tone_ongoing : TxStatus::tone_completed;
     statuses_.push(s);
@@ -278,6 +287,59 @@ GstBuffer* Transmitter::outgoing(GstBuffer* buffer) {
   gst_buffer_copy_into(event, buffer, GST_BUFFER_COPY_TIMESTAMPS, 0, static_cast<gsize>(-1));
   gst_buffer_unref(buffer);
   return event;
+}
+
+int Transmitter::configure_tones(const TxTones& tones) {
+  std::unique_ptr<ToneSuppressor> detector;
+  if (tones.convert || tones.eliminate) {
+    ListenSettings settings;
+    settings.enabled = true;
+    settings.report = ToneReport::start_and_end;
+    settings.min_duration = tones.min_40ms ? ToneMinDuration::ms40 : ToneMinDuration::none;
+    settings.suppress = tones.eliminate;
+    detector = std::make_unique<ToneSuppressor>(format_.sample_rate, settings);
+  }
+  {
+    std::lock_guard<std::mutex> lock(config_m_);
+    if (stopped_) return ERR_SM_WRONG_CHANNEL_STATE;
+  }
+  {
+    std::lock_guard<std::mutex> events(events_m_);
+    if (tones.convert && event_payload_type_ < 0) return ERR_SM_WRONG_CHANNEL_STATE;
+    if (sending_detected_ && sequencer_.abort()) sending_detected_ = false;  // a digit under way ends
+  }
+  std::lock_guard<std::mutex> lock(detect_m_);
+  tones_ = tones;
+  detector_.swap(detector);  // the old one goes after the lock
+  eliminated_.assign(format_.frame_samples, 0.0f);
+  return 0;
+}
+
+const float* Transmitter::detect_tones(const float* frame, std::size_t n) {
+  std::lock_guard<std::mutex> lock(detect_m_);
+  if (!detector_) return frame;
+  found_.clear();
+  if (eliminated_.size() < n) eliminated_.resize(n);
+  detector_->process(frame, eliminated_.data(), n, found_);
+  if (tones_.convert)
+    for (const ToneEvent& tone : found_) convert(tone);
+  return tones_.eliminate ? eliminated_.data() : frame;
+}
+
+void Transmitter::convert(const ToneEvent& tone) {
+  const int number = tone.type == RecognitionType::digit ? dtmf_char_to_number(static_cast<char>(tone.code)) : -1;
+  const int code = number >= 0 && tones_.codes ? (*tones_.codes)[std::size_t(number)] : -1;
+  if (code < 0) return;
+  std::lock_guard<std::mutex> lock(events_m_);
+  if (!tone.is_end) {
+    // A generate_tones sequence has the stream: the digit is not sent.
+    if (sequencer_.busy() || event_payload_type_ < 0) return;
+    const int volume = std::clamp(static_cast<int>(std::lround(tone.level_dbm0)), -63, 0);
+    sequencer_.start({code}, kLongestDetectedEvent, 0, volume);
+    sending_detected_ = true;
+  } else if (sending_detected_ && sequencer_.abort()) {
+    sending_detected_ = false;  // ended before its first packet went
+  }
 }
 
 TxStats Transmitter::stats() const {

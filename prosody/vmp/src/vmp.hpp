@@ -24,6 +24,7 @@
 #include <gst/gst.h>
 #include <netinet/in.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -36,6 +37,7 @@
 #include "engine/events.hpp"
 #include "engine/ring.hpp"
 #include "prosody/endpoint.hpp"
+#include "prosody/tones.hpp"
 #include "telephone_events.hpp"
 
 namespace prosody::vmp {
@@ -202,6 +204,18 @@ struct TxStatus {
   std::uint32_t ssrc = 0;
 };
 
+// The event code each DTMF digit is sent as, by the digit's RFC 4733
+// number (0-9, 10 '*', 11 '#', 12-15 A-D); -1: not sent.
+using DigitCodes = std::array<int, 16>;
+
+// In-band tone handling on the audio a VMP[tx] sends.
+struct TxTones {
+  bool convert = false;    // detected digits go as RFC 4733 events
+  bool eliminate = false;  // detected digits are removed from the audio
+  bool min_40ms = false;   // shorter digits are not detected
+  std::shared_ptr<const DigitCodes> codes;
+};
+
 struct TxStats {
   std::uint64_t frames_sent = 0;     // frames handed to the RTP stack
   std::uint64_t frames_skipped = 0;  // frames not sent: no datafeed, not configured, or reconfiguring
@@ -228,6 +242,10 @@ class Transmitter final : public EndpointSink {
   // Ends the sequence under way (ToneCompleted follows);
   // ERR_SM_WRONG_CHANNEL_STATE if none is.
   int abort_events();
+  // Detects DTMF in the audio sent, to convert and/or remove.
+  // ERR_SM_WRONG_CHANNEL_STATE if converting without a telephone-event
+  // payload type, or once stopped.
+  int configure_tones(const TxTones& tones);
   // payload_type -1 on the current codec removes it (nothing is sent).
   int set_codec(Codec codec, int payload_type, int ptime_ms);
   int set_l16_rate(unsigned rate);
@@ -246,6 +264,10 @@ class Transmitter final : public EndpointSink {
   // An RTP packet leaving the payloader (streaming thread): the first
   // reports the SSRC; an event packet may take its place.
   GstBuffer* outgoing(GstBuffer* rtp);
+  // Runs the tone detector on a frame about to be sent (processing path);
+  // returns the audio to send.
+  const float* detect_tones(const float* frame, std::size_t n);
+  void convert(const ToneEvent& tone);  // detect_m_ held
 
   const endpoint::ModuleFormat format_;
   mutable std::mutex config_m_;  // control calls
@@ -270,8 +292,16 @@ class Transmitter final : public EndpointSink {
   std::mutex events_m_;
   int event_payload_type_ = -1;
   EventSequencer sequencer_;
+  bool sending_detected_ = false;  // the sequencer sends a detected digit, not a generated sequence
   bool ssrc_reported_ = false;     // by the current pipeline
   unsigned bytes_per_sample_ = 1;  // of its audio payload: G.711 1, L16 2
+
+  // In-band detection: swapped in by configure_tones, used by push.
+  std::mutex detect_m_;
+  std::unique_ptr<ToneSuppressor> detector_;
+  TxTones tones_;
+  std::vector<float> eliminated_;  // the frame with detected digits removed
+  std::vector<ToneEvent> found_;
 
   StatusQueue<TxStatus> statuses_;
 };

@@ -333,6 +333,40 @@ typedef struct sm_vmptx_generate_tones_parms {
 } SM_VMPTX_GENERATE_TONES_PARMS;
 ACUAPI int ACUTiNG_WINAPI sm_vmptx_generate_tones(struct sm_vmptx_generate_tones_parms *tonep);
 
+/* The 16 DTMF pairs, sent as their RFC 4733 event codes (0-9, 10 '*',
+ * 11 '#', 12-15 A-D). */
+extern ACUAPI tSMVMPTxToneSet *kSMVMPTxDefaultToneSet;
+
+/* A tone set for sm_vmptx_config_tones. Here each tone must contain one
+ * DTMF pair (f1 range a DTMF row frequency, f2 range a column frequency;
+ * others: ERR_SM_NOT_IMPLEMENTED), detected by the module's DTMF detector
+ * (ITU-T Q.24); the req_ thresholds are not used. */
+typedef struct sm_vmptx_create_toneset_parms {
+    tSMVMPTxToneSet *toneset;         /* in */
+    tSMModuleId module;               /* in */
+    tSMVMPTxToneSetId tone_set_id;    /* out */
+} SM_VMPTX_CREATE_TONESET_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_create_toneset(struct sm_vmptx_create_toneset_parms *tonesetp);
+
+/* A tone set in use stays alive until its VMP[tx]s are reconfigured. */
+typedef struct sm_vmptx_destroy_toneset_parms {
+    tSMVMPTxToneSetId tone_set_id;    /* in */
+} SM_VMPTX_DESTROY_TONESET_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_destroy_toneset(struct sm_vmptx_destroy_toneset_parms *tonep);
+
+/* Detects the tone set's tones in the audio a VMP[tx] sends: convert_tones
+ * sends each as an RFC 4733 event (needs sm_vmptx_config_codec_rfc2833),
+ * elim_tones removes it from the audio; neither: no detection.
+ * kSMNullVMPTxToneSetId: the default set. */
+typedef struct sm_vmptx_tone_parms {
+    tSMVMPtxId vmptx;                           /* in */
+    tSM_INT convert_tones;                      /* in */
+    tSM_INT elim_tones;                         /* in */
+    tSMVMPTxToneSetId tone_set_id;              /* in */
+    enum kSMVMPtxRFC2833MinDuration min_duration; /* in: 40 ms: tones shorter are not detected */
+} SM_VMPTX_TONE_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_config_tones(struct sm_vmptx_tone_parms *tonep);
+
 /* Ends the sequence: an event under way ends at once (its final packet sent
  * three times), the rest are not sent; ToneCompleted follows. */
 typedef struct sm_vmptx_generate_tones_abort_parms {
