@@ -846,24 +846,31 @@ bool event_is_set(const tSMEventId& event) {
   return poll(&p, 1, 0) == 1;
 }
 
-std::vector<SM_VMPTX_STATUS_PARMS> tx_statuses(tSMVMPtxId tx) {
-  std::vector<SM_VMPTX_STATUS_PARMS> out;
+// The statuses an endpoint has queued: status calls from first (its
+// handle set) until Running (0 in both directions' enums) or an error.
+template <class Parms>
+std::vector<Parms> queued_statuses(int (*status)(Parms*), const Parms& first) {
+  std::vector<Parms> out;
   for (;;) {
-    SM_VMPTX_STATUS_PARMS s{};
-    s.vmptx = tx;
-    if (sm_vmptx_status(&s) != 0 || s.status == kSMVMPtxStatusRunning) return out;
+    Parms s = first;
+    if (status(&s) != 0 || static_cast<int>(s.status) == 0) return out;
     out.push_back(s);
   }
 }
 
+std::vector<SM_VMPTX_STATUS_PARMS> tx_statuses(tSMVMPtxId tx) {
+  SM_VMPTX_STATUS_PARMS first{};
+  first.vmptx = tx;
+  return queued_statuses(&sm_vmptx_status, first);
+}
+
 std::vector<SM_VMPRX_STATUS_PARMS> rx_tone_statuses(tSMVMPrxId rx) {
-  std::vector<SM_VMPRX_STATUS_PARMS> out;
-  for (;;) {
-    SM_VMPRX_STATUS_PARMS s{};
-    s.vmprx = rx;
-    if (sm_vmprx_status(&s) != 0 || s.status == kSMVMPrxStatusRunning) return out;
-    if (s.status == kSMVMPrxStatusDetectTone || s.status == kSMVMPrxStatusEndTone) out.push_back(s);
-  }
+  SM_VMPRX_STATUS_PARMS first{};
+  first.vmprx = rx;
+  std::vector<SM_VMPRX_STATUS_PARMS> tones;
+  for (const auto& s : queued_statuses(&sm_vmprx_status, first))
+    if (s.status == kSMVMPrxStatusDetectTone || s.status == kSMVMPrxStatusEndTone) tones.push_back(s);
+  return tones;
 }
 
 constexpr int kEventPayloadType = 101;
@@ -894,6 +901,18 @@ struct EventLink {
     tones.detect_tones = 1;
     ASSERT_EQ(sm_vmprx_config_tones(&tones), 0);
   }
+  tSMEventId tx_event() const {
+    SM_VMPTX_EVENT_PARMS e{};
+    e.vmptx = t.link[0].tx;
+    EXPECT_EQ(sm_vmptx_get_event(&e), 0);
+    return e.event;
+  }
+  tSMEventId rx_event() const {
+    SM_VMPRX_EVENT_PARMS e{};
+    e.vmprx = t.link[0].rx;
+    EXPECT_EQ(sm_vmprx_get_event(&e), 0);
+    return e.event;
+  }
   int generate(std::vector<tSM_INT> codes, int duration, int interval, int volume) {
     SM_VMPTX_GENERATE_TONES_PARMS g{};
     g.vmptx = t.link[0].tx;
@@ -920,32 +939,27 @@ class VmpSendEvents : public ::testing::TestWithParam<Codec> {};
 TEST_P(VmpSendEvents, EventsFollowRfc4733OnTheWireAndAreReportedByTheReceiver) {
   EventLink l;
   ASSERT_NO_FATAL_FAILURE(l.build(GetParam()));
-  SM_VMPTX_EVENT_PARMS te{};
-  te.vmptx = l.t.link[0].tx;
-  ASSERT_EQ(sm_vmptx_get_event(&te), 0);
-  SM_VMPRX_EVENT_PARMS re{};
-  re.vmprx = l.t.link[0].rx;
-  ASSERT_EQ(sm_vmprx_get_event(&re), 0);
+  const tSMEventId tx_event = l.tx_event(), rx_event = l.rx_event();
   give_tones(l.t.parties, 300 * kFrame);
   ASSERT_NO_FATAL_FAILURE(l.t.run_paced(100));  // the link runs (SSRC, NewSSRC queued)
   tx_statuses(l.t.link[0].tx);
   rx_tone_statuses(l.t.link[0].rx);
-  EXPECT_FALSE(event_is_set(te.event)) << "nothing queued: the VMP[tx]'s event is clear";
-  EXPECT_FALSE(event_is_set(re.event)) << "nothing queued: the VMP[rx]'s event is clear";
+  EXPECT_FALSE(event_is_set(tx_event)) << "nothing queued: the VMP[tx]'s event is clear";
+  EXPECT_FALSE(event_is_set(rx_event)) << "nothing queued: the VMP[rx]'s event is clear";
 
   ASSERT_EQ(l.generate({1, 11}, 100, 60, -10), 0);
   EXPECT_EQ(l.generate({2}, 100, 60, -10), ERR_SM_WRONG_CHANNEL_STATE) << "a sequence is under way";
   ASSERT_NO_FATAL_FAILURE(l.t.run_paced(100));
-  EXPECT_TRUE(event_is_set(te.event));
-  EXPECT_TRUE(event_is_set(re.event));
+  EXPECT_TRUE(event_is_set(tx_event));
+  EXPECT_TRUE(event_is_set(rx_event));
   const auto ts = tx_statuses(l.t.link[0].tx);
   ASSERT_EQ(ts.size(), 2u);
   EXPECT_EQ(ts[0].status, kSMVMPtxStatusToneOngoing);
   EXPECT_EQ(ts[1].status, kSMVMPtxStatusToneCompleted);
-  EXPECT_FALSE(event_is_set(te.event)) << "all read: clear again";
+  EXPECT_FALSE(event_is_set(tx_event)) << "all read: clear again";
 
   const auto rs = rx_tone_statuses(l.t.link[0].rx);
-  EXPECT_FALSE(event_is_set(re.event));
+  EXPECT_FALSE(event_is_set(rx_event));
   ASSERT_EQ(rs.size(), 4u);
   const int codes[] = {1, 11};
   for (std::size_t e = 0; e < 2; ++e) {
@@ -1080,21 +1094,19 @@ TEST(VmpSendEventsMisuse, AbortAndErrors) {
   EXPECT_EQ(sm_vmptx_config_ipv6(&v6), ERR_SM_BAD_PARAMETER) << "the any address";
 
   // Stopped: reported once, the event set for good, then an error.
-  SM_VMPTX_EVENT_PARMS te{};
-  te.vmptx = l.t.link[0].tx;
-  ASSERT_EQ(sm_vmptx_get_event(&te), 0);
+  const tSMEventId tx_event = l.tx_event();
   SM_VMPTX_STOP_PARMS stop{};
   stop.vmptx = l.t.link[0].tx;
   ASSERT_EQ(sm_vmptx_stop(&stop), 0);
-  EXPECT_TRUE(event_is_set(te.event));
+  EXPECT_TRUE(event_is_set(tx_event));
   const auto after = tx_statuses(l.t.link[0].tx);
   ASSERT_FALSE(after.empty());
   EXPECT_EQ(after.back().status, kSMVMPtxStatusStopped);
   SM_VMPTX_STATUS_PARMS s{};
   s.vmptx = l.t.link[0].tx;
   EXPECT_EQ(sm_vmptx_status(&s), ERR_SM_WRONG_CHANNEL_STATE);
-  EXPECT_TRUE(event_is_set(te.event)) << "stays set once stopped";
-  EXPECT_EQ(smd_ev_wait(te.event), 0) << "a set event does not block";
+  EXPECT_TRUE(event_is_set(tx_event)) << "stays set once stopped";
+  EXPECT_EQ(smd_ev_wait(tx_event), 0) << "a set event does not block";
   EXPECT_EQ(l.generate({1}, 100, 0, -10), ERR_SM_WRONG_CHANNEL_STATE) << "stopped";
 }
 
