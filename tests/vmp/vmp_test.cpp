@@ -839,6 +839,18 @@ TEST(TelephoneEvents, SequencerFollowsRfc4733PacketByPacket) {
   EXPECT_FALSE(seq.busy());
   EXPECT_FALSE(seq.next(1640, 160, p).replaced);
   EXPECT_TRUE(seq.abort());
+
+  // A new stream (the transmitter reconfigured: another clock) forgets the
+  // sequence, its interval included: the next one starts at once.
+  seq.start({1, 2}, 160, 100000, 0);
+  seq.next(5000, 160, p);
+  EXPECT_TRUE(seq.new_stream());
+  EXPECT_FALSE(seq.busy());
+  EXPECT_FALSE(seq.new_stream());
+  seq.start({3}, 160, 0, 0);
+  EXPECT_TRUE(seq.next(7, 160, p).replaced);
+  EXPECT_EQ(fields_of(p.payload).code, 3);
+  EXPECT_TRUE(p.marker);
 }
 
 bool event_is_set(const tSMEventId& event) {

@@ -32,6 +32,15 @@ bool EventSequencer::abort() {
   return false;
 }
 
+bool EventSequencer::new_stream() {
+  const bool was_busy = busy();
+  pending_.clear();
+  state_ = State::idle;
+  ending_early_ = false;
+  next_start_known_ = false;
+  return was_busy;
+}
+
 void EventSequencer::fill(EventPacket& out, bool end, std::uint32_t duration) const {
   // RFC 4733 2.3: event, E|R|volume (-dBm0), duration (16 bits).
   out.timestamp = start_;

@@ -36,6 +36,9 @@ class EventSequencer {
   // Ends the sequence: an event under way ends with its next packet.
   // True if nothing was under way (completed at once).
   bool abort();
+  // The RTP stream starts again (another clock): forgets the sequence.
+  // True if one was under way.
+  bool new_stream();
   bool busy() const noexcept { return state_ != State::idle || !pending_.empty(); }
   // The audio packet at timestamp covering samples.
   EventStep next(std::uint32_t timestamp, std::uint32_t samples, EventPacket& out);

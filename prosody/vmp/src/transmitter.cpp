@@ -140,8 +140,15 @@ int Transmitter::rebuild() {
     gst_object_unref(payloader);
     {
       std::lock_guard<std::mutex> lock(events_m_);
-      ssrc_reported_ = false;  // a new RTP session
       bytes_per_sample_ = codec_ == Codec::l16 ? 2 : 1;
+      // A new RTP stream (another SSRC and clock): a sequence under way
+      // cannot go on in it.
+      if (sequencer_.new_stream() && !sending_detected_) {
+        TxStatus s;
+        s.kind = TxStatus::tone_completed;
+        statuses_.push(s);
+      }
+      sending_detected_ = false;
     }
     PROSODY_TSAN_RELEASE(this);
     if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
@@ -250,8 +257,9 @@ GstBuffer* Transmitter::outgoing(GstBuffer* buffer) {
   const std::uint32_t bytes = gst_rtp_buffer_get_payload_len(&rtp);
   gst_rtp_buffer_unmap(&rtp);
   std::lock_guard<std::mutex> lock(events_m_);
-  if (!ssrc_reported_) {
-    ssrc_reported_ = true;
+  if (!ssrc_known_ || ssrc != ssrc_) {  // a configuration's first packet
+    ssrc_known_ = true;
+    ssrc_ = ssrc;
     TxStatus s;
     s.kind = TxStatus::got_ssrc;
     s.ssrc = ssrc;

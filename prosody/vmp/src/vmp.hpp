@@ -293,8 +293,9 @@ class Transmitter final : public EndpointSink {
   int event_payload_type_ = -1;
   EventSequencer sequencer_;
   bool sending_detected_ = false;  // the sequencer sends a detected digit, not a generated sequence
-  bool ssrc_reported_ = false;     // by the current pipeline
-  unsigned bytes_per_sample_ = 1;  // of its audio payload: G.711 1, L16 2
+  bool ssrc_known_ = false;
+  std::uint32_t ssrc_ = 0;         // the last reported
+  unsigned bytes_per_sample_ = 1;  // of the audio payload: G.711 1, L16 2
 
   // In-band detection: swapped in by configure_tones, used by push.
   std::mutex detect_m_;
