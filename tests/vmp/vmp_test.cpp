@@ -1120,6 +1120,22 @@ TEST(VmpSendEventsMisuse, AbortAndErrors) {
   EXPECT_TRUE(event_is_set(tx_event)) << "stays set once stopped";
   EXPECT_EQ(smd_ev_wait(tx_event), 0) << "a set event does not block";
   EXPECT_EQ(l.generate({1}, 100, 0, -10), ERR_SM_WRONG_CHANNEL_STATE) << "stopped";
+
+  // The same for the VMP[rx].
+  const tSMEventId rx_event = l.rx_event();
+  SM_VMPRX_STOP_PARMS rx_stop{};
+  rx_stop.vmprx = l.t.link[0].rx;
+  ASSERT_EQ(sm_vmprx_stop(&rx_stop), 0);
+  EXPECT_TRUE(event_is_set(rx_event));
+  SM_VMPRX_STATUS_PARMS rs{};
+  rs.vmprx = l.t.link[0].rx;
+  int rx_status = 0;
+  while ((rx_status = sm_vmprx_status(&rs)) == 0 && rs.status != kSMVMPrxStatusStopped) {
+  }
+  EXPECT_EQ(rx_status, 0);
+  EXPECT_EQ(rs.status, kSMVMPrxStatusStopped);
+  EXPECT_EQ(sm_vmprx_status(&rs), ERR_SM_WRONG_CHANNEL_STATE);
+  EXPECT_TRUE(event_is_set(rx_event)) << "stays set once stopped";
 }
 
 // In-band DTMF on a VMP[tx]'s audio (sm_vmptx_config_tones): party 0 says
