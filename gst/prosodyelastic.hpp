@@ -177,6 +177,9 @@ class InputFifo {
    * correction's phase step (sidebands at multiples of the frame rate)
    * rare. */
   static constexpr std::uint64_t kCorrectionEveryFrames = 10;
+  /* The percentile of a window's waits taken as a typical frame's: above
+   * the late frames of jitter (a loss held up, a burst). */
+  static constexpr std::size_t kLowPercentile = 25;
   std::uint64_t frames_pushed_ = 0; /* producer's */
   /* Scratch of the producer (one frame's worth, with a sample to spare). */
   TimelineFrame taken_;
@@ -190,8 +193,9 @@ class InputFifo {
   std::atomic<bool> ended_seen_{false};
   std::int64_t window_start_ns_ = -1;
   std::int64_t window_least_ns_ = -1;
-  int last_side_ = 0;             /* the last window's side of the band (+1 below, -1 above) */
-  std::uint32_t trim_frames_ = 0; /* a backlog to drop at the next take */
+  std::vector<std::int64_t> window_waits_; /* this window's waits (reserved) */
+  int last_side_ = 0;                      /* the last window's side of the band (+1 below, -1 above) */
+  std::uint32_t trim_frames_ = 0;          /* a backlog to drop at the next take */
 
   /* Counters (relaxed atomics: read by stats from any thread). */
   std::atomic<std::uint64_t> frames_in_{0}, underruns_{0}, overrun_frames_{0}, drift_dropped_{0}, drift_repeated_{0};
