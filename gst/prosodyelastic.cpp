@@ -194,19 +194,17 @@ void InputFifo::drift_control(std::int64_t due_ns, std::int64_t wait_ns) {
   window_least_ns_ = window_least_ns_ < 0 ? wait_ns : std::min(window_least_ns_, wait_ns);
   if (window_waits_.size() < window_waits_.capacity()) window_waits_.push_back(wait_ns);
   if (due_ns - window_start_ns_ < settings_.window_ns) return;
-  /* The wait is held between half the margin and the margin plus two
-   * frames: a typical frame (the window's low percentile) waiting less than
-   * the first, a sample is repeated (in one frame of ten); every frame
-   * waiting more than the second, one is dropped.
+  /* A typical frame's wait (the window's 25th percentile) is held between
+   * half the margin and the margin plus two frames: below, a sample is
+   * repeated (in one frame of ten); above, one is dropped.
    * Network jitter makes some frames late: a loss held up by a jitter
    * buffer, a burst. They lower the least wait of their window, not a
-   * typical frame's (the stalls' underruns are concealed): the low
-   * percentile moves with drift, not with jitter. Late frames only lower
-   * waits, so the least wait is safe to drop on: every frame had that much
-   * to spare. And drift moves the waits for good: only two windows in a
-   * row out of the band, on the same side, are corrected. (A clock 100 ppm
-   * off moves them by 1 ms in 10 s; each correcting window moves them back
-   * by 5 samples, 0.6 ms.) */
+   * typical frame's (their underruns are concealed): the percentile moves
+   * with drift, not with jitter. Drift moves the waits for good: only two
+   * windows in a row out of the band, on the same side, are corrected. (A
+   * clock 100 ppm off moves them by 1 ms in 10 s; each correcting window
+   * moves them back by 5 samples, 0.6 ms.) A backlog is judged on the least
+   * wait: every frame had that much to spare. */
   const std::int64_t least = window_least_ns_;
   const auto low = window_waits_.begin() + std::ptrdiff_t(window_waits_.size() * kLowPercentile / 100);
   std::nth_element(window_waits_.begin(), low, window_waits_.end());

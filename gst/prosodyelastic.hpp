@@ -8,9 +8,11 @@
  *    time, it is an elastic buffer: it starts handing out frames once the
  *    first has waited the jitter margin; a frame missing when the module
  *    needs it is an underrun (the module conceals it); audio beyond the
- *    capacity drops the oldest (an overrun); and the time frames wait (their
- *    residence) is held between half the margin and the margin plus two
- *    frames by dropping or repeating one sample in one frame of ten, which absorbs clock drift
+ *    capacity drops the oldest (an overrun); and the time a typical frame
+ *    waits (a window's 25th percentile of the residences: late frames of
+ *    network jitter do not move it) is held between half the margin and the
+ *    margin plus two frames by dropping or repeating one sample in one frame
+ *    of ten, which absorbs clock drift
  *    between the stream's source and the module. Stepped, it is a plain
  *    queue the module waits for.
  *  - OutputTap: a channel's output frames on their way to one prosodysrc.
@@ -86,8 +88,8 @@ struct ElasticSettings {
    * module): the producer waits for room. */
   bool drop_oldest = true;
   /* The jitter margin: the first frame waits this long before the module
-   * takes it, and the drift control keeps the least wait of any frame
-   * between half the margin and the margin plus two frames. */
+   * takes it, and the drift control keeps a typical frame's wait between
+   * half the margin and the margin plus two frames. */
   std::int64_t margin_ns = 5000000;
   /* Frames held at most (real time, dropping) or queued at most. */
   std::uint32_t capacity_frames = 10;
@@ -178,7 +180,8 @@ class InputFifo {
    * rare. */
   static constexpr std::uint64_t kCorrectionEveryFrames = 10;
   /* The percentile of a window's waits taken as a typical frame's: above
-   * the late frames of jitter (a loss held up, a burst). */
+   * the late frames of jitter (a loss held up, a burst; at 5 % loss of 10 ms
+   * packets behind a 60 ms jitter buffer, ~1 frame in 4). */
   static constexpr std::size_t kLowPercentile = 25;
   std::uint64_t frames_pushed_ = 0; /* producer's */
   /* Scratch of the producer (one frame's worth, with a sample to spare). */
