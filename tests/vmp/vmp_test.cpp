@@ -304,8 +304,13 @@ TEST_P(VmpLink, EveryPartyHearsEveryOtherAndNeverItself) {
     bool seen = false;
     SM_VMPRX_STATUS_PARMS rs{};
     rs.vmprx = t.link[m].rx;
-    for (int i = 0; i < 8 && sm_vmprx_status(&rs) == 0 && rs.status != kSMVMPrxStatusRunning; ++i)
-      seen = seen || (rs.status == kSMVMPrxStatusNewSSRC && rs.u.ssrc.ssrc == ts.u.ssrc.ssrc);
+    for (int i = 0; i < 8 && sm_vmprx_status(&rs) == 0 && rs.status != kSMVMPrxStatusRunning; ++i) {
+      if (rs.status != kSMVMPrxStatusNewSSRC || rs.u.ssrc.ssrc != ts.u.ssrc.ssrc) continue;
+      seen = true;
+      // The sender: loopback, from the port the system gave its udpsink.
+      EXPECT_EQ(rs.u.ssrc.address.s_addr, htonl(INADDR_LOOPBACK));
+      EXPECT_GT(rs.u.ssrc.port, 0);
+    }
     EXPECT_TRUE(seen) << "no NewSSRC status with the transmitter's SSRC";
   }
 }
@@ -1280,7 +1285,7 @@ bool has_ipv6_loopback() {
 // The broadcast model over IPv6 loopback (VMP[rx] type IPv6,
 // sm_vmptx_config_ipv6): every party hears every other at its level and
 // itself 60 dB down, as over IPv4; the receivers report NewSSRCIPv6 with
-// the transmitters' SSRCs.
+// the transmitters' SSRCs, from ::1.
 TEST(VmpIpv6, LoopbackCarriesAudioAtItsLevel) {
   if (!has_ipv6_loopback()) GTEST_SKIP() << "no IPv6 loopback (::1) on this machine";
   TwoModules t;
@@ -1296,8 +1301,12 @@ TEST(VmpIpv6, LoopbackCarriesAudioAtItsLevel) {
     bool seen = false;
     SM_VMPRX_STATUS_PARMS rs{};
     rs.vmprx = t.link[m].rx;
-    for (int i = 0; i < 8 && sm_vmprx_status(&rs) == 0 && rs.status != kSMVMPrxStatusRunning; ++i)
-      seen = seen || (rs.status == kSMVMPrxStatusNewSSRCIPv6 && rs.u.ssrc_ipv6.ssrc == ts[0].u.ssrc.ssrc);
+    for (int i = 0; i < 8 && sm_vmprx_status(&rs) == 0 && rs.status != kSMVMPrxStatusRunning; ++i) {
+      if (rs.status != kSMVMPrxStatusNewSSRCIPv6 || rs.u.ssrc_ipv6.ssrc != ts[0].u.ssrc.ssrc) continue;
+      seen = true;
+      EXPECT_EQ(std::memcmp(&rs.u.ssrc_ipv6.address, &in6addr_loopback, sizeof rs.u.ssrc_ipv6.address), 0);
+      EXPECT_GT(rs.u.ssrc_ipv6.port, 0);
+    }
     EXPECT_TRUE(seen) << "no NewSSRCIPv6 status with the transmitter's SSRC";
     const PROSODY_VMPRX_STATS_PARMS s = t.link[m].stats();
     EXPECT_GE(s.samples_received, 3u * 8000u);

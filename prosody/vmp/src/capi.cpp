@@ -295,13 +295,18 @@ int sm_vmprx_status(struct sm_vmprx_status_parms* p) {
       }
       break;
     case vmp::RxStatus::new_ssrc:
-      // The sender's address and port are not known here (left 0).
+      // The sender's address and port (host order, as the ports); 0 if not
+      // known.
       if (local.ipv6) {
         p->status = kSMVMPrxStatusNewSSRCIPv6;
         p->u.ssrc_ipv6.ssrc = static_cast<int>(s.ssrc);
+        p->u.ssrc_ipv6.port = s.from_port;
+        if (s.from.ipv6) std::memcpy(&p->u.ssrc_ipv6.address, s.from.bytes, sizeof p->u.ssrc_ipv6.address);
       } else {
         p->status = kSMVMPrxStatusNewSSRC;
         p->u.ssrc.ssrc = static_cast<int>(s.ssrc);
+        p->u.ssrc.port = s.from_port;
+        if (!s.from.ipv6) std::memcpy(&p->u.ssrc.address, s.from.bytes, sizeof p->u.ssrc.address);
       }
       break;
     case vmp::RxStatus::stopped:

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gio/gio.h>
 #include <gst/app/gstappsink.h>
+#include <gst/net/gstnetaddressmeta.h>
 #include <gst/rtp/gstrtpbuffer.h>
 
 #include <algorithm>
@@ -114,12 +115,25 @@ struct Receiver::Gst {
     ProsodyTsanScope tsan(self);
     return static_cast<Receiver*>(self)->caps_for(static_cast<int>(pt));
   }
+  // A new SSRC: rtpbin saw its first packet, just after rtp_arrived saw it
+  // on the same streaming thread (or its first RTCP packet, on another).
   static void new_ssrc(GstElement*, guint, guint ssrc, gpointer self) {
     ProsodyTsanScope tsan(self);
+    auto* r = static_cast<Receiver*>(self);
     RxStatus s;
     s.kind = RxStatus::new_ssrc;
     s.ssrc = ssrc;
-    static_cast<Receiver*>(self)->statuses_.push(s);
+    {
+      std::lock_guard<std::mutex> lock(r->sender_m_);
+      s.from = r->last_sender_;
+      s.from_port = r->last_sender_port_;
+    }
+    r->statuses_.push(s);
+  }
+  static GstPadProbeReturn rtp_arrived(GstPad*, GstPadProbeInfo* info, gpointer self) {
+    ProsodyTsanScope tsan(self);
+    static_cast<Receiver*>(self)->rtp_arrived(GST_PAD_PROBE_INFO_BUFFER(info));
+    return GST_PAD_PROBE_OK;
   }
   static void pad_added(GstElement*, GstPad* pad, gpointer self) {
     ProsodyTsanScope tsan(self);
@@ -210,6 +224,9 @@ int Receiver::start(const IpAddress& address) {
   g_object_set(rtcp_src, "socket", rtcp, nullptr);
   g_object_unref(rtp);
   g_object_unref(rtcp);
+  GstPad* rtp_pad = gst_element_get_static_pad(rtp_src, "src");
+  gst_pad_add_probe(rtp_pad, GST_PAD_PROBE_TYPE_BUFFER, &Gst::rtp_arrived, this, nullptr);
+  gst_object_unref(rtp_pad);
   GstPad* rtcp_pad = gst_element_get_static_pad(rtcp_src, "src");
   gst_pad_add_probe(rtcp_pad, GST_PAD_PROBE_TYPE_BUFFER, &Gst::rtcp_arrived, this, nullptr);
   gst_object_unref(rtcp_pad);
@@ -326,6 +343,20 @@ void Receiver::telephone_event(GstBuffer* buffer) {
       statuses_.push(s);
     }
   }
+}
+
+void Receiver::rtp_arrived(GstBuffer* packet) {
+  // udpsrc puts the sender on each buffer.
+  auto* meta = reinterpret_cast<GstNetAddressMeta*>(gst_buffer_get_meta(packet, GST_NET_ADDRESS_META_API_TYPE));
+  if (!meta || !G_IS_INET_SOCKET_ADDRESS(meta->addr)) return;
+  GInetSocketAddress* from = G_INET_SOCKET_ADDRESS(meta->addr);
+  GInetAddress* ip = g_inet_socket_address_get_address(from);
+  IpAddress sender;
+  sender.ipv6 = g_inet_address_get_family(ip) == G_SOCKET_FAMILY_IPV6;
+  std::memcpy(sender.bytes, g_inet_address_to_bytes(ip), g_inet_address_get_native_size(ip));
+  std::lock_guard<std::mutex> lock(sender_m_);
+  last_sender_ = sender;
+  last_sender_port_ = g_inet_socket_address_get_port(from);
 }
 
 GstCaps* Receiver::caps_for(int payload_type) {

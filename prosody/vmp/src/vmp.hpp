@@ -95,6 +95,10 @@ struct IpAddress {
 struct RxStatus {
   enum Kind { got_ports, new_ssrc, stopped, tone_started, tone_ended } kind = got_ports;
   std::uint32_t ssrc = 0;
+  // new_ssrc: where its RTP came from (port 0: not known, as when its
+  // RTCP arrived first).
+  IpAddress from;
+  int from_port = 0;
   // An RFC 4733 event: its code, volume (dBm0) and, when ended, duration
   // (RTP timestamp units, 8 kHz).
   int tone_id = 0;
@@ -150,6 +154,8 @@ class Receiver final : public EndpointSource {
   void decode_pad(GstPad* pad);
   // An RFC 4733 event packet (streaming thread).
   void telephone_event(GstBuffer* rtp);
+  // An RTP packet arrived (streaming thread): notes its sender.
+  void rtp_arrived(GstBuffer* packet);
 
   const endpoint::ModuleFormat format_;
   int rtp_port_ = 0;
@@ -166,6 +172,10 @@ class Receiver final : public EndpointSource {
   bool stopped_ = false;
   bool detect_tones_ = false;
   StatusQueue<RxStatus> statuses_;
+  // The sender of the last RTP packet (rtp_arrived), for NewSSRC.
+  std::mutex sender_m_;
+  IpAddress last_sender_;
+  int last_sender_port_ = 0;
   // The event under way (by its RTP timestamp), and whether its end was seen
   // (the end packet is sent three times).
   bool event_seen_ = false;
