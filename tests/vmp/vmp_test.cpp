@@ -4,6 +4,7 @@
 // exactly: a party on one module is heard on the other at the level it was
 // sent, never itself, with a latency measured in frames.
 #include <arpa/inet.h>
+#include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gtest/gtest.h>
@@ -1027,6 +1028,114 @@ TEST_P(VmpSendEvents, EventsFollowRfc4733OnTheWireAndAreReportedByTheReceiver) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, VmpSendEvents, ::testing::Values(Codec::l16, Codec::alaw, Codec::mulaw), param_name);
+
+// GStreamer's own RFC 4733 receiver: udpsrc ! rtpdtmfdepay, which plays
+// the events it reads as DTMF audio (16-bit, 8 kHz). The audio packets
+// of the stream are filtered out before it (as rtpptdemux would).
+class StockEventReceiver {
+ public:
+  explicit StockEventReceiver(int payload_type) : payload_type_(payload_type) {
+    gst_init(nullptr, nullptr);
+    pipeline_ = gst_parse_launch(("udpsrc name=in address=127.0.0.1 port=0 caps=application/x-rtp,media=audio,"
+                                  "clock-rate=8000,encoding-name=TELEPHONE-EVENT,payload=" +
+                                  std::to_string(payload_type) + " ! rtpdtmfdepay ! appsink name=out sync=false")
+                                     .c_str(),
+                                 nullptr);
+    GstElement* in = gst_bin_get_by_name(GST_BIN(pipeline_), "in");
+    GstPad* pad = gst_element_get_static_pad(in, "src");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &StockEventReceiver::events_only, this, nullptr);
+    gst_object_unref(pad);
+    out_ = gst_bin_get_by_name(GST_BIN(pipeline_), "out");
+    PROSODY_TSAN_RELEASE(this);
+    gst_element_set_state(pipeline_, GST_STATE_PLAYING);
+    gint port = 0;
+    g_object_get(in, "port", &port, nullptr);
+    port_ = port;
+    gst_object_unref(in);
+  }
+  ~StockEventReceiver() {
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    PROSODY_TSAN_ACQUIRE(this);
+    gst_object_unref(out_);
+    gst_object_unref(pipeline_);
+  }
+  int port() const { return port_; }
+  // The audio it has played so far.
+  std::vector<float> audio() {
+    std::vector<float> x;
+    while (GstSample* sample = gst_app_sink_try_pull_sample(GST_APP_SINK(out_), 0)) {
+      PROSODY_TSAN_ACQUIRE(out_);  // pushed by the streaming thread
+      GstMapInfo map;
+      GstBuffer* buffer = gst_sample_get_buffer(sample);
+      if (buffer && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+        // S16LE at the events' clock rate (8 kHz), as it plays them.
+        const auto* pcm = reinterpret_cast<const std::int16_t*>(map.data);
+        for (std::size_t i = 0; i < map.size / 2; ++i) x.push_back(float(pcm[i]) / 32768.0f);
+        gst_buffer_unmap(buffer, &map);
+      }
+      gst_sample_unref(sample);
+    }
+    return x;
+  }
+
+ private:
+  static GstPadProbeReturn events_only(GstPad*, GstPadProbeInfo* info, gpointer self) {
+    ProsodyTsanScope tsan(self);
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    if (!gst_rtp_buffer_map(GST_PAD_PROBE_INFO_BUFFER(info), GST_MAP_READ, &rtp)) return GST_PAD_PROBE_DROP;
+    const int pt = gst_rtp_buffer_get_payload_type(&rtp);
+    gst_rtp_buffer_unmap(&rtp);
+    return pt == static_cast<StockEventReceiver*>(self)->payload_type_ ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+  }
+  const int payload_type_;
+  GstElement* pipeline_ = nullptr;
+  GstElement* out_ = nullptr;
+  int port_ = 0;
+};
+
+// The events a VMP[tx] sends, as GStreamer's rtpdtmfdepay plays them: '3'
+// (697 + 1477 Hz) then '*' (941 + 1209 Hz), 100 ms each: 1600 samples in
+// all, each half its digit's pair and 20 dB or more above the other's.
+TEST(VmpSendEventsStock, RtpdtmfdepayPlaysThem) {
+  TwoModules t;
+  ASSERT_NO_FATAL_FAILURE(t.build(Codec::alaw));
+  StockEventReceiver stock(kEventPayloadType);
+  ASSERT_GT(stock.port(), 0);
+  SM_VMPTX_CONFIG_PARMS cfg = loopback_config(t.link[0].tx, stock.port(), 0);
+  ASSERT_EQ(sm_vmptx_config(&cfg), 0);
+  SM_VMPTX_CODEC_RFC2833_PARMS tc{};
+  tc.vmptx = t.link[0].tx;
+  tc.payload_type = kEventPayloadType;
+  ASSERT_EQ(sm_vmptx_config_codec_rfc2833(&tc), 0);
+  give_tones(t.parties, 200 * kFrame);
+  ASSERT_NO_FATAL_FAILURE(t.run_paced(50));
+  std::vector<tSM_INT> codes = {3, 10};
+  SM_VMPTX_GENERATE_TONES_PARMS g{};
+  g.vmptx = t.link[0].tx;
+  g.tones = codes.data();
+  g.num = 2;
+  g.duration = 100;
+  g.interval = 60;
+  g.volume = -7;
+  ASSERT_EQ(sm_vmptx_generate_tones(&g), 0);
+  ASSERT_NO_FATAL_FAILURE(t.run_paced(100));
+  const std::vector<float> x = stock.audio();
+  std::printf("[ rtp      ] rtpdtmfdepay played %zu samples\n", x.size());
+  ASSERT_NEAR(double(x.size()), 1600.0, 160.0);
+  const double pairs[2][2] = {{697, 1477}, {941, 1209}};
+  for (std::size_t e = 0; e < 2; ++e) {
+    const float* half = x.data() + e * x.size() / 2;
+    const std::size_t n = x.size() / 2;
+    double own[2], other[2];
+    for (int k = 0; k < 2; ++k) {
+      own[k] = testsig::tone_level_dbm0(half, n, pairs[e][k], kRate);
+      other[k] = testsig::tone_level_dbm0(half, n, pairs[1 - e][k], kRate);
+    }
+    std::printf("[ rtp      ] event %d as played: %.1f / %.1f dBm0 at its pair, %.1f / %.1f at the other's\n", codes[e],
+                own[0], own[1], other[0], other[1]);
+    for (int k = 0; k < 2; ++k) EXPECT_GE(own[k], std::max(other[0], other[1]) + 20.0);
+  }
+}
 
 // An aborted sequence: the event under way ends at once (its final packet
 // three times, its duration what was sent), the rest are never sent, and
