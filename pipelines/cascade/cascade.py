@@ -378,6 +378,8 @@ def main():
             imports = ", ".join(f"from {j}: {s['sink'].get('underruns')} underruns "
                                 f"({s.get('measured_underruns', '-')} measured), {s['frames_concealed']} frames "
                                 f"concealed ({s.get('measured_concealed', '-')} measured), "
+                                f"{s['sink'].get('drift-dropped', 0) + s['sink'].get('drift-repeated', 0)} samples "
+                                f"dropped or repeated ({s.get('measured_corrections', '-')} measured), "
                                 f"{s['sink'].get('frames-in')} frames in"
                                 for j, s in r["imports"].items())
             print(f"node {r['node']}: late frames {r['late_frames']} ({r['measured_late_frames']} measured); {imports}")

@@ -411,7 +411,8 @@ std::string sink_stats_json(GstElement* sink) {
   g_object_get(sink, "stats", &s, nullptr);
   if (!s) return "{}";
   std::string j = "{";
-  for (const char* f : {"buffers-in", "frames-in", "underruns", "overrun-frames", "drift-dropped", "drift-repeated"}) {
+  for (const char* f : {"buffers-in", "frames-in", "underruns", "overrun-frames", "drift-dropped", "drift-repeated",
+                        "late-samples", "overlap-samples", "gap-samples"}) {
     guint64 v = 0;
     gst_structure_get_uint64(s, f, &v);
     j += std::string(j.size() > 1 ? "," : "") + "\"" + f + "\":" + std::to_string(v);
@@ -424,6 +425,7 @@ std::string sink_stats_json(GstElement* sink) {
 // is what happened over the measured part of the run (not the start-up).
 struct Counters {
   std::vector<std::uint64_t> underruns, concealed;  // per node (0 for this one)
+  std::vector<std::uint64_t> corrections;           // the sink's drift control: samples dropped + repeated
   std::uint64_t late_frames = 0;
   bool taken = false;
 };
@@ -450,9 +452,11 @@ Counters take_counters(GstElement* pipeline, const std::vector<prosody::Channel>
   Counters c;
   c.underruns.assign(imports.size(), 0);
   c.concealed.assign(imports.size(), 0);
+  c.corrections.assign(imports.size(), 0);
   for (std::size_t j = 0; j < imports.size(); ++j) {
     if (!imports[j]) continue;
     c.underruns[j] = sink_counter(pipeline, j, "underruns");
+    c.corrections[j] = sink_counter(pipeline, j, "drift-dropped") + sink_counter(pipeline, j, "drift-repeated");
     c.concealed[j] = imports[j].input_stats().frames_concealed;
   }
   c.late_frames = module.stats().late_frames;
@@ -721,7 +725,9 @@ int main(int argc, char** argv) {
       out += ",\"measured_underruns\":" +
              std::to_string(at_to.underruns[std::size_t(j)] - at_from.underruns[std::size_t(j)]) +
              ",\"measured_concealed\":" +
-             std::to_string(at_to.concealed[std::size_t(j)] - at_from.concealed[std::size_t(j)]);
+             std::to_string(at_to.concealed[std::size_t(j)] - at_from.concealed[std::size_t(j)]) +
+             ",\"measured_corrections\":" +
+             std::to_string(at_to.corrections[std::size_t(j)] - at_from.corrections[std::size_t(j)]);
     out += "}";
     first = false;
     gst_object_unref(sink);

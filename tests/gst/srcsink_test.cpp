@@ -555,6 +555,7 @@ guint64 corrections_of_jittered_import(const std::string& module, unsigned held_
     gst_buffer_unmap(b, &map);
     GST_BUFFER_PTS(b) = GstClockTime(i) * 10 * GST_MSECOND;
     GST_BUFFER_DURATION(b) = 10 * GST_MSECOND;
+    PROSODY_TSAN_RELEASE(b);  // to the sink's streaming thread, through GLib's queue
     EXPECT_EQ(gst_app_src_push_buffer(GST_APP_SRC(src), b), GST_FLOW_OK);
   }
   run_for({&c}, 0.2);
