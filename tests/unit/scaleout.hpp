@@ -161,34 +161,50 @@ inline void run_stepped(Card& card, std::vector<Party>& parties, std::size_t fra
   for (std::size_t f = 0; f < frames; ++f) ASSERT_NO_FATAL_FAILURE(step_once(card, parties));
 }
 
-// Every party hears every other at kLevel (within 1 dB), over output samples
-// [from, from + len); and, if own_by_tone, itself 60 dB down by the level at
+// The level at freq: the median over the windows of window_len samples of x
+// that begin at starts.
+inline double median_tone_level(const float* x, const std::vector<std::size_t>& starts, std::size_t window_len,
+                                double freq) {
+  std::vector<double> levels;
+  for (std::size_t start : starts) levels.push_back(testsig::tone_level_dbm0(x + start, window_len, freq, kRate));
+  std::sort(levels.begin(), levels.end());
+  const std::size_t n = levels.size();
+  return n % 2 ? levels[n / 2] : 0.5 * (levels[n / 2 - 1] + levels[n / 2]);
+}
+
+// The starts of `windows` equal windows covering [from, from + len).
+inline std::vector<std::size_t> consecutive_windows(std::size_t from, std::size_t len, std::size_t windows) {
+  std::vector<std::size_t> starts;
+  for (std::size_t w = 0; w < windows; ++w) starts.push_back(from + w * (len / windows));
+  return starts;
+}
+
+inline double median_tone_level(const float* x, std::size_t len, double freq, std::size_t windows) {
+  return median_tone_level(x, consecutive_windows(0, len, windows), len / windows, freq);
+}
+
+// Every party hears every other at kLevel (within 1 dB), over the output
+// windows of window_len samples that begin at starts; and, if own_by_tone, itself 60 dB down by the level at
 // its own frequency. (Over G.711 timeslots that measure is not available:
 // the quantisation's intermodulation products of the other fifteen tones
 // land within a hertz of some party's own tone at about -52 dB; own voice
 // is then shown bit-exact, OwnVoiceNeverComesBackBitExact.)
 //
-// windows > 1 (real-time modules): each level is the median over that many
-// equal windows, so that a module descheduled for a moment on a loaded
+// Each level is the median over those windows (for real-time modules,
+// several), so that a module descheduled for a moment on a loaded
 // machine (the bus conceals the frames it missed, and the fades of that
 // concealment spread the other tones' energy over the spectrum) does not
 // pass for a wrong level or for own voice; a level wrong throughout, or own
 // voice coming back, still fails.
-inline double median_tone_level(const float* x, std::size_t len, double freq, std::size_t windows) {
-  std::vector<double> levels;
-  for (std::size_t w = 0; w < windows; ++w)
-    levels.push_back(testsig::tone_level_dbm0(x + w * (len / windows), len / windows, freq, kRate));
-  std::sort(levels.begin(), levels.end());
-  return windows % 2 ? levels[windows / 2] : 0.5 * (levels[windows / 2 - 1] + levels[windows / 2]);
-}
-
-inline void expect_everyone_hears_everyone(const std::vector<Party>& parties, std::size_t from, std::size_t len,
-                                           const char* what, bool own_by_tone, std::size_t windows = 1) {
+inline void expect_everyone_hears_everyone(const std::vector<Party>& parties, const std::vector<std::size_t>& starts,
+                                           std::size_t window_len, const char* what, bool own_by_tone) {
+  ASSERT_FALSE(starts.empty()) << what << ": no window to measure";
+  const std::size_t end = *std::max_element(starts.begin(), starts.end()) + window_len;
   for (std::size_t i = 0; i < parties.size(); ++i) {
-    ASSERT_GE(parties[i].output.size(), from + len);
-    const float* x = parties[i].output.data() + from;
+    ASSERT_GE(parties[i].output.size(), end);
+    const float* x = parties[i].output.data();
     for (std::size_t j = 0; j < parties.size(); ++j) {
-      const double level = median_tone_level(x, len, parties[j].freq, windows);
+      const double level = median_tone_level(x, starts, window_len, parties[j].freq);
       if (i != j) {
         EXPECT_NEAR(level, kLevel, 1.0) << what << ": party " << i << " hearing party " << j;
       } else if (own_by_tone) {
@@ -196,6 +212,13 @@ inline void expect_everyone_hears_everyone(const std::vector<Party>& parties, st
       }
     }
   }
+}
+
+// As above, over `windows` equal windows covering output samples
+// [from, from + len).
+inline void expect_everyone_hears_everyone(const std::vector<Party>& parties, std::size_t from, std::size_t len,
+                                           const char* what, bool own_by_tone, std::size_t windows = 1) {
+  expect_everyone_hears_everyone(parties, consecutive_windows(from, len, windows), len / windows, what, own_by_tone);
 }
 
 inline void give_tones(std::vector<Party>& parties, std::size_t samples) {
