@@ -113,41 +113,28 @@ TEST(OnHook, RepeatsAndSilence) {
   EXPECT_TRUE(detect(std::vector<float>(8000 * 10, 0.0f)).empty());
 }
 
-struct Totals {
-  double seconds = 0.0;
-  std::size_t files = 0;
-  std::vector<std::string> offenders;
-};
-
 void talk_off(bool music, double gain_db) {
   std::string why;
   const std::vector<std::string> files = music ? testsig::music_files(&why) : testsig::speech_files(&why);
   if (files.empty()) PROSODY_SKIP_WITHOUT_DATA(why);
-  const float gain = static_cast<float>(std::pow(10.0, gain_db / 20.0));
-  Totals t;
-  for (const std::string& path : files) {
-    std::vector<float> x;
-    if (!testsig::read_corpus_file(path, x)) {
-      ADD_FAILURE() << "unreadable or not 8 kHz: " << path;
-      continue;
-    }
-    ++t.files;
-    t.seconds += x.size() / 8000.0;
-    for (float& v : x) v = std::clamp(v * gain, -1.0f, 32767.0f / 32768.0f);
-    x.insert(x.begin(), 8000, 0.0f);  // a quiet line before, as on a real call
-    x.resize(x.size() + 8000, 0.0f);
-    for (const ToneEvent& e : detect(x)) {
-      char line[256];
-      std::snprintf(line, sizeof line, "%s at %.2f s (%u ms, %.1f dBm0)", path.c_str(), e.start_sample / 8000.0 - 1.0,
-                    e.duration_ms, e.level_dbm0);
-      t.offenders.push_back(line);
-    }
-  }
+  std::vector<std::string> offenders;
+  const testsig::CorpusRun run =
+      testsig::for_each_corpus_file(files, gain_db, [&](const std::string& path, std::vector<float>& x) {
+        x.insert(x.begin(), 8000, 0.0f);  // a quiet line before, as on a real call
+        x.resize(x.size() + 8000, 0.0f);
+        for (const ToneEvent& e : detect(x)) {
+          char line[256];
+          std::snprintf(line, sizeof line, "%s at %.2f s (%u ms, %.1f dBm0)", path.c_str(),
+                        e.start_sample / 8000.0 - 1.0, e.duration_ms, e.level_dbm0);
+          offenders.push_back(line);
+        }
+      });
   std::printf("[on-hook talk-off %s %+.0f dB] %zu files, %.0f s: %zu clicks\n", music ? "music" : "speech", gain_db,
-              t.files, t.seconds, t.offenders.size());
-  for (const auto& o : t.offenders) std::printf("  %s\n", o.c_str());
-  EXPECT_GE(t.seconds, 1000.0) << "corpus shorter than expected";
-  EXPECT_TRUE(t.offenders.empty());
+              run.files_read, run.seconds, offenders.size());
+  for (const auto& o : offenders) std::printf("  %s\n", o.c_str());
+  EXPECT_EQ(run.unreadable, std::vector<std::string>{}) << "unreadable or not 8 kHz";
+  EXPECT_GE(run.seconds, 1000.0) << "corpus shorter than expected";
+  EXPECT_TRUE(offenders.empty());
 }
 
 TEST(OnHookTalkoff, Speech) { talk_off(false, 0.0); }
