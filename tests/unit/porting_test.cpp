@@ -391,6 +391,8 @@ class InputToneSets : public Porting {
     EXPECT_EQ(sm_listen_for(&lf), 0);
     return in;
   }
+  // Frames to step for pcm to be heard out (half a second after it).
+  static unsigned frames_of(const std::vector<std::int16_t>& pcm) { return unsigned(pcm.size() / 80 + 50); }
   // Steps frames frames, topping up every replay before each.
   void run(unsigned frames) {
     for (unsigned f = 0; f < frames; ++f) {
@@ -603,7 +605,6 @@ class AnswerListeners : public InputToneSets {
     p.enable = enable;
     return sm_beep_listen_for(&p);
   }
-  static unsigned frames_of(const std::vector<std::int16_t>& pcm) { return unsigned(pcm.size() / 80 + 50); }
 };
 
 std::vector<std::int16_t> answer_pcm(bool reversals, double am_depth) {
@@ -700,7 +701,6 @@ TEST_F(AnswerListeners, ArgumentsAreChecked) {
 
 class CallState : public InputToneSets {
  protected:
-  static unsigned frames_of(const std::vector<std::int16_t>& pcm) { return unsigned(pcm.size() / 80 + 50); }
   static int catsig(tSMChannelId ch, int alg, int abort_job = 0) {
     SM_CATSIG_LISTEN_FOR_PARMS p{};
     p.channel = ch;
@@ -730,8 +730,9 @@ class CallState : public InputToneSets {
   }
 };
 
-// Speech stands in as noise bursts at -20 dBm0 over a -65 dBm0 line.
-std::vector<std::int16_t> speech_like(std::initializer_list<std::pair<double, double>> bursts_s, double total_s) {
+// Speech stands in as noise bursts (at, length in s) at -20 dBm0 over a
+// -65 dBm0 line.
+std::vector<std::int16_t> speech_like(const std::vector<std::pair<double, double>>& bursts_s, double total_s) {
   std::vector<float> x = testsig::white_noise(-65.0, std::size_t(total_s * 8000), 21);
   std::uint32_t seed = 22;
   for (const auto& [at, length] : bursts_s) {
@@ -742,15 +743,9 @@ std::vector<std::int16_t> speech_like(std::initializer_list<std::pair<double, do
 }
 
 std::vector<std::int16_t> greeting_like() {  // 200 ms syllables every 300 ms for 5 s
-  std::vector<std::pair<double, double>> b;
-  for (double at = 0.5; at < 5.5; at += 0.3) b.emplace_back(at, 0.2);
-  std::vector<float> x = testsig::white_noise(-65.0, 6 * 8000, 31);
-  std::uint32_t seed = 32;
-  for (const auto& [at, length] : b) {
-    const std::vector<float> s = testsig::white_noise(-20.0, std::size_t(length * 8000), seed++);
-    for (std::size_t i = 0; i < s.size(); ++i) x[std::size_t(at * 8000) + i] += s[i];
-  }
-  return testsig::to_int16(x);
+  std::vector<std::pair<double, double>> syllables;
+  for (double at = 0.5; at < 5.5; at += 0.3) syllables.emplace_back(at, 0.2);
+  return speech_like(syllables, 6.0);
 }
 
 // "Hello?" (600 ms) then silence is a live speaker, decided 800 ms after
@@ -809,6 +804,27 @@ TEST_F(CallState, CatSigAbortAndSilence) {
   run(300);
   EXPECT_TRUE(recognised(aborted).empty());
   EXPECT_TRUE(recognised(silent).empty());
+}
+
+// After a decision an abort is accepted, and a new start categorises
+// what follows afresh: "Hello?", then (a second start) a greeting.
+TEST_F(CallState, CatSigStartsAfreshAfterADecision) {
+  std::vector<std::pair<double, double>> bursts{{0.5, 0.6}};
+  for (double at = 3.0; at < 8.0; at += 0.3) bursts.emplace_back(at, 0.2);
+  const auto pcm = speech_like(bursts, 9.0);
+  const tSMChannelId ch = hearing(pcm);
+  ASSERT_EQ(catsig(ch, kBESPCatSigAlgLiveSpeaker), 0);
+  SM_RECOGNISED_PARMS r{};
+  const int decided = frame_of_first(ch, 250, r);
+  ASSERT_GE(decided, 0);
+  EXPECT_EQ(r.param1, 1);
+  EXPECT_EQ(catsig(ch, 0, 1), 0) << "aborting a decided categorisation";
+  ASSERT_EQ(catsig(ch, kBESPCatSigAlgLiveSpeaker), 0);
+  run(frames_of(pcm) - unsigned(decided) - 1);
+  const auto again = recognised(ch);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].type, kSMRecognisedCatSig);
+  EXPECT_EQ(again[0].param1, 0) << "the greeting";
 }
 
 // sm_adjust_catsig_module_params: with the longest live speech at 400 ms,

@@ -387,8 +387,9 @@ struct ListenSettings {
   bool beeps = false;
   // sm_catsig_listen_for: one categorisation per start, reported as
   // RecognitionType::catsig (param0 the evidence: 0 speech, 1 a beep, 2 an
-  // answer tone; param1 0 machine, 1 live speaker). A new catsig_start
-  // value restarts the classifier (the engine counts the starts).
+  // answer tone; param1 0 machine, 1 live speaker). Turning it on, or a
+  // new catsig_start value, restarts the classifier (ListenPart::catsig
+  // counts the starts).
   CatSigAlgorithm catsig = CatSigAlgorithm::none;
   LiveSpeakerSettings live_speaker;
   std::uint32_t catsig_start = 0;

@@ -136,8 +136,9 @@ ACUAPI int ACUTiNG_WINAPI sm_beep_listen_for(struct sm_beep_listen_for_parms *be
  * speaker or a machine? One kSMRecognisedCatSig per start: param1 0 for a
  * machine, 1 for a live speaker; param0 (ours) what decided, 0 speech,
  * 1 a beep, 2 a modem answer tone. abort_catsig_alg = 1 stops it
- * (ERR_SM_WRONG_CHANNEL_STATE if none runs). kBESPCatSigAlgLiveSpeakerToneReport
- * is ERR_SM_NOT_IMPLEMENTED here. */
+ * (ERR_SM_WRONG_CHANNEL_STATE if none was started since the last abort;
+ * after the decision an abort is accepted and does nothing).
+ * kBESPCatSigAlgLiveSpeakerToneReport is ERR_SM_NOT_IMPLEMENTED here. */
 enum kBESPCatSigAlg {
     kBESPCatSigAlgLiveSpeaker = 1,
     kBESPCatSigAlgLiveSpeakerTone,          /* a beep or a modem answer tone: a machine too */

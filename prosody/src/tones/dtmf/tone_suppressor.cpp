@@ -183,6 +183,7 @@ struct ToneSuppressor::Impl {
 
   void configure(const ListenSettings& s, bool first) {
     const bool was_dtmf = dtmf_on, was_cp = cp_on, was_answer = answer_on, was_beep = beep_on, was_onhook = onhook_on;
+    const bool was_catsig = catsig_on;
     const std::uint32_t was_catsig_start = settings.catsig_start;
     const bool was_analysing = !first && analysing();
     settings = s;
@@ -230,7 +231,7 @@ struct ToneSuppressor::Impl {
     if (answer_on && (first || !was_answer)) answer.reset();
     if (beep_on && (first || !was_beep)) beep.reset();
     catsig.configure(s.live_speaker, s.catsig == CatSigAlgorithm::live_speaker_tone);
-    if (catsig_on && (first || s.catsig_start != was_catsig_start)) catsig.reset();
+    if (catsig_on && (first || !was_catsig || s.catsig_start != was_catsig_start)) catsig.reset();
     onhook.configure(s.onhook_settings);
     if (onhook_on && (first || !was_onhook)) onhook.reset();
     if (!s.suppress || !s.enabled) end_mute(out_time());
