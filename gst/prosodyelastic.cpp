@@ -68,6 +68,9 @@ InputFifo::InputFifo(std::uint32_t frame_samples, std::int64_t frame_ns, const E
     f.pieces.reserve(n_ / 2 + 1);
   }
   taken_.pieces.reserve(64);
+  /* A window's waits, with room for a late window's extra frames (no
+   * allocation on the module's thread). */
+  window_waits_.reserve(std::size_t(settings.window_ns / std::max<std::int64_t>(frame_ns, 1)) * 2 + 4);
 }
 
 bool InputFifo::room() {
@@ -138,6 +141,7 @@ bool InputFifo::take(std::int64_t due_ns, prosody::FrameInput& input) {
     started_ = false;
     ended_seen_.store(false, std::memory_order_release);
     window_start_ns_ = window_least_ns_ = -1;
+    window_waits_.clear();
     last_side_ = 0;
     trim_frames_ = 0;
     drop_request_.store(0, std::memory_order_release);
@@ -188,15 +192,24 @@ bool InputFifo::take(std::int64_t due_ns, prosody::FrameInput& input) {
 void InputFifo::drift_control(std::int64_t due_ns, std::int64_t wait_ns) {
   if (window_start_ns_ < 0) window_start_ns_ = due_ns;
   window_least_ns_ = window_least_ns_ < 0 ? wait_ns : std::min(window_least_ns_, wait_ns);
+  if (window_waits_.size() < window_waits_.capacity()) window_waits_.push_back(wait_ns);
   if (due_ns - window_start_ns_ < settings_.window_ns) return;
-  /* The least wait is held between half the margin and the margin plus two
-   * frames: below, a sample is repeated (in one frame of ten); above, one is
-   * dropped.
-   * Scheduling jitter moves the least wait of one window, drift moves it
-   * for good: only two windows in a row out of the band, on the same side,
-   * are corrected. (A clock 100 ppm off moves it by 1 ms in 10 s; each
-   * correcting window moves it back by 5 samples, 0.6 ms.) */
+  /* A typical frame's wait (the window's 25th percentile) is held between
+   * half the margin and the margin plus two frames: below, a sample is
+   * repeated (in one frame of ten); above, one is dropped.
+   * Network jitter makes some frames late: a loss held up by a jitter
+   * buffer, a burst. They lower the least wait of their window, not a
+   * typical frame's (their underruns are concealed): the percentile moves
+   * with drift, not with jitter. Drift moves the waits for good: only two
+   * windows in a row out of the band, on the same side, are corrected. (A
+   * clock 100 ppm off moves them by 1 ms in 10 s; each correcting window
+   * moves them back by 5 samples, 0.6 ms.) A backlog is judged on the least
+   * wait: every frame had that much to spare. */
   const std::int64_t least = window_least_ns_;
+  const auto low = window_waits_.begin() + std::ptrdiff_t(window_waits_.size() * kLowPercentile / 100);
+  std::nth_element(window_waits_.begin(), low, window_waits_.end());
+  const std::int64_t typical = *low;
+  window_waits_.clear();
   least_wait_ns_.store(least, std::memory_order_relaxed);
   if (least > settings_.margin_ns + 4 * frame_ns_) {
     /* Far above the band: a backlog, not drift. Back to the margin. */
@@ -208,9 +221,9 @@ void InputFifo::drift_control(std::int64_t due_ns, std::int64_t wait_ns) {
     return;
   }
   int side = 0;
-  if (least < settings_.margin_ns / 2)
+  if (typical < settings_.margin_ns / 2)
     side = +1;
-  else if (least > settings_.margin_ns + 2 * frame_ns_)
+  else if (typical > settings_.margin_ns + 2 * frame_ns_)
     side = -1;
   correction_.store(side != 0 && side == last_side_ ? side : 0, std::memory_order_release);
   last_side_ = side;

@@ -8,9 +8,11 @@
  *    time, it is an elastic buffer: it starts handing out frames once the
  *    first has waited the jitter margin; a frame missing when the module
  *    needs it is an underrun (the module conceals it); audio beyond the
- *    capacity drops the oldest (an overrun); and the time frames wait (their
- *    residence) is held between half the margin and the margin plus two
- *    frames by dropping or repeating one sample in one frame of ten, which absorbs clock drift
+ *    capacity drops the oldest (an overrun); and the time a typical frame
+ *    waits (a window's 25th percentile of the residences: late frames of
+ *    network jitter do not move it) is held between half the margin and the
+ *    margin plus two frames by dropping or repeating one sample in one frame
+ *    of ten, which absorbs clock drift
  *    between the stream's source and the module. Stepped, it is a plain
  *    queue the module waits for.
  *  - OutputTap: a channel's output frames on their way to one prosodysrc.
@@ -86,8 +88,8 @@ struct ElasticSettings {
    * module): the producer waits for room. */
   bool drop_oldest = true;
   /* The jitter margin: the first frame waits this long before the module
-   * takes it, and the drift control keeps the least wait of any frame
-   * between half the margin and the margin plus two frames. */
+   * takes it, and the drift control keeps a typical frame's wait between
+   * half the margin and the margin plus two frames. */
   std::int64_t margin_ns = 5000000;
   /* Frames held at most (real time, dropping) or queued at most. */
   std::uint32_t capacity_frames = 10;
@@ -177,6 +179,10 @@ class InputFifo {
    * correction's phase step (sidebands at multiples of the frame rate)
    * rare. */
   static constexpr std::uint64_t kCorrectionEveryFrames = 10;
+  /* The percentile of a window's waits taken as a typical frame's: above
+   * the late frames of jitter (a loss held up, a burst; at 5 % loss of 10 ms
+   * packets behind a 60 ms jitter buffer, ~1 frame in 4). */
+  static constexpr std::size_t kLowPercentile = 25;
   std::uint64_t frames_pushed_ = 0; /* producer's */
   /* Scratch of the producer (one frame's worth, with a sample to spare). */
   TimelineFrame taken_;
@@ -190,8 +196,9 @@ class InputFifo {
   std::atomic<bool> ended_seen_{false};
   std::int64_t window_start_ns_ = -1;
   std::int64_t window_least_ns_ = -1;
-  int last_side_ = 0;             /* the last window's side of the band (+1 below, -1 above) */
-  std::uint32_t trim_frames_ = 0; /* a backlog to drop at the next take */
+  std::vector<std::int64_t> window_waits_; /* this window's waits (reserved) */
+  int last_side_ = 0;                      /* the last window's side of the band (+1 below, -1 above) */
+  std::uint32_t trim_frames_ = 0;          /* a backlog to drop at the next take */
 
   /* Counters (relaxed atomics: read by stats from any thread). */
   std::atomic<std::uint64_t> frames_in_{0}, underruns_{0}, overrun_frames_{0}, drift_dropped_{0}, drift_repeated_{0};

@@ -26,10 +26,11 @@
  * property (the jitter margin). A frame the module needs and does not have is
  * an underrun (the module conceals it); audio beyond buffer-time drops the
  * oldest (an overrun); both are counted in stats and reported with a warning
- * at most every 5 s. The least time frames wait is held between half the
- * margin and the margin plus two frames by dropping or repeating one sample
- * in one frame of ten, when two half-second windows in a row are out of
- * that band on the same side (scheduling jitter is not drift): that absorbs
+ * at most every 5 s. The time a typical frame waits (the 25th percentile
+ * over half a second: the late frames of network jitter do not move it) is
+ * held between half the margin and the margin plus two frames by dropping or
+ * repeating one sample in one frame of ten, when two half-second windows in
+ * a row are out of that band on the same side (jitter is not drift): that absorbs
  * clock drift between the source (an RTP sender, a sound card) and the
  * module up to 0.125% (1250 ppm); a backlog far above the band (a burst
  * after a stall) is dropped at once as an overrun. A non-live upstream (a file) is paced by
@@ -693,8 +694,9 @@ static void prosody_sink_class_init(ProsodySinkClass* klass) {
       g_param_spec_uint64(
           "latency", "Latency",
           "Real time: the jitter margin, ns. The module takes the first frame once it has waited "
-          "this long, and the least time frames wait is then held between half of it and it plus two "
-          "frames (drift is absorbed by dropping or repeating a sample in one frame of ten). The audio's "
+          "this long, and the time a typical frame waits (a half-second window's 25th percentile) is then "
+          "held between half of it and it plus two frames (drift is absorbed by dropping or repeating a sample in one "
+          "frame of ten). The audio's "
           "delay through the element is this plus up to two frames. Read at READY->PAUSED",
           0, GST_SECOND, kDefaultLatency, playing));
   g_object_class_install_property(

@@ -52,8 +52,6 @@ def parse():
     a.add_argument("--model", default="broadcast", choices=["broadcast", "pipeline", "hierarchical"],
                    help="the application note's model over RTP")
     a.add_argument("--pace", action="store_true", help="identity sync=true before each prosodysink")
-    a.add_argument("--own-window-ms", type=int, default=100,
-                   help="own voice: median of windows this long (1000 against the line noise of many parties)")
     a.add_argument("--netns", action="store_true", help="one network namespace per node (root)")
     a.add_argument("--kill", type=int, default=-1, help="node to SIGKILL in the tone phase")
     a.add_argument("--kill-at", type=float, default=5.0)
@@ -122,7 +120,7 @@ def node_command(args, program, i, start_ns, base_port, ns):
            "--click-seconds", str(args.click_seconds), "--jitter-ms", str(args.jitter_ms),
            "--sink-latency-ms", str(args.sink_latency_ms), "--loss", str(args.loss),
            "--jitter-max-ms", str(args.jitter_max_ms), "--pace", "1" if args.pace else "0",
-           "--own-window-ms", str(args.own_window_ms), "--model", args.model]
+           "--model", args.model]
     if ns:
         for j in range(args.nodes):
             if j != i:
@@ -135,7 +133,8 @@ def table(reports, args):
     """Who hears whom: one row per listener, one column per talker."""
     talkers = args.parties if args.talkers < 0 else args.talkers
     cols = [f"{j}.{q}" for j in range(args.nodes) for q in range(talkers)]
-    lines = ["levels heard, dB relative to what the talker sends (node.party; * = own voice)",
+    lines = ["levels heard, dB relative to what the talker sends (node.party; * = own voice, coherent over the "
+             "measured part)",
              "listener " + " ".join(f"{c:>7}" for c in cols)]
     for r in reports:
         for lst in r["listeners"]:
@@ -145,31 +144,8 @@ def table(reports, args):
                 v = lst["heard_db"].get(c)
                 s = "  n/a" if v is None else f"{v:6.1f}"
                 cells.append(f"{s}{'*' if c == me else ' '}")
-            lines.append(f"{me:>8} " + " ".join(cells) + f"  own voice over {lst.get('own_note', '?')}")
+            lines.append(f"{me:>8} " + " ".join(cells))
     return "\n".join(lines)
-
-
-TROUBLE_BEFORE_NS = 20_000_000  # two frames
-TROUBLE_AFTER_NS = 600_000_000  # a few hops: trouble on one node reaches the others' ears
-
-
-def own_voice(reports, args):
-    """Each listener's own voice: the median of its own-voice windows clear of
-    trouble on any node (a late frame, a concealed frame or a slip on a link:
-    their fades and phase turns spread the other tones' energy across the
-    spectrum, on that node and on every node that hears its sums), if three
-    or more are clear; otherwise of all. The dead link of --kill is not
-    trouble. Sets heard_db[own] and own_windows (a note) in the reports."""
-    spans = [(a - TROUBLE_BEFORE_NS, b + TROUBLE_AFTER_NS) for r in reports
-             for a, b, src in r.get("trouble", []) if args.kill < 0 or src != args.kill]
-    for r in reports:
-        for lst in r["listeners"]:
-            windows = lst.get("own_windows", [])
-            clear = [v for a, b, v in windows if v is not None and all(not (a < y and x < b) for x, y in spans)]
-            every = [v for a, b, v in windows if v is not None]
-            use = clear if len(clear) >= 3 else every
-            lst["heard_db"][f'{r["node"]}.{lst["party"]}'] = statistics.median(use) if use else None
-            lst["own_note"] = f"{len(clear)} of {len(every)} windows clear" + ("" if len(clear) >= 3 else ", all used")
 
 
 def check_levels(reports, args, own_only=False):
@@ -181,8 +157,7 @@ def check_levels(reports, args, own_only=False):
             for src, v in lst["heard_db"].items():
                 if src == me:
                     if v is None or v > -60.0:
-                        bad.append(f"{me} hears its own voice at {v if v is None else round(v, 1)} dB (bound -60; windows: "
-                                   f"{lst.get('own_note')})")
+                        bad.append(f"{me} hears its own voice at {v if v is None else round(v, 1)} dB (bound -60)")
                 elif not own_only and (v is None or abs(v) > args.bound_db):
                     bad.append(f"{me} hears {src} at {v if v is None else round(v, 1)} dB (bound +/-{args.bound_db})")
     return bad
@@ -398,12 +373,13 @@ def main():
           (f", netns, loss {args.loss:.0%}, jitter 0..{args.jitter_max_ms} ms" if ns else ", loopback"))
     bad = list(failed)
     if reports:
-        own_voice(reports, args)
         print(table(reports, args))
         for r in reports:
             imports = ", ".join(f"from {j}: {s['sink'].get('underruns')} underruns "
                                 f"({s.get('measured_underruns', '-')} measured), {s['frames_concealed']} frames "
                                 f"concealed ({s.get('measured_concealed', '-')} measured), "
+                                f"{s['sink'].get('drift-dropped', 0) + s['sink'].get('drift-repeated', 0)} samples "
+                                f"dropped or repeated ({s.get('measured_corrections', '-')} measured), "
                                 f"{s['sink'].get('frames-in')} frames in"
                                 for j, s in r["imports"].items())
             print(f"node {r['node']}: late frames {r['late_frames']} ({r['measured_late_frames']} measured); {imports}")

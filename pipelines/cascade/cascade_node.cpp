@@ -38,17 +38,16 @@
 #include <thread>
 #include <vector>
 
+#include "own_voice.hpp"
 #include "prosody/prosody.hpp"
 #include "signal.hpp"
 
 namespace {
 
 constexpr unsigned kRate = 8000;
-constexpr unsigned kFrame = 80;       // 10 ms
-constexpr double kToneDbm0 = -35.0;   // each talker's tone level
-constexpr unsigned kSyllable = 2000;  // 250 ms: 150 ms voiced, 100 ms pause
-constexpr unsigned kVoiced = 1200;
-constexpr unsigned kRamp = 80;                    // 10 ms raised-cosine edges (no clicks)
+constexpr unsigned kFrame = 80;      // 10 ms
+constexpr double kToneDbm0 = -35.0;  // each talker's tone level
+using cascade::kSyllable;
 constexpr std::size_t kInputTarget = 4 * kFrame;  // host input kept this full
 constexpr double kClickAmplitude = 0.25;
 constexpr double kClickThreshold = 0.08;
@@ -75,7 +74,6 @@ struct Options {
   int sink_latency_ms = 40;         // prosodysink's jitter margin
   double loss = 0.0;                // netsim at the receivers: drop probability
   int jitter_max_ms = 0;            // netsim: delay uniform in 0..this
-  int own_window_ms = 100;          // own voice: median of windows this long
   std::string model = "broadcast";  // broadcast, pipeline or hierarchical
   bool pace = false;                // release imports on their timestamps (identity sync=true)
 };
@@ -88,30 +86,12 @@ std::int64_t now_ns() {
 
 // Party p of node n in the whole conference; its tone's frequency.
 int global_party(const Options& o, int node, int p) { return node * o.talkers + p; }
-double party_freq(const Options& o, int g) {
+double party_spacing(const Options& o) {
   // Spread over 300..3300 Hz, at least 100 Hz apart for 1 s Goertzel windows.
   const int total = o.nodes * o.talkers;
-  const double step = std::min(250.0, 3000.0 / std::max(1, total - 1));
-  return 300.0 + step * g;
+  return std::min(250.0, 3000.0 / std::max(1, total - 1));
 }
-
-// Syllable envelope at sample n: voiced with raised-cosine edges, then a pause.
-double envelope(std::uint64_t n) {
-  const unsigned k = unsigned(n % kSyllable);
-  if (k >= kVoiced) return 0.0;
-  if (k < kRamp) return 0.5 - 0.5 * std::cos(testsig::kPi * k / kRamp);
-  if (k >= kVoiced - kRamp) return 0.5 - 0.5 * std::cos(testsig::kPi * (kVoiced - k) / kRamp);
-  return 1.0;
-}
-// What Goertzel over whole syllables finds of a tone in syllables, in dB
-// against the steady tone: the tone's phase runs on through the pauses, so
-// the measure is coherent and sees the envelope's mean amplitude (1 s windows
-// hold four whole syllables, where the Hann window weighs them evenly).
-double envelope_gain_db() {
-  double s = 0.0;
-  for (unsigned n = 0; n < kSyllable; ++n) s += envelope(n);
-  return 20.0 * std::log10(s / kSyllable);
-}
+double party_freq(const Options& o, int g) { return 300.0 + party_spacing(o) * g; }
 
 // Levels heard are measured in short windows, their powers averaged: a
 // sample the receiving sink drops or repeats to hold its delay (drift
@@ -144,7 +124,7 @@ double envelope_short_window_gain_db() {
   double power = 0.0;
   for (unsigned phase = 0; phase < kSyllable; ++phase) {
     double a = 0.0;
-    for (std::size_t i = 0; i < kShortWindow; ++i) a += w[i] * envelope(phase + i);
+    for (std::size_t i = 0; i < kShortWindow; ++i) a += w[i] * cascade::syllable_envelope(phase + i);
     power += (a / wsum) * (a / wsum);
   }
   return 10.0 * std::log10(power / kSyllable);
@@ -172,8 +152,7 @@ struct Talker {
                "  [--base-port B] [--peer J=ADDR]... [--bind ADDR] [--start-ns MONO]\n"
                "  [--warmup S] [--tone-seconds S] [--click-seconds S] [--jitter-ms MS]\n"
                "  [--sink-latency-ms MS] [--loss P] [--jitter-max-ms MS] [--pace 0|1]\n"
-               "  [--model broadcast|pipeline|hierarchical]\n"
-               "  [--own-window-ms 100..1000]\n",
+               "  [--model broadcast|pipeline|hierarchical]\n",
                why);
   std::exit(2);
 }
@@ -219,8 +198,6 @@ Options parse(int argc, char** argv) {
       o.model = v;
     else if (a == "--pace")
       o.pace = std::atoi(v) != 0;
-    else if (a == "--own-window-ms")
-      o.own_window_ms = std::max(100, std::min(1000, std::atoi(v)));
     else if (a == "--peer") {
       const char* eq = std::strchr(v, '=');
       if (!eq) usage("--peer wants J=ADDR");
@@ -326,7 +303,7 @@ void feed(Talker& t, const Options& o, int g) {
   for (std::size_t k = 0; k < chunk.size(); ++k) {
     const std::uint64_t n = t.written + k;
     if (t.freq > 0.0)
-      chunk[k] = float(peak * envelope(n) * std::sin(2.0 * testsig::kPi * t.freq * double(n) / kRate));
+      chunk[k] = float(cascade::speech_sample(peak, t.freq, kRate, n));
     else
       chunk[k] = (*t.noise)[(n + std::uint64_t(g) * 997) % t.noise->size()];
   }
@@ -434,7 +411,8 @@ std::string sink_stats_json(GstElement* sink) {
   g_object_get(sink, "stats", &s, nullptr);
   if (!s) return "{}";
   std::string j = "{";
-  for (const char* f : {"buffers-in", "frames-in", "underruns", "overrun-frames", "drift-dropped", "drift-repeated"}) {
+  for (const char* f : {"buffers-in", "frames-in", "underruns", "overrun-frames", "drift-dropped", "drift-repeated",
+                        "late-samples", "overlap-samples", "gap-samples"}) {
     guint64 v = 0;
     gst_structure_get_uint64(s, f, &v);
     j += std::string(j.size() > 1 ? "," : "") + "\"" + f + "\":" + std::to_string(v);
@@ -447,6 +425,7 @@ std::string sink_stats_json(GstElement* sink) {
 // is what happened over the measured part of the run (not the start-up).
 struct Counters {
   std::vector<std::uint64_t> underruns, concealed;  // per node (0 for this one)
+  std::vector<std::uint64_t> corrections;           // the sink's drift control: samples dropped + repeated
   std::uint64_t late_frames = 0;
   bool taken = false;
 };
@@ -473,9 +452,11 @@ Counters take_counters(GstElement* pipeline, const std::vector<prosody::Channel>
   Counters c;
   c.underruns.assign(imports.size(), 0);
   c.concealed.assign(imports.size(), 0);
+  c.corrections.assign(imports.size(), 0);
   for (std::size_t j = 0; j < imports.size(); ++j) {
     if (!imports[j]) continue;
     c.underruns[j] = sink_counter(pipeline, j, "underruns");
+    c.corrections[j] = sink_counter(pipeline, j, "drift-dropped") + sink_counter(pipeline, j, "drift-repeated");
     c.concealed[j] = imports[j].input_stats().frames_concealed;
   }
   c.late_frames = module.stats().late_frames;
@@ -488,8 +469,8 @@ Counters take_counters(GstElement* pipeline, const std::vector<prosody::Channel>
 // frame (overrun): the spans of monotonic time in which any of those counts
 // moved, by link. Such a moment's fade out and in, or turn of phase, spreads
 // the other tones' energy across the spectrum for a window or two, here and
-// on every node that hears this one's sums, where it would pass for own
-// voice; cascade.py leaves those windows out.
+// on every node that hears this one's sums, where it would pass for a
+// killed node's parties; cascade.py's fault check leaves those windows out.
 struct Trouble {
   struct Span {
     std::int64_t from, to;
@@ -656,10 +637,8 @@ int main(int argc, char** argv) {
   if (!at_to.taken) at_to = take_counters(pipeline, imports, module);
 
   // Report.
-  // A talker heard at the level it sends reads `expected` (short windows);
-  // an echo of one's own voice would read `expected_coherent` (long ones).
+  // A talker heard at the level it sends reads `expected` (short windows).
   const double expected = kToneDbm0 + envelope_short_window_gain_db();
-  const double expected_coherent = kToneDbm0 + envelope_gain_db();
   std::string out = "{\"node\":" + std::to_string(o.node) + ",\"expected_dbm0\":" + fmt(expected) +
                     ",\"start_ns\":" + std::to_string(o.start_ns) + ",\"listeners\":[";
   for (int p = 0; p < o.listeners; ++p) {
@@ -669,9 +648,9 @@ int main(int argc, char** argv) {
     if (p) out += ",";
     out += "{\"party\":" + std::to_string(p) + ",\"freq\":" + fmt(t.freq) + ",\"samples\":" + std::to_string(n);
     // Levels per source (relative to what the source sends): the median of
-    // 1 s windows over the measured part of the tone phase; and, for the
-    // first listener, a 250 ms time series over the whole tone phase.
-    std::string own_windows;
+    // 1 s windows over the measured part of the tone phase (its own voice:
+    // coherent over the whole part); and, for the first listener, a 250 ms
+    // time series over the whole tone phase.
     out += ",\"heard_db\":{";
     std::string series = ",\"series_t0_ns\":" + std::to_string(o.start_ns) +
                          ",\"series_window_ms\":" + std::to_string(kSeriesWindow * 1000 / kRate) +
@@ -679,25 +658,28 @@ int main(int argc, char** argv) {
     for (int j = 0; j < o.nodes; ++j)
       for (int q = 0; q < o.talkers; ++q) {
         const double f = party_freq(o, global_party(o, j, q));
-        // Own voice: coherent --own-window-ms windows (an echo would be in
-        // every one), each reported with its time, for cascade.py to take
-        // the median of those clear of trouble on any node (see Trouble). On
-        // a lossy link use short windows, where a concealed loss spoils
-        // fewer; without loss long ones, whose narrower band lets less of
-        // the line noise of many parties in.
         const bool own = j == o.node && q == p;
-        const std::int64_t len = own ? std::int64_t(kRate) * o.own_window_ms / 1000 : kRate;
-        std::vector<double> windows;
-        for (std::int64_t w = clk.index_at(measure_from); w + len <= clk.index_at(measure_to); w += len)
-          if (w >= 0 && w + len <= n) {
-            const float* x = &t.heard[std::size_t(w)];
-            windows.push_back(own ? testsig::tone_level_dbm0(x, std::size_t(len), f, kRate) - expected_coherent
-                                  : short_window_level_dbm0(x, std::size_t(len), f) - expected);
-            if (own)
-              own_windows += std::string(own_windows.empty() ? "" : ",") + "[" + std::to_string(clk.mono(w)) + "," +
-                             std::to_string(clk.mono(w + len)) + "," + fmt(windows.back()) + "]";
+        double level = NAN;
+        if (own) {
+          // Own voice: coherent at its frequency over the whole measured
+          // part, robust to the smear of concealed frames (own_voice.hpp),
+          // against the same measure of what the party sent.
+          const std::int64_t from = std::max<std::int64_t>(0, clk.index_at(measure_from));
+          const std::int64_t to = std::min(n, clk.index_at(measure_to));
+          if (to > from) {
+            std::vector<float> sent(std::size_t(to - from));
+            for (std::size_t k = 0; k < sent.size(); ++k)
+              sent[k] = float(cascade::speech_sample(testsig::sine_peak(kToneDbm0), f, kRate, k));
+            level = cascade::own_voice_db(&t.heard[std::size_t(from)], sent.size(), sent.data(), sent.size(), f, kRate,
+                                          party_spacing(o));
           }
-        const double level = median(windows);
+        } else {
+          std::vector<double> windows;
+          for (std::int64_t w = clk.index_at(measure_from); w + kRate <= clk.index_at(measure_to); w += kRate)
+            if (w >= 0 && w + kRate <= n)
+              windows.push_back(short_window_level_dbm0(&t.heard[std::size_t(w)], kRate, f) - expected);
+          level = median(windows);
+        }
         const std::string key = "\"" + std::to_string(j) + "." + std::to_string(q) + "\"";
         out += std::string(j || q ? "," : "") + key + ":" + fmt(level);
         if (p == 0) {
@@ -714,7 +696,7 @@ int main(int argc, char** argv) {
           series += "]";
         }
       }
-    out += "},\"own_windows\":[" + own_windows + "]";
+    out += "}";
     if (p == 0) out += series + "}";
     // Clicks heard in the click phase: monotonic times.
     out += ",\"clicks_ns\":[";
@@ -743,7 +725,9 @@ int main(int argc, char** argv) {
       out += ",\"measured_underruns\":" +
              std::to_string(at_to.underruns[std::size_t(j)] - at_from.underruns[std::size_t(j)]) +
              ",\"measured_concealed\":" +
-             std::to_string(at_to.concealed[std::size_t(j)] - at_from.concealed[std::size_t(j)]);
+             std::to_string(at_to.concealed[std::size_t(j)] - at_from.concealed[std::size_t(j)]) +
+             ",\"measured_corrections\":" +
+             std::to_string(at_to.corrections[std::size_t(j)] - at_from.corrections[std::size_t(j)]);
     out += "}";
     first = false;
     gst_object_unref(sink);

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "engine/engine.hpp"
+#include "engine/events.hpp"
 #include "engine/registry.hpp"
 #include "prosody/smbesp.h"
 #include "prosody/smdrvr.h"
@@ -56,6 +57,13 @@ tSMChannelId any_channel_needing_service(int event_type);
 // sampling_rate to our format and the data's rate (0: the module's; others
 // are resampled). Returns an ERR_SM_*.
 int map_format(int type, unsigned long sampling_rate, unsigned module_rate, DataFormat& out, unsigned& rate);
+
+// An event owned by something other than a channel (an RTP endpoint), as a
+// tSMEventId that poll() and smd_ev_wait accept. The owner frees it with
+// free_owned_event when it goes (the application does not free it).
+// ERR_SM_NO_RESOURCES if the event could not be made.
+int make_owned_event(const std::shared_ptr<detail::EventObject>& object, tSMEventId& out);
+void free_owned_event(const tSMEventId& event);
 
 }  // namespace prosody::capi
 

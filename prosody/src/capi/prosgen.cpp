@@ -27,6 +27,12 @@ struct EventHandle {
 
 EventHandle* handle_of(const tSMEventId& ev) { return reinterpret_cast<EventHandle*>(ev.eip); }
 
+void fill_event_id(EventHandle* h, tSMEventId& event) {
+  event.fd = h->object->fd();
+  event.mode = h->object->poll_events();
+  event.eip = reinterpret_cast<tSM_EVENT_INTERNALS>(h);
+}
+
 struct ErrorName {
   int code;
   const char* name;
@@ -78,6 +84,16 @@ const ErrorName kErrorNames[] = {
 };
 
 }  // namespace
+
+int capi::make_owned_event(const std::shared_ptr<detail::EventObject>& object, tSMEventId& out) {
+  if (!object || !object->ok()) return ERR_SM_NO_RESOURCES;
+  auto* h = new EventHandle;
+  h->object = object;
+  fill_event_id(h, out);
+  return 0;
+}
+
+void capi::free_owned_event(const tSMEventId& event) { delete handle_of(event); }
 
 extern "C" {
 
@@ -205,9 +221,7 @@ int smd_ev_create(tSMEventId* event, tSMChannelId channel, int type, int binding
   h->object = std::move(object);
   h->created_for = raw(channel);
   h->type = type;
-  event->fd = h->object->fd();
-  event->mode = h->object->poll_events();
-  event->eip = reinterpret_cast<tSM_EVENT_INTERNALS>(h);
+  fill_event_id(h, *event);
   return 0;
 }
 

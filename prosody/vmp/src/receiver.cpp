@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gio/gio.h>
 #include <gst/app/gstappsink.h>
+#include <gst/net/gstnetaddressmeta.h>
 #include <gst/rtp/gstrtpbuffer.h>
 
 #include <algorithm>
@@ -29,11 +30,11 @@ const float kMissing = std::numeric_limits<float>::quiet_NaN();
 std::size_t samples_of_ms(unsigned ms, unsigned rate) { return std::size_t{ms} * rate / 1000; }
 
 // A UDP socket bound to address and a port the system chooses; its port in port.
-GSocket* bind_udp(in_addr address, int& port) {
-  GSocket* socket = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, nullptr);
+GSocket* bind_udp(const IpAddress& address, int& port) {
+  const GSocketFamily family = address.ipv6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4;
+  GSocket* socket = g_socket_new(family, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, nullptr);
   if (!socket) return nullptr;
-  GInetAddress* inet =
-      g_inet_address_new_from_bytes(reinterpret_cast<const guint8*>(&address.s_addr), G_SOCKET_FAMILY_IPV4);
+  GInetAddress* inet = g_inet_address_new_from_bytes(address.bytes, family);
   GSocketAddress* where = g_inet_socket_address_new(inet, 0);
   const gboolean bound = g_socket_bind(socket, where, FALSE, nullptr);
   g_object_unref(where);
@@ -93,6 +94,17 @@ bool gstreamer_ready() {
   return ready;
 }
 
+bool IpAddress::any() const {
+  const std::size_t n = ipv6 ? 16 : 4;
+  return std::all_of(bytes, bytes + n, [](std::uint8_t b) { return b == 0; });
+}
+
+std::string IpAddress::text() const {
+  char buffer[INET6_ADDRSTRLEN] = {};
+  inet_ntop(ipv6 ? AF_INET6 : AF_INET, bytes, buffer, sizeof buffer);
+  return buffer;
+}
+
 bool valid_l16_rate(unsigned rate) { return rate == 8000 || rate == 16000 || rate == 32000 || rate == 48000; }
 
 // The GStreamer callbacks, with the receiver as user data. They run on
@@ -103,12 +115,25 @@ struct Receiver::Gst {
     ProsodyTsanScope tsan(self);
     return static_cast<Receiver*>(self)->caps_for(static_cast<int>(pt));
   }
+  // A new SSRC: rtpbin saw its first packet, just after rtp_arrived saw it
+  // on the same streaming thread (or its first RTCP packet, on another).
   static void new_ssrc(GstElement*, guint, guint ssrc, gpointer self) {
     ProsodyTsanScope tsan(self);
+    auto* r = static_cast<Receiver*>(self);
     RxStatus s;
     s.kind = RxStatus::new_ssrc;
     s.ssrc = ssrc;
-    static_cast<Receiver*>(self)->queue_status(s);
+    {
+      std::lock_guard<std::mutex> lock(r->sender_m_);
+      s.from = r->last_sender_;
+      s.from_port = r->last_sender_port_;
+    }
+    r->statuses_.push(s);
+  }
+  static GstPadProbeReturn rtp_arrived(GstPad*, GstPadProbeInfo* info, gpointer self) {
+    ProsodyTsanScope tsan(self);
+    static_cast<Receiver*>(self)->rtp_arrived(GST_PAD_PROBE_INFO_BUFFER(info));
+    return GST_PAD_PROBE_OK;
   }
   static void pad_added(GstElement*, GstPad* pad, gpointer self) {
     ProsodyTsanScope tsan(self);
@@ -162,7 +187,7 @@ Receiver::Receiver(const endpoint::ModuleFormat& format)
       max_samples_(samples_of_ms(kDefaultMaxDelayMs, format.sample_rate)),
       scratch_(format.frame_samples) {}
 
-int Receiver::create(const endpoint::ModuleFormat& format, in_addr address, std::shared_ptr<Receiver>& out) {
+int Receiver::create(const endpoint::ModuleFormat& format, const IpAddress& address, std::shared_ptr<Receiver>& out) {
   if (!gstreamer_ready()) return ERR_SM_NO_RESOURCES;
   std::shared_ptr<Receiver> r(new Receiver(format));
   if (int e = r->start(address)) return e;
@@ -170,7 +195,7 @@ int Receiver::create(const endpoint::ModuleFormat& format, in_addr address, std:
   return 0;
 }
 
-int Receiver::start(in_addr address) {
+int Receiver::start(const IpAddress& address) {
   GSocket* rtp = bind_udp(address, rtp_port_);
   GSocket* rtcp = rtp ? bind_udp(address, rtcp_port_) : nullptr;
   if (!rtp || !rtcp) {
@@ -199,6 +224,9 @@ int Receiver::start(in_addr address) {
   g_object_set(rtcp_src, "socket", rtcp, nullptr);
   g_object_unref(rtp);
   g_object_unref(rtcp);
+  GstPad* rtp_pad = gst_element_get_static_pad(rtp_src, "src");
+  gst_pad_add_probe(rtp_pad, GST_PAD_PROBE_TYPE_BUFFER, &Gst::rtp_arrived, this, nullptr);
+  gst_object_unref(rtp_pad);
   GstPad* rtcp_pad = gst_element_get_static_pad(rtcp_src, "src");
   gst_pad_add_probe(rtcp_pad, GST_PAD_PROBE_TYPE_BUFFER, &Gst::rtcp_arrived, this, nullptr);
   gst_object_unref(rtcp_pad);
@@ -211,7 +239,7 @@ int Receiver::start(in_addr address) {
   if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) return ERR_SM_NO_RESOURCES;
   RxStatus ports;
   ports.kind = RxStatus::got_ports;
-  queue_status(ports);
+  statuses_.push(ports);
   return 0;
 }
 
@@ -232,7 +260,7 @@ int Receiver::stop() {
   PROSODY_TSAN_ACQUIRE(this);
   RxStatus s;
   s.kind = RxStatus::stopped;
-  queue_status(s);
+  statuses_.push(s, true);
   return 0;
 }
 
@@ -304,7 +332,7 @@ void Receiver::telephone_event(GstBuffer* buffer) {
       s.kind = RxStatus::tone_started;
       const unsigned duration = s.tone_duration;
       s.tone_duration = 0;
-      statuses_.push_back(s);
+      statuses_.push(s);
       s.tone_duration = duration;
     }
   }
@@ -312,9 +340,23 @@ void Receiver::telephone_event(GstBuffer* buffer) {
     event_ended_ = true;
     if (detect_tones_) {
       s.kind = RxStatus::tone_ended;
-      statuses_.push_back(s);
+      statuses_.push(s);
     }
   }
+}
+
+void Receiver::rtp_arrived(GstBuffer* packet) {
+  // udpsrc puts the sender on each buffer.
+  auto* meta = reinterpret_cast<GstNetAddressMeta*>(gst_buffer_get_meta(packet, GST_NET_ADDRESS_META_API_TYPE));
+  if (!meta || !G_IS_INET_SOCKET_ADDRESS(meta->addr)) return;
+  GInetSocketAddress* from = G_INET_SOCKET_ADDRESS(meta->addr);
+  GInetAddress* ip = g_inet_socket_address_get_address(from);
+  IpAddress sender;
+  sender.ipv6 = g_inet_address_get_family(ip) == G_SOCKET_FAMILY_IPV6;
+  std::memcpy(sender.bytes, g_inet_address_to_bytes(ip), g_inet_address_get_native_size(ip));
+  std::lock_guard<std::mutex> lock(sender_m_);
+  last_sender_ = sender;
+  last_sender_port_ = g_inet_socket_address_get_port(from);
 }
 
 GstCaps* Receiver::caps_for(int payload_type) {
@@ -387,19 +429,6 @@ void Receiver::queue_missing(std::size_t n) {
     }
     left -= chunk;
   }
-}
-
-void Receiver::queue_status(const RxStatus& status) {
-  std::lock_guard<std::mutex> lock(config_m_);
-  statuses_.push_back(status);
-}
-
-bool Receiver::next_status(RxStatus& status) {
-  std::lock_guard<std::mutex> lock(config_m_);
-  if (statuses_.empty()) return false;
-  status = statuses_.front();
-  statuses_.pop_front();
-  return true;
 }
 
 void Receiver::pull(float* frame, std::size_t n) {

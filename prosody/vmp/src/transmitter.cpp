@@ -3,53 +3,68 @@
 #include <arpa/inet.h>
 #include <gst/app/gstappsrc.h>
 
+#include <gst/rtp/gstrtpbuffer.h>
+
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 
 #include "prosody/smerror.h"
+#include "prosodytsan.h"
 #include "vmp.hpp"
 
 namespace prosody::vmp {
 
 namespace {
 
+// A detected digit is sent as one event of at most this long (RFC 4733's
+// 16-bit duration: 8 s at 8 kHz; longer ones would need segments).
+constexpr std::uint32_t kLongestDetectedEvent = 0xFFFF;
+
 // RTCP sender reports about once a second (RFC 3550's 5 s minimum is for
 // large sessions; this is a point-to-point link).
 constexpr GstClockTime kRtcpInterval = GST_SECOND;
 
-std::string host_of(const sockaddr_in& a) {
-  char text[INET_ADDRSTRLEN] = {};
-  inet_ntop(AF_INET, &a.sin_addr, text, sizeof text);
-  return text;
-}
-
-int port_of(const sockaddr_in& a) { return ntohs(a.sin_port); }
-
 // "bind-address=... bind-port=..." for a source address (empty for any).
-std::string bind_of(const sockaddr_in& a) {
+std::string bind_of(const UdpAddress& a) {
   std::string s;
-  if (a.sin_addr.s_addr != htonl(INADDR_ANY)) s += " bind-address=" + host_of(a);
-  if (a.sin_port != 0) s += " bind-port=" + std::to_string(port_of(a));
+  if (!a.ip.any()) s += " bind-address=" + a.ip.text();
+  if (a.port != 0) s += " bind-port=" + std::to_string(a.port);
   return s;
 }
 
+std::string sink_to(const UdpAddress& destination, const UdpAddress& source) {
+  return " ! udpsink sync=false async=false host=" + destination.ip.text() +
+         " port=" + std::to_string(destination.port) + bind_of(source);
+}
+
 }  // namespace
+
+// The GStreamer callbacks, with the transmitter as user data (streaming
+// thread; a rebuild or stop ends them).
+struct Transmitter::Gst {
+  static GstPadProbeReturn outgoing(GstPad*, GstPadProbeInfo* info, gpointer self) {
+    ProsodyTsanScope tsan(self);
+    GST_PAD_PROBE_INFO_DATA(info) = static_cast<Transmitter*>(self)->outgoing(GST_PAD_PROBE_INFO_BUFFER(info));
+    return GST_PAD_PROBE_OK;
+  }
+};
 
 Transmitter::Transmitter(const endpoint::ModuleFormat& format) : format_(format) {}
 
 Transmitter::~Transmitter() { stop(); }
 
 int Transmitter::configure(const TxAddresses& addresses) {
-  if (addresses.destination_rtp.sin_port == 0 || addresses.destination_rtp.sin_addr.s_addr == htonl(INADDR_ANY))
-    return ERR_SM_BAD_PARAMETER;
+  if (addresses.destination_rtp.port == 0 || addresses.destination_rtp.ip.any()) return ERR_SM_BAD_PARAMETER;
   std::lock_guard<std::mutex> lock(config_m_);
   if (stopped_) return ERR_SM_WRONG_CHANNEL_STATE;
   const TxAddresses previous = addresses_;
   const bool was_configured = configured_;
   addresses_ = addresses;
-  if (addresses_.destination_rtcp.sin_port == 0) {
-    addresses_.destination_rtcp.sin_addr = addresses.destination_rtp.sin_addr;
-    addresses_.destination_rtcp.sin_port = htons(static_cast<std::uint16_t>(port_of(addresses.destination_rtp) + 1));
+  if (addresses_.destination_rtcp.port == 0) {
+    addresses_.destination_rtcp.ip = addresses.destination_rtp.ip;
+    addresses_.destination_rtcp.port = addresses.destination_rtp.port + 1;
   }
   configured_ = true;
   const int e = rebuild();
@@ -86,13 +101,13 @@ int Transmitter::set_l16_rate(unsigned rate) {
   return rebuild();
 }
 
+unsigned Transmitter::rtp_rate() const { return codec_ == Codec::l16 ? l16_rate_ : 8000; }
+
 int Transmitter::rebuild() {
   GstElement* old = pipeline_;
   GstElement* pipeline = nullptr;
   GstElement* appsrc = nullptr;
-  GstElement* payloader = nullptr;
   if (configured_ && has_codec_) {
-    const unsigned rtp_rate = codec_ == Codec::l16 ? l16_rate_ : 8000;
     const char* encode = codec_ == Codec::alaw    ? "format=S16LE ! alawenc ! rtppcmapay"
                          : codec_ == Codec::mulaw ? "format=S16LE ! mulawenc ! rtppcmupay"
                                                   : "format=S16BE ! rtpL16pay";
@@ -101,13 +116,11 @@ int Transmitter::rebuild() {
         "appsrc name=src format=time is-live=true max-bytes=" + std::to_string(format_.sample_rate * 4) +
         " leaky-type=downstream caps=audio/x-raw,format=F32LE,layout=interleaved,channels=1,rate=" +
         std::to_string(format_.sample_rate) +
-        " ! audioresample ! audioconvert ! audio/x-raw,channels=1,rate=" + std::to_string(rtp_rate) + "," + encode +
+        " ! audioresample ! audioconvert ! audio/x-raw,channels=1,rate=" + std::to_string(rtp_rate()) + "," + encode +
         " name=pay pt=" + std::to_string(payload_type_) + " min-ptime=" + ptime + " max-ptime=" + ptime +
-        " ! rtpbin.send_rtp_sink_0 rtpbin name=rtpbin rtpbin.send_rtp_src_0 ! udpsink sync=false async=false host=" +
-        host_of(addresses_.destination_rtp) + " port=" + std::to_string(port_of(addresses_.destination_rtp)) +
-        bind_of(addresses_.source_rtp) +
-        " rtpbin.send_rtcp_src_0 ! udpsink sync=false async=false host=" + host_of(addresses_.destination_rtcp) +
-        " port=" + std::to_string(port_of(addresses_.destination_rtcp)) + bind_of(addresses_.source_rtcp);
+        " ! rtpbin.send_rtp_sink_0 rtpbin name=rtpbin rtpbin.send_rtp_src_0" +
+        sink_to(addresses_.destination_rtp, addresses_.source_rtp) + " rtpbin.send_rtcp_src_0" +
+        sink_to(addresses_.destination_rtcp, addresses_.source_rtcp);
     GError* error = nullptr;
     pipeline = gst_parse_launch(description.c_str(), &error);
     g_clear_error(&error);
@@ -120,6 +133,24 @@ int Transmitter::rebuild() {
       g_object_unref(session);
     }
     gst_object_unref(rtpbin);
+    GstElement* payloader = gst_bin_get_by_name(GST_BIN(pipeline), "pay");
+    GstPad* out = gst_element_get_static_pad(payloader, "src");
+    gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_BUFFER, &Gst::outgoing, this, nullptr);
+    gst_object_unref(out);
+    gst_object_unref(payloader);
+    {
+      std::lock_guard<std::mutex> lock(events_m_);
+      bytes_per_sample_ = codec_ == Codec::l16 ? 2 : 1;
+      // A new RTP stream (another SSRC and clock): a sequence under way
+      // cannot go on in it.
+      if (sequencer_.new_stream() && !sending_detected_) {
+        TxStatus s;
+        s.kind = TxStatus::tone_completed;
+        statuses_.push(s);
+      }
+      sending_detected_ = false;
+    }
+    PROSODY_TSAN_RELEASE(this);
     if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
       // A source port in use (udpsink could not bind it).
       gst_element_set_state(pipeline, GST_STATE_NULL);
@@ -127,14 +158,11 @@ int Transmitter::rebuild() {
       return ERR_SM_NO_RESOURCES;
     }
     appsrc = gst_bin_get_by_name(GST_BIN(pipeline), "src");
-    payloader = gst_bin_get_by_name(GST_BIN(pipeline), "pay");
   }
   {
     std::lock_guard<std::mutex> lock(send_m_);
     if (appsrc_) gst_object_unref(appsrc_);
-    if (payloader_) gst_object_unref(payloader_);
     appsrc_ = appsrc;
-    payloader_ = payloader;
   }
   pipeline_ = pipeline;
   teardown(old);
@@ -143,7 +171,8 @@ int Transmitter::rebuild() {
 
 void Transmitter::teardown(GstElement* pipeline) {
   if (!pipeline) return;
-  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_element_set_state(pipeline, GST_STATE_NULL);  // joins its streaming threads
+  PROSODY_TSAN_ACQUIRE(this);
   gst_object_unref(pipeline);
 }
 
@@ -153,6 +182,9 @@ int Transmitter::stop() {
   stopped_ = true;
   configured_ = false;
   rebuild();
+  TxStatus s;
+  s.kind = TxStatus::stopped;
+  statuses_.push(s, true);
   return 0;
 }
 
@@ -162,6 +194,7 @@ bool Transmitter::stopped() const {
 }
 
 void Transmitter::push(const float* frame, std::size_t n) {
+  if (frame) frame = detect_tones(frame, n);
   std::unique_lock<std::mutex> lock(send_m_, std::try_to_lock);
   if (!lock || !appsrc_ || !frame) {
     // No RTP until a datafeed is connected (as the reference has it); the
@@ -179,22 +212,142 @@ void Transmitter::push(const float* frame, std::size_t n) {
   sent_.fetch_add(1, std::memory_order_relaxed);
 }
 
-std::uint32_t Transmitter::ssrc() const {
-  GstElement* payloader = nullptr;
+int Transmitter::set_event_payload_type(int payload_type) {
+  if (payload_type < -1 || payload_type > 127) return ERR_SM_BAD_PARAMETER;
+  std::lock_guard<std::mutex> lock(config_m_);
+  if (stopped_) return ERR_SM_WRONG_CHANNEL_STATE;
+  std::lock_guard<std::mutex> events(events_m_);
+  event_payload_type_ = payload_type;
+  return 0;
+}
+
+int Transmitter::generate_events(const std::vector<int>& codes, int duration_ms, int interval_ms, int volume) {
+  if (codes.empty() || duration_ms <= 0 || duration_ms % 10 != 0 || interval_ms < 0 || interval_ms % 10 != 0 ||
+      volume < -15 || volume > 0)
+    return ERR_SM_BAD_PARAMETER;
+  for (int code : codes)
+    if (code < 0 || code > 255) return ERR_SM_BAD_PARAMETER;
+  std::lock_guard<std::mutex> lock(config_m_);
+  if (stopped_ || !has_codec_) return ERR_SM_WRONG_CHANNEL_STATE;
+  const unsigned rate = rtp_rate();
+  std::lock_guard<std::mutex> events(events_m_);
+  if (event_payload_type_ < 0 || sequencer_.busy()) return ERR_SM_WRONG_CHANNEL_STATE;
+  // Durations in the RTP clock of the audio they share a stream with.
+  sequencer_.start(codes, std::uint32_t(duration_ms) * rate / 1000, std::uint32_t(interval_ms) * rate / 1000, volume);
+  return 0;
+}
+
+int Transmitter::abort_events() {
+  std::lock_guard<std::mutex> events(events_m_);
+  if (!sequencer_.busy() || sending_detected_) return ERR_SM_WRONG_CHANNEL_STATE;
+  if (sequencer_.abort()) {
+    TxStatus s;
+    s.kind = TxStatus::tone_completed;
+    statuses_.push(s);
+  }
+  return 0;
+}
+
+GstBuffer* Transmitter::outgoing(GstBuffer* buffer) {
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) return buffer;
+  const std::uint32_t ssrc = gst_rtp_buffer_get_ssrc(&rtp);
+  const std::uint32_t timestamp = gst_rtp_buffer_get_timestamp(&rtp);
+  const std::uint16_t seq = gst_rtp_buffer_get_seq(&rtp);
+  const std::uint32_t bytes = gst_rtp_buffer_get_payload_len(&rtp);
+  gst_rtp_buffer_unmap(&rtp);
+  std::lock_guard<std::mutex> lock(events_m_);
+  if (!ssrc_known_ || ssrc != ssrc_) {  // a configuration's first packet
+    ssrc_known_ = true;
+    ssrc_ = ssrc;
+    TxStatus s;
+    s.kind = TxStatus::got_ssrc;
+    s.ssrc = ssrc;
+    statuses_.push(s);
+  }
+  if (event_payload_type_ < 0 || !sequencer_.busy()) return buffer;
+  const std::uint32_t samples = bytes / bytes_per_sample_;
+  EventPacket packet;
+  const EventStep step = sequencer_.next(timestamp, samples, packet);
+  if (sending_detected_) {  // not a generate_tones sequence: no statuses
+    sending_detected_ = !step.completed;
+  } else if (step.started || step.completed) {
+    TxStatus s;
+    s.kind = step.started ? TxStatus::tone_ongoing : TxStatus::tone_completed;
+    statuses_.push(s);
+    if (step.started && step.completed) {
+      s.kind = TxStatus::tone_completed;
+      statuses_.push(s);
+    }
+  }
+  if (!step.replaced) return buffer;
+  // The event packet, in the audio packet's place in the stream.
+  GstBuffer* event = gst_rtp_buffer_new_allocate(sizeof packet.payload, 0, 0);
+  if (gst_rtp_buffer_map(event, GST_MAP_WRITE, &rtp)) {
+    gst_rtp_buffer_set_ssrc(&rtp, ssrc);
+    gst_rtp_buffer_set_seq(&rtp, seq);
+    gst_rtp_buffer_set_timestamp(&rtp, packet.timestamp);
+    gst_rtp_buffer_set_payload_type(&rtp, static_cast<guint8>(event_payload_type_));
+    gst_rtp_buffer_set_marker(&rtp, packet.marker);
+    std::memcpy(gst_rtp_buffer_get_payload(&rtp), packet.payload, sizeof packet.payload);
+    gst_rtp_buffer_unmap(&rtp);
+  }
+  gst_buffer_copy_into(event, buffer, GST_BUFFER_COPY_TIMESTAMPS, 0, static_cast<gsize>(-1));
+  gst_buffer_unref(buffer);
+  return event;
+}
+
+int Transmitter::configure_tones(const TxTones& tones) {
+  std::unique_ptr<ToneSuppressor> detector;
+  if (tones.convert || tones.eliminate) {
+    ListenSettings settings;
+    settings.enabled = true;
+    settings.report = ToneReport::start_and_end;
+    settings.min_duration = tones.min_40ms ? ToneMinDuration::ms40 : ToneMinDuration::none;
+    settings.suppress = tones.eliminate;
+    detector = std::make_unique<ToneSuppressor>(format_.sample_rate, settings);
+  }
   {
-    std::lock_guard<std::mutex> lock(send_m_);
-    if (payloader_) payloader = GST_ELEMENT(gst_object_ref(payloader_));
+    std::lock_guard<std::mutex> lock(config_m_);
+    if (stopped_) return ERR_SM_WRONG_CHANNEL_STATE;
   }
-  if (!payloader) return 0;
-  GstStructure* stats = nullptr;
-  g_object_get(payloader, "stats", &stats, nullptr);
-  guint ssrc = 0;
-  if (stats) {
-    gst_structure_get_uint(stats, "ssrc", &ssrc);
-    gst_structure_free(stats);
+  {
+    std::lock_guard<std::mutex> events(events_m_);
+    if (tones.convert && event_payload_type_ < 0) return ERR_SM_WRONG_CHANNEL_STATE;
+    if (sending_detected_ && sequencer_.abort()) sending_detected_ = false;  // a digit under way ends
   }
-  gst_object_unref(payloader);
-  return ssrc;
+  std::lock_guard<std::mutex> lock(detect_m_);
+  tones_ = tones;
+  detector_.swap(detector);  // the old one goes after the lock
+  eliminated_.assign(format_.frame_samples, 0.0f);
+  return 0;
+}
+
+const float* Transmitter::detect_tones(const float* frame, std::size_t n) {
+  std::lock_guard<std::mutex> lock(detect_m_);
+  if (!detector_) return frame;
+  found_.clear();
+  if (eliminated_.size() < n) eliminated_.resize(n);
+  detector_->process(frame, eliminated_.data(), n, found_);
+  if (tones_.convert)
+    for (const ToneEvent& tone : found_) convert(tone);
+  return tones_.eliminate ? eliminated_.data() : frame;
+}
+
+void Transmitter::convert(const ToneEvent& tone) {
+  const int number = tone.type == RecognitionType::digit ? dtmf_char_to_number(static_cast<char>(tone.code)) : -1;
+  const int code = number >= 0 && tones_.codes ? (*tones_.codes)[std::size_t(number)] : -1;
+  if (code < 0) return;
+  std::lock_guard<std::mutex> lock(events_m_);
+  if (!tone.is_end) {
+    // A generate_tones sequence has the stream: the digit is not sent.
+    if (sequencer_.busy() || event_payload_type_ < 0) return;
+    const int volume = std::clamp(static_cast<int>(std::lround(tone.level_dbm0)), -63, 0);
+    sequencer_.start({code}, kLongestDetectedEvent, 0, volume);
+    sending_detected_ = true;
+  } else if (sending_detected_ && sequencer_.abort()) {
+    sending_detected_ = false;  // ended before its first packet went
+  }
 }
 
 TxStats Transmitter::stats() const {

@@ -13,22 +13,32 @@
 // beyond it are dropped).
 //
 // Transmitter: the module's frames -> appsrc -> encoder -> payloader ->
-// rtpbin (RTCP sender reports) -> udpsink (RTP, RTCP).
+// rtpbin (RTCP sender reports) -> udpsink (RTP, RTCP). RFC 4733 events
+// take the place of audio packets as they leave the payloader (same SSRC,
+// sequence numbers, clock), so they go only while a datafeed feeds it.
+//
+// Both queue their status changes for the status calls, and set an event
+// (a pollable fd) while any is queued.
 #pragma once
 
 #include <gst/gst.h>
 #include <netinet/in.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
+#include "engine/events.hpp"
 #include "engine/ring.hpp"
 #include "prosody/endpoint.hpp"
+#include "prosody/tones.hpp"
+#include "telephone_events.hpp"
 
 namespace prosody::vmp {
 
@@ -42,9 +52,53 @@ bool gstreamer_ready();
 // L16's RTP clock rates (G.711's is always 8000).
 bool valid_l16_rate(unsigned rate);
 
+// The status changes an endpoint has queued for its status call, and the
+// event that is set while any is queued; for good once the last (Stopped)
+// is queued, as Aculab's endpoints stay signalled after stopping.
+template <class Status>
+class StatusQueue {
+ public:
+  StatusQueue() : event_(std::make_shared<detail::EventObject>()) {}
+  void push(const Status& status, bool last = false) {
+    std::lock_guard<std::mutex> lock(m_);
+    statuses_.push_back(status);
+    last_queued_ = last_queued_ || last;
+    event_->set(this, true);
+  }
+  // The oldest status not yet read; false if none is queued.
+  bool pop(Status& status) {
+    std::lock_guard<std::mutex> lock(m_);
+    if (statuses_.empty()) return false;
+    status = statuses_.front();
+    statuses_.pop_front();
+    if (statuses_.empty() && !last_queued_) event_->set(this, false);
+    return true;
+  }
+  const std::shared_ptr<detail::EventObject>& event() const noexcept { return event_; }
+
+ private:
+  std::mutex m_;
+  std::deque<Status> statuses_;
+  bool last_queued_ = false;
+  const std::shared_ptr<detail::EventObject> event_;
+};
+
+// A local or remote address of either family, as raw bytes in network
+// order (4 for IPv4, 16 for IPv6).
+struct IpAddress {
+  bool ipv6 = false;
+  std::uint8_t bytes[16] = {};
+  bool any() const;  // INADDR_ANY or in6addr_any
+  std::string text() const;
+};
+
 struct RxStatus {
   enum Kind { got_ports, new_ssrc, stopped, tone_started, tone_ended } kind = got_ports;
   std::uint32_t ssrc = 0;
+  // new_ssrc: where its RTP came from (port 0: not known, as when its
+  // RTCP arrived first).
+  IpAddress from;
+  int from_port = 0;
   // An RFC 4733 event: its code, volume (dBm0) and, when ended, duration
   // (RTP timestamp units, 8 kHz).
   int tone_id = 0;
@@ -62,9 +116,9 @@ struct RxStats {
 
 class Receiver final : public EndpointSource {
  public:
-  // Binds RTP and RTCP ports on address (port 0: the system chooses) and
+  // Binds RTP and RTCP ports on address (the system chooses them) and
   // starts receiving. Returns 0 or an ERR_SM_* code.
-  static int create(const endpoint::ModuleFormat& format, in_addr address, std::shared_ptr<Receiver>& out);
+  static int create(const endpoint::ModuleFormat& format, const IpAddress& address, std::shared_ptr<Receiver>& out);
   ~Receiver() override;
 
   void pull(float* frame, std::size_t n) override;
@@ -81,9 +135,10 @@ class Receiver final : public EndpointSource {
 
   int rtp_port() const noexcept { return rtp_port_; }
   int rtcp_port() const noexcept { return rtcp_port_; }
-  in_addr address() const noexcept { return address_; }
+  const IpAddress& address() const noexcept { return address_; }
   // The oldest status not yet read; false if none is queued.
-  bool next_status(RxStatus& status);
+  bool next_status(RxStatus& status) { return statuses_.pop(status); }
+  const std::shared_ptr<detail::EventObject>& event() const noexcept { return statuses_.event(); }
   bool stopped() const;
   RxStats stats() const;
 
@@ -91,20 +146,21 @@ class Receiver final : public EndpointSource {
 
  private:
   explicit Receiver(const endpoint::ModuleFormat& format);
-  int start(in_addr address);
+  int start(const IpAddress& address);
   void queue_samples(const float* samples, std::size_t n);
   void queue_missing(std::size_t n);
-  void queue_status(const RxStatus& status);
   GstCaps* caps_for(int payload_type);
   // Builds the decoding branch of a new rtpbin pad (streaming thread).
   void decode_pad(GstPad* pad);
   // An RFC 4733 event packet (streaming thread).
   void telephone_event(GstBuffer* rtp);
+  // An RTP packet arrived (streaming thread): notes its sender.
+  void rtp_arrived(GstBuffer* packet);
 
   const endpoint::ModuleFormat format_;
   int rtp_port_ = 0;
   int rtcp_port_ = 0;
-  in_addr address_{};
+  IpAddress address_;
 
   GstElement* pipeline_ = nullptr;  // control side only
   GstElement* rtpbin_ = nullptr;
@@ -115,7 +171,11 @@ class Receiver final : public EndpointSource {
   unsigned l16_rate_ = 8000;
   bool stopped_ = false;
   bool detect_tones_ = false;
-  std::deque<RxStatus> statuses_;
+  StatusQueue<RxStatus> statuses_;
+  // The sender of the last RTP packet (rtp_arrived), for NewSSRC.
+  std::mutex sender_m_;
+  IpAddress last_sender_;
+  int last_sender_port_ = 0;
   // The event under way (by its RTP timestamp), and whether its end was seen
   // (the end packet is sent three times).
   bool event_seen_ = false;
@@ -137,11 +197,33 @@ class Receiver final : public EndpointSource {
   std::atomic<std::uint64_t> received_{0}, lost_{0}, concealed_{0}, dropped_{0}, rtcp_{0};
 };
 
+struct UdpAddress {
+  IpAddress ip;
+  int port = 0;  // host order; 0: any (a source) or unset
+};
+
 struct TxAddresses {
-  sockaddr_in destination_rtp{};
-  sockaddr_in source_rtp{};
-  sockaddr_in destination_rtcp{};
-  sockaddr_in source_rtcp{};
+  UdpAddress destination_rtp;
+  UdpAddress source_rtp;        // sent from (any: the system chooses)
+  UdpAddress destination_rtcp;  // port 0: the RTP destination, port + 1
+  UdpAddress source_rtcp;
+};
+
+struct TxStatus {
+  enum Kind { got_ssrc, tone_ongoing, tone_completed, stopped } kind = got_ssrc;
+  std::uint32_t ssrc = 0;
+};
+
+// The event code each DTMF digit is sent as, by the digit's RFC 4733
+// number (0-9, 10 '*', 11 '#', 12-15 A-D); -1: not sent.
+using DigitCodes = std::array<int, 16>;
+
+// In-band tone handling on the audio a VMP[tx] sends.
+struct TxTones {
+  bool convert = false;    // detected digits go as RFC 4733 events
+  bool eliminate = false;  // detected digits are removed from the audio
+  bool min_40ms = false;   // shorter digits are not detected
+  std::shared_ptr<const DigitCodes> codes;
 };
 
 struct TxStats {
@@ -160,18 +242,42 @@ class Transmitter final : public EndpointSink {
   // set. Returns 0 or an ERR_SM_* code (a source port in use:
   // ERR_SM_NO_RESOURCES).
   int configure(const TxAddresses& addresses);
+  // The telephone-event payload type (-1: none; events cannot be sent).
+  int set_event_payload_type(int payload_type);
+  // Sends RFC 4733 events (codes 0..255), each duration_ms long, interval_ms
+  // apart, at volume dBm0. ERR_SM_BAD_PARAMETER outside the documented
+  // limits; ERR_SM_WRONG_CHANNEL_STATE without a telephone-event payload
+  // type or audio codec, while a sequence is under way, or once stopped.
+  int generate_events(const std::vector<int>& codes, int duration_ms, int interval_ms, int volume);
+  // Ends the sequence under way (ToneCompleted follows);
+  // ERR_SM_WRONG_CHANNEL_STATE if none is.
+  int abort_events();
+  // Detects DTMF in the audio sent, to convert and/or remove.
+  // ERR_SM_WRONG_CHANNEL_STATE if converting without a telephone-event
+  // payload type, or once stopped.
+  int configure_tones(const TxTones& tones);
   // payload_type -1 on the current codec removes it (nothing is sent).
   int set_codec(Codec codec, int payload_type, int ptime_ms);
   int set_l16_rate(unsigned rate);
   int stop();
   bool stopped() const;
-  // The SSRC the RTP session chose (0 until the first packet).
-  std::uint32_t ssrc() const;
+  bool next_status(TxStatus& status) { return statuses_.pop(status); }
+  const std::shared_ptr<detail::EventObject>& event() const noexcept { return statuses_.event(); }
   TxStats stats() const;
+
+  struct Gst;  // the GStreamer callbacks
 
  private:
   int rebuild();  // config_m_ held
   void teardown(GstElement* pipeline);
+  unsigned rtp_rate() const;  // config_m_ held
+  // An RTP packet leaving the payloader (streaming thread): the first
+  // reports the SSRC; an event packet may take its place.
+  GstBuffer* outgoing(GstBuffer* rtp);
+  // Runs the tone detector on a frame about to be sent (processing path);
+  // returns the audio to send.
+  const float* detect_tones(const float* frame, std::size_t n);
+  void convert(const ToneEvent& tone);  // detect_m_ held
 
   const endpoint::ModuleFormat format_;
   mutable std::mutex config_m_;  // control calls
@@ -189,9 +295,26 @@ class Transmitter final : public EndpointSink {
   // (a frame during a rebuild is skipped, never waited for).
   mutable std::mutex send_m_;
   GstElement* appsrc_ = nullptr;
-  GstElement* payloader_ = nullptr;
   std::uint64_t samples_pushed_ = 0;  // send_m_
   std::atomic<std::uint64_t> sent_{0}, skipped_{0};
+
+  // Events, shared by the control calls and the streaming thread.
+  std::mutex events_m_;
+  int event_payload_type_ = -1;
+  EventSequencer sequencer_;
+  bool sending_detected_ = false;  // the sequencer sends a detected digit, not a generated sequence
+  bool ssrc_known_ = false;
+  std::uint32_t ssrc_ = 0;         // the last reported
+  unsigned bytes_per_sample_ = 1;  // of the audio payload: G.711 1, L16 2
+
+  // In-band detection: swapped in by configure_tones, used by push.
+  std::mutex detect_m_;
+  std::unique_ptr<ToneSuppressor> detector_;
+  TxTones tones_;
+  std::vector<float> eliminated_;  // the frame with detected digits removed
+  std::vector<ToneEvent> found_;
+
+  StatusQueue<TxStatus> statuses_;
 };
 
 }  // namespace prosody::vmp

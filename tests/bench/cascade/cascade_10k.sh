@@ -24,4 +24,4 @@ shift $(( $# < 2 ? $# : 2 ))
 export GST_PLUGIN_PATH="$build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 export CASCADE_NODE="$build/pipelines/cascade/cascade_node"
 exec /usr/bin/python3 "$root/pipelines/cascade/cascade.py" --nodes 4 --parties 2500 --talkers 4 --listeners 1 \
-  --warmup 5 --seconds "$((seconds + 5))" --cpu --max-underruns 0 --bound-db 1.5 --own-window-ms 1000 --check "$@"
+  --warmup 5 --seconds "$((seconds + 5))" --cpu --max-underruns 0 --bound-db 1.5 --check "$@"

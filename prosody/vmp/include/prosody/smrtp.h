@@ -2,7 +2,8 @@
  * smrtp.h - RTP endpoints: VMP[rx] receives RTP into a datafeed, VMP[tx]
  * sends a datafeed as RTP. Declarations follow Aculab's smrtp.h and
  * prosrtpapi.h for the calls libprosody-vmp provides (G.711 A-law and
- * mu-law, L16; IPv4). Link with libprosody-vmp (pkg-config prosody-vmp).
+ * mu-law, L16, RFC 4733 events; IPv4 and IPv6). Link with libprosody-vmp
+ * (pkg-config prosody-vmp).
  *
  * Addresses are the OS socket structures, in network byte order; ports
  * reported by sm_vmprx_get_ports are host-order ints, as Aculab's library
@@ -23,6 +24,10 @@ extern "C" {
 #ifndef DEFINED_SOCKADDR_IN
 typedef struct sockaddr_in SOCKADDR_IN;
 #define DEFINED_SOCKADDR_IN
+#endif
+#ifndef DEFINED_SOCKADDR_IN6
+typedef struct sockaddr_in6 SOCKADDR_IN6;
+#define DEFINED_SOCKADDR_IN6
 #endif
 
 enum kSMPLCMode { kSMPLCModeDisabled, kSMPLCModeEnabled, };
@@ -46,6 +51,15 @@ enum kSMVMPrxStatus {
     kSMVMPrxStatusProfileSpecific,
 };
 
+enum kSMAddressType { kSMAddressTypeIPv4, kSMAddressTypeIPv6, };
+enum kSMVMPrxSTUNResult {
+    kSMVMPrxSTUNResultSuccess,
+    kSMVMPrxSTUNResultError,
+    kSMVMPrxSTUNResultInvalid,
+    kSMVMPrxSTUNResultTimeout,
+};
+enum kSMVMPtxRFC2833MinDuration { kSMVMPtxRFC2833MinDurationNoMinimum, kSMVMPtxRFC2833MinDuration40, };
+
 enum kSMVMPtxStatus {
     kSMVMPtxStatusRunning,
     kSMVMPtxStatusStopped,
@@ -67,9 +81,9 @@ enum kSMCodecType {
 typedef struct sm_vmprx_create_parms {
     tSMVMPrxId vmprx;                 /* out */
     tSMModuleId module;               /* in */
-    enum kSMVMPrxType type;           /* in: IPv4 only here */
-    struct in_addr address;           /* in: local address (INADDR_ANY: every interface) */
-    struct in6_addr ipv6_address;     /* in: unused */
+    enum kSMVMPrxType type;           /* in */
+    struct in_addr address;           /* in: local IPv4 address, type IPv4 (INADDR_ANY: every interface) */
+    struct in6_addr ipv6_address;     /* in: local IPv6 address, type IPv6 (in6addr_any: every interface) */
     tSM_INT mux_rtcp;                 /* in: must be 0 (RTCP on its own port) */
 } SM_VMPRX_CREATE_PARMS;
 ACUAPI int ACUTiNG_WINAPI sm_vmprx_create(struct sm_vmprx_create_parms *vmprxp);
@@ -79,6 +93,14 @@ typedef struct sm_vmprx_stop_parms {
     tSMVMPrxId vmprx;                 /* in */
 } SM_VMPRX_STOP_PARMS;
 ACUAPI int ACUTiNG_WINAPI sm_vmprx_stop(struct sm_vmprx_stop_parms *stopp);
+
+/* The event is set while a status is queued for sm_vmprx_status (and for
+ * good once Stopped is queued); valid until sm_vmprx_destroy. */
+typedef struct sm_vmprx_event_parms {
+    tSMVMPrxId vmprx;                 /* in */
+    tSMEventId event;                 /* out */
+} SM_VMPRX_EVENT_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmprx_get_event(struct sm_vmprx_event_parms *eventp);
 
 typedef struct sm_vmprx_datafeed_parms {
     tSMVMPrxId vmprx;                 /* in */
@@ -90,8 +112,8 @@ typedef struct sm_vmprx_port_parms {
     tSMVMPrxId vmprx;                 /* in */
     int RTP_port;                     /* out */
     int RTCP_port;                    /* out */
-    struct in_addr address;           /* out */
-    struct in6_addr ipv6_address;     /* out: unused */
+    struct in_addr address;           /* out: IPv4 (255.255.255.255 for an IPv6 VMP[rx]) */
+    struct in6_addr ipv6_address;     /* out: IPv6 (zero for an IPv4 VMP[rx]) */
     tSM_UT32 nowait;                  /* in: the ports are known at create; ignored */
 } SM_VMPRX_PORT_PARMS;
 ACUAPI int ACUTiNG_WINAPI sm_vmprx_get_ports(struct sm_vmprx_port_parms *portp);
@@ -105,6 +127,30 @@ typedef struct sm_vmprx_status_parms {
         struct { tSM_INT no_data; } run;
         struct { struct in_addr address; int port; int ssrc; } ssrc;
         struct { int type; } payload;
+        struct { int payload_type; } codec_specific;
+        struct { int RTP_Port; int RTCP_Port; struct in6_addr address; } ports_ipv6;
+        struct { struct in6_addr address; int port; int ssrc; } ssrc_ipv6;
+        struct {
+            int recv_port;
+            enum kSMAddressType address_type;
+            union { struct in_addr ipv4; struct in6_addr ipv6; } address;
+            int port;
+            tSM_UT32 priority;
+            int use_candidate;
+            int remote_is_controlling;
+        } bind_request;
+        struct {
+            int recv_port;
+            char transaction_id[12];
+            enum kSMVMPrxSTUNResult result;
+            tSM_INT error_code;
+            enum kSMAddressType address_type;
+            union { struct in_addr ipv4; struct in6_addr ipv6; } address;
+            int port;
+            int local_was_controlling;
+        } bind_response;
+        struct { tSM_UT32 timestamp; tSM_UT64 localtimeref; } jbresync;
+        struct { tSM_INT notification_code; } profile_specific;
     } u;                                        /* out */
 } SM_VMPRX_STATUS_PARMS;
 ACUAPI int ACUTiNG_WINAPI sm_vmprx_status(struct sm_vmprx_status_parms *statusp);
@@ -180,6 +226,14 @@ typedef struct sm_vmptx_stop_parms {
 } SM_VMPTX_STOP_PARMS;
 ACUAPI int ACUTiNG_WINAPI sm_vmptx_stop(struct sm_vmptx_stop_parms *stopp);
 
+/* The event is set while a status is queued for sm_vmptx_status (and for
+ * good once Stopped is queued); valid until sm_vmptx_destroy. */
+typedef struct sm_vmptx_event_parms {
+    tSMVMPtxId vmptx;                 /* in */
+    tSMEventId event;                 /* out */
+} SM_VMPTX_EVENT_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_get_event(struct sm_vmptx_event_parms *eventp);
+
 typedef struct sm_vmptx_config_parms {
     tSMVMPtxId vmptx;                 /* in */
     SOCKADDR_IN destination_rtp;      /* in */
@@ -190,6 +244,17 @@ typedef struct sm_vmptx_config_parms {
     int TOS_RTCP;                     /* in: ignored */
 } SM_VMPTX_CONFIG_PARMS;
 ACUAPI int ACUTiNG_WINAPI sm_vmptx_config(struct sm_vmptx_config_parms *configp);
+
+/* As sm_vmptx_config, to IPv6 destinations (no TOS fields: Aculab takes the
+ * traffic class from sin6_flowinfo; ignored here). */
+typedef struct sm_vmptx_config_ipv6_parms {
+    tSMVMPtxId vmptx;                 /* in */
+    SOCKADDR_IN6 destination_rtp;     /* in */
+    SOCKADDR_IN6 source_rtp;          /* in: address and port sent from (0: any) */
+    SOCKADDR_IN6 destination_rtcp;    /* in: port 0: the RTP port + 1 */
+    SOCKADDR_IN6 source_rtcp;         /* in: address and port sent from (0: any) */
+} SM_VMPTX_CONFIG_IPV6_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_config_ipv6(struct sm_vmptx_config_ipv6_parms *configp);
 
 typedef struct sm_vmptx_datafeed_connect_parms {
     tSMDatafeedId data_source;        /* in */
@@ -244,6 +309,70 @@ typedef struct sm_vmptx_codec_l16_parms {
     tSM_INT ptime;
 } SM_VMPTX_CODEC_L16_PARMS;
 ACUAPI int ACUTiNG_WINAPI sm_vmptx_config_codec_l16(struct sm_vmptx_codec_l16_parms *codecp);
+
+/* RFC 4733 (2833) events sent by a VMP[tx], in the same RTP stream as its
+ * audio, at its packet time. */
+typedef struct sm_vmptx_codec_rfc2833_parms {
+    tSMVMPtxId vmptx;
+    tSM_INT payload_type;             /* the telephone-event payload type; -1 removes it */
+} SM_VMPTX_CODEC_RFC2833_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_config_codec_rfc2833(struct sm_vmptx_codec_rfc2833_parms *codecp);
+
+/* Sends num events (RFC 4733 event codes: 0-9, 10 '*', 11 '#', 12-15 A-D,
+ * ...255), each lasting duration ms, interval ms apart, at volume dBm0
+ * (-15..0 here, as Aculab's). The in-band audio is not sent while an event
+ * is. ToneCompleted is queued when the last event's final packets have
+ * gone. ERR_SM_WRONG_CHANNEL_STATE while a sequence is under way. */
+typedef struct sm_vmptx_generate_tones_parms {
+    tSMVMPtxId vmptx;                 /* in */
+    tSM_INT *tones;                   /* in */
+    tSM_INT num;                      /* in */
+    tSM_INT duration;                 /* in: ms, a non-zero multiple of 10 */
+    tSM_INT interval;                 /* in: ms, a multiple of 10 */
+    tSM_INT volume;                   /* in: dBm0, -15..0 */
+} SM_VMPTX_GENERATE_TONES_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_generate_tones(struct sm_vmptx_generate_tones_parms *tonep);
+
+/* The 16 DTMF pairs, sent as their RFC 4733 event codes (0-9, 10 '*',
+ * 11 '#', 12-15 A-D). */
+extern ACUAPI tSMVMPTxToneSet *kSMVMPTxDefaultToneSet;
+
+/* A tone set for sm_vmptx_config_tones. Here each tone must contain one
+ * DTMF pair (f1 range a DTMF row frequency, f2 range a column frequency;
+ * others: ERR_SM_NOT_IMPLEMENTED), detected by the module's DTMF detector
+ * (ITU-T Q.24); the req_ thresholds are not used. */
+typedef struct sm_vmptx_create_toneset_parms {
+    tSMVMPTxToneSet *toneset;         /* in */
+    tSMModuleId module;               /* in */
+    tSMVMPTxToneSetId tone_set_id;    /* out */
+} SM_VMPTX_CREATE_TONESET_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_create_toneset(struct sm_vmptx_create_toneset_parms *tonesetp);
+
+/* A tone set in use stays alive until its VMP[tx]s are reconfigured. */
+typedef struct sm_vmptx_destroy_toneset_parms {
+    tSMVMPTxToneSetId tone_set_id;    /* in */
+} SM_VMPTX_DESTROY_TONESET_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_destroy_toneset(struct sm_vmptx_destroy_toneset_parms *tonep);
+
+/* Detects the tone set's tones in the audio a VMP[tx] sends: convert_tones
+ * sends each as an RFC 4733 event (needs sm_vmptx_config_codec_rfc2833),
+ * elim_tones removes it from the audio; neither: no detection.
+ * kSMNullVMPTxToneSetId: the default set. */
+typedef struct sm_vmptx_tone_parms {
+    tSMVMPtxId vmptx;                           /* in */
+    tSM_INT convert_tones;                      /* in */
+    tSM_INT elim_tones;                         /* in */
+    tSMVMPTxToneSetId tone_set_id;              /* in */
+    enum kSMVMPtxRFC2833MinDuration min_duration; /* in: 40 ms: tones shorter are not detected */
+} SM_VMPTX_TONE_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_config_tones(struct sm_vmptx_tone_parms *tonep);
+
+/* Ends the sequence: an event under way ends at once (its final packet sent
+ * three times), the rest are not sent; ToneCompleted follows. */
+typedef struct sm_vmptx_generate_tones_abort_parms {
+    tSMVMPtxId vmptx;                 /* in */
+} SM_VMPTX_GENERATE_TONES_ABORT_PARMS;
+ACUAPI int ACUTiNG_WINAPI sm_vmptx_generate_tones_abort(struct sm_vmptx_generate_tones_abort_parms *tonep);
 
 #ifdef __cplusplus
 }
