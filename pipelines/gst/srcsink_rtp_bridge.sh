@@ -84,6 +84,6 @@ if ! kill -0 "$bridge_pid" 2>/dev/null && grep -q "ERROR" "$out/bridge.log"; the
 fi
 
 if [ "$check" = yes ]; then
-  each_hears_the_others "$out/phone" "${freq[*]}" --from 1.0 --seconds 1.5 --absent-below -60 || status=1
+  each_hears_the_others "$out/phone" "${freq[*]}" --from 1.0 --seconds 1.5 --absent-below -60 --absent-windows 5 || status=1
 fi
 exit $status

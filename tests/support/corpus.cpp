@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 namespace testsig {
@@ -62,6 +63,24 @@ std::vector<std::string> music_files(std::string* why) {
 bool read_corpus_file(const std::string& path, std::vector<float>& x) {
   int rate = 0;
   return read_wav(path, x, rate) && rate == 8000;
+}
+
+CorpusRun for_each_corpus_file(const std::vector<std::string>& files, double gain_db,
+                               const std::function<void(const std::string& path, std::vector<float>& x)>& each) {
+  CorpusRun run;
+  const float gain = static_cast<float>(std::pow(10.0, gain_db / 20.0));
+  for (const std::string& path : files) {
+    std::vector<float> x;
+    if (!read_corpus_file(path, x)) {
+      run.unreadable.push_back(path);
+      continue;
+    }
+    ++run.files_read;
+    run.seconds += double(x.size()) / 8000.0;
+    for (float& v : x) v = std::clamp(v * gain, -1.0f, 32767.0f / 32768.0f);
+    each(path, x);
+  }
+  return run;
 }
 
 }  // namespace testsig

@@ -3,6 +3,7 @@
 // (asterisk-moh-opsound-wav), 8 kHz WAV files.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,5 +21,16 @@ std::vector<std::string> music_files(std::string* why);
 
 // One corpus file's samples: false if it is unreadable or not 8 kHz.
 bool read_corpus_file(const std::string& path, std::vector<float>& x);
+
+// A talk-off run's reading: each readable file's samples, gain_db louder
+// and clipped as a 16-bit path would clip, to each(path, x); the files
+// that could not be read, and the seconds read.
+struct CorpusRun {
+  std::vector<std::string> unreadable;
+  std::size_t files_read = 0;
+  double seconds = 0.0;
+};
+CorpusRun for_each_corpus_file(const std::vector<std::string>& files, double gain_db,
+                               const std::function<void(const std::string& path, std::vector<float>& x)>& each);
 
 }  // namespace testsig

@@ -391,6 +391,8 @@ class InputToneSets : public Porting {
     EXPECT_EQ(sm_listen_for(&lf), 0);
     return in;
   }
+  // Frames to step for pcm to be heard out (half a second after it).
+  static unsigned frames_of(const std::vector<std::int16_t>& pcm) { return unsigned(pcm.size() / 80 + 50); }
   // Steps frames frames, topping up every replay before each.
   void run(unsigned frames) {
     for (unsigned f = 0; f < frames; ++f) {
@@ -603,7 +605,6 @@ class AnswerListeners : public InputToneSets {
     p.enable = enable;
     return sm_beep_listen_for(&p);
   }
-  static unsigned frames_of(const std::vector<std::int16_t>& pcm) { return unsigned(pcm.size() / 80 + 50); }
 };
 
 std::vector<std::int16_t> answer_pcm(bool reversals, double am_depth) {
@@ -693,6 +694,236 @@ TEST_F(AnswerListeners, ArgumentsAreChecked) {
   EXPECT_NE(listen_ans(out, 1), 0) << "an output-only channel has no input to listen to";
   EXPECT_NE(listen_beep(out, 1), 0);
   EXPECT_NE(listen_ans(tSMChannelId{}, 1), 0) << "no channel";
+}
+
+// ---------------------------------------------------------------------------
+// sm_catsig_listen_for, sm_adjust_catsig_module_params, sm_onhook_listen_for
+
+class CallState : public InputToneSets {
+ protected:
+  static int catsig(tSMChannelId ch, int alg, int abort_job = 0) {
+    SM_CATSIG_LISTEN_FOR_PARMS p{};
+    p.channel = ch;
+    std::memcpy(&p.catsig_alg_id, &alg, sizeof alg);  // any int, as a C caller may pass
+    p.abort_catsig_alg = abort_job;
+    return sm_catsig_listen_for(&p);
+  }
+  int adjust(int param, double value) {
+    SM_CATSIG_MODULE_PARMS p{};
+    p.module = module;
+    p.catsig_alg_id = kBESPCatSigAlgLiveSpeaker;
+    std::memcpy(&p.param_id, &param, sizeof param);
+    p.value = value;
+    return sm_adjust_catsig_module_params(&p);
+  }
+  // Steps up to frames frames; the frame (from 0) after which ch first had
+  // something recognised, or -1, with what.
+  int frame_of_first(tSMChannelId ch, unsigned frames, SM_RECOGNISED_PARMS& got) {
+    for (unsigned f = 0; f < frames; ++f) {
+      run(1);
+      got = SM_RECOGNISED_PARMS{};
+      got.channel = ch;
+      EXPECT_EQ(sm_get_recognised(&got), 0);
+      if (got.type != kSMRecognisedNothing) return int(f);
+    }
+    return -1;
+  }
+};
+
+// Speech stands in as noise bursts (at, length in s) at -20 dBm0 over a
+// -65 dBm0 line.
+std::vector<std::int16_t> speech_like(const std::vector<std::pair<double, double>>& bursts_s, double total_s) {
+  std::vector<float> x = testsig::white_noise(-65.0, std::size_t(total_s * 8000), 21);
+  std::uint32_t seed = 22;
+  for (const auto& [at, length] : bursts_s) {
+    const std::vector<float> b = testsig::white_noise(-20.0, std::size_t(length * 8000), seed++);
+    for (std::size_t i = 0; i < b.size(); ++i) x[std::size_t(at * 8000) + i] += b[i];
+  }
+  return testsig::to_int16(x);
+}
+
+std::vector<std::int16_t> greeting_like() {  // 200 ms syllables every 300 ms for 5 s
+  std::vector<std::pair<double, double>> syllables;
+  for (double at = 0.5; at < 5.5; at += 0.3) syllables.emplace_back(at, 0.2);
+  return speech_like(syllables, 6.0);
+}
+
+// "Hello?" (600 ms) then silence is a live speaker, decided 800 ms after
+// the speech ends; a 5 s greeting is a machine, decided once 1.5 s of
+// speech is heard. One kSMRecognisedCatSig each, param1 as Aculab's.
+TEST_F(CallState, CatSigTellsLiveSpeakersFromMachines) {
+  const auto hello = speech_like({{0.5, 0.6}}, 3.0);
+  const auto greeting = greeting_like();
+  const tSMChannelId live = hearing(hello), machine = hearing(greeting);
+  ASSERT_EQ(catsig(live, kBESPCatSigAlgLiveSpeaker), 0);
+  ASSERT_EQ(catsig(machine, kBESPCatSigAlgLiveSpeaker), 0);
+  SM_RECOGNISED_PARMS r{};
+  const int live_frame = frame_of_first(live, 300, r);
+  EXPECT_EQ(r.type, kSMRecognisedCatSig);
+  EXPECT_EQ(r.param1, 1) << "live";
+  EXPECT_EQ(r.param0, 0) << "decided by speech";
+  // 0.5 s + 0.6 s + 0.8 s = frame 190 of 10 ms, give or take the path's frame.
+  EXPECT_GE(live_frame, 189);
+  EXPECT_LE(live_frame, 192);
+  run(100);
+  EXPECT_TRUE(recognised(live).empty()) << "one categorisation per start";
+  const auto m = recognised(machine);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].type, kSMRecognisedCatSig);
+  EXPECT_EQ(m[0].param1, 0) << "machine";
+}
+
+// The tone variant takes a beep for a machine (param0 1); the plain one
+// hears 300 ms of sound and then silence, a live speaker.
+TEST_F(CallState, CatSigToneVariantHearsBeeps) {
+  std::vector<float> x = testsig::white_noise(-65.0, 3 * 8000, 41);
+  testsig::add_sine(x, 1000.0, -15.0, 8000.0, 0.0, 4000, 2400);
+  const auto pcm = testsig::to_int16(x);
+  const tSMChannelId tone = hearing(pcm), plain = hearing(pcm);
+  ASSERT_EQ(catsig(tone, kBESPCatSigAlgLiveSpeakerTone), 0);
+  ASSERT_EQ(catsig(plain, kBESPCatSigAlgLiveSpeaker), 0);
+  run(frames_of(pcm));
+  const auto t = recognised(tone), p = recognised(plain);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].param0, 1) << "a beep";
+  EXPECT_EQ(t[0].param1, 0);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].param0, 0);
+  EXPECT_EQ(p[0].param1, 1);
+}
+
+// An aborted categorisation reports nothing; silence is never categorised.
+TEST_F(CallState, CatSigAbortAndSilence) {
+  const auto hello = speech_like({{0.5, 0.6}}, 3.0);
+  const auto quiet = speech_like({}, 3.0);
+  const tSMChannelId aborted = hearing(hello), silent = hearing(quiet);
+  ASSERT_EQ(catsig(aborted, kBESPCatSigAlgLiveSpeaker), 0);
+  ASSERT_EQ(catsig(silent, kBESPCatSigAlgLiveSpeaker), 0);
+  ASSERT_EQ(catsig(aborted, 0, 1), 0);
+  EXPECT_EQ(catsig(aborted, 0, 1), ERR_SM_WRONG_CHANNEL_STATE) << "nothing left to abort";
+  run(300);
+  EXPECT_TRUE(recognised(aborted).empty());
+  EXPECT_TRUE(recognised(silent).empty());
+}
+
+// After a decision an abort is accepted, and a new start categorises
+// what follows afresh: "Hello?", then (a second start) a greeting.
+TEST_F(CallState, CatSigStartsAfreshAfterADecision) {
+  std::vector<std::pair<double, double>> bursts{{0.5, 0.6}};
+  for (double at = 3.0; at < 8.0; at += 0.3) bursts.emplace_back(at, 0.2);
+  const auto pcm = speech_like(bursts, 9.0);
+  const tSMChannelId ch = hearing(pcm);
+  ASSERT_EQ(catsig(ch, kBESPCatSigAlgLiveSpeaker), 0);
+  SM_RECOGNISED_PARMS r{};
+  const int decided = frame_of_first(ch, 250, r);
+  ASSERT_GE(decided, 0);
+  EXPECT_EQ(r.param1, 1);
+  EXPECT_EQ(catsig(ch, 0, 1), 0) << "aborting a decided categorisation";
+  ASSERT_EQ(catsig(ch, kBESPCatSigAlgLiveSpeaker), 0);
+  run(frames_of(pcm) - unsigned(decided) - 1);
+  const auto again = recognised(ch);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].type, kSMRecognisedCatSig);
+  EXPECT_EQ(again[0].param1, 0) << "the greeting";
+}
+
+// sm_adjust_catsig_module_params: with the longest live speech at 400 ms,
+// "Hello?" (600 ms) is a machine; 0 restores the default for later starts.
+TEST_F(CallState, CatSigParametersApplyToLaterStarts) {
+  const auto hello = speech_like({{0.5, 0.6}}, 3.0);
+  ASSERT_EQ(adjust(kBESPCatSigParamMaxLiveSpeech, 400.0), 0);
+  const tSMChannelId strict = hearing(hello);
+  ASSERT_EQ(catsig(strict, kBESPCatSigAlgLiveSpeaker), 0);
+  ASSERT_EQ(adjust(kBESPCatSigParamMaxLiveSpeech, 0.0), 0);
+  const tSMChannelId usual = hearing(hello);
+  ASSERT_EQ(catsig(usual, kBESPCatSigAlgLiveSpeaker), 0);
+  run(frames_of(hello));
+  const auto s = recognised(strict), u = recognised(usual);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].param1, 0);
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].param1, 1);
+}
+
+TEST_F(CallState, CatSigArgumentsAreChecked) {
+  const tSMChannelId in = alloc(kSMChannelTypeInput), out = alloc(kSMChannelTypeOutput);
+  EXPECT_EQ(sm_catsig_listen_for(nullptr), ERR_SM_BAD_PARAMETER);
+  EXPECT_EQ(catsig(tSMChannelId{}, kBESPCatSigAlgLiveSpeaker), ERR_SM_NO_SUCH_CHANNEL);
+  EXPECT_EQ(catsig(out, kBESPCatSigAlgLiveSpeaker), ERR_SM_WRONG_CHANNEL_TYPE) << "no input to categorise";
+  EXPECT_EQ(catsig(in, 0), ERR_SM_BAD_PARAMETER);
+  EXPECT_EQ(catsig(in, 9), ERR_SM_BAD_PARAMETER);
+  EXPECT_EQ(catsig(in, kBESPCatSigAlgLiveSpeakerToneReport), ERR_SM_NOT_IMPLEMENTED);
+  EXPECT_EQ(catsig(in, kBESPCatSigAlgLiveSpeaker, 2), ERR_SM_BAD_PARAMETER);
+  EXPECT_EQ(catsig(in, 0, 1), ERR_SM_WRONG_CHANNEL_STATE) << "abort without a job";
+
+  EXPECT_EQ(sm_adjust_catsig_module_params(nullptr), ERR_SM_BAD_PARAMETER);
+  SM_CATSIG_MODULE_PARMS p{};
+  p.catsig_alg_id = kBESPCatSigAlgLiveSpeaker;
+  p.param_id = kBESPCatSigParamLiveSilence;
+  p.value = 500.0;
+  EXPECT_EQ(sm_adjust_catsig_module_params(&p), ERR_SM_NO_SUCH_MODULE);
+  EXPECT_EQ(adjust(99, 500.0), ERR_SM_BAD_PARAMETER);
+  EXPECT_EQ(adjust(kBESPCatSigParamLiveSilence, 50.0), ERR_SM_BAD_PARAMETER) << "under 100 ms";
+  EXPECT_EQ(adjust(kBESPCatSigParamMinSpeechLevel, 6.0), ERR_SM_BAD_PARAMETER) << "over 0 dBm0";
+  EXPECT_EQ(adjust(kBESPCatSigParamLiveSilence, 500.0), 0);
+}
+
+// A hang-up click: 1 s of quiet line, a 600 Hz ring from -10 dBm0 decaying
+// with a 4 ms time constant, a quieter line after.
+std::vector<std::int16_t> hang_up_click() {
+  std::vector<float> x = testsig::white_noise(-60.0, 2 * 8000, 51);
+  const double a = testsig::sine_peak(-10.0);
+  for (std::size_t i = 0; i < 8000; ++i) {
+    const double t = double(i) / 8000.0;
+    x[8000 + i] += float(a * std::exp(-t / 0.004) * std::sin(2.0 * M_PI * 600.0 * t));
+  }
+  return testsig::to_int16(x);
+}
+
+// With every field 0 (the defaults) the click is kSMRecognisedOnHook, with
+// its time over the -42 dBm0 floor (32 dB of decay at 8.7 dB per 4 ms:
+// 15 ms) and first-millisecond power; disabled, nothing.
+TEST_F(CallState, OnHookClickIsRecognised) {
+  const auto pcm = hang_up_click();
+  const tSMChannelId on = hearing(pcm), off = hearing(pcm);
+  SM_ONHOOK_LISTEN_FOR_PARMS p{};
+  p.channel = on;
+  p.enable = 1;
+  ASSERT_EQ(sm_onhook_listen_for(&p), 0);
+  p.channel = off;
+  ASSERT_EQ(sm_onhook_listen_for(&p), 0);
+  p.enable = 0;
+  ASSERT_EQ(sm_onhook_listen_for(&p), 0);
+  run(frames_of(pcm));
+  const auto all = recognised(on);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].type, kSMRecognisedOnHook);
+  EXPECT_NEAR(all[0].param0, 15, 2) << "ms over the floor";
+  EXPECT_NEAR(all[0].param1, -11, 1) << "dBm0";
+  EXPECT_TRUE(recognised(off).empty());
+}
+
+TEST_F(CallState, OnHookArgumentsAreChecked) {
+  const tSMChannelId in = alloc(kSMChannelTypeInput), out = alloc(kSMChannelTypeOutput);
+  EXPECT_EQ(sm_onhook_listen_for(nullptr), ERR_SM_BAD_PARAMETER);
+  SM_ONHOOK_LISTEN_FOR_PARMS p{};
+  p.enable = 1;
+  EXPECT_EQ(sm_onhook_listen_for(&p), ERR_SM_NO_SUCH_CHANNEL);
+  p.channel = out;
+  EXPECT_EQ(sm_onhook_listen_for(&p), ERR_SM_WRONG_CHANNEL_TYPE);
+  p.channel = in;
+  p.pulse_min_power = -50.0;  // under the quiet line's -48
+  EXPECT_EQ(sm_onhook_listen_for(&p), ERR_SM_BAD_PARAMETER);
+  p.pulse_min_power = 0.0;
+  p.max_duration = -5;
+  EXPECT_EQ(sm_onhook_listen_for(&p), ERR_SM_BAD_PARAMETER);
+  p.max_duration = 0;
+  p.latitude = 3.0;  // a latitude is at most 0 dB
+  EXPECT_EQ(sm_onhook_listen_for(&p), ERR_SM_BAD_PARAMETER);
+  p.latitude = 0.0;
+  EXPECT_EQ(sm_onhook_listen_for(&p), 0);
+  p.enable = 0;
+  EXPECT_EQ(sm_onhook_listen_for(&p), 0);
 }
 
 }  // namespace

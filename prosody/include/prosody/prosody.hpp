@@ -318,6 +318,48 @@ enum class DtmfStandard {
   etsi,  // ETSI ES 201 235-3
 };
 
+// sm_catsig_listen_for: is the answer a live speaker or a machine? The
+// classifier waits for speech, then decides once: live when a short
+// utterance (at most max_live_speech_ms of speech) is followed by
+// live_silence_ms of silence, the caller's turn ("Hello?" ... silence);
+// machine when the speech goes on past max_live_speech_ms without such a
+// silence (a greeting). Silence alone is never categorised.
+// docs/call-progress.md#live-speaker-or-answering-machine has the rules.
+enum class CatSigAlgorithm {
+  none = 0,
+  live_speaker = 1,       // kBESPCatSigAlgLiveSpeaker
+  live_speaker_tone = 2,  // kBESPCatSigAlgLiveSpeakerTone: a beep or answer tone is a machine too
+};
+
+struct LiveSpeakerSettings {
+  double min_speech_dbm0 = -42.0;      // a 10 ms block this loud (and 12 dB over the noise) is speech
+  double min_speech_ms = 80.0;         // shorter bursts (clicks) start no utterance
+  double max_live_speech_ms = 1500.0;  // more speech than this, no long silence: a machine
+  double live_silence_ms = 800.0;      // this much silence after a short utterance: live
+};
+
+// sm_onhook_listen_for: a far-end analogue phone going on-hook, heard as a
+// click: a quiet line, a short strong pulse, then the line settles near a
+// floor. The fields are SM_ONHOOK_LISTEN_FOR_PARMS's, with its defaults;
+// docs/call-progress.md#on-hook-clicks has our reading of them.
+struct OnHookSettings {
+  double pre_pulse_max_dbm0 = -48.0;     // the line before the pulse: every 1 ms block at most this
+  double pulse_min_dbm0 = -18.0;         // the pulse reaches this
+  double post_pulse_floor_dbm0 = -42.0;  // and falls below this within max_duration_ms
+  double latitude_db = -6.0;             // after it, the line stays below floor - latitude (-36 dBm0)
+  double count_ratio = 4.0;              // pulse blocks over the floor : such blocks after it
+  double total_ratio = 4.0;              // pulse energy : the energy after it
+  int max_duration_ms = 60;              // the pulse's longest time above the floor, and the settling window
+};
+
+// The ranges listen_for accepts (bad_parameter otherwise): speech level
+// -80..0 dBm0, min speech 0..1000 ms, max live speech 100..60000 ms, live
+// silence 100..10000 ms; for on-hook, quiet line and floor below the pulse
+// level (at most +3.14 dBm0), latitude -40..0 dB, ratios over 0, the
+// duration 1..1000 ms.
+bool live_speaker_settings_valid(const LiveSpeakerSettings& settings) noexcept;
+bool onhook_settings_valid(const OnHookSettings& settings) noexcept;
+
 struct ListenSettings {
   bool enabled = false;  // false = kSMToneDetectionNone
   ToneReport report = ToneReport::at_start;
@@ -343,12 +385,26 @@ struct ListenSettings {
   // param1 = duration in ms. Neither kind is suppressed, and `report`
   // does not apply to them.
   bool beeps = false;
+  // sm_catsig_listen_for: one categorisation per start, reported as
+  // RecognitionType::catsig (param0 the evidence: 0 speech, 1 a beep, 2 an
+  // answer tone; param1 0 machine, 1 live speaker). Turning it on, or a
+  // new catsig_start value, restarts the classifier (ListenPart::catsig
+  // counts the starts).
+  CatSigAlgorithm catsig = CatSigAlgorithm::none;
+  LiveSpeakerSettings live_speaker;
+  std::uint32_t catsig_start = 0;
+  // sm_onhook_listen_for: each on-hook click as RecognitionType::onhook
+  // (param0 the pulse's ms above the floor, param1 its loudest 1 ms
+  // block's power in dBm0).
+  bool onhook = false;
+  OnHookSettings onhook_settings;
 };
 
 // Which part of a channel's ListenSettings a listen_for call sets: the C
-// API's sm_listen_for, sm_ans_listen_for and sm_beep_listen_for each set
-// their own and keep the others'.
-enum class ListenPart { all, tones, answer_tones, beeps };
+// API's sm_listen_for, sm_ans_listen_for, sm_beep_listen_for,
+// sm_catsig_listen_for and sm_onhook_listen_for each set their own and keep
+// the others'. Stopping catsig when it is not running is wrong_channel_state.
+enum class ListenPart { all, tones, answer_tones, beeps, catsig, onhook };
 
 enum class RecognitionType {
   nothing = 0,
@@ -357,9 +413,11 @@ enum class RecognitionType {
   cptone = 4,
   grunt_start = 5,
   grunt_end = 6,
+  catsig = 11,  // live speaker or machine (sm_catsig_listen_for)
   overrun = 12,
-  ans = 13,   // a modem answer tone (sm_ans_listen_for): param0 its kind
-  beep = 14,  // an answering machine's beep (sm_beep_listen_for), at its end
+  ans = 13,     // a modem answer tone (sm_ans_listen_for): param0 its kind
+  beep = 14,    // an answering machine's beep (sm_beep_listen_for), at its end
+  onhook = 15,  // a far-end on-hook click (sm_onhook_listen_for)
 };
 
 struct Recognition {

@@ -131,6 +131,64 @@ typedef struct sm_beep_listen_for_parms {
 } SM_BEEP_LISTEN_FOR_PARMS;
 
 ACUAPI int ACUTiNG_WINAPI sm_beep_listen_for(struct sm_beep_listen_for_parms *beepp);
+
+/* Signal categorisation, as Aculab declares it: is the answer a live
+ * speaker or a machine? One kSMRecognisedCatSig per start: param1 0 for a
+ * machine, 1 for a live speaker; param0 (ours) what decided, 0 speech,
+ * 1 a beep, 2 a modem answer tone. abort_catsig_alg = 1 stops it
+ * (ERR_SM_WRONG_CHANNEL_STATE if none was started since the last abort;
+ * after the decision an abort is accepted and does nothing).
+ * kBESPCatSigAlgLiveSpeakerToneReport is ERR_SM_NOT_IMPLEMENTED here. */
+enum kBESPCatSigAlg {
+    kBESPCatSigAlgLiveSpeaker = 1,
+    kBESPCatSigAlgLiveSpeakerTone,          /* a beep or a modem answer tone: a machine too */
+    kBESPCatSigAlgLiveSpeakerToneReport,
+};
+
+typedef struct sm_catsig_listen_for_parms {
+    tSMChannelId channel;                           /* in */
+    enum kBESPCatSigAlg catsig_alg_id;              /* in */
+    tSM_INT abort_catsig_alg;                       /* in */
+} SM_CATSIG_LISTEN_FOR_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_catsig_listen_for(struct sm_catsig_listen_for_parms *listenp);
+
+/* The classifier's parameters, for the categorisations a module starts
+ * after the call. Aculab's page for this call is not in the reference: this
+ * struct and the parameter ids are ours (docs/porting.md). A value of 0
+ * restores the parameter's default. */
+enum kBESPCatSigParam {
+    kBESPCatSigParamMinSpeechLevel = 1,     /* dBm0 (-42): a louder 10 ms block is speech */
+    kBESPCatSigParamMinSpeechDuration,      /* ms (80): shorter bursts start no utterance */
+    kBESPCatSigParamMaxLiveSpeech,          /* ms (1500): more speech than this is a machine */
+    kBESPCatSigParamLiveSilence,            /* ms (800): silence after short speech: live */
+};
+
+typedef struct sm_catsig_module_parms {
+    tSMModuleId module;                             /* in */
+    enum kBESPCatSigAlg catsig_alg_id;              /* in */
+    enum kBESPCatSigParam param_id;                 /* in */
+    double value;                                   /* in */
+} SM_CATSIG_MODULE_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_adjust_catsig_module_params(struct sm_catsig_module_parms *paramsp);
+
+/* On-hook detection, as Aculab declares it: kSMRecognisedOnHook per click,
+ * param0 (ours) the pulse's ms over the floor, param1 (ours) its loudest
+ * 1 ms block's power in dBm0. A field of 0 takes its default (shown). */
+typedef struct sm_onhook_listen_for_parms {
+    tSMChannelId channel;                           /* in */
+    tSM_INT enable;                                 /* in */
+    double pre_pulse_max_power;                     /* in: dBm0, -48.0 */
+    double pulse_min_power;                         /* in: dBm0, -18.0 */
+    double post_pulse_floor;                        /* in: dBm0, -42.0 */
+    double latitude;                                /* in: dB, -6.0 */
+    double count_ratio;                             /* in: 4.0 */
+    double total_ratio;                             /* in: 4.0 */
+    tSM_INT max_duration;                           /* in: ms, 60 */
+} SM_ONHOOK_LISTEN_FOR_PARMS;
+
+ACUAPI int ACUTiNG_WINAPI sm_onhook_listen_for(struct sm_onhook_listen_for_parms *listenp);
 ACUAPI int ACUTiNG_WINAPI sm_discard_recognised(tSMChannelId channel);
 
 /* ---- Replay ------------------------------------------------------------ */

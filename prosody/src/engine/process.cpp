@@ -224,8 +224,10 @@ void Runtime::deliver_tones(InputState& in, InputSetup& setup) {
   const ListenSettings& ls = t.detector.settings();
   bool queued = false;
   for (const ToneEvent& ev : t.events) {
-    // Answer tones and beeps come once each, whatever the report mode says.
-    const bool own_report = ev.type == RecognitionType::ans || ev.type == RecognitionType::beep;
+    // Answer tones, beeps, categorisations and on-hook clicks come once
+    // each, whatever the report mode says.
+    const bool own_report = ev.type == RecognitionType::ans || ev.type == RecognitionType::beep ||
+                            ev.type == RecognitionType::catsig || ev.type == RecognitionType::onhook;
     const bool want = own_report || ls.report == ToneReport::start_and_end ||
                       (ls.report == ToneReport::at_start ? !ev.is_end : ev.is_end);
     if (!want) continue;

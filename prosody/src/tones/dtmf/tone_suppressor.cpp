@@ -18,6 +18,8 @@
 #include <limits>
 
 #include "../answer/answer_tones.hpp"
+#include "../callstate/live_speaker.hpp"
+#include "../callstate/onhook.hpp"
 #include "../cp/cptone_detector.hpp"
 #include "decimator.hpp"
 #include "dtmf_detector.hpp"
@@ -119,9 +121,11 @@ struct ToneSuppressor::Impl {
   tones::Decimator decimator;
   tones::DtmfDetector dtmf;
   tones::CallProgressDetector cp;
-  tones::AnswerToneDetector answer;  // sm_ans_listen_for
-  tones::BeepDetector beep;          // sm_beep_listen_for
-  bool dtmf_on = false, cp_on = false, answer_on = false, beep_on = false;
+  tones::AnswerToneDetector answer;     // sm_ans_listen_for
+  tones::BeepDetector beep;             // sm_beep_listen_for
+  tones::LiveSpeakerClassifier catsig;  // sm_catsig_listen_for
+  tones::OnHookDetector onhook;         // sm_onhook_listen_for
+  bool dtmf_on = false, cp_on = false, answer_on = false, beep_on = false, catsig_on = false, onhook_on = false;
 
   // Timelines: input samples since construction/reset, and 8 kHz samples
   // since the analysis (re)started at input sample base_in.
@@ -178,7 +182,9 @@ struct ToneSuppressor::Impl {
   }
 
   void configure(const ListenSettings& s, bool first) {
-    const bool was_dtmf = dtmf_on, was_cp = cp_on, was_answer = answer_on, was_beep = beep_on;
+    const bool was_dtmf = dtmf_on, was_cp = cp_on, was_answer = answer_on, was_beep = beep_on, was_onhook = onhook_on;
+    const bool was_catsig = catsig_on;
+    const std::uint32_t was_catsig_start = settings.catsig_start;
     const bool was_analysing = !first && analysing();
     settings = s;
     settings.lookahead_us = std::min(s.lookahead_us, kMaxLookaheadUs);
@@ -194,6 +200,8 @@ struct ToneSuppressor::Impl {
     cp_on = s.enabled && (s.tone_set >= 1 || s.cptone_recognition);
     answer_on = s.answer_tones;
     beep_on = s.beeps;
+    catsig_on = s.catsig != CatSigAlgorithm::none;
+    onhook_on = s.onhook;
     if (analysing() && !was_analysing) {
       // Analysis (re)starts here: nothing was decimated while it was off.
       decimator.reset();
@@ -222,6 +230,10 @@ struct ToneSuppressor::Impl {
     if (cp_on && (first || !was_cp)) cp.reset();
     if (answer_on && (first || !was_answer)) answer.reset();
     if (beep_on && (first || !was_beep)) beep.reset();
+    catsig.configure(s.live_speaker, s.catsig == CatSigAlgorithm::live_speaker_tone);
+    if (catsig_on && (first || !was_catsig || s.catsig_start != was_catsig_start)) catsig.reset();
+    onhook.configure(s.onhook_settings);
+    if (onhook_on && (first || !was_onhook)) onhook.reset();
     if (!s.suppress || !s.enabled) end_mute(out_time());
   }
 
@@ -233,6 +245,8 @@ struct ToneSuppressor::Impl {
     cp.reset();
     answer.reset();
     beep.reset();
+    catsig.reset();
+    onhook.reset();
     std::fill(delay_line.begin(), delay_line.end(), 0.0f);
     line_current = true;
     phase = 1.0;
@@ -240,7 +254,9 @@ struct ToneSuppressor::Impl {
     muting = false;
   }
 
-  bool analysing() const { return dtmf_on || cp_on || answer_on || beep_on; }
+  bool analysing() const { return dtmf_on || cp_on || answer_on || beep_on || catsig_on || onhook_on; }
+  // Detectors that need every 8 kHz sample, quiet or not.
+  bool level_detectors_on() const { return cp_on || answer_on || beep_on || catsig_on || onhook_on; }
 
   // Output timeline position of the next output sample.
   std::uint64_t out_time() const { return in_count >= delay ? in_count - delay : 0; }
@@ -435,7 +451,7 @@ struct ToneSuppressor::Impl {
     // defines quiet at 8 kHz) while the DTMF detector skips quiet input: it
     // gets zeros, and the decimator does not filter what nobody reads.
     // (Call-progress detection has no such shortcut.)
-    if (!decimator.identity() && dtmf_on && !cp_on && !answer_on && !beep_on && dtmf.skipping_quiet_input() &&
+    if (!decimator.identity() && dtmf_on && !level_detectors_on() && dtmf.skipping_quiet_input() &&
         (lost_until == 0 || !lost8_any(count8, m / ratio + 1)) && peak_of(chunk, m) < tones::DtmfDetector::kQuietPeak) {
       const std::size_t m8 = decimator.skip(m);
       dtmf_events.clear();
@@ -472,11 +488,13 @@ struct ToneSuppressor::Impl {
         else
           cp.process(x8p + i, run, count8, cp_events);
       }
-      // Lost input is a gap to these two (silence): a loss during a tone
-      // splits it.
+      // Lost input is a gap to the level-based detectors (silence): a loss
+      // during a tone splits it.
       const float* audio = lost ? zeros.data() : x8p + i;
       if (answer_on) answer.process(audio, run, count8, cp_events);
       if (beep_on) beep.process(audio, run, count8, cp_events);
+      if (catsig_on) catsig.process(audio, run, count8, cp_events);
+      if (onhook_on) onhook.process(audio, run, count8, cp_events);
       count8 += run;
       i = k;
     }
