@@ -140,6 +140,64 @@ TEST(FrameApi, MixMinusIsTheExactSumOfTheOthers) {
   EXPECT_EQ(mismatches, 0u);
 }
 
+// Each party's output written over its own input (a caller processing its
+// buffers in place) hears exactly what separate buffers give, in a call
+// (where one party's output is the other's input as received, so a module
+// that mixed the caller's memory without copying it in first would let the
+// other party hear itself) and in a conference.
+TEST(FrameApi, OutputsWrittenOverTheirOwnInputsHearWhatSeparateBuffersGive) {
+  for (std::size_t parties : {2u, 4u}) {
+    constexpr std::size_t kFrames = 30;
+    struct Run {
+      Module m = Module::create({});
+      std::vector<Channel> ch;
+      Conference conf;
+    };
+    Run separate, in_place;
+    for (Run* r : {&separate, &in_place})
+      for (std::size_t i = 0; i < parties; ++i) {
+        r->ch.push_back(frame_channel(r->m));
+        r->conf.add_party(r->ch.back());
+        r->ch.back().conf_set_gating(false);
+      }
+    const std::size_t n = separate.m.frame_samples();
+    std::vector<std::vector<float>> said(parties), heard(parties, std::vector<float>(n * kFrames));
+    std::vector<std::vector<float>> buffer(parties, std::vector<float>(n));
+    for (std::size_t i = 0; i < parties; ++i) {
+      const auto x = integer_noise(n * kFrames, 99u + std::uint32_t(i), 8000);
+      said[i].resize(x.size());
+      s16_to_float(x.data(), said[i].data(), x.size());
+    }
+    FrameResult result;
+    std::size_t mismatches = 0, audible = 0;
+    for (std::size_t f = 0; f < kFrames; ++f) {
+      std::vector<FramePiece> pieces(parties);
+      std::vector<FrameInput> inputs(parties);
+      std::vector<FrameOutput> outputs(parties);
+      for (std::size_t i = 0; i < parties; ++i) {
+        pieces[i] = whole(said[i].data() + f * n, n, SampleFormat::f32);
+        inputs[i] = {separate.ch[i].id(), Span<const FramePiece>(&pieces[i], 1)};
+        outputs[i] = {separate.ch[i].id(), heard[i].data() + f * n, SampleFormat::f32};
+      }
+      separate.m.step_frame(inputs, outputs, result);
+      for (std::size_t i = 0; i < parties; ++i) {
+        std::copy_n(said[i].data() + f * n, n, buffer[i].data());
+        pieces[i] = whole(buffer[i].data(), n, SampleFormat::f32);
+        inputs[i] = {in_place.ch[i].id(), Span<const FramePiece>(&pieces[i], 1)};
+        outputs[i] = {in_place.ch[i].id(), buffer[i].data(), SampleFormat::f32};
+      }
+      in_place.m.step_frame(inputs, outputs, result);
+      for (std::size_t i = 0; i < parties; ++i)
+        for (std::size_t k = 0; k < n; ++k) {
+          mismatches += buffer[i][k] != heard[i][f * n + k];
+          audible += std::fabs(heard[i][f * n + k]) > 1e-3f;
+        }
+    }
+    EXPECT_GT(audible, parties * n * kFrames / 2) << parties << " parties: the outputs carry audio";
+    EXPECT_EQ(mismatches, 0u) << parties << " parties";
+  }
+}
+
 // What a listener hears of its own voice among a thousand talkers whose
 // gains all move every frame (input and output AGC on): the difference
 // between its output when it talks and when it is silent. With many

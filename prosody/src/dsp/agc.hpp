@@ -45,10 +45,15 @@ struct AgcCoefficients {
   ActivityCoefficients activity;
 };
 
-struct AgcState {
+// What the AGC keeps when its caller judges speech itself.
+struct AgcLevel {
   double gain = 1.0;
-  double level_ms = 0.0;   // active-level estimate; 0 = none yet
-  ActivityState activity;  // used only when the caller has no verdict of its own
+  double level_ms = 0.0;  // active-level estimate; 0 = none yet
+};
+
+// ...and when it judges speech with its own activity tracker.
+struct AgcState : AgcLevel {
+  ActivityState activity;
 };
 
 AgcCoefficients agc_coefficients(const AgcParams& params);
@@ -61,7 +66,7 @@ struct AgcStep {
 // Feeds one frame's mean square (full scale 1.0), measured before the AGC
 // gain, and whether the frame is speech; returns the gain ramp to apply.
 // Inline: the engine runs it for every party every frame.
-inline AgcStep agc_update(AgcState& s, const AgcCoefficients& c, double ms, bool speech) {
+inline AgcStep agc_update(AgcLevel& s, const AgcCoefficients& c, double ms, bool speech) {
   AgcStep step;
   step.gain_before = static_cast<float>(s.gain);
   if (speech && ms > c.min_level_ms) {

@@ -25,7 +25,10 @@ LimiterCoefficients limiter_coefficients(const LimiterParams& p, unsigned rate) 
 PROSODY_HOT float limit_with_gain(float* x, std::size_t n, const float* peaks, float g0, float g1, LimiterState& state,
                                   const LimiterCoefficients& c, float* g) {
   if (n == 0) return 1.0f;
+  // Local copies: g is a float pointer, so the compiler would otherwise
+  // reload every coefficient after each store to it.
   const std::size_t sb = c.subblock;
+  const float threshold = c.threshold, attack = c.attack_ratio, release = c.release_ratio;
   std::size_t nb = 0;  // sub-blocks: counted, not divided (a division costs more than a frame's few)
   for (std::size_t at = 0; at < n; at += sb) ++nb;
   const float vstep = (g1 - g0) / static_cast<float>(n);
@@ -41,7 +44,7 @@ PROSODY_HOT float limit_with_gain(float* x, std::size_t n, const float* peaks, f
     const std::size_t at = b * sb;
     const std::size_t end = std::min(at + sb, n);
     const float pk = peaks[b] * std::max(std::fabs(volume_at(at + 1)), std::fabs(volume_at(end)));
-    const float allowed = pk > c.threshold ? c.threshold / pk : 1.0f;
+    const float allowed = pk > threshold ? threshold / pk : 1.0f;
     needed |= allowed < 1.0f;
     g[b] = b == 0 ? allowed : std::min(prev_allowed, allowed);
     prev_allowed = allowed;
@@ -51,22 +54,29 @@ PROSODY_HOT float limit_with_gain(float* x, std::size_t n, const float* peaks, f
     if (g0 != 1.0f || g1 != 1.0f) apply_gain_ramp(x, n, g0, g1);
     return 1.0f;
   }
-  g[nb] = prev_allowed;
-  // Into a peak: gain falls no faster than the attack allows (backward pass).
-  for (std::size_t b = nb; b-- > 0;) g[b] = std::min(g[b], g[b + 1] * c.attack_ratio);
+  // Into a peak: gain falls no faster than the attack allows (backward pass;
+  // the running value stays in a register).
+  float next = prev_allowed;
+  g[nb] = next;
+  for (std::size_t b = nb; b-- > 0;) {
+    next = std::min(g[b], next * attack);
+    g[b] = next;
+  }
   // After it: recovers no faster than the release allows (forward pass). The
   // first boundary continues from the last frame, unless a peak right at the
   // start of the frame needs less.
-  g[0] = std::min(g[0], state.gain);
-  float lowest = std::min(g[0], 1.0f);
+  float last = std::min(g[0], state.gain);
+  g[0] = last;
+  float lowest = std::min(last, 1.0f);
   for (std::size_t b = 1; b <= nb; ++b) {
-    g[b] = std::min({g[b], g[b - 1] * c.release_ratio, 1.0f});
-    lowest = std::min(lowest, g[b]);
+    last = std::min({g[b], last * release, 1.0f});
+    g[b] = last;
+    lowest = std::min(lowest, last);
   }
   // One pass: the output ramp times the limiter gain, linear from g[b] to
   // g[b+1] within each sub-block (its last sample gets exactly g[b+1]).
   apply_subblock_gains(x, n, sb, g, g0, vstep);
-  state.gain = g[nb];
+  state.gain = last;
   return lowest;
 }
 

@@ -112,6 +112,14 @@ void Runtime::adopt(const ControlModel& model) {
     build_plan(model);
     plan_version_ = model.plan_version();
   }
+  // The few outputs that the end of a frame visits, so that it does not
+  // sweep every output's state again (10,000 cache lines at 10,000 parties).
+  keeping_prev_.clear();
+  transitioning_.clear();
+  for (std::size_t i = 0; i < outputs_.size(); ++i) {
+    if (outputs_[i].keeps_prev) keeping_prev_.push_back(std::uint32_t(i));
+    if (outputs_[i].has_transitions) transitioning_.push_back(std::uint32_t(i));
+  }
   group_sum_.resize(groups_.size() * frame_);
   adopting_ = false;
 }
@@ -230,8 +238,8 @@ bool Runtime::build_inputs(const ControlModel& model, const Needs& need) {
           fade.leaving = true;
           fade.tones = nullptr;
           fade.sidetone_output = -1;
-          fade.twin = static_cast<std::int32_t>(inputs_.size());
           InputSetup fade_setup;
+          fade_setup.twin = static_cast<std::int32_t>(inputs_.size());
           fade_setup.key = setup.key;
           fade_setup.io = setup.io;
           fade_setup.pid = setup.pid;
@@ -240,15 +248,14 @@ bool Runtime::build_inputs(const ControlModel& model, const Needs& need) {
         }
         if (setup.pid != ch.pid) {  // re-attached: a new participant, fades in
           in.gain_prev = 0.0f;
-          in.agc = dsp::AgcState{};
+          in.agc = dsp::AgcLevel{};
           in.tracker = dsp::ActivityState{};
         }
       } else {
         setup.key = ChannelKey{module_no_, static_cast<std::uint32_t>(s), ch.gen};
-        in.slot = static_cast<std::uint32_t>(s);
         // The channel's counters go on from where they are.
         in.frames_in = ch.io->in_frames.load();
-        in.frames_concealed = ch.io->in_concealed.load();
+        setup.frames_concealed = ch.io->in_concealed.load();
         if (participant) participants_changed = true;
       }
       setup.io = ch.io;
@@ -263,7 +270,6 @@ bool Runtime::build_inputs(const ControlModel& model, const Needs& need) {
       } else {
         setup.host.reset();
       }
-      in.host = setup.host.get();
       if (in.feed != InputFeed::frame) in.stream_ended = false;
       in.frame_port = ch.frame_input;
       in.participant = participant;
@@ -385,17 +391,17 @@ void Runtime::build_outputs(const ControlModel& model, const Needs& need) {
     // from the previous frame) needs last frame's output.
     out.keeps_prev = ch.datafeed_referenced || ch.out_job == OutputJob::replay || ch.out_job == OutputJob::none;
     out.keeps_cur = out.keeps_prev || need.cur[s];
-    if (out.keeps_cur && setup.cur.size() != frame_) {
-      setup.cur.assign(frame_, 0.0f);
-      setup.prev.assign(frame_, 0.0f);
-      out.cur = setup.cur.data();
-      out.prev = setup.prev.data();
+    if (out.keeps_cur && setup.frame_a.size() != frame_) {
+      setup.frame_a.assign(frame_, 0.0f);
+      setup.frame_b.assign(frame_, 0.0f);
+      out.cur = setup.frame_a.data();
+      setup.prev = setup.frame_b.data();
     }
     const OutputJob was = out.job;
     setup.io = ch.io;
     out.io = ch.io.get();
     out.job = ch.out_job;
-    out.order = rank;
+    setup.order = rank;
     if (ch.host_output) {
       std::lock_guard<std::mutex> io_lock(ch.io->api_mutex);
       setup.host = ch.io->host_out;
@@ -466,12 +472,12 @@ void Runtime::link_inputs(const ControlModel& model) {
   };
   for (std::size_t i = 0; i < inputs_.size(); ++i) {
     InputState& in = inputs_[i];
-    const ChannelCtl& ch = model.slots()[in.slot];
-    in.feed_output = source_output(in, input_setup_[i]);
+    const ChannelCtl& ch = model.slots()[input_setup_[i].key.slot];
+    input_setup_[i].feed_output = source_output(in, input_setup_[i]);
     in.sidetone_output = ch.has_sidetone && model.find(ch.sidetone) ? output_by_slot_[ch.sidetone.slot] : -1;
   }
   for (std::size_t i = 0; i < leaving_.size(); ++i)
-    leaving_[i].feed_output = source_output(leaving_[i], leaving_setup_[i]);
+    leaving_setup_[i].feed_output = source_output(leaving_[i], leaving_setup_[i]);
 }
 
 // A new record job's converters, rules and tone eliminator.

@@ -19,6 +19,8 @@ namespace {
 // replaced by silence and counted.
 constexpr float kInputLimit = 8.0f;
 
+bool clean(const dsp::BlockStats& st) { return std::isfinite(st.sum_squares) && st.peak <= kInputLimit; }
+
 // The one copy in: a piece of the caller's frame, converted as it is copied.
 void copy_piece(const FramePiece& piece, float* x) {
   if (piece.format == SampleFormat::s16)
@@ -58,7 +60,7 @@ bool whole_float_frame(const FrameInput* input, std::size_t n, std::uint32_t mis
 
 }  // namespace
 
-void Runtime::receive(InputState& in, const FrameInput* frame) {
+void Runtime::receive(InputState& in, InputSetup& setup, const FrameInput* frame) {
   const std::size_t n = frame_;
   const std::uint8_t w = in.cur ^ 1;  // the buffer not holding the previous frame
   float* x = in.frames + w * n;
@@ -72,23 +74,28 @@ void Runtime::receive(InputState& in, const FrameInput* frame) {
     in.stream_ended = false;
     in.has_history = true;
   } else {
-    receive_any(in, x, frame);
+    receive_any(in, setup, x, frame);
     st = dsp::block_stats(x, n);
   }
-  measure(in, x, st);
+  if (!clean(st)) {
+    // Corrupt input (NaN, infinities, absurd values) is cleaned, not mixed.
+    in.io->in_nonfinite.fetch_add(dsp::sanitise(x, n, kInputLimit), std::memory_order_relaxed);
+    st = dsp::block_stats(x, n);
+  }
+  measure(in, st);
 }
 
-void Runtime::receive_any(InputState& in, float* x, const FrameInput* frame) {
+void Runtime::receive_any(InputState& in, InputSetup& setup, float* x, const FrameInput* frame) {
   const std::size_t n = frame_;
   FrameConcealer concealer(x, n, in.has_history ? in.frames + (in.cur ^ 1) * n : nullptr, in.missing_run > 0);
   bool fed = true;
   switch (in.feed) {
     case InputFeed::host:
-      if (in.host) concealer.received(0, in.host->read(x, n));
+      if (setup.host) concealer.received(0, setup.host->read(x, n));
       break;
     case InputFeed::datafeed:
-      if (in.feed_output >= 0) {
-        dsp::copy(outputs_[std::size_t(in.feed_output)].prev, x, n);
+      if (setup.feed_output >= 0) {
+        dsp::copy(output_setup_[std::size_t(setup.feed_output)].prev, x, n);
         concealer.received(0, n);
       }
       break;
@@ -96,8 +103,8 @@ void Runtime::receive_any(InputState& in, float* x, const FrameInput* frame) {
       if (frame) receive_pieces(*frame, x, concealer);
       break;
     case InputFeed::endpoint:
-      if (in.feed_output >= 0) {
-        const SourceRt& src = endpoints_.sources[std::size_t(in.feed_output)];
+      if (setup.feed_output >= 0) {
+        const SourceRt& src = endpoints_.sources[std::size_t(setup.feed_output)];
         dsp::copy(src.frame.data(), x, frame_);
         for (const auto& [begin, end] : src.received) concealer.received(begin, end);
       }
@@ -114,7 +121,8 @@ void Runtime::receive_any(InputState& in, float* x, const FrameInput* frame) {
       in.has_history = true;
     }
     // After the end of a frame-port stream, absence is not loss.
-    if (concealer.any_missing() && !in.stream_ended) ++in.frames_concealed;
+    if (concealer.any_missing() && !in.stream_ended)
+      in.io->in_concealed.store(++setup.frames_concealed, std::memory_order_relaxed);
     in.missing_run = concealer.end_missing() ? in.missing_run + 1 : 0;
   } else {
     dsp::zero(x, n);  // no source: silence, not loss
@@ -122,22 +130,16 @@ void Runtime::receive_any(InputState& in, float* x, const FrameInput* frame) {
   }
 }
 
-// Corrupt input cleaned, levels measured, statistics published.
-void Runtime::measure(InputState& in, float* x, dsp::BlockStats st) {
+// Levels measured, statistics published.
+void Runtime::measure(InputState& in, dsp::BlockStats st) {
   const std::size_t n = frame_;
   ChannelIo& io = *in.io;
-  if (!std::isfinite(st.sum_squares) || st.peak > kInputLimit) {
-    // Corrupt input (NaN, infinities, absurd values) is cleaned, not mixed.
-    io.in_nonfinite.fetch_add(dsp::sanitise(x, n, kInputLimit), std::memory_order_relaxed);
-    st = dsp::block_stats(x, n);
-  }
   in.raw_ms = st.sum_squares / double(n);
   // Short-term level for reports and statistics: one-pole over about 100 ms.
   in.level_smooth_ms += level_alpha_ * (in.raw_ms - in.level_smooth_ms);
   if (stats_frame()) {
     io.in_level_ms.store(in.level_smooth_ms, std::memory_order_relaxed);
     io.in_frames.store(in.frames_in, std::memory_order_relaxed);
-    io.in_concealed.store(in.frames_concealed, std::memory_order_relaxed);
   }
 }
 

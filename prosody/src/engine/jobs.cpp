@@ -34,9 +34,10 @@ void Runtime::render_replay(OutputState& out, OutputSetup& setup, float* peaks) 
   r.gain_prev = target;
   if (r.background >= 0) {
     const OutputState& bg = outputs_[std::size_t(r.background)];
+    const OutputSetup& bg_setup = output_setup_[std::size_t(r.background)];
     // A background computed earlier this frame is heard now; one in a loop
     // is heard from its previous frame.
-    const float* b = bg.order < out.order ? bg.y : (bg.keeps_prev ? bg.prev : nullptr);
+    const float* b = bg_setup.order < setup.order ? bg.y : (bg.keeps_prev ? bg_setup.prev : nullptr);
     if (b) dsp::add_scaled(y, b, 1.0f, n);
   }
   out.last_ms = dsp::subblock_stats(y, n, limiter_coeff_.subblock, peaks) / double(n);

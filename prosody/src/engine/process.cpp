@@ -38,10 +38,13 @@ constexpr std::size_t kLine = 64;
 constexpr std::size_t kStateAhead = 12;
 constexpr std::size_t kAhead = 4;
 
-inline void prefetch_read(const void* p, std::size_t bytes) {
+// The prefetch helpers are always inlined: GCC judges a call to a function
+// that only prefetches to have no effect, and deletes it.
+
+[[gnu::always_inline]] inline void prefetch_read(const void* p, std::size_t bytes) {
   for (std::size_t at = 0; at < bytes; at += kLine) __builtin_prefetch(static_cast<const char*>(p) + at, 0, 3);
 }
-inline void prefetch_write(const void* p, std::size_t bytes) {
+[[gnu::always_inline]] inline void prefetch_write(const void* p, std::size_t bytes) {
   for (std::size_t at = 0; at < bytes; at += kLine) __builtin_prefetch(static_cast<const char*>(p) + at, 1, 3);
 }
 
@@ -70,18 +73,18 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
     if (i < ni) {
       if (i + kStateAhead < ni) prefetch_write(&inputs_[i + kStateAhead], sizeof(InputState));
       if (i + kAhead < ni) prefetch_input(inputs_[i + kAhead], bound_input_[i + kAhead]);
-      receive(inputs_[i], bound_input_[i]);
+      receive(inputs_[i], input_setup_[i], bound_input_[i]);
     }
     if (i > 0) contribute(inputs_[i - 1], input_setup_[i - 1], bound_input_[i - 1]);
   }
   for (std::size_t i = 0; i < leaving_.size(); ++i) {
     InputState& in = leaving_[i];
-    if (in.twin >= 0) {  // fades out what its live twin received
-      const InputState& live = inputs_[std::size_t(in.twin)];
+    if (leaving_setup_[i].twin >= 0) {  // fades out what its live twin received
+      const InputState& live = inputs_[std::size_t(leaving_setup_[i].twin)];
       in.raw = live.raw;
       in.raw_ms = live.raw_ms;
     } else {
-      receive(in, nullptr);  // a leaving input has no frame port of its own
+      receive(in, leaving_setup_[i], nullptr);  // a leaving input has no frame port of its own
     }
     contribute(in, leaving_setup_[i], nullptr);
   }
@@ -108,8 +111,7 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
   // 4. This frame to the endpoints that send it (TDM[tx], VMP[tx]), then
   //    what datafeeds carry into the next frame.
   push_endpoints();
-  for (auto& out : outputs_)
-    if (out.keeps_prev) std::swap(out.cur, out.prev);
+  for (std::uint32_t i : keeping_prev_) std::swap(outputs_[i].cur, output_setup_[i].prev);
 
   report_activity();
   frames_.fetch_add(1, std::memory_order_release);
@@ -117,9 +119,8 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
 }
 
 // What the party's input will read and write this frame.
-void Runtime::prefetch_input(const InputState& in, const FrameInput* frame) const {
-  const std::size_t bytes = frame_ * sizeof(float);
-  prefetch_write(in.frames + (in.cur ^ 1) * frame_, bytes);
+[[gnu::always_inline]] inline void Runtime::prefetch_input(const InputState& in, const FrameInput* frame) const {
+  prefetch_write(in.frames + (in.cur ^ 1) * frame_, frame_ * sizeof(float));
   if (frame && !frame->pieces.empty()) {
     const FramePiece& p = frame->pieces[0];
     prefetch_read(p.samples, p.count * (p.format == SampleFormat::s16 ? 2 : 4));
@@ -128,7 +129,7 @@ void Runtime::prefetch_input(const InputState& in, const FrameInput* frame) cons
 
 // What the party's output will read and write: its own contribution's input
 // (subtracted from the bus) and the caller's buffer.
-void Runtime::prefetch_output(const OutputState& out, const FrameOutput* frame) const {
+[[gnu::always_inline]] inline void Runtime::prefetch_output(const OutputState& out, const FrameOutput* frame) const {
   const std::size_t bytes = frame_ * sizeof(float);
   if (out.term_count == 1 && out.term0 < contrib_.size() && contrib_[out.term0].x)
     prefetch_read(contrib_[out.term0].x, bytes);
@@ -140,11 +141,11 @@ void Runtime::prefetch_output(const OutputState& out, const FrameOutput* frame) 
 void Runtime::end_frame() {
   leaving_.clear();
   leaving_setup_.clear();
-  for (std::size_t i = 0; i < outputs_.size(); ++i) {
-    if (!outputs_[i].has_transitions) continue;
+  for (std::uint32_t i : transitioning_) {
     output_setup_[i].transitions.clear();
     outputs_[i].has_transitions = false;
   }
+  transitioning_.clear();
   unbind_frame();
   events_ = nullptr;
 }

@@ -81,54 +81,53 @@ struct InputCoefficients {
   dsp::AgcCoefficients agc;
 };
 
-// What the frame loop touches of one input.
-struct InputState {
-  // -- Receiving
-  InputFeed feed = InputFeed::none;
-  std::uint8_t cur = 0;           // which of the two frame buffers this frame goes to
-  bool has_history = false;       // audio was received before (concealment may mirror it)
-  bool stream_ended = false;      // frame port: the stream ended, so absence is not loss
-  bool frame_port = false;        // has a frame input port: its recognitions go to step_frame
-  std::uint32_t missing_run = 0;  // frames in a row whose end was missing
-  std::uint32_t slot = 0;         // channel slot
-  float* frames = nullptr;        // its two frame buffers (by slot, in the arena)
-  std::int32_t feed_output = -1;  // datafeed: the source output's index; endpoint: the source's
-  SpscRing<float>* host = nullptr;
+// What the frame loop touches of one input, in two cache lines (ordered by
+// size, so there is no padding): what only other feeds than a frame port,
+// leaving inputs and the builders read is in InputSetup.
+struct alignas(64) InputState {
+  float* frames = nullptr;     // its two frame buffers (by slot, in the arena)
   ChannelIo* io = nullptr;
-  float* raw = nullptr;  // this frame as received: the record tap point
-  double raw_ms = 0.0;   // mean square of this frame
+  const float* raw = nullptr;  // this frame as received: the record tap point
+  InputTones* tones = nullptr;
+  double raw_ms = 0.0;         // mean square of this frame
   double level_smooth_ms = 0.0;
-  // Counters, published to ChannelIo every eighth frame (not every frame,
-  // so the loop touches as little shared memory as possible) by a plain
-  // store: the processing path is their only writer, so no locked add.
+  // Published to ChannelIo every eighth frame (not every frame, so the loop
+  // touches as little shared memory as possible) by a plain store: the
+  // processing path is its only writer, so no locked add.
   std::uint64_t frames_in = 0;
-  std::uint64_t frames_concealed = 0;
-
-  // -- Participant processing
-  bool participant = false;
-  bool leaving = false;  // detached or released: fades out over one frame
-  // A leaving copy of an input that goes on as a non-participant (detached
-  // but still received: a frame port, a host port, a recording): it fades
-  // out the live input's frame, inputs_[twin], rather than receiving.
-  std::int32_t twin = -1;
-  bool gating = true;
-  bool agc_on = false;
-  bool active = false;  // tracker verdict this frame (audible)
-  std::uint16_t coeff = 0;
+  dsp::ActivityState tracker;
+  dsp::AgcLevel agc;  // judged by the tracker
+  std::uint32_t missing_run = 0;      // frames in a row whose end was missing
   std::uint32_t contrib = 0;          // index of its contribution
   std::int32_t sidetone_output = -1;  // echo suppression against this output
   float volume_gain = 1.0f;
   float gain_prev = 0.0f;  // combined gain at the end of the last frame
-  dsp::ActivityState tracker;
-  dsp::AgcState agc;
-  InputTones* tones = nullptr;
+  std::uint16_t coeff = 0;
+  InputFeed feed = InputFeed::none;
+  std::uint8_t cur = 0;       // which of the two frame buffers this frame goes to
+  bool has_history = false;   // audio was received before (concealment may mirror it)
+  bool stream_ended = false;  // frame port: the stream ended, so absence is not loss
+  bool frame_port = false;    // has a frame input port: its recognitions go to step_frame
+  bool participant = false;
+  bool leaving = false;  // detached or released: fades out over one frame
+  bool gating = true;
+  bool agc_on = false;
+  bool active = false;  // tracker verdict this frame (audible)
 };
+
+static_assert(sizeof(InputState) == 128, "InputState: two cache lines");
 
 // What only the builders and rare paths read of one input.
 struct InputSetup {
   ChannelKey key;
   int pid = -1;
   ChannelKey feed_source;
+  std::int32_t feed_output = -1;  // datafeed: the source output's index; endpoint: the source's
+  // A leaving copy of an input that goes on as a non-participant (detached
+  // but still received: a frame port, a host port, a recording): it fades
+  // out the live input's frame, inputs_[twin], rather than receiving.
+  std::int32_t twin = -1;
+  std::uint64_t frames_concealed = 0;  // published when it changes
   std::shared_ptr<ChannelIo> io;
   std::shared_ptr<SpscRing<float>> host;
   std::unique_ptr<InputTones> tones;
@@ -153,8 +152,23 @@ struct Transition {
   float sign;  // +1: fading out (was a member), -1: fading in (became one)
 };
 
-// What the frame loop touches of one output.
-struct OutputState {
+// What the frame loop touches of one output, in two cache lines (ordered by
+// size); what datafeeds, replays and the builders read is in OutputSetup.
+struct alignas(64) OutputState {
+  dsp::AgcState agc;
+  double last_ms = 0.0;          // mean square of the last frame (echo suppression, stats)
+  std::uint64_t frames_out = 0;  // totals, published like the input's
+  std::uint64_t frames_limited = 0;
+  float* y = nullptr;    // this frame's samples
+  float* cur = nullptr;  // keeps_cur: where they are kept
+  SpscRing<float>* host = nullptr;
+  ChannelIo* io = nullptr;
+  std::uint32_t group = 0;
+  std::uint32_t term_count = 0;  // contributions added (direct) or subtracted
+  std::uint32_t term0 = 0;       // the first (usually the only) one
+  float volume_gain = 1.0f;
+  float gain_prev = 1.0f;
+  dsp::LimiterState limiter;
   OutputJob job = OutputJob::none;
   bool keeps_cur = false;   // this frame's samples are read after the output is done
   bool keeps_prev = false;  // last frame's samples are read (datafeeds)
@@ -163,30 +177,19 @@ struct OutputState {
   bool agc_on = false;
   bool frame_port = false;  // has a frame output port: its reports go to step_frame
   bool has_transitions = false;
-  std::uint32_t group = 0;
-  std::uint32_t term_count = 0;  // contributions added (direct) or subtracted
-  std::uint32_t term0 = 0;       // the first (usually the only) one
-  float volume_gain = 1.0f;
-  float gain_prev = 1.0f;
-  dsp::LimiterState limiter;
-  dsp::AgcState agc;
-  double last_ms = 0.0;          // mean square of the last frame (echo suppression, stats)
-  std::uint64_t frames_out = 0;  // totals, published like the input's
-  std::uint64_t frames_limited = 0;
-  float* y = nullptr;  // this frame's samples
-  float* cur = nullptr;
-  float* prev = nullptr;
-  SpscRing<float>* host = nullptr;
-  ChannelIo* io = nullptr;
-  int order = 0;  // evaluation rank: conference outputs, replays by depth, idle
 };
+
+static_assert(sizeof(OutputState) == 128, "OutputState: two cache lines");
 
 struct OutputSetup {
   ChannelKey key;
   std::shared_ptr<ChannelIo> io;
   std::shared_ptr<SpscRing<float>> host;
-  std::vector<float> cur;
-  std::vector<float> prev;
+  int order = 0;  // evaluation rank: conference outputs, replays by depth, idle
+  // keeps_cur: its two frame buffers; prev is last frame's samples (keeps_prev).
+  std::vector<float> frame_a;
+  std::vector<float> frame_b;
+  float* prev = nullptr;
 
   // Conference output
   int conf_type = 0;
@@ -274,9 +277,9 @@ class Runtime {
   // frame_ports.cpp
   void unbind_frame();
   // input.cpp
-  void receive(InputState& in, const FrameInput* frame);
-  void receive_any(InputState& in, float* x, const FrameInput* frame);
-  void measure(InputState& in, float* x, dsp::BlockStats stats);
+  void receive(InputState& in, InputSetup& setup, const FrameInput* frame);
+  void receive_any(InputState& in, InputSetup& setup, float* x, const FrameInput* frame);
+  void measure(InputState& in, dsp::BlockStats stats);
   // process.cpp
   void contribute(InputState& in, InputSetup& setup, const FrameInput* frame);
   void compute_output(std::size_t i, int flight);
@@ -336,6 +339,8 @@ class Runtime {
   std::vector<OutputState> outputs_;
   std::vector<OutputSetup> output_setup_;
   std::vector<RecordRt> records_;
+  std::vector<std::uint32_t> keeping_prev_;   // outputs that keep last frame's samples
+  std::vector<std::uint32_t> transitioning_;  // outputs with transitions this frame
   EndpointsRt endpoints_;
   std::vector<std::int32_t> input_by_slot_;
   std::vector<std::int32_t> output_by_slot_;
