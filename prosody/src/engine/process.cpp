@@ -69,13 +69,14 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
   //    long dependent chain the processor overlaps with the next party's
   //    copy.
   const std::size_t ni = inputs_.size();
-  for (std::size_t i = 0; i <= ni; ++i) {
-    if (i < ni) {
-      if (i + kStateAhead < ni) prefetch_write(&inputs_[i + kStateAhead], sizeof(InputState));
-      if (i + kAhead < ni) prefetch_input(inputs_[i + kAhead], bound_input_[i + kAhead]);
+  for (std::size_t k = 0; k <= ni; ++k) {
+    const std::size_t i = ni - 1 - k;  // wraps at k == ni (unused then)
+    if (k < ni) {
+      if (i >= kStateAhead) prefetch_write(&inputs_[i - kStateAhead], sizeof(InputState));
+      if (i >= kAhead) prefetch_input(inputs_[i - kAhead], bound_input_[i - kAhead]);
       receive(inputs_[i], input_setup_[i], bound_input_[i]);
     }
-    if (i > 0) contribute(inputs_[i - 1], input_setup_[i - 1], bound_input_[i - 1]);
+    if (k > 0) contribute(inputs_[i + 1], input_setup_[i + 1], bound_input_[i + 1]);
   }
   for (std::size_t i = 0; i < leaving_.size(); ++i) {
     InputState& in = leaving_[i];
@@ -120,7 +121,7 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
 
 // What the party's input will read and write this frame.
 [[gnu::always_inline]] inline void Runtime::prefetch_input(const InputState& in, const FrameInput* frame) const {
-  prefetch_write(in.frames + (in.cur ^ 1) * frame_, frame_ * sizeof(float));
+  prefetch_write(in.frames + in.cur * frame_, frame_ * sizeof(float));  // a whole frame's buffer
   if (frame && !frame->pieces.empty()) {
     const FramePiece& p = frame->pieces[0];
     prefetch_read(p.samples, p.count * (p.format == SampleFormat::s16 ? 2 : 4));
