@@ -425,15 +425,12 @@ namespace {
 // two halves in doubles.
 PROSODY_AVX512 inline __mmask16 first_lanes(std::size_t count) { return static_cast<__mmask16>((1u << count) - 1u); }
 
-struct Ramp16 {
-  __m512 g0, step;
-  __m512 lanes = _mm512_setr_ps(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
-  PROSODY_AVX512 Ramp16(float start, float slope) : g0(_mm512_set1_ps(start)), step(_mm512_set1_ps(slope)) {}
-  PROSODY_AVX512 __m512 at(std::size_t i) const {
-    const __m512 fi = _mm512_add_ps(_mm512_set1_ps(static_cast<float>(static_cast<int>(i))), lanes);
-    return _mm512_add_ps(g0, _mm512_mul_ps(step, fi));
-  }
-};
+// The ramp gains of samples i..i+15, g0 + step * (i + 1 + lane), as Ramp8
+// and the portable loops compute them; fi holds i + 1 + lane as floats,
+// carried from one vector to the next (exact: small integers).
+PROSODY_AVX512 inline __m512 ramp16(__m512 g0, __m512 step, __m512 fi) {
+  return _mm512_add_ps(g0, _mm512_mul_ps(step, fi));
+}
 
 // double(a[i..i+15]) - double(c) narrowed to float, for the lanes in mask.
 PROSODY_AVX512 inline __m512 subtract_narrow16(const double* a, __m512 c, __mmask16 mask) {
@@ -444,21 +441,58 @@ PROSODY_AVX512 inline __m512 subtract_narrow16(const double* a, __m512 c, __mmas
   return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
 }
 
+// The peaks of up to four sub-blocks, each a vector of 16 lane maxima,
+// reduced together (one shuffle tree instead of four dependent chains) and
+// stored to dst[0..count).
+PROSODY_AVX512 inline void store_peaks4(__m512 p0, __m512 p1, __m512 p2, __m512 p3, std::size_t count, float* dst) {
+  // Quarters (128 bits) [a0 a1 a2 a3], [b0..b3] -> [a0|a2, a1|a3, b0|b2, b1|b3] (| : max).
+  const __m512 t01 = _mm512_max_ps(_mm512_shuffle_f32x4(p0, p1, 0x44), _mm512_shuffle_f32x4(p0, p1, 0xEE));
+  const __m512 t23 = _mm512_max_ps(_mm512_shuffle_f32x4(p2, p3, 0x44), _mm512_shuffle_f32x4(p2, p3, 0xEE));
+  // -> one quarter per sub-block, then the max of each quarter's four lanes.
+  __m512 q = _mm512_max_ps(_mm512_shuffle_f32x4(t01, t23, 0x88), _mm512_shuffle_f32x4(t01, t23, 0xDD));
+  q = _mm512_max_ps(q, _mm512_permute_ps(q, 0x4E));
+  q = _mm512_max_ps(q, _mm512_permute_ps(q, 0xB1));
+  const __m512i first_of_each = _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  _mm512_mask_storeu_ps(dst, first_lanes(count), _mm512_permutexvar_ps(first_of_each, q));
+}
+
+// contribution16(i, mask, fi) gives samples i..i+15 (the lanes in mask); fi
+// holds the sample numbers i+1..i+16 as floats (exact: small integers),
+// carried from one vector to the next rather than converted each time.
 template <class C16>
 PROSODY_AVX512 inline double subtract_blocks16(const double* a, float* out, std::size_t n, std::size_t sub,
                                                float* peaks, C16&& contribution16) {
+  const __m512 lanes = _mm512_setr_ps(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+  const __m512 sixteen = _mm512_set1_ps(16.0f);
   __m512 ss = _mm512_setzero_ps();
-  for (std::size_t at = 0, k = 0; at < n; at += sub, ++k) {
+  // Sub-block peaks waiting to be stored (named, not an array: an array
+  // indexed at run time lives in memory).
+  __m512 p0 = _mm512_setzero_ps(), p1 = p0, p2 = p0;
+  std::size_t held = 0, k = 0;  // how many wait; sub-blocks done
+  for (std::size_t at = 0; at < n; at += sub, ++k) {
     const std::size_t end = std::min(at + sub, n);
-    __m512 pk = _mm512_setzero_ps();
+    __m512 p = _mm512_setzero_ps();
+    __m512 fi = _mm512_add_ps(_mm512_set1_ps(static_cast<float>(static_cast<int>(at))), lanes);
     for (std::size_t i = at; i < end; i += 16) {
       const __mmask16 mask = end - i >= 16 ? __mmask16(0xFFFF) : first_lanes(end - i);
-      const __m512 v = subtract_narrow16(a + i, contribution16(i, mask), mask);
+      const __m512 v = subtract_narrow16(a + i, contribution16(i, mask, fi), mask);
       _mm512_mask_storeu_ps(out + i, mask, v);
       ss = _mm512_add_ps(ss, _mm512_mul_ps(v, v));  // masked-off lanes are 0
-      pk = _mm512_max_ps(pk, _mm512_abs_ps(v));
+      p = _mm512_max_ps(p, _mm512_abs_ps(v));
+      fi = _mm512_add_ps(fi, sixteen);
     }
-    peaks[k] = _mm512_reduce_max_ps(pk);
+    switch (held++) {
+      case 0: p0 = p; break;
+      case 1: p1 = p; break;
+      case 2: p2 = p; break;
+      default:
+        store_peaks4(p0, p1, p2, p, 4, peaks + k - 3);
+        held = 0;
+    }
+  }
+  if (held > 0) {
+    const __m512 z = _mm512_setzero_ps();
+    store_peaks4(p0, held > 1 ? p1 : z, held > 2 ? p2 : z, z, held, peaks + k - held);
   }
   return _mm512_reduce_add_ps(ss);
 }
@@ -486,10 +520,11 @@ PROSODY_AVX512 BlockStats copy_stats_v(const float* in, float* out, std::size_t 
 
 PROSODY_AVX512 void accumulate_gain_ramp_v(double* acc, const float* x, std::size_t n, float g0, float g1) {
   if (n == 0) return;
-  const Ramp16 ramp(g0, (g1 - g0) / static_cast<float>(n));
-  for (std::size_t i = 0; i < n; i += 16) {
+  const __m512 start = _mm512_set1_ps(g0), step = _mm512_set1_ps((g1 - g0) / static_cast<float>(n));
+  __m512 fi = _mm512_setr_ps(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+  for (std::size_t i = 0; i < n; i += 16, fi = _mm512_add_ps(fi, _mm512_set1_ps(16.0f))) {
     const __mmask16 mask = n - i >= 16 ? __mmask16(0xFFFF) : first_lanes(n - i);
-    const __m512 c = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, x + i), ramp.at(i));
+    const __m512 c = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, x + i), ramp16(start, step, fi));
     const __mmask8 lo = static_cast<__mmask8>(mask), hi = static_cast<__mmask8>(mask >> 8);
     _mm512_mask_storeu_pd(
         acc + i, lo, _mm512_add_pd(_mm512_maskz_loadu_pd(lo, acc + i), _mm512_cvtps_pd(_mm512_castps512_ps256(c))));
@@ -501,16 +536,16 @@ PROSODY_AVX512 void accumulate_gain_ramp_v(double* acc, const float* x, std::siz
 
 PROSODY_AVX512 double subtract_narrow_v(const double* a, const float* b, float* out, std::size_t n, std::size_t sub,
                                         float* peaks) {
-  return subtract_blocks16(a, out, n, sub, peaks, [&](std::size_t i, __mmask16 mask) PROSODY_AVX512 {
+  return subtract_blocks16(a, out, n, sub, peaks, [&](std::size_t i, __mmask16 mask, __m512) PROSODY_AVX512 {
     return _mm512_maskz_loadu_ps(mask, b + i);
   });
 }
 
 PROSODY_AVX512 double subtract_gain_ramp_narrow_v(const double* a, const float* x, float g0, float g1, float* out,
                                                   std::size_t n, std::size_t sub, float* peaks) {
-  const Ramp16 ramp(g0, (g1 - g0) / static_cast<float>(n));
-  return subtract_blocks16(a, out, n, sub, peaks, [&](std::size_t i, __mmask16 mask) PROSODY_AVX512 {
-    return _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, x + i), ramp.at(i));
+  const __m512 start = _mm512_set1_ps(g0), step = _mm512_set1_ps((g1 - g0) / static_cast<float>(n));
+  return subtract_blocks16(a, out, n, sub, peaks, [&](std::size_t i, __mmask16 mask, __m512 fi) PROSODY_AVX512 {
+    return _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, x + i), ramp16(start, step, fi));
   });
 }
 

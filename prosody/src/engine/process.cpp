@@ -37,6 +37,7 @@ constexpr std::size_t kLine = 64;
 // access or two.
 constexpr std::size_t kStateAhead = 12;
 constexpr std::size_t kAhead = 4;
+constexpr std::size_t kInputAhead = 16;
 
 // The prefetch helpers are always inlined: GCC judges a call to a function
 // that only prefetches to have no effect, and deletes it.
@@ -73,7 +74,7 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
     const std::size_t i = ni - 1 - k;  // wraps at k == ni (unused then)
     if (k < ni) {
       if (i >= kStateAhead) prefetch_write(&inputs_[i - kStateAhead], sizeof(InputState));
-      if (i >= kAhead) prefetch_input(inputs_[i - kAhead], bound_input_[i - kAhead]);
+      if (i >= kInputAhead) prefetch_input(inputs_[i - kInputAhead], bound_input_[i - kInputAhead]);
       receive(inputs_[i], input_setup_[i], bound_input_[i]);
     }
     if (k > 0) contribute(inputs_[i + 1], input_setup_[i + 1], bound_input_[i + 1]);
