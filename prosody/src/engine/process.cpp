@@ -34,10 +34,12 @@ ChannelId id_of(const ChannelKey& key) { return ChannelId{encode_channel(key.mod
 constexpr std::size_t kLine = 64;
 // Parties ahead: the per-party state (read to find the buffers) furthest
 // ahead, then the buffers themselves; one party's work covers a memory
-// access or two.
+// access or two. The caller's input frames, usually furthest away (not in
+// any cache), are asked for a little earlier than the outputs' buffers
+// (8 against 4, 16 measured worse at 10,000 parties).
 constexpr std::size_t kStateAhead = 12;
 constexpr std::size_t kAhead = 4;
-constexpr std::size_t kInputAhead = 16;
+constexpr std::size_t kInputAhead = 8;
 
 // The prefetch helpers are always inlined: GCC judges a call to a function
 // that only prefetches to have no effect, and deletes it.
