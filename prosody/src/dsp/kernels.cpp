@@ -453,7 +453,14 @@ PROSODY_AVX512 inline void store_peaks4(__m512 p0, __m512 p1, __m512 p2, __m512 
   q = _mm512_max_ps(q, _mm512_permute_ps(q, 0x4E));
   q = _mm512_max_ps(q, _mm512_permute_ps(q, 0xB1));
   const __m512i first_of_each = _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-  _mm512_mask_storeu_ps(dst, first_lanes(count), _mm512_permutexvar_ps(first_of_each, q));
+  const __m128 r = _mm512_castps512_ps128(_mm512_permutexvar_ps(first_of_each, q));
+  // Scalar stores: the limiter reads the peaks back at once, and a load
+  // is not forwarded from a masked store (it would wait for the store to
+  // reach the cache).
+  _mm_store_ss(dst, r);
+  if (count > 1) _mm_store_ss(dst + 1, _mm_movehdup_ps(r));
+  if (count > 2) _mm_store_ss(dst + 2, _mm_unpackhi_ps(r, r));
+  if (count > 3) _mm_store_ss(dst + 3, _mm_permute_ps(r, 0xFF));
 }
 
 // contribution16(i, mask, fi) gives samples i..i+15 (the lanes in mask); fi
