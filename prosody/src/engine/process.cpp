@@ -67,10 +67,11 @@ void Runtime::process_frame(std::vector<FrameEvent>* events) {
   pull_endpoints();
 
   // 1. Inputs: receive, process into a contribution (added to its group
-  //    sum). Software-pipelined: party i is received while party i-1 goes
-  //    through its tracker and AGC, whose square roots and divisions form a
-  //    long dependent chain the processor overlaps with the next party's
-  //    copy.
+  //    sum), last party first: the outputs go first to last, so the first
+  //    of them find their inputs' frames still in cache. Software-pipelined:
+  //    party i is received while party i+1 goes through its tracker and
+  //    AGC, whose square roots and divisions form a long dependent chain
+  //    the processor overlaps with the next party's copy.
   const std::size_t ni = inputs_.size();
   for (std::size_t k = 0; k <= ni; ++k) {
     const std::size_t i = ni - 1 - k;  // wraps at k == ni (unused then)
