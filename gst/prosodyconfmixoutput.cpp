@@ -10,15 +10,19 @@
  * A push may block: a sink waits to preroll, an encoder needs several
  * buffers, a downstream is slow. A single pushing thread would wait in the
  * first prerolling sink forever and the other branches would never get
- * data; so whenever the pool's threads may all be held up, one more is
- * started: at once while the element is not PLAYING (every sink below waits
- * to preroll then), and in PLAYING once every thread has been in one push
- * for longer than kStalledUs. Threads the pool no longer needs end after a
- * second in which the pool's size sufficed. Live, a buffer is due at once; and once a pad's sink
- * has taken a buffer while the element plays, the mixing task pushes to that
- * pad itself (live sinks do not wait for preroll while playing, and a
- * frame's buffers all fall due together), with no thread hop, until the
- * element pauses.
+ * data; so whenever the pool's threads may all be held up, more are
+ * started: not PLAYING, once every thread has been in one push for longer
+ * than kPrerollStalledUs, as many as are held up (the pool doubles until
+ * every prerolling sink has a thread; a thread per due queue at once made a
+ * thousand-pad conference start a hundred and fifty threads that then took
+ * turns for the lock); in PLAYING, one once every thread has been in one
+ * push for longer than kStalledUs. Threads the pool no longer needs end
+ * after a second in which the pool's size sufficed.
+ *
+ * Live, a buffer is due at once; and once a pad's sink has taken a buffer
+ * while the element plays, the mixing task pushes to that pad itself (live
+ * sinks do not wait for preroll while playing, and a frame's buffers all
+ * fall due together), with no thread hop, until the element pauses.
  */
 #include <algorithm>
 #include <chrono>
@@ -43,6 +47,9 @@ constexpr std::size_t kBatchBuffers = 4;
 /* In PLAYING, a thread held up in one push for longer than this may be
  * blocked downstream: it no longer counts towards the pool's size. */
 constexpr gint64 kStalledUs = 50 * 1000;
+/* Not PLAYING, a sink waiting to preroll holds a push until the pipeline
+ * plays: a thread in one push for longer than this may be waiting so. */
+constexpr gint64 kPrerollStalledUs = 10 * 1000;
 /* Threads beyond the pool's size end once no more than its size have been
  * pushing at once for this long. */
 constexpr gint64 kSurplusIdleUs = 1000 * 1000;
@@ -162,12 +169,9 @@ void worker_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
     if (!pool.ready.empty()) {
       /* More are due: another thread joins in, up to the pool's size. Not
        * PLAYING, this push may wait for preroll: a waiting thread is woken
-       * regardless, or if none waits, a new one takes over now. */
+       * regardless (more are started once pushes are seen to wait). */
       const std::size_t pushing = pool.workers.size() - pool.idle;
-      if (pool.idle > 0 && (pushing < pool_size() || !in.playing))
-        pool.wake.notify_one();
-      else if (pool.idle == 0 && !in.playing)
-        start_worker(self, in);
+      if (pool.idle > 0 && (pushing < pool_size() || !in.playing)) pool.wake.notify_one();
     }
     lk.unlock();
     q.space.notify_all();
@@ -191,18 +195,25 @@ void worker_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
   me->done->store(true);
 }
 
-/* Whether the pool needs one more thread for the queues that are due, all
- * of its threads being in pushes (lock held). */
-bool pool_needs_worker(const Inner& in) {
+/* How many more threads the pool needs for the queues that are due, all of
+ * its threads being in pushes (lock held): none while the pool's size of
+ * them are moving (in a push for less than the stall time). Held up in
+ * PLAYING, one more. Held up not PLAYING, every sink below may be waiting to
+ * preroll, each holding a thread: as many more as are held up, so that the
+ * pool doubles until every such sink has one (a thousand sinks in ten
+ * steps), while a push that was merely slow costs a thread or two, not one
+ * per due queue. */
+std::size_t workers_needed(const Inner& in) {
   const PushPool& pool = in.pushers;
-  if (pool.workers.size() < pool_size()) return true;
-  /* Not PLAYING, every sink below may be waiting to preroll. */
-  if (!in.playing) return true;
+  if (pool.workers.size() < pool_size()) return 1;
+  const gint64 stalled_us = in.playing ? kStalledUs : kPrerollStalledUs;
   const gint64 now = g_get_monotonic_time();
   std::size_t moving = 0;
   for (const auto& w : pool.workers)
-    if (w->sending_since == 0 || now - w->sending_since < kStalledUs) ++moving;
-  return moving < pool_size();
+    if (w->sending_since == 0 || now - w->sending_since < stalled_us) ++moving;
+  if (moving >= pool_size()) return 0;
+  if (in.playing) return 1;
+  return std::min(pool.ready.size(), pool.workers.size() - moving);
 }
 
 /* The pool's watcher: every kStalledUs, gets queues that are due sent
@@ -248,14 +259,12 @@ void dispatch(ProsodyConfMix* self, Inner& in) {
     pool.wake.notify_one();
     return;
   }
-  if (in.playing) {
-    /* Looking for held-up threads costs a walk of the pool: not every
-     * frame of every pad. */
-    const gint64 now = g_get_monotonic_time();
-    if (now - pool.stall_checked_at < kStalledUs / 4 && pool.workers.size() >= pool_size()) return;
-    pool.stall_checked_at = now;
-  }
-  if (pool_needs_worker(in)) start_worker(self, in);
+  /* Looking for held-up threads costs a walk of the pool: not every frame. */
+  const gint64 now = g_get_monotonic_time();
+  const gint64 check_us = (in.playing ? kStalledUs : kPrerollStalledUs) / 4;
+  if (now - pool.stall_checked_at < check_us && pool.workers.size() >= pool_size()) return;
+  pool.stall_checked_at = now;
+  for (std::size_t n = workers_needed(in); n > 0; --n) start_worker(self, in);
 }
 
 }  // namespace
@@ -311,9 +320,8 @@ namespace {
 /* Queues items for the sending threads (lock held); waits while the queue
  * is full. */
 GstFlowReturn enqueue(ProsodyConfMix* self, Inner& in, const PartyPtr& party, GstPad* pad,
-                      std::vector<OutputItem>& items, std::unique_lock<std::mutex>& lk) {
+                      std::vector<OutputItem>& items, std::size_t capacity, std::unique_lock<std::mutex>& lk) {
   Party& p = *party;
-  const std::size_t capacity = capacity_buffers(self, in);
   while (!(p.out.flushing || in.stopping || p.out.buffers < capacity)) {
     dispatch(self, in); /* those that should empty it may all be held up */
     p.out.space.wait_for(lk, kFullQueueCheck);
@@ -338,29 +346,47 @@ void prosody_gst::OutputQueue::clear() {
   buffers = 0;
 }
 
-GstFlowReturn prosody_conf_mix_output_buffer(ProsodyConfMix* self, PadRef& o, std::vector<GstEvent*>& events,
-                                             GstBuffer* buffer) {
+void prosody_conf_mix_output_frame(ProsodyConfMix* self, std::vector<PadRef>& pads,
+                                   std::vector<std::vector<GstEvent*>>& events, std::vector<GstBuffer*>& buffers,
+                                   std::vector<GstFlowReturn>& flows) {
   Inner& in = *self->inner;
-  Party& p = *o.party;
-  if (p.src_discont) {
-    GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
-    p.src_discont = false;
-  }
-  std::unique_lock<std::mutex> lk(in.lock);
-  ++p.buffers_out;
-  const bool direct = in.live && p.out.direct && p.out.items.empty() && !p.out.being_sent;
-  if (direct) {
-    lk.unlock();
-    for (GstEvent* ev : events) gst_pad_push_event(o.pad, ev);
-    events.clear();
-    PROSODY_TSAN_RELEASE(buffer);
-    return gst_pad_push(o.pad, buffer);
-  }
+  flows.assign(pads.size(), prosody_gst::kNothingSent);
+  std::vector<std::size_t>& direct = in.direct_outputs;
+  direct.clear();
   std::vector<OutputItem> items;
-  for (GstEvent* ev : events) items.push_back({GST_MINI_OBJECT_CAST(ev), false});
-  events.clear();
-  items.push_back({GST_MINI_OBJECT_CAST(buffer), true});
-  return enqueue(self, in, o.party, o.pad, items, lk);
+  const std::size_t capacity = capacity_buffers(self, in);
+  {
+    /* One lock for the frame: the queues, then the sending threads woken once. */
+    std::unique_lock<std::mutex> lk(in.lock);
+    for (std::size_t i = 0; i < pads.size(); ++i) {
+      GstBuffer* buffer = buffers[i];
+      if (!buffer) continue;
+      Party& p = *pads[i].party;
+      if (p.src_discont) {
+        GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
+        p.src_discont = false;
+      }
+      ++p.buffers_out;
+      if (in.live && p.out.direct && p.out.items.empty() && !p.out.being_sent) {
+        direct.push_back(i);
+        continue;
+      }
+      items.clear();
+      for (GstEvent* ev : events[i]) items.push_back({GST_MINI_OBJECT_CAST(ev), false});
+      events[i].clear();
+      items.push_back({GST_MINI_OBJECT_CAST(buffer), true});
+      buffers[i] = nullptr;
+      flows[i] = enqueue(self, in, pads[i].party, pads[i].pad, items, capacity, lk);
+    }
+    dispatch(self, in);
+  }
+  for (std::size_t i : direct) {
+    for (GstEvent* ev : events[i]) gst_pad_push_event(pads[i].pad, ev);
+    events[i].clear();
+    PROSODY_TSAN_RELEASE(buffers[i]);
+    flows[i] = gst_pad_push(pads[i].pad, buffers[i]);
+    buffers[i] = nullptr;
+  }
 }
 
 void prosody_conf_mix_output_eos(ProsodyConfMix* self) {
@@ -386,12 +412,6 @@ void prosody_conf_mix_output_eos(ProsodyConfMix* self) {
       lk.lock();
     }
   }
-}
-
-void prosody_conf_mix_output_dispatch(ProsodyConfMix* self) {
-  Inner& in = *self->inner;
-  std::lock_guard<std::mutex> lk(in.lock);
-  dispatch(self, in);
 }
 
 void prosody_conf_mix_output_stop(Inner&, Party& p) {

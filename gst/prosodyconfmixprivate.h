@@ -95,6 +95,32 @@ struct PushWorker {
   bool listed = true;       /* still in PushPool::workers */
 };
 
+/* Where a party's input audio waits for the mix: blocks of memory the
+ * chain copies each buffer into, handed to the timeline
+ * and given back by it once mixed, to be used again. The buffer itself is
+ * unreffed at once by the thread that pushed it. (Keeping buffers mapped
+ * until mixed made the mixing thread free every input buffer: each crossed
+ * threads back to its allocator, whose locks then showed in the element's
+ * CPU time; and an upstream buffer pool had its buffers back only once
+ * mixed.) Guarded by Inner::lock. */
+class InputBlocks {
+ public:
+  InputBlocks() = default;
+  InputBlocks(const InputBlocks&) = delete;
+  InputBlocks& operator=(const InputBlocks&) = delete;
+  ~InputBlocks();
+
+  /* A block of at least bytes, from those given back if one is big
+   * enough; owner is what Timeline::push wants with give_back. */
+  unsigned char* take(std::size_t bytes, void** owner);
+  /* Timeline::Release of a block. */
+  static void give_back(void* owner);
+
+ private:
+  struct Block;
+  std::vector<Block*> spare_;
+};
+
 /* One party: sink_N and/or src_N and the module channel behind them. */
 struct Party {
   explicit Party(guint i);
@@ -128,6 +154,7 @@ struct Party {
   std::int64_t leave_at = 0;
   bool counted_active = false; /* counted in Inner::n_active */
   bool counted_ready = false;  /* counted in Inner::n_ready */
+  InputBlocks input_blocks;    /* before timeline: outlives its releases */
   Timeline timeline;           /* positions: conference samples */
   /* A party that joins a non-live conference after it started is heard from
    * where the mix is: its first buffer is moved there, the rest follow. */
@@ -260,6 +287,8 @@ struct Inner {
   std::vector<prosody::ChannelId> out_channels; /* per out_snapshot entry; empty: no buffer this frame */
   std::vector<GstBuffer*> out_buffers;          /* parallel to frame_outputs */
   std::vector<GstMapInfo> out_maps;
+  std::vector<GstFlowReturn> out_flows;    /* per out_snapshot entry */
+  std::vector<std::size_t> direct_outputs; /* out_snapshot entries pushed by the task */
   prosody::FrameResult result;
 
   /* Helpers (lock held) */
@@ -279,6 +308,11 @@ struct _ProsodyConfMix {
 };
 
 /* ---- Between the source files ---- */
+
+namespace prosody_gst {
+/* prosody_conf_mix_output_frame's flow for a pad that had no buffer. */
+constexpr GstFlowReturn kNothingSent = GST_FLOW_CUSTOM_SUCCESS;
+}  // namespace prosody_gst
 
 /* prosodyconfmix.cpp: module and routing (Inner::lock held). */
 bool prosody_conf_mix_ensure_module(ProsodyConfMix* self);
@@ -319,15 +353,14 @@ void prosody_conf_mix_unschedule(prosody_gst::Inner& in);
  * posted). */
 bool prosody_conf_mix_prepare_src(ProsodyConfMix* self, prosody_gst::Party& p, GstPad* pad,
                                   std::vector<GstEvent*>& events);
-/* Sends events then buffer (both taken) on the party's src pad: straight away
- * when live and the pad's sink plays (the task pushes, no lock held), else
- * through its queue and the sending threads. Returns the flow to combine.
- * Lock not held. */
-GstFlowReturn prosody_conf_mix_output_buffer(ProsodyConfMix* self, prosody_gst::PadRef& o,
-                                             std::vector<GstEvent*>& events, GstBuffer* buffer);
-/* Wakes the sending threads for the queues now due: once per frame, after
- * its buffers are all queued (lock not held). */
-void prosody_conf_mix_output_dispatch(ProsodyConfMix* self);
+/* Sends each pad's events then buffer (taken; the pointers are cleared):
+ * straight away when live and the pad's sink plays (the task pushes, no lock
+ * held), else through its queue and the sending threads, woken once for the
+ * frame. flows: per pad, the flow to combine, or kNothingSent for a pad
+ * without a buffer. Lock not held. */
+void prosody_conf_mix_output_frame(ProsodyConfMix* self, std::vector<prosody_gst::PadRef>& pads,
+                                   std::vector<std::vector<GstEvent*>>& events, std::vector<GstBuffer*>& buffers,
+                                   std::vector<GstFlowReturn>& flows);
 /* EOS on every src pad that has not had it (lock not held). */
 void prosody_conf_mix_output_eos(ProsodyConfMix* self);
 /* Stops a party's output queue (lock held): what it holds is dropped. */

@@ -1,6 +1,9 @@
 /* prosodyconfmixstream.cpp - prosodyconfmix's pad functions: input buffers
  * and events onto each party's timeline, caps, queries, latency.
  */
+#include <cstring>
+#include <new>
+
 #include "prosodyconfmixprivate.h"
 
 using prosody_gst::Inner;
@@ -112,6 +115,41 @@ GstClockTime prosody_conf_mix_max_lookahead(Inner& in) {
 
 /* ---- Sink pads ---- */
 
+struct prosody_gst::InputBlocks::Block {
+  InputBlocks* home;
+  std::size_t capacity;
+  unsigned char* data() { return reinterpret_cast<unsigned char*>(this) + kHeader; }
+  static constexpr std::size_t kHeader = 64; /* data() on a cache line */
+};
+
+prosody_gst::InputBlocks::~InputBlocks() {
+  for (Block* b : spare_) ::operator delete(b, std::align_val_t(64));
+}
+
+unsigned char* prosody_gst::InputBlocks::take(std::size_t bytes, void** owner) {
+  Block* b = nullptr;
+  if (!spare_.empty()) {
+    b = spare_.back();
+    spare_.pop_back();
+    if (b->capacity < bytes) { /* buffers grew: this one goes */
+      ::operator delete(b, std::align_val_t(64));
+      b = nullptr;
+    }
+  }
+  if (!b) {
+    b = static_cast<Block*>(::operator new(Block::kHeader + bytes, std::align_val_t(64)));
+    b->home = this;
+    b->capacity = bytes;
+  }
+  *owner = b;
+  return b->data();
+}
+
+void prosody_gst::InputBlocks::give_back(void* owner) {
+  Block* b = static_cast<Block*>(owner);
+  b->home->spare_.push_back(b);
+}
+
 static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
   ProsodyConfMix* self = PROSODY_CONF_MIX(parent);
   Inner& in = *self->inner;
@@ -197,14 +235,25 @@ static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffe
   }
   if (at != prosody_gst::Timeline::kNoPosition) at += p.join_shift;
 
-  prosody_gst::MappedBuffer* m = prosody_gst::map_buffer(buffer, GST_MAP_READ);
-  if (!m) {
+  /* Copied (20 ms of F32 at 8 kHz is 640 bytes), so that the buffer goes
+   * back now, freed by the thread that made it; the module converts the
+   * block into its frame buffer when the frame is mixed. */
+  GstMapInfo map;
+  if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) {
     lk.unlock();
+    gst_buffer_unref(buffer);
     GST_ELEMENT_ERROR(self, RESOURCE, READ, ("%s: cannot map a buffer", GST_PAD_NAME(pad)), (nullptr));
     return GST_FLOW_ERROR;
   }
-  const prosody_gst::Placement placed = p.timeline.push(at, GST_BUFFER_IS_DISCONT(m->buffer), m->map.data, m->map.size,
-                                                        p.in_format, &prosody_gst::release_mapped_buffer, m);
+  void* block = nullptr;
+  unsigned char* data = p.input_blocks.take(map.size, &block);
+  std::memcpy(data, map.data, map.size);
+  const prosody_gst::Placement placed = p.timeline.push(at, GST_BUFFER_IS_DISCONT(buffer), data, map.size, p.in_format,
+                                                        &prosody_gst::InputBlocks::give_back, block);
+  gst_buffer_unmap(buffer, &map);
+  /* A tee may have shared it: whoever else held it is done (and said so). */
+  PROSODY_TSAN_ACQUIRE(buffer);
+  gst_buffer_unref(buffer);
   if (placed.overlap > 0) GST_DEBUG_OBJECT(pad, "%" G_GSIZE_FORMAT " overlapping samples trimmed", placed.overlap);
   if (placed.gap > 0) GST_DEBUG_OBJECT(pad, "gap of %" G_GUINT64_FORMAT " samples", placed.gap);
   report_late(self, in, p, pad, placed.late, rt, pts, duration, messages);

@@ -403,28 +403,34 @@ void prosody_conf_mix_task_loop(gpointer user_data) {
   /* 3. One buffer per src pad, timestamped by the module's sample counter. */
   const std::uint64_t first = in.result.first_sample;
   const GstClockTime pts = in.pos_to_time(first), end = in.pos_to_time(first + out_n);
-  GstFlowReturn combined = GST_FLOW_OK;
   for (std::size_t i = 0; i < in.out_snapshot.size(); ++i) {
-    GstBuffer* buf = in.out_buffers[i];
+    GstBuffer*& buf = in.out_buffers[i];
     if (!buf) continue;
     gst_buffer_unmap(buf, &in.out_maps[i]);
-    PadRef& o = in.out_snapshot[i];
     if (out_n == 0) {
       gst_buffer_unref(buf);
+      buf = nullptr;
       for (GstEvent* ev : out_events[i]) gst_event_unref(ev);
+      out_events[i].clear();
       continue;
     }
-    if (out_n < frame) gst_buffer_resize(buf, 0, out_n * prosody_gst::bytes_per_sample(o.party->out_format));
+    if (out_n < frame)
+      gst_buffer_resize(buf, 0, out_n * prosody_gst::bytes_per_sample(in.out_snapshot[i].party->out_format));
     GST_BUFFER_PTS(buf) = pts;
     GST_BUFFER_DURATION(buf) = end - pts;
     GST_BUFFER_OFFSET(buf) = first;
     GST_BUFFER_OFFSET_END(buf) = first + out_n;
-    GstFlowReturn r = prosody_conf_mix_output_buffer(self, o, out_events[i], buf);
+  }
+  prosody_conf_mix_output_frame(self, in.out_snapshot, out_events, in.out_buffers, in.out_flows);
+  GstFlowReturn combined = GST_FLOW_OK;
+  for (std::size_t i = 0; i < in.out_snapshot.size(); ++i) {
+    if (in.out_flows[i] == prosody_gst::kNothingSent) continue;
+    PadRef& o = in.out_snapshot[i];
+    GstFlowReturn r = in.out_flows[i];
     if (r == GST_FLOW_NOT_LINKED || r == GST_FLOW_FLUSHING) r = GST_FLOW_OK; /* unlinked or being released */
     if (r == GST_FLOW_EOS) o.party->src_eos_sent = true;                     /* downstream wants no more */
     combined = gst_flow_combiner_update_pad_flow(in.combiner, o.pad, r);
   }
-  prosody_conf_mix_output_dispatch(self);
   if (finish) prosody_conf_mix_output_eos(self);
   for (GstMessage* m : messages) gst_element_post_message(GST_ELEMENT(self), m);
 
