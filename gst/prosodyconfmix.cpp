@@ -433,10 +433,10 @@ GstStructure* prosody_conf_mix_pad_stats(ProsodyPad* pad) {
         } else {
           prosody::OutputStats st;
           if (p.channel && p.output_started) st = p.channel.output_stats();
-          gst_structure_set(s, "buffers-out", G_TYPE_UINT64, (guint64)p.buffers_out, "frames-out", G_TYPE_UINT64,
-                            (guint64)st.frames_out, "limited-frames", G_TYPE_UINT64, (guint64)st.limited_frames,
-                            "dropped-samples", G_TYPE_UINT64, (guint64)st.samples_dropped, "level", G_TYPE_DOUBLE,
-                            st.level_dbm0, nullptr);
+          gst_structure_set(s, "buffers-out", G_TYPE_UINT64, prosody_conf_mix_output_buffers(in, p), "frames-out",
+                            G_TYPE_UINT64, (guint64)st.frames_out, "limited-frames", G_TYPE_UINT64,
+                            (guint64)st.limited_frames, "dropped-samples", G_TYPE_UINT64, (guint64)st.samples_dropped,
+                            "level", G_TYPE_DOUBLE, st.level_dbm0, nullptr);
         }
       } catch (const std::exception& e) {
         GST_WARNING_OBJECT(pad, "stats: %s", e.what());
@@ -511,10 +511,7 @@ static GstPad* prosody_conf_mix_request_new_pad(GstElement* element, GstPadTempl
     } else {
       party->src_name = name;
       party->srcpad = pad; /* the mixing task starts its stream */
-      party->out.flushing = false;
-      party->out.eos_queued = false;
-      party->out.direct = false;
-      party->out.last_flow = GST_FLOW_OK;
+      prosody_conf_mix_output_reset(in, *party, pad);
       /* gate=auto depends on whether the party has a src pad */
       prosody_conf_mix_apply_sink(self, *party);
     }
@@ -580,6 +577,7 @@ static void prosody_conf_mix_release_pad(GstElement* element, GstPad* pad) {
         } else if (!is_sink && p.srcpad == pad) {
           p.srcpad = nullptr;
           prosody_conf_mix_output_stop(in, p);
+          prosody_conf_mix_output_reset(in, p, nullptr);
           if (p.output_started && p.channel) p.channel.conf_stop(false);
           p.output_started = false;
           prosody_conf_mix_apply_sink(self, p); /* gate=auto */
@@ -647,10 +645,7 @@ static void reset_conference(Inner& in, gint start_selection) {
     p.join_aligned = false;
     p.join_shift = 0;
     p.task_srcpad = nullptr; /* every src pad starts a new stream */
-    p.out.flushing = false;
-    p.out.eos_queued = false;
-    p.out.direct = false;
-    p.out.last_flow = GST_FLOW_OK;
+    prosody_conf_mix_output_reset(in, p, p.srcpad);
     gst_segment_init(&p.segment, GST_FORMAT_TIME);
   }
 }
@@ -703,8 +698,7 @@ static GstStateChangeReturn prosody_conf_mix_change_state(GstElement* element, G
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED: {
       std::lock_guard<std::mutex> lk(in.lock);
       in.playing = false;
-      /* Paused, sinks preroll again: outputs go through the sending threads. */
-      for (auto& kv : in.parties) kv.second->out.direct = false;
+      prosody_conf_mix_output_set_state(in, in.live, false);
       prosody_conf_mix_unschedule(in);
       in.task_cond.notify_all();
       break;
@@ -730,6 +724,7 @@ static GstStateChangeReturn prosody_conf_mix_change_state(GstElement* element, G
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING: {
       std::lock_guard<std::mutex> lk(in.lock);
       in.playing = true;
+      prosody_conf_mix_output_set_state(in, in.live, true);
       in.task_cond.notify_all();
       break;
     }
@@ -762,6 +757,7 @@ static GstStateChangeReturn prosody_conf_mix_change_state(GstElement* element, G
       in.n_active = in.n_ready = 0;
       in.started = false;
       in.playing = false;
+      prosody_conf_mix_output_set_state(in, in.live, false);
       break;
     }
     default:
@@ -843,13 +839,15 @@ static void prosody_conf_mix_get_property(GObject* object, guint id, GValue* val
 
   if (id == PROP_STATS) {
     std::lock_guard<std::mutex> lk(in.lock);
+    guint threads = 0, threads_peak = 0;
+    prosody_conf_mix_output_threads(in, &threads, &threads_peak);
     g_value_take_boxed(
-        value, gst_structure_new("prosody-conf-mix-stats", "rate", G_TYPE_UINT, in.rate, "frame-samples", G_TYPE_UINT,
-                                 in.frame_samples, "frames-mixed", G_TYPE_UINT64, (guint64)in.frames_mixed, "parties",
-                                 G_TYPE_UINT, (guint)in.parties.size(), "live", G_TYPE_BOOLEAN, (gboolean)in.live,
-                                 "position", G_TYPE_UINT64, (guint64)(in.rate ? in.pos_to_time(in.position) : 0),
-                                 "sending-threads", G_TYPE_UINT, (guint)in.pushers.workers.size(),
-                                 "sending-threads-peak", G_TYPE_UINT, (guint)in.pushers.peak, nullptr));
+        value,
+        gst_structure_new("prosody-conf-mix-stats", "rate", G_TYPE_UINT, in.rate, "frame-samples", G_TYPE_UINT,
+                          in.frame_samples, "frames-mixed", G_TYPE_UINT64, (guint64)in.frames_mixed, "parties",
+                          G_TYPE_UINT, (guint)in.parties.size(), "live", G_TYPE_BOOLEAN, (gboolean)in.live, "position",
+                          G_TYPE_UINT64, (guint64)(in.rate ? in.pos_to_time(in.position) : 0), "sending-threads",
+                          G_TYPE_UINT, threads, "sending-threads-peak", G_TYPE_UINT, threads_peak, nullptr));
     return;
   }
   PROSODY_OBJECT_LOCK(self);

@@ -5,7 +5,10 @@
  * taking the next queue that is due and pushing a few of its buffers, then
  * the next, without sleeping while any is due. Not live, a queue falls due
  * once several buffers wait (fewer wake-ups than a queue element), and the
- * mixing task waits when a queue holds queue-time of audio.
+ * mixing task waits when a queue holds queue-time of audio. The queues and
+ * the pool have their own lock (Inner::out_lock): on the element's lock,
+ * which every upstream thread takes with every buffer, the sending threads
+ * and the mixing task waited for each other's turn.
  *
  * A push may block: a sink waits to preroll, an encoder needs several
  * buffers, a downstream is slow. A single pushing thread would wait in the
@@ -74,13 +77,14 @@ std::size_t pool_size() {
   return size;
 }
 
-/* Whether the queue is due to be sent (lock held). */
+/* Whether the queue is due to be sent (out_lock held). */
 bool is_due(const Inner& in, const OutputQueue& q) {
-  return q.eos_queued || q.buffers >= (in.live ? 1 : kBatchBuffers) || q.buffers < q.items.size(); /* an event */
+  return q.eos_queued || q.buffers >= (in.pushers.live ? 1 : kBatchBuffers) ||
+         q.buffers < q.items.size(); /* an event */
 }
 
 /* Puts the party's queue on the ready list if it is due and nobody has it
- * (lock held). */
+ * (out_lock held). */
 void schedule(Inner& in, const PartyPtr& party) {
   OutputQueue& q = party->out;
   if (q.awaiting_sender || q.being_sent || q.flushing || !is_due(in, q)) return;
@@ -89,7 +93,7 @@ void schedule(Inner& in, const PartyPtr& party) {
 }
 
 /* Takes the next items to send from the queue: up to kBatchBuffers buffers
- * and the events around them (lock held). */
+ * and the events around them (out_lock held). */
 void take_visit(OutputQueue& q, std::vector<OutputItem>& batch) {
   std::size_t buffers = 0;
   while (!q.items.empty() && (buffers < kBatchBuffers || !q.items.front().is_buffer)) {
@@ -125,7 +129,7 @@ GstFlowReturn push_items(GstPad* pad, const std::vector<OutputItem>& batch) {
   return flow;
 }
 
-/* Hands a thread over to be joined (lock held). */
+/* Hands a thread over to be joined (out_lock held). */
 void retire(Inner& in, PushWorker& w) {
   if (!w.listed) return;
   w.listed = false;
@@ -142,7 +146,7 @@ void worker_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
   Inner& in = *self->inner;
   PushPool& pool = in.pushers;
   std::vector<OutputItem> batch;
-  std::unique_lock<std::mutex> lk(in.lock);
+  std::unique_lock<std::mutex> lk(in.out_lock);
   for (;;) {
     const auto has_work = [&] { return pool.stopping || !pool.ready.empty(); };
     if (pool.workers.size() > pool_size()) {
@@ -159,10 +163,10 @@ void worker_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
     pool.ready.pop_front();
     OutputQueue& q = party->out;
     q.awaiting_sender = false;
-    if (q.flushing || !party->srcpad) continue; /* released or stopping: output_stop dropped the items */
+    if (q.flushing || !q.pad) continue; /* released or stopping: output_stop dropped the items */
     take_visit(q, batch);
     q.being_sent = true;
-    GstPad* pad = GST_PAD(gst_object_ref(party->srcpad));
+    GstPad* pad = GST_PAD(gst_object_ref(q.pad));
     --pool.idle;
     me->sending_since = g_get_monotonic_time();
     if (pool.workers.size() - pool.idle > pool_size()) pool.crowded_at = me->sending_since;
@@ -171,7 +175,7 @@ void worker_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
        * PLAYING, this push may wait for preroll: a waiting thread is woken
        * regardless (more are started once pushes are seen to wait). */
       const std::size_t pushing = pool.workers.size() - pool.idle;
-      if (pool.idle > 0 && (pushing < pool_size() || !in.playing)) pool.wake.notify_one();
+      if (pool.idle > 0 && (pushing < pool_size() || !pool.playing)) pool.wake.notify_one();
     }
     lk.unlock();
     q.space.notify_all();
@@ -184,7 +188,7 @@ void worker_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
     q.being_sent = false;
     if (flow != GST_FLOW_OK) q.last_flow = flow;
     /* Live and playing, the sink took it: from now on the task may push. */
-    if (flow == GST_FLOW_OK && in.live && in.playing && q.items.empty()) q.direct = true;
+    if (flow == GST_FLOW_OK && pool.live && pool.playing && q.items.empty()) q.direct = true;
     schedule(in, party);
   }
   --pool.idle;
@@ -196,7 +200,7 @@ void worker_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
 }
 
 /* How many more threads the pool needs for the queues that are due, all of
- * its threads being in pushes (lock held): none while the pool's size of
+ * its threads being in pushes (out_lock held): none while the pool's size of
  * them are moving (in a push for less than the stall time). Held up in
  * PLAYING, one more. Held up not PLAYING, every sink below may be waiting to
  * preroll, each holding a thread: as many more as are held up, so that the
@@ -206,13 +210,13 @@ void worker_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
 std::size_t workers_needed(const Inner& in) {
   const PushPool& pool = in.pushers;
   if (pool.workers.size() < pool_size()) return 1;
-  const gint64 stalled_us = in.playing ? kStalledUs : kPrerollStalledUs;
+  const gint64 stalled_us = pool.playing ? kStalledUs : kPrerollStalledUs;
   const gint64 now = g_get_monotonic_time();
   std::size_t moving = 0;
   for (const auto& w : pool.workers)
     if (w->sending_since == 0 || now - w->sending_since < stalled_us) ++moving;
   if (moving >= pool_size()) return 0;
-  if (in.playing) return 1;
+  if (pool.playing) return 1;
   return std::min(pool.ready.size(), pool.workers.size() - moving);
 }
 
@@ -223,7 +227,7 @@ void watcher_main(ProsodyConfMix* self, std::shared_ptr<PushWorker> me) {
   PROSODY_TSAN_ACQUIRE(self);
   Inner& in = *self->inner;
   PushPool& pool = in.pushers;
-  std::unique_lock<std::mutex> lk(in.lock);
+  std::unique_lock<std::mutex> lk(in.out_lock);
   while (!pool.stopping) {
     pool.watcher_wake.wait_for(lk, std::chrono::microseconds(kStalledUs));
     dispatch(self, in);
@@ -251,7 +255,7 @@ void start_worker(ProsodyConfMix* self, Inner& in) {
 
 /* Gets the ready queues sent: wakes one waiting thread (it wakes another
  * if more are due), or starts one when every thread may be held up
- * downstream (lock held). */
+ * downstream (out_lock held). */
 void dispatch(ProsodyConfMix* self, Inner& in) {
   PushPool& pool = in.pushers;
   if (pool.ready.empty() || pool.stopping) return;
@@ -261,7 +265,7 @@ void dispatch(ProsodyConfMix* self, Inner& in) {
   }
   /* Looking for held-up threads costs a walk of the pool: not every frame. */
   const gint64 now = g_get_monotonic_time();
-  const gint64 check_us = (in.playing ? kStalledUs : kPrerollStalledUs) / 4;
+  const gint64 check_us = (pool.playing ? kStalledUs : kPrerollStalledUs) / 4;
   if (now - pool.stall_checked_at < check_us && pool.workers.size() >= pool_size()) return;
   pool.stall_checked_at = now;
   for (std::size_t n = workers_needed(in); n > 0; --n) start_worker(self, in);
@@ -317,16 +321,16 @@ bool prosody_conf_mix_prepare_src(ProsodyConfMix* self, Party& p, GstPad* pad, s
 
 namespace {
 
-/* Queues items for the sending threads (lock held); waits while the queue
+/* Queues items for the sending threads (out_lock held); waits while the queue
  * is full. */
 GstFlowReturn enqueue(ProsodyConfMix* self, Inner& in, const PartyPtr& party, GstPad* pad,
                       std::vector<OutputItem>& items, std::size_t capacity, std::unique_lock<std::mutex>& lk) {
   Party& p = *party;
-  while (!(p.out.flushing || in.stopping || p.out.buffers < capacity)) {
+  while (!(p.out.flushing || in.pushers.stopping || p.out.buffers < capacity)) {
     dispatch(self, in); /* those that should empty it may all be held up */
     p.out.space.wait_for(lk, kFullQueueCheck);
   }
-  if (p.out.flushing || in.stopping || p.srcpad != pad) {
+  if (p.out.flushing || in.pushers.stopping || p.out.pad != pad) {
     for (const OutputItem& item : items) unref_item(item);
     return GST_FLOW_FLUSHING;
   }
@@ -357,7 +361,7 @@ void prosody_conf_mix_output_frame(ProsodyConfMix* self, std::vector<PadRef>& pa
   const std::size_t capacity = capacity_buffers(self, in);
   {
     /* One lock for the frame: the queues, then the sending threads woken once. */
-    std::unique_lock<std::mutex> lk(in.lock);
+    std::unique_lock<std::mutex> lk(in.out_lock);
     for (std::size_t i = 0; i < pads.size(); ++i) {
       GstBuffer* buffer = buffers[i];
       if (!buffer) continue;
@@ -367,7 +371,7 @@ void prosody_conf_mix_output_frame(ProsodyConfMix* self, std::vector<PadRef>& pa
         p.src_discont = false;
       }
       ++p.buffers_out;
-      if (in.live && p.out.direct && p.out.items.empty() && !p.out.being_sent) {
+      if (in.pushers.live && p.out.direct && p.out.items.empty() && !p.out.being_sent) {
         direct.push_back(i);
         continue;
       }
@@ -391,10 +395,10 @@ void prosody_conf_mix_output_frame(ProsodyConfMix* self, std::vector<PadRef>& pa
 
 void prosody_conf_mix_output_eos(ProsodyConfMix* self) {
   Inner& in = *self->inner;
-  std::unique_lock<std::mutex> lk(in.lock);
+  std::unique_lock<std::mutex> lk(in.out_lock);
   for (PadRef& o : in.out_snapshot) {
     Party& p = *o.party;
-    if (p.src_eos_sent || p.srcpad != o.pad) continue;
+    if (p.src_eos_sent || p.out.pad != o.pad) continue;
     p.src_eos_sent = true;
     if (!p.out.direct) {
       /* After what is queued; and a sink waiting to preroll holds up a
@@ -414,19 +418,52 @@ void prosody_conf_mix_output_eos(ProsodyConfMix* self) {
   }
 }
 
-void prosody_conf_mix_output_stop(Inner&, Party& p) {
+void prosody_conf_mix_output_stop(Inner& in, Party& p) {
+  std::lock_guard<std::mutex> lk(in.out_lock);
   p.out.flushing = true;
   p.out.clear();
   p.out.eos_queued = false;
   p.out.space.notify_all();
 }
 
+void prosody_conf_mix_output_reset(Inner& in, Party& p, GstPad* pad) {
+  std::lock_guard<std::mutex> lk(in.out_lock);
+  p.out.pad = pad;
+  if (!pad) return; /* released: stays stopped */
+  p.out.flushing = false;
+  p.out.eos_queued = false;
+  p.out.direct = false;
+  p.out.last_flow = GST_FLOW_OK;
+}
+
+void prosody_conf_mix_output_set_state(Inner& in, bool live, bool playing) {
+  std::lock_guard<std::mutex> lk(in.out_lock);
+  in.pushers.live = live;
+  in.pushers.playing = playing;
+  /* Paused, sinks preroll again: outputs go through the sending threads. */
+  if (!playing)
+    for (auto& kv : in.parties) kv.second->out.direct = false;
+}
+
+void prosody_conf_mix_output_threads(Inner& in, guint* now, guint* peak) {
+  std::lock_guard<std::mutex> lk(in.out_lock);
+  *now = guint(in.pushers.workers.size());
+  *peak = guint(in.pushers.peak);
+}
+
+guint64 prosody_conf_mix_output_buffers(Inner& in, const Party& p) {
+  std::lock_guard<std::mutex> lk(in.out_lock);
+  return p.buffers_out;
+}
+
 void prosody_conf_mix_output_start_pool(Inner& in) {
+  std::lock_guard<std::mutex> lk(in.out_lock);
   in.pushers.stopping = false;
   in.pushers.peak = in.pushers.workers.size();
 }
 
 void prosody_conf_mix_output_stop_pool(Inner& in) {
+  std::lock_guard<std::mutex> lk(in.out_lock);
   PushPool& pool = in.pushers;
   pool.stopping = true;
   for (const PartyPtr& party : pool.ready) party->out.awaiting_sender = false;
@@ -438,7 +475,7 @@ void prosody_conf_mix_output_stop_pool(Inner& in) {
 void prosody_conf_mix_output_join_retired(Inner& in, bool all) {
   std::vector<Inner::RetiredPusher> ending;
   {
-    std::lock_guard<std::mutex> lk(in.lock);
+    std::lock_guard<std::mutex> lk(in.out_lock);
     if (all) {
       for (const auto& w : in.pushers.workers) retire(in, *w);
       in.pushers.workers.clear();

@@ -2,11 +2,17 @@
  * source files (element, pads, streaming, mixing task, outputs). Not
  * installed.
  *
- * Threads and locks (lock order: Inner::lock, then a pad's object lock):
+ * Threads and locks (lock order: Inner::lock, then Inner::out_lock, then a
+ * pad's object lock):
  *  - Inner::lock (a std::mutex) guards the party table, every party's input
- *    timeline and stream state, every output queue, the conference's
- *    position and the task's wake-up state. Never held while pushing,
- *    posting, querying a peer or stepping the module.
+ *    timeline and stream state, the conference's position and the task's
+ *    wake-up state. Never held while pushing, posting, querying a peer or
+ *    stepping the module.
+ *  - Inner::out_lock (a std::mutex) guards the src pads' output queues and
+ *    the threads that send them: the mixing task queues a frame and those
+ *    threads take queues under it alone, so neither waits for the upstream
+ *    threads that take Inner::lock with every input buffer. Never held while
+ *    pushing.
  *  - the module (prosody::Module) is stepped only by the mixing task, with
  *    the frame API; its control calls are thread-safe and take effect at the
  *    next frame boundary.
@@ -65,12 +71,13 @@ namespace prosody_gst {
 bool parse_heard_by(const char* text, std::vector<guint>& out);
 
 /* What one src pad is to send, in order (buffers and events), for the
- * sending threads (see PushPool). Guarded by Inner::lock. */
+ * sending threads (see PushPool). Guarded by Inner::out_lock. */
 struct OutputItem {
   GstMiniObject* object; /* owned */
   bool is_buffer;        /* else an event (known without reading the object) */
 };
 struct OutputQueue {
+  GstPad* pad = nullptr; /* the src pad it is for (not owned: valid while in the element) */
   std::deque<OutputItem> items;
   std::size_t buffers = 0; /* buffers in items */
   bool flushing = false;   /* the pad went away or the element is stopping */
@@ -87,7 +94,7 @@ struct OutputQueue {
 };
 
 /* One thread of the pool that sends the src pads' queues. Guarded by
- * Inner::lock. */
+ * Inner::out_lock. */
 struct PushWorker {
   std::thread thread;
   std::shared_ptr<std::atomic<bool>> done = std::make_shared<std::atomic<bool>>(false);
@@ -170,22 +177,25 @@ struct Party {
   TimelineFrame frame;
   bool frame_taken = false;
 
-  /* Output: the queue is guarded by Inner::lock; the rest is the mixing
-   * task's (it resets it when it first sees a new src pad). */
+  /* Output: the queue and buffers_out are guarded by Inner::out_lock; the
+   * rest is the mixing task's (it resets it when it first sees a new src
+   * pad). */
   OutputQueue out;
   GstPad* task_srcpad = nullptr; /* the src pad the task last prepared */
   bool src_need_stream_start = true, src_need_caps = true, src_need_segment = true, src_discont = true;
   bool src_eos_sent = false;
   prosody::SampleFormat out_format = prosody::SampleFormat::s16;
-  guint64 buffers_out = 0; /* read by stats under Inner::lock */
+  guint64 buffers_out = 0;
 };
 
 using PartyPtr = std::shared_ptr<Party>;
 
 /* The threads that send every src pad's queue (prosodyconfmixoutput.cpp):
- * a few, and one more whenever those may all be held up downstream.
- * Guarded by Inner::lock. */
+ * a few, and more whenever those may all be held up downstream. Guarded by
+ * Inner::out_lock. */
 struct PushPool {
+  bool live = false;          /* Inner::live, as the sending threads see it */
+  bool playing = false;       /* Inner::playing, likewise */
   std::deque<PartyPtr> ready; /* queues due to be sent, each at most once */
   std::condition_variable wake;
   std::list<std::shared_ptr<PushWorker>> workers;
@@ -223,6 +233,7 @@ struct Inner {
   ~Inner();
 
   std::mutex lock;
+  std::mutex out_lock; /* see the top of this file */
   std::condition_variable task_cond;
 
   /* ---- Element properties: guarded by the element's object lock ---- */
@@ -261,8 +272,9 @@ struct Inner {
   guint n_active = 0, n_ready = 0;
   bool all_done = false; /* EOS sent downstream */
   GstClockID clock_id = nullptr;
-  PushPool pushers;
-  /* Sending threads that have left the pool, joined once they have ended. */
+  PushPool pushers; /* guarded by out_lock */
+  /* Sending threads that have left the pool, joined once they have ended
+   * (out_lock). */
   struct RetiredPusher {
     std::thread thread;
     std::shared_ptr<std::atomic<bool>> done;
@@ -363,8 +375,19 @@ void prosody_conf_mix_output_frame(ProsodyConfMix* self, std::vector<prosody_gst
                                    std::vector<GstFlowReturn>& flows);
 /* EOS on every src pad that has not had it (lock not held). */
 void prosody_conf_mix_output_eos(ProsodyConfMix* self);
-/* Stops a party's output queue (lock held): what it holds is dropped. */
+/* Stops a party's output queue (Inner::lock held): what it holds is
+ * dropped. */
 void prosody_conf_mix_output_stop(prosody_gst::Inner& in, prosody_gst::Party& p);
+/* The party's output queue starts afresh (a new stream or a flush ended),
+ * for pad, or for none (the pad was released). Inner::lock held. */
+void prosody_conf_mix_output_reset(prosody_gst::Inner& in, prosody_gst::Party& p, GstPad* pad);
+/* Whether the element plays, and is live, as the sending threads see it
+ * (Inner::lock held). Not playing, no output is pushed by the task. */
+void prosody_conf_mix_output_set_state(prosody_gst::Inner& in, bool live, bool playing);
+/* The sending threads now, and the most at once since READY->PAUSED. */
+void prosody_conf_mix_output_threads(prosody_gst::Inner& in, guint* now, guint* peak);
+/* Buffers sent on the party's src pad since it started. */
+guint64 prosody_conf_mix_output_buffers(prosody_gst::Inner& in, const prosody_gst::Party& p);
 /* Starts (READY->PAUSED) or stops (PAUSED->READY) the sending threads (lock
  * held); stopped ones are retired, to be joined where nothing they may wait
  * for is held. */

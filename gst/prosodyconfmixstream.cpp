@@ -532,6 +532,7 @@ bool prosody_conf_mix_query_upstream_latency(ProsodyConfMix* self, bool force) {
                    GST_TIME_ARGS(min), GST_TIME_ARGS(max));
   std::lock_guard<std::mutex> lk(in.lock);
   in.live = live;
+  prosody_conf_mix_output_set_state(in, live, in.playing);
   in.upstream_min = min;
   in.upstream_max = max;
   in.latency_valid = true;
@@ -657,7 +658,7 @@ static gboolean src_activate_mode(GstPad* pad, GstObject* parent, GstPadMode mod
     if (Party* p = party_of(in, pad)) prosody_conf_mix_output_stop(in, *p);
   } else {
     std::lock_guard<std::mutex> lk(in.lock);
-    if (Party* p = party_of(in, pad)) p->out.flushing = false;
+    if (Party* p = party_of(in, pad)) prosody_conf_mix_output_reset(in, *p, pad);
   }
   return TRUE;
 }

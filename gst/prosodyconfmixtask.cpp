@@ -31,6 +31,7 @@ void rebuild_snapshots(Inner& in) {
         p.task_srcpad = p.srcpad;
         p.src_need_stream_start = p.src_need_caps = p.src_need_segment = p.src_discont = true;
         p.src_eos_sent = false;
+        std::lock_guard<std::mutex> out_lk(in.out_lock);
         p.buffers_out = 0;
       }
     }
